@@ -1,0 +1,34 @@
+/* Request arena: a bump allocator for everything transient in one request.
+ *
+ * Ownership: the arena owns every block it hands out; nothing is freed one by
+ * one. rw_arena_reset() releases all allocations at once but keeps the first
+ * block, so a steady stream of requests allocates nothing from the heap.
+ * A hard byte limit stops a hostile input from growing one arena without
+ * bound. Not thread-safe: one arena per worker or per request. */
+#ifndef ROOTWALK_ARENA_H
+#define ROOTWALK_ARENA_H
+
+#include <stddef.h>
+
+struct rw_arena_block;
+
+struct rw_arena {
+	struct rw_arena_block *head; /* current block; older ones chained */
+	size_t used_bytes;           /* bytes allocated from the heap */
+	size_t limit_bytes;          /* rw_arena_alloc fails beyond this */
+	size_t block_bytes;          /* size of a normal block */
+};
+
+/* Initialises an empty arena. block_bytes: size of each heap block;
+ * limit_bytes: total heap the arena may hold. */
+void rw_arena_init(struct rw_arena *a, size_t block_bytes, size_t limit_bytes);
+/* Returns n bytes aligned to 8, or NULL when the limit would be passed. */
+void *rw_arena_alloc(struct rw_arena *a, size_t n);
+/* Copies n bytes into the arena; NULL on failure. */
+void *rw_arena_dup(struct rw_arena *a, const void *src, size_t n);
+/* Frees everything but the first block, which is kept for reuse. */
+void rw_arena_reset(struct rw_arena *a);
+/* Frees all blocks. */
+void rw_arena_fini(struct rw_arena *a);
+
+#endif

@@ -1,0 +1,64 @@
+/* Daemon configuration: command line and YAML file.
+ *
+ * One table of settings drives both getopt and the YAML reader, so every
+ * flag has a file key of the same name (without "--") and the same value
+ * syntax; repeatable flags are YAML sequences. Flags override the file:
+ * a repeatable flag given on the command line replaces the file's list.
+ * Relative paths in the file are taken relative to the file's folder.
+ * The config owns its strings; rw_config_fini frees them. */
+#ifndef ROOTWALK_CONFIG_H
+#define ROOTWALK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rootwalk/log.h"
+
+struct rw_listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64]; /* as the user wrote it, for messages */
+};
+
+struct rw_zone_spec {
+	char *name; /* presentation form */
+	char *file;
+};
+
+enum rw_config_action {
+	RW_CONFIG_RUN = 0,
+	RW_CONFIG_CHECK,   /* --check-config */
+	RW_CONFIG_HELP,    /* --help */
+	RW_CONFIG_VERSION, /* --version */
+};
+
+struct rw_config {
+	enum rw_config_action action;
+	char *config_file;
+	struct rw_listen_addr *listen;
+	size_t nlisten;
+	unsigned threads;
+	struct rw_zone_spec *zones;
+	size_t nzones;
+	char *zones_dir;
+	bool builtin_zones;       /* RFC 6761/6303 zones compiled in */
+	enum rw_log_level log_level;
+	uint16_t edns_size;       /* our UDP payload size (RFC 6891), 512-4096 */
+	unsigned tcp_idle_timeout_ms;
+	unsigned tcp_max_connections;
+};
+
+/* Fills cfg from argv (and the config file named there). On error returns
+ * RW_EINVAL and writes one line into err (naming file and line for
+ * config-file errors). */
+int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size_t err_len);
+void rw_config_fini(struct rw_config *cfg);
+/* Parses "ADDR:PORT", "[V6]:PORT", "ADDR" or "[V6]" (port defaults to
+ * default_port). 0 or RW_EINVAL. */
+int rw_config_parse_addr(const char *text, uint16_t default_port, struct rw_listen_addr *out);
+/* The usage text printed by --help. */
+const char *rw_config_usage(void);
+
+#endif

@@ -1,0 +1,125 @@
+/* Resource record types and rdata, driven by one table.
+ *
+ * Each known type is described by its mnemonic and the list of its rdata
+ * fields (rw_rdf). Every rdata operation -- validating and decompressing
+ * rdata from a message, parsing presentation text, printing it -- walks that
+ * list; there is no per-type switch elsewhere. Types with no field list are
+ * carried as opaque bytes (RFC 3597) and printed as "\# len hex". Rdata is
+ * stored canonically: names uncompressed, case preserved.
+ *
+ * The builder in msg.h uses the same table to compress names inside rdata
+ * where RFC 3597 §4 allows it (the RFC 1035 types only). */
+#ifndef ROOTWALK_RR_H
+#define ROOTWALK_RR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rootwalk/wire.h"
+
+enum rw_type {
+	RW_TYPE_A = 1,
+	RW_TYPE_NS = 2,
+	RW_TYPE_CNAME = 5,
+	RW_TYPE_SOA = 6,
+	RW_TYPE_PTR = 12,
+	RW_TYPE_HINFO = 13,
+	RW_TYPE_MX = 15,
+	RW_TYPE_TXT = 16,
+	RW_TYPE_AAAA = 28,
+	RW_TYPE_SRV = 33,
+	RW_TYPE_DNAME = 39,
+	RW_TYPE_OPT = 41,
+	RW_TYPE_IXFR = 251,
+	RW_TYPE_AXFR = 252,
+	RW_TYPE_MAILB = 253,
+	RW_TYPE_MAILA = 254,
+	RW_TYPE_ANY = 255,
+	RW_TYPE_CAA = 257,
+};
+
+enum rw_class {
+	RW_CLASS_IN = 1,
+	RW_CLASS_CH = 3,
+	RW_CLASS_HS = 4,
+	RW_CLASS_NONE = 254,
+	RW_CLASS_ANY = 255,
+};
+
+/* Rdata field kinds. */
+enum rw_rdf {
+	RW_RDF_END = 0,
+	RW_RDF_U8,
+	RW_RDF_U16,
+	RW_RDF_U32,
+	RW_RDF_TTL,   /* 32-bit seconds; text may use units (1h30m) */
+	RW_RDF_IPV4,
+	RW_RDF_IPV6,
+	RW_RDF_CNAME, /* domain name, compressible on the wire (RFC 1035 types) */
+	RW_RDF_NAME,  /* domain name, never compressed when written */
+	RW_RDF_STR,   /* one <character-string> */
+	RW_RDF_STRS,  /* one or more <character-string>s up to the end */
+	RW_RDF_TAG,   /* CAA tag: length-prefixed, printed without quotes */
+	RW_RDF_REST,  /* the rest of the rdata, printed as one quoted string */
+};
+
+#define RW_RDF_MAX 8
+
+struct rw_type_desc {
+	uint16_t type;
+	const char *name;
+	uint8_t fields[RW_RDF_MAX]; /* RW_RDF_END-terminated; empty: opaque */
+};
+
+/* The descriptor of a type, or NULL when the type has no entry. */
+const struct rw_type_desc *rw_type_desc(uint16_t type);
+/* True when rdata of this type is structured (has a field list). */
+bool rw_type_known(uint16_t type);
+/* Mnemonic or "TYPEnnn" into buf (at least 12 bytes). Returns buf. */
+const char *rw_type_to_text(uint16_t type, char *buf, size_t cap);
+/* Mnemonic (case-insensitive) or TYPEnnn. 0 or RW_EMALFORMED. */
+int rw_type_from_text(const char *text, size_t len, uint16_t *out);
+/* Class mnemonic IN/CH/HS/NONE/ANY or CLASSnnn. 0 or RW_EMALFORMED. */
+int rw_class_from_text(const char *text, size_t len, uint16_t *out);
+const char *rw_class_to_text(uint16_t rclass, char *buf, size_t cap);
+/* TTL in seconds, plain or with units s/m/h/d/w ("1h30m"); at most
+ * 2^31-1 (RFC 2181 §8). 0 or RW_EMALFORMED. */
+int rw_ttl_from_text(const char *text, size_t len, uint32_t *out);
+
+/* Reads rdlen bytes of rdata at r->pos from a message of type `type` into
+ * out in canonical form (names decompressed) and checks it against the field
+ * list: every field must be complete and the fields must use exactly rdlen
+ * bytes. Unknown types are copied as they are. Returns 0, RW_EMALFORMED or
+ * RW_ETRUNC (out too small). r->pos ends after the rdata on success. */
+int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wbuf *out);
+
+/* A token of presentation text: raw characters (escapes not yet processed),
+ * quoted when it came from "..." (p then excludes the quotes). */
+struct rw_tok {
+	const char *p;
+	size_t len;
+	bool quoted;
+};
+
+/* Parses rdata of `type` from tokens into canonical wire form. Accepts the
+ * RFC 3597 generic form "\# len hex..." for every type. Relative names get
+ * origin appended. On error returns RW_EMALFORMED and sets *why to a short
+ * static description. */
+int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
+                       const uint8_t *origin, struct rw_wbuf *out, const char **why);
+
+/* Presentation form of canonical rdata. Returns the length (NUL written) or
+ * RW_ETRUNC. Malformed rdata of a known type falls back to "\# len hex". */
+int rw_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t rdlen, char *buf, size_t cap);
+
+/* One line "owner TTL CLASS TYPE rdata" for logs and tools. Returns the
+ * length or RW_ETRUNC. */
+int rw_rr_to_text(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                  const uint8_t *rdata, size_t rdlen, char *buf, size_t cap);
+
+/* Parses one <character-string> token (escapes \X, \DDD) into out with its
+ * length byte. 0 or RW_EMALFORMED (over 255 bytes, bad escape). */
+int rw_charstr_from_text(const struct rw_tok *t, struct rw_wbuf *out);
+
+#endif

@@ -1,0 +1,479 @@
+/* Command-line and YAML configuration; see include/rootwalk/config.h. It
+ * validates values and owns strings; it loads no zones and opens no
+ * sockets. */
+#include "rootwalk/config.h"
+#include "rootwalk/err.h"
+#include "rootwalk/name.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+enum kind { K_FLAG, K_UINT, K_STR, K_PATH, K_LISTEN, K_ZONE, K_LOGLEVEL };
+
+struct setting {
+	const char *name;
+	int short_opt;
+	enum kind kind;
+	bool repeatable;
+	bool cli_only;
+	unsigned long min, max;
+	const char *help;
+};
+
+enum {
+	OPT_CONFIG = 'c',
+	OPT_HELP = 'h',
+	OPT_LISTEN = 256,
+	OPT_THREADS,
+	OPT_ZONE,
+	OPT_ZONES_DIR,
+	OPT_NO_BUILTIN,
+	OPT_LOG_LEVEL,
+	OPT_EDNS,
+	OPT_TCP_IDLE,
+	OPT_TCP_MAX,
+	OPT_CHECK,
+	OPT_VERSION,
+};
+
+static const struct setting settings[] = {
+	[0] = {"config", OPT_CONFIG, K_PATH, false, true, 0, 0, "FILE   read settings from a YAML file"},
+	{"listen", OPT_LISTEN, K_LISTEN, true, false, 0, 0,
+	 "ADDR:PORT   listen on UDP and TCP (repeatable; IPv6 as [::1]:53;\n"
+	 "                         default 127.0.0.1:53 and [::1]:53)"},
+	{"threads", OPT_THREADS, K_UINT, false, false, 1, 256, "N   worker threads (default: cores)"},
+	{"zone", OPT_ZONE, K_ZONE, true, false, 0, 0, "NAME=FILE   serve a zone file (repeatable)"},
+	{"zones-dir", OPT_ZONES_DIR, K_PATH, false, false, 0, 0,
+	 "DIR   serve every DIR/NAME.zone, origin = file name"},
+	{"no-builtin-zones", OPT_NO_BUILTIN, K_FLAG, false, false, 0, 0,
+	 "   do not serve the built-in RFC 6761/6303 zones"},
+	{"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
+	{"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
+	 "BYTES   largest UDP reply (default 1232)"},
+	{"tcp-idle-timeout-ms", OPT_TCP_IDLE, K_UINT, false, false, 100, 3600000,
+	 "MS   close idle TCP connections (default 10000)"},
+	{"tcp-max-connections", OPT_TCP_MAX, K_UINT, false, false, 1, 1000000,
+	 "N   open TCP connections at most (default 1000)"},
+	{"check-config", OPT_CHECK, K_FLAG, false, true, 0, 0, "   check config and zones, then exit"},
+	{"version", OPT_VERSION, K_FLAG, false, true, 0, 0, "   print the version and exit"},
+	{"help", OPT_HELP, K_FLAG, false, true, 0, 0, "   print this help and exit"},
+};
+
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+const char *rw_config_usage(void)
+{
+	static char text[4096];
+	if (text[0] != 0)
+		return text;
+	size_t n = (size_t)snprintf(text, sizeof text,
+	                            "usage: rootwalk [options]\n"
+	                            "A caching DNS resolver. Options (each also a key in the "
+	                            "--config YAML file, unless marked *):\n");
+	for (size_t i = 0; i < NSETTINGS && n < sizeof text; i++) {
+		const struct setting *s = &settings[i];
+		char left[64];
+		if (s->short_opt < 256)
+			snprintf(left, sizeof left, "-%c, --%s", s->short_opt, s->name);
+		else
+			snprintf(left, sizeof left, "    --%s", s->name);
+		n += (size_t)snprintf(text + n, sizeof text - n, "  %s %s%s\n", left, s->help,
+		                      s->cli_only && s->short_opt != OPT_CONFIG ? "  *" : "");
+	}
+	return text;
+}
+
+int rw_config_parse_addr(const char *text, uint16_t default_port, struct rw_listen_addr *out)
+{
+	char host[64];
+	const char *port = NULL;
+	memset(out, 0, sizeof *out);
+	size_t tl = strlen(text);
+	if (tl == 0 || tl >= sizeof out->text)
+		return RW_EINVAL;
+	memcpy(out->text, text, tl + 1);
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (end == NULL || (size_t)(end - text - 1) >= sizeof host)
+			return RW_EINVAL;
+		memcpy(host, text + 1, (size_t)(end - text - 1));
+		host[end - text - 1] = 0;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != 0)
+			return RW_EINVAL;
+	} else {
+		const char *colon = strrchr(text, ':');
+		if (colon != NULL && strchr(text, ':') == colon) {
+			memcpy(host, text, (size_t)(colon - text));
+			host[colon - text] = 0;
+			port = colon + 1;
+		} else {
+			snprintf(host, sizeof host, "%s", text); /* bare IPv4 or IPv6 */
+		}
+	}
+	unsigned long p = default_port;
+	if (port != NULL) {
+		char *end;
+		errno = 0;
+		p = strtoul(port, &end, 10);
+		if (*port == 0 || *end != 0 || errno != 0 || p == 0 || p > 65535)
+			return RW_EINVAL;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		out->len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		out->len = sizeof *s6;
+		return 0;
+	}
+	return RW_EINVAL;
+}
+
+/* Where a value came from, for error messages and relative paths. */
+struct origin {
+	const char *file; /* NULL: command line */
+	unsigned line;
+	bool list_reset[NSETTINGS]; /* repeatable settings replaced already */
+};
+
+static int fail(char *err, size_t len, const struct origin *o, const char *fmt, const char *a,
+                const char *b)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a, b);
+	if (o->file != NULL)
+		snprintf(err, len, "%s:%u: %s", o->file, o->line, msg);
+	else
+		snprintf(err, len, "%s", msg);
+	return RW_EINVAL;
+}
+
+static char *resolve_path(const struct origin *o, const char *v)
+{
+	if (o->file == NULL || v[0] == '/' || strrchr(o->file, '/') == NULL)
+		return strdup(v);
+	const char *slash = strrchr(o->file, '/');
+	size_t dl = (size_t)(slash - o->file);
+	size_t n = dl + 1 + strlen(v) + 1;
+	char *p = malloc(n);
+	if (p != NULL)
+		snprintf(p, n, "%.*s/%s", (int)dl, o->file, v);
+	return p;
+}
+
+static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin *o, char *err,
+                 size_t err_len)
+{
+	const struct setting *s = &settings[idx];
+	const char *name = s->name;
+	if (s->repeatable && !o->list_reset[idx]) {
+		/* The first occurrence from a new source replaces the list. */
+		o->list_reset[idx] = true;
+		if (s->kind == K_LISTEN) {
+			free(cfg->listen);
+			cfg->listen = NULL;
+			cfg->nlisten = 0;
+		} else if (s->kind == K_ZONE) {
+			for (size_t i = 0; i < cfg->nzones; i++) {
+				free(cfg->zones[i].name);
+				free(cfg->zones[i].file);
+			}
+			free(cfg->zones);
+			cfg->zones = NULL;
+			cfg->nzones = 0;
+		}
+	}
+	switch (s->kind) {
+	case K_FLAG: {
+		bool on = v == NULL || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0;
+		if (v != NULL && !on && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
+			return fail(err, err_len, o, "%s: expected true or false, got '%s'", name, v);
+		if (strcmp(name, "no-builtin-zones") == 0)
+			cfg->builtin_zones = !on;
+		else if (strcmp(name, "check-config") == 0 && on)
+			cfg->action = RW_CONFIG_CHECK;
+		else if (strcmp(name, "version") == 0 && on)
+			cfg->action = RW_CONFIG_VERSION;
+		else if (strcmp(name, "help") == 0 && on)
+			cfg->action = RW_CONFIG_HELP;
+		return 0;
+	}
+	case K_UINT: {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(v, &end, 10);
+		if (*v == 0 || *end != 0 || errno != 0 || v[0] == '-' || n < s->min || n > s->max) {
+			char range[64];
+			snprintf(range, sizeof range, "%lu-%lu", s->min, s->max);
+			char msg[128];
+			snprintf(msg, sizeof msg, "%s: expected a number %s, got", name, range);
+			return fail(err, err_len, o, "%s '%s'", msg, v);
+		}
+		if (strcmp(name, "threads") == 0)
+			cfg->threads = (unsigned)n;
+		else if (strcmp(name, "edns-buffer-size") == 0)
+			cfg->edns_size = (uint16_t)n;
+		else if (strcmp(name, "tcp-idle-timeout-ms") == 0)
+			cfg->tcp_idle_timeout_ms = (unsigned)n;
+		else if (strcmp(name, "tcp-max-connections") == 0)
+			cfg->tcp_max_connections = (unsigned)n;
+		return 0;
+	}
+	case K_STR:
+	case K_PATH: {
+		char *p = resolve_path(o, v);
+		if (p == NULL)
+			return RW_ENOMEM;
+		if (strcmp(name, "zones-dir") == 0) {
+			free(cfg->zones_dir);
+			cfg->zones_dir = p;
+		} else if (strcmp(name, "config") == 0) {
+			free(cfg->config_file);
+			cfg->config_file = p;
+		} else {
+			free(p);
+		}
+		return 0;
+	}
+	case K_LOGLEVEL:
+		if (rw_log_level_parse(v, &cfg->log_level) != 0)
+			return fail(err, err_len, o,
+			            "%s: expected error, warn, info or debug, got '%s'", name, v);
+		return 0;
+	case K_LISTEN: {
+		struct rw_listen_addr a;
+		if (rw_config_parse_addr(v, 53, &a) != 0)
+			return fail(err, err_len, o,
+			            "%s: '%s' is not ADDR:PORT (IPv6 as [::1]:53)", name, v);
+		struct rw_listen_addr *p = realloc(cfg->listen, (cfg->nlisten + 1) * sizeof *p);
+		if (p == NULL)
+			return RW_ENOMEM;
+		cfg->listen = p;
+		cfg->listen[cfg->nlisten++] = a;
+		return 0;
+	}
+	case K_ZONE: {
+		const char *eq = strchr(v, '=');
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (eq == NULL || eq == v || eq[1] == 0 ||
+		    rw_name_from_text(v, (size_t)(eq - v), (const uint8_t *)"", wire, &wl) != 0)
+			return fail(err, err_len, o, "%s: '%s' is not NAME=FILE with a valid NAME", name,
+			            v);
+		struct rw_zone_spec *p = realloc(cfg->zones, (cfg->nzones + 1) * sizeof *p);
+		if (p == NULL)
+			return RW_ENOMEM;
+		cfg->zones = p;
+		char *zn = strndup(v, (size_t)(eq - v));
+		char *zf = resolve_path(o, eq + 1);
+		if (zn == NULL || zf == NULL) {
+			free(zn);
+			free(zf);
+			return RW_ENOMEM;
+		}
+		cfg->zones[cfg->nzones++] = (struct rw_zone_spec){zn, zf};
+		return 0;
+	}
+	}
+	return RW_EINVAL;
+}
+
+static size_t find_setting(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return i;
+	return NSETTINGS;
+}
+
+/* Reads the YAML file: a mapping from setting names to scalars, or to
+ * sequences of scalars for repeatable settings. */
+static int load_file(struct rw_config *cfg, const char *path, char *err, size_t err_len)
+{
+	struct origin o = {path, 0, {false}};
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+		return RW_EINVAL;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return RW_ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	int e = 0;
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, err_len, "%s:%zu: YAML error: %s", path, parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : "unknown");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return RW_EINVAL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		goto done; /* empty file: all defaults */
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		o.line = (unsigned)root->start_mark.line + 1;
+		e = fail(err, err_len, &o, "%s%s", "the file must be a mapping of setting: value", "");
+		goto done;
+	}
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+	     pair < root->data.mapping.pairs.top && e == 0; pair++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, pair->value);
+		o.line = (unsigned)k->start_mark.line + 1;
+		if (k->type != YAML_SCALAR_NODE) {
+			e = fail(err, err_len, &o, "%s%s", "setting names must be plain words", "");
+			break;
+		}
+		const char *key = (const char *)k->data.scalar.value;
+		size_t idx = find_setting(key);
+		if (idx == NSETTINGS || settings[idx].cli_only) {
+			e = fail(err, err_len, &o, "unknown setting '%s'%s", key,
+			         idx == NSETTINGS ? "" : " (command line only)");
+			break;
+		}
+		if (v->type == YAML_SCALAR_NODE) {
+			o.line = (unsigned)v->start_mark.line + 1;
+			e = apply(cfg, idx, (const char *)v->data.scalar.value, &o, err, err_len);
+		} else if (v->type == YAML_SEQUENCE_NODE && settings[idx].repeatable) {
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top && e == 0; it++) {
+				yaml_node_t *item = yaml_document_get_node(&doc, *it);
+				o.line = (unsigned)item->start_mark.line + 1;
+				if (item->type != YAML_SCALAR_NODE)
+					e = fail(err, err_len, &o, "%s: list items must be plain values%s",
+					         key, "");
+				else
+					e = apply(cfg, idx, (const char *)item->data.scalar.value, &o, err,
+					          err_len);
+			}
+		} else {
+			e = fail(err, err_len, &o, "%s: expected %s", key,
+			         settings[idx].repeatable ? "a value or a list of values" : "one value");
+		}
+	}
+done:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return e;
+}
+
+static void defaults(struct rw_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->threads = cores < 1 ? 1 : cores > 256 ? 256 : (unsigned)cores;
+	cfg->builtin_zones = true;
+	cfg->log_level = RW_LOG_INFO;
+	cfg->edns_size = 1232; /* DNS flag day 2020 */
+	cfg->tcp_idle_timeout_ms = 10000;
+	cfg->tcp_max_connections = 1000;
+}
+
+static void build_longopts(struct option *lo, char *shortopts)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		lo[i] = (struct option){s->name, s->kind == K_FLAG ? no_argument : required_argument,
+		                        NULL, s->short_opt};
+		if (s->short_opt < 256) {
+			shortopts[k++] = (char)s->short_opt;
+			if (s->kind != K_FLAG)
+				shortopts[k++] = ':';
+		}
+	}
+	lo[NSETTINGS] = (struct option){NULL, 0, NULL, 0};
+	shortopts[k] = 0;
+}
+
+int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size_t err_len)
+{
+	defaults(cfg);
+	struct option lo[NSETTINGS + 1];
+	char shortopts[2 * NSETTINGS + 2];
+	build_longopts(lo, shortopts + 1);
+	shortopts[0] = ':'; /* report missing arguments distinctly */
+	struct origin cli = {NULL, 0, {false}};
+	/* Pass 1: only the config file, so the file is read before flags. */
+	opterr = 0;
+	optind = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == OPT_CONFIG) {
+			int e = apply(cfg, 0, optarg, &cli, err, err_len);
+			if (e != 0)
+				return e;
+		}
+	}
+	if (cfg->config_file != NULL) {
+		int e = load_file(cfg, cfg->config_file, err, err_len);
+		if (e != 0)
+			return e;
+	}
+	/* Pass 2: every flag, overriding the file. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == '?') {
+			snprintf(err, err_len, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return RW_EINVAL;
+		}
+		if (c == ':') {
+			snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+			return RW_EINVAL;
+		}
+		if (c == OPT_CONFIG)
+			continue;
+		for (size_t i = 0; i < NSETTINGS; i++) {
+			if (settings[i].short_opt == c) {
+				int e = apply(cfg, i, settings[i].kind == K_FLAG ? NULL : optarg, &cli, err,
+				              err_len);
+				if (e != 0)
+					return e;
+				break;
+			}
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
+		return RW_EINVAL;
+	}
+	if (cfg->nlisten == 0) {
+		apply(cfg, 1, "127.0.0.1:53", &cli, err, err_len);
+		apply(cfg, 1, "[::1]:53", &cli, err, err_len);
+	}
+	return 0;
+}
+
+void rw_config_fini(struct rw_config *cfg)
+{
+	free(cfg->config_file);
+	free(cfg->listen);
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		free(cfg->zones[i].name);
+		free(cfg->zones[i].file);
+	}
+	free(cfg->zones);
+	free(cfg->zones_dir);
+	memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,70 @@
+/* Logging to stderr and the error-code texts. Owns the process log level;
+ * does no buffering and no rate limiting (one write per line, so lines from
+ * several threads do not interleave). */
+#include "rootwalk/log.h"
+#include "rootwalk/err.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static _Atomic int log_level = RW_LOG_INFO;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void rw_log_set_level(enum rw_log_level level) { atomic_store(&log_level, (int)level); }
+
+enum rw_log_level rw_log_get_level(void) { return (enum rw_log_level)atomic_load(&log_level); }
+
+int rw_log_level_parse(const char *text, enum rw_log_level *out)
+{
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(text, level_names[i]) == 0) {
+			*out = (enum rw_log_level)i;
+			return 0;
+		}
+	}
+	return RW_EINVAL;
+}
+
+void rw_log(enum rw_log_level level, const char *fmt, ...)
+{
+	if ((int)level > atomic_load(&log_level))
+		return;
+	char line[1024];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	line[len++] = '\n';
+	fwrite(line, 1, len, stderr);
+}
+
+const char *rw_strerror(int err)
+{
+	switch (err) {
+	case RW_OK: return "success";
+	case RW_ENOMEM: return "out of memory";
+	case RW_EINVAL: return "invalid argument";
+	case RW_EMALFORMED: return "malformed input";
+	case RW_ETRUNC: return "does not fit";
+	case RW_ENOTFOUND: return "not found";
+	case RW_ETIMEOUT: return "timed out";
+	case RW_EIO: return "I/O error";
+	case RW_ELIMIT: return "limit reached";
+	case RW_ENOTIMPL: return "not implemented";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,562 @@
+/* libuv listeners and workers; see include/rootwalk/server.h. This file
+ * owns sockets, timers and threads and nothing about DNS: every request
+ * goes to rw_query_process(). TCP follows RFC 7766: 2-byte framing, several
+ * and pipelined queries per connection, idle timeout, connection limit,
+ * partial reads and writes. */
+#include "rootwalk/server.h"
+#include "rootwalk/err.h"
+#include "rootwalk/log.h"
+#include "rootwalk/query.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define TCP_BACKLOG 1024
+#define TCP_BUF_MIN 4096
+#define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
+/* Stop reading from a client whose unread replies pile up past this. */
+#define TCP_PENDING_MAX (256 * 1024)
+
+enum hkind { H_WORKER = 1, H_CONN = 2 };
+
+struct worker {
+	enum hkind kind; /* first: handle->data points here */
+	struct rw_server *srv;
+	unsigned index;
+	uv_thread_t thread;
+	uv_loop_t loop;
+	uv_async_t stop;
+	uv_udp_t *udp;
+	uv_tcp_t *tcp;
+	int *udp_fds, *tcp_fds;
+	unsigned tcp_conns, tcp_limit;
+	int loop_close_rc;
+	int loop_inited;
+	struct rw_query_env env;
+	uint8_t rbuf[65536];
+	uint8_t sbuf[65536];
+};
+
+struct rw_server {
+	const struct rw_config *cfg;
+	size_t nlisten;
+	unsigned nworkers;
+	struct worker **workers;
+	uv_loop_t loop; /* signals */
+	uv_signal_t sigs[3];
+};
+
+struct conn {
+	enum hkind kind;
+	struct worker *w;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uint8_t *buf;
+	size_t len, cap;
+	size_t pending;     /* bytes queued in uv_write */
+	int open_handles;
+	int closing;
+	int reading;
+};
+
+struct wreq {
+	uv_write_t req;
+	struct conn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+/* --- sockets (main thread) ------------------------------------------------ */
+
+static int bind_socket(const struct rw_listen_addr *a, int type, int reuseport, int *out, char *err,
+                       size_t err_len)
+{
+	const char *proto = type == SOCK_DGRAM ? "UDP" : "TCP";
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot listen on %s (%s): %s", a->text, proto, strerror(errno));
+		return RW_EIO;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 ||
+	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
+		int e = errno;
+		const char *hint = e == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+		                   : e == EADDRINUSE ? " (another server is running there)"
+		                                     : "";
+		snprintf(err, err_len, "cannot listen on %s (%s): %s%s; try --listen 127.0.0.1:5353",
+		         a->text, proto, strerror(e), hint);
+		close(fd);
+		return RW_EIO;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* SO_REUSEPORT lets a second copy of us bind the same port silently, so
+ * first probe each address without it: that fails if anyone holds it. */
+static int probe(const struct rw_listen_addr *a, char *err, size_t err_len)
+{
+	int types[2] = {SOCK_DGRAM, SOCK_STREAM};
+	for (int i = 0; i < 2; i++) {
+		int fd;
+		int e = bind_socket(a, types[i], 0, &fd, err, err_len);
+		if (e != 0)
+			return e;
+		close(fd);
+	}
+	return 0;
+}
+
+/* --- UDP ------------------------------------------------------------------ */
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct worker *w = h->data;
+	*buf = uv_buf_init((char *)w->rbuf, sizeof w->rbuf);
+}
+
+static void udp_send_done(uv_udp_send_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
+{
+	struct worker *w = h->data;
+	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	size_t out_len;
+	if (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread, RW_TRANSPORT_UDP,
+	                     w->sbuf, sizeof w->sbuf, &out_len) != RW_QUERY_REPLY)
+		return;
+	uv_buf_t b = uv_buf_init((char *)w->sbuf, (unsigned)out_len);
+	int r = uv_udp_try_send(h, &b, 1, addr);
+	if (r >= 0 || (r != UV_EAGAIN && r != UV_ENOSYS))
+		return;
+	/* The socket buffer is full: queue a copy (rare; the hot path above
+	 * allocates nothing). */
+	uv_udp_send_t *req = malloc(sizeof *req + out_len);
+	if (req == NULL)
+		return;
+	memcpy(req + 1, w->sbuf, out_len);
+	b = uv_buf_init((char *)(req + 1), (unsigned)out_len);
+	if (uv_udp_send(req, h, &b, 1, addr, udp_send_done) != 0)
+		free(req);
+}
+
+/* --- TCP ------------------------------------------------------------------ */
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	if (--c->open_handles > 0)
+		return;
+	c->w->tcp_conns--;
+	free(c->buf);
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	uv_close((uv_handle_t *)&c->timer, conn_closed);
+}
+
+static void conn_idle(uv_timer_t *t) { conn_close(t->data); }
+
+static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct conn *c = h->data;
+	if (c->cap - c->len < TCP_BUF_MIN / 2 && c->cap < TCP_BUF_MAX) {
+		size_t cap = c->cap * 2 > TCP_BUF_MAX ? TCP_BUF_MAX : c->cap * 2;
+		uint8_t *p = realloc(c->buf, cap);
+		if (p != NULL) {
+			c->buf = p;
+			c->cap = cap;
+		}
+	}
+	/* Never empty: at most one partial frame (< 65537 bytes) is kept. */
+	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void conn_written(uv_write_t *req, int status)
+{
+	struct wreq *wr = (struct wreq *)req;
+	struct conn *c = wr->c;
+	c->pending -= wr->len;
+	free(wr);
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!c->reading && !c->closing && c->pending < TCP_PENDING_MAX / 2) {
+		c->reading = 1;
+		uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
+	}
+}
+
+/* Sends one framed reply, directly when the socket takes it, else queued
+ * (libuv keeps queued writes in order, and try_write refuses while any are
+ * queued, so replies never reorder). */
+static void conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	uv_buf_t bufs[2] = {uv_buf_init((char *)prefix, 2), uv_buf_init((char *)msg, (unsigned)len)};
+	size_t total = len + 2, done = 0;
+	int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, 2);
+	if (r > 0)
+		done = (size_t)r;
+	else if (r != UV_EAGAIN && r != UV_ENOSYS) {
+		conn_close(c);
+		return;
+	}
+	if (done == total)
+		return;
+	size_t rest = total - done;
+	struct wreq *wr = malloc(sizeof *wr + rest);
+	if (wr == NULL) {
+		conn_close(c);
+		return;
+	}
+	for (size_t i = done; i < total; i++)
+		wr->data[i - done] = i < 2 ? prefix[i] : msg[i - 2];
+	wr->c = c;
+	wr->len = rest;
+	uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)rest);
+	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, conn_written) != 0) {
+		free(wr);
+		conn_close(c);
+		return;
+	}
+	c->pending += rest;
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	struct conn *c = s->data;
+	if (nread < 0) {
+		conn_close(c); /* EOF or error */
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	c->len += (size_t)nread;
+	uv_timer_again(&c->timer);
+	struct worker *w = c->w;
+	size_t pos = 0;
+	/* Bound: each iteration consumes one whole frame from the buffer. */
+	while (c->len - pos >= 2 && !c->closing) {
+		size_t flen = (size_t)c->buf[pos] << 8 | c->buf[pos + 1];
+		if (c->len - pos - 2 < flen)
+			break;
+		size_t out_len;
+		if (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
+		                     sizeof w->sbuf, &out_len) == RW_QUERY_REPLY)
+			conn_send(c, w->sbuf, out_len);
+		pos += 2 + flen;
+	}
+	if (pos > 0) {
+		memmove(c->buf, c->buf + pos, c->len - pos);
+		c->len -= pos;
+	}
+	if (c->pending > TCP_PENDING_MAX && c->reading && !c->closing) {
+		uv_read_stop((uv_stream_t *)&c->tcp); /* back-pressure */
+		c->reading = 0;
+	}
+}
+
+static void tcp_accept(uv_stream_t *server, int status)
+{
+	struct worker *w = server->data;
+	if (status < 0)
+		return;
+	struct conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return;
+	c->kind = H_CONN;
+	c->w = w;
+	c->cap = TCP_BUF_MIN;
+	c->buf = malloc(c->cap);
+	uv_tcp_init(&w->loop, &c->tcp);
+	uv_timer_init(&w->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	w->tcp_conns++;
+	if (c->buf == NULL || uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (w->tcp_conns > w->tcp_limit) {
+		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index, w->tcp_limit);
+		conn_close(c);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	unsigned idle = w->srv->cfg->tcp_idle_timeout_ms;
+	uv_timer_start(&c->timer, conn_idle, idle, idle);
+	c->reading = 1;
+	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
+}
+
+/* --- workers -------------------------------------------------------------- */
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (uv_is_closing(h))
+		return;
+	enum hkind *kind = h->data;
+	if (kind != NULL && *kind == H_CONN)
+		conn_close((struct conn *)kind);
+	else
+		uv_close(h, NULL);
+}
+
+static void worker_stop(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	uv_walk(&w->loop, close_walk, NULL);
+}
+
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	w->loop_close_rc = uv_loop_close(&w->loop);
+}
+
+static void worker_free(struct worker *w, size_t nlisten)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < nlisten; i++) {
+		if (w->udp_fds[i] >= 0)
+			close(w->udp_fds[i]);
+		if (w->tcp_fds[i] >= 0)
+			close(w->tcp_fds[i]);
+	}
+	rw_query_env_fini(&w->env);
+	free(w->udp_fds);
+	free(w->tcp_fds);
+	free(w->udp);
+	free(w->tcp);
+	free(w);
+}
+
+static int worker_bind(struct rw_server *s, struct worker *w, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < s->nlisten; i++) {
+		const struct rw_listen_addr *a = &s->cfg->listen[i];
+		int e = bind_socket(a, SOCK_DGRAM, 1, &w->udp_fds[i], err, err_len);
+		if (e == 0)
+			e = bind_socket(a, SOCK_STREAM, 1, &w->tcp_fds[i], err, err_len);
+		if (e != 0)
+			return e;
+	}
+	return 0;
+}
+
+static int worker_new(struct rw_server *s, unsigned index, const struct rw_zoneset *zones,
+                      struct worker **out, char *err, size_t err_len)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return RW_ENOMEM;
+	w->kind = H_WORKER;
+	w->srv = s;
+	w->index = index;
+	w->udp_fds = malloc(s->nlisten * sizeof(int));
+	w->tcp_fds = malloc(s->nlisten * sizeof(int));
+	w->udp = calloc(s->nlisten, sizeof *w->udp);
+	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
+	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
+	if (w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL || w->tcp == NULL) {
+		*out = w;
+		return RW_ENOMEM;
+	}
+	for (size_t i = 0; i < s->nlisten; i++)
+		w->udp_fds[i] = w->tcp_fds[i] = -1;
+	*out = w;
+	unsigned limit = s->cfg->tcp_max_connections / s->nworkers;
+	w->tcp_limit = limit > 0 ? limit : 1;
+	return worker_bind(s, w, err, err_len);
+}
+
+/* Hands the bound sockets to libuv; after this the loop owns them. */
+static int worker_start_handles(struct rw_server *s, struct worker *w, char *err, size_t err_len)
+{
+	int e = uv_loop_init(&w->loop);
+	w->loop_inited = e == 0;
+	if (e == 0)
+		e = uv_async_init(&w->loop, &w->stop, worker_stop);
+	if (e != 0) {
+		snprintf(err, err_len, "event loop: %s", uv_strerror(e));
+		return RW_EIO;
+	}
+	w->stop.data = w;
+	for (size_t i = 0; i < s->nlisten; i++) {
+		uv_udp_init(&w->loop, &w->udp[i]);
+		uv_tcp_init(&w->loop, &w->tcp[i]);
+		w->udp[i].data = w->tcp[i].data = w;
+		e = uv_udp_open(&w->udp[i], w->udp_fds[i]);
+		if (e == 0) {
+			w->udp_fds[i] = -1;
+			e = uv_tcp_open(&w->tcp[i], w->tcp_fds[i]);
+		}
+		if (e == 0) {
+			w->tcp_fds[i] = -1;
+			e = uv_udp_recv_start(&w->udp[i], udp_alloc, udp_recv);
+		}
+		if (e == 0)
+			e = uv_listen((uv_stream_t *)&w->tcp[i], TCP_BACKLOG, tcp_accept);
+		if (e != 0) {
+			snprintf(err, err_len, "cannot listen on %s: %s", s->cfg->listen[i].text,
+			         uv_strerror(e));
+			return RW_EIO;
+		}
+	}
+	return 0;
+}
+
+int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
+                  struct rw_server **out, char *err, size_t err_len)
+{
+	struct rw_server *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return RW_ENOMEM;
+	s->cfg = cfg;
+	s->nlisten = cfg->nlisten;
+	s->nworkers = cfg->threads;
+	s->workers = calloc(s->nworkers, sizeof *s->workers);
+	int e = s->workers == NULL ? RW_ENOMEM : 0;
+	for (size_t i = 0; i < s->nlisten && e == 0; i++)
+		e = probe(&cfg->listen[i], err, err_len);
+	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
+		e = worker_new(s, i, zones, &s->workers[i], err, err_len);
+	if (e != 0) {
+		if (e == RW_ENOMEM)
+			snprintf(err, err_len, "out of memory");
+		rw_server_free(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	struct rw_server *s = sig->data;
+	if (signum == SIGHUP) {
+		rw_log_warn("SIGHUP: zone reload is not implemented yet; still serving");
+		return;
+	}
+	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	for (unsigned i = 0; i < s->nworkers; i++)
+		uv_async_send(&s->workers[i]->stop);
+	for (int i = 0; i < 3; i++)
+		uv_close((uv_handle_t *)&s->sigs[i], NULL);
+}
+
+int rw_server_run(struct rw_server *s)
+{
+	char err[512];
+	int e = uv_loop_init(&s->loop);
+	if (e != 0) {
+		rw_log_error("event loop: %s", uv_strerror(e));
+		return RW_EIO;
+	}
+	int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&s->loop, &s->sigs[i]);
+		s->sigs[i].data = s;
+		uv_signal_start(&s->sigs[i], on_signal, signums[i]);
+	}
+	unsigned started = 0;
+	bool ok = true;
+	for (unsigned i = 0; i < s->nworkers && ok; i++) {
+		if (worker_start_handles(s, s->workers[i], err, sizeof err) != 0) {
+			rw_log_error("%s", err);
+			ok = false;
+		}
+	}
+	for (unsigned i = 0; i < s->nworkers && ok; i++) {
+		if (uv_thread_create(&s->workers[i]->thread, worker_main, s->workers[i]) != 0) {
+			rw_log_error("could not start the worker threads");
+			ok = false;
+			break;
+		}
+		started++;
+	}
+	if (ok) {
+		char addrs[1024] = "";
+		size_t n = 0;
+		for (size_t i = 0; i < s->nlisten && n < sizeof addrs; i++)
+			n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", i ? " " : "",
+			                      s->cfg->listen[i].text);
+		rw_log_info("rootwalk serving on %s (UDP and TCP) with %u worker%s", addrs,
+		            s->nworkers, s->nworkers == 1 ? "" : "s");
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+	} else {
+		/* Stop what runs; close loops that never got a thread here. */
+		for (unsigned i = 0; i < started; i++)
+			uv_async_send(&s->workers[i]->stop);
+		for (unsigned i = started; i < s->nworkers; i++) {
+			struct worker *w = s->workers[i];
+			if (!w->loop_inited)
+				continue;
+			uv_walk(&w->loop, close_walk, NULL);
+			uv_run(&w->loop, UV_RUN_DEFAULT);
+			uv_loop_close(&w->loop);
+		}
+		for (int i = 0; i < 3; i++)
+			uv_close((uv_handle_t *)&s->sigs[i], NULL);
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+	}
+	int rc = ok ? 0 : RW_EIO;
+	for (unsigned i = 0; i < started; i++) {
+		uv_thread_join(&s->workers[i]->thread);
+		if (s->workers[i]->loop_close_rc != 0) {
+			rw_log_error("worker %u: handles left open at exit", i);
+			rc = RW_EIO;
+		}
+	}
+	if (uv_loop_close(&s->loop) != 0) {
+		rw_log_error("main loop: handles left open at exit");
+		rc = RW_EIO;
+	}
+	return rc;
+}
+
+void rw_server_free(struct rw_server *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
+		worker_free(s->workers[i], s->nlisten);
+	free(s->workers);
+	free(s);
+}
