@@ -199,6 +199,7 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 		if (sets == NULL)
 			goto out;
 		node->rrsets = sets;
+		size_t cname_rec = 0;
 		bool has_cname = false;
 		for (size_t k = i; k < j;) {
 			/* One RRset: records [k, l) share a type. Duplicates are
@@ -233,7 +234,10 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 				                   : "SOA record not at the zone apex");
 				goto out;
 			}
-			has_cname |= type == RW_TYPE_CNAME;
+			if (type == RW_TYPE_CNAME) {
+				has_cname = true;
+				cname_rec = k;
+			}
 			struct rw_rrset *s = rw_arena_alloc(&z->mem, sizeof *s + bytes);
 			if (s == NULL)
 				goto out;
@@ -258,7 +262,7 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 		}
 		if (has_cname && ntypes > 1) {
 			/* RFC 1034 §3.6.2; RFC 2181 §10.1 */
-			e = fail(err, &c->recs[i], "CNAME and other data at the same name");
+			e = fail(err, &c->recs[cname_rec], "CNAME and other data at the same name");
 			goto out;
 		}
 		i = j;

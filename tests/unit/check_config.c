@@ -1,0 +1,208 @@
+/* Unit tests: command line, YAML file, precedence, errors with file:line. */
+#include "rootwalk/config.h"
+#include "rootwalk/err.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int load(struct rw_config *c, char *err, size_t n, ...)
+{
+	char *argv[32] = {"rootwalk"};
+	int argc = 1;
+	va_list ap;
+	va_start(ap, n);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) != NULL)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	return rw_config_load(c, argc, argv, err, n);
+}
+
+static char path[64];
+
+static void write_cfg(const char *text)
+{
+	snprintf(path, sizeof path, "/tmp/rwcfgXXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(defaults_and_flags)
+{
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, NULL), 0);
+	ck_assert_uint_eq(c.nlisten, 2);
+	ck_assert_str_eq(c.listen[0].text, "127.0.0.1:53");
+	ck_assert_str_eq(c.listen[1].text, "[::1]:53");
+	ck_assert_uint_ge(c.threads, 1);
+	ck_assert_uint_eq(c.edns_size, 1232);
+	ck_assert(c.builtin_zones);
+	ck_assert_int_eq(c.action, RW_CONFIG_RUN);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--listen", "127.0.0.2:5300", "--listen",
+	                      "[::1]:5301", "--threads", "3", "--zone", "example.com=/x.zone",
+	                      "--zones-dir", "zones", "--log-level", "debug", "--no-builtin-zones",
+	                      "--edns-buffer-size", "4096", "--tcp-idle-timeout-ms", "500",
+	                      "--tcp-max-connections", "7", "--check-config", NULL),
+	                 0);
+	ck_assert_uint_eq(c.nlisten, 2);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c.listen[1].ss;
+	ck_assert_int_eq(s6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(s6->sin6_port), 5301);
+	ck_assert_uint_eq(c.threads, 3);
+	ck_assert_uint_eq(c.nzones, 1);
+	ck_assert_str_eq(c.zones[0].name, "example.com");
+	ck_assert_str_eq(c.zones[0].file, "/x.zone");
+	ck_assert_str_eq(c.zones_dir, "zones");
+	ck_assert_int_eq(c.log_level, RW_LOG_DEBUG);
+	ck_assert(!c.builtin_zones);
+	ck_assert_uint_eq(c.edns_size, 4096);
+	ck_assert_uint_eq(c.tcp_idle_timeout_ms, 500);
+	ck_assert_uint_eq(c.tcp_max_connections, 7);
+	ck_assert_int_eq(c.action, RW_CONFIG_CHECK);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--version", NULL), 0);
+	ck_assert_int_eq(c.action, RW_CONFIG_VERSION);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "-h", NULL), 0);
+	ck_assert_int_eq(c.action, RW_CONFIG_HELP);
+	rw_config_fini(&c);
+	ck_assert_ptr_nonnull(strstr(rw_config_usage(), "--zones-dir"));
+}
+END_TEST
+
+START_TEST(flag_errors)
+{
+	static const char *const bad[][3] = {
+		{"--threads", "0", "threads"},          {"--threads", "x", "threads"},
+		{"--threads", "-1", "threads"},         {"--listen", "1.2.3:53", "listen"},
+		{"--listen", "[::1:53", "listen"},      {"--listen", "127.0.0.1:0", "listen"},
+		{"--listen", "127.0.0.1:70000", "listen"}, {"--zone", "noequals", "zone"},
+		{"--zone", "a..b=/f", "zone"},          {"--log-level", "loud", "log-level"},
+		{"--edns-buffer-size", "100", "edns"},  {"--bogus", "1", "unknown option"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct rw_config c;
+		char err[512] = "";
+		ck_assert_msg(load(&c, err, sizeof err, bad[i][0], bad[i][1], NULL) == RW_EINVAL,
+		              "accepted %s %s", bad[i][0], bad[i][1]);
+		ck_assert_msg(strstr(err, bad[i][2]) != NULL, "'%s' lacks '%s'", err, bad[i][2]);
+		rw_config_fini(&c);
+	}
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, "--threads", NULL), RW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "stray", NULL), RW_EINVAL);
+	rw_config_fini(&c);
+}
+END_TEST
+
+START_TEST(addresses)
+{
+	struct rw_listen_addr a;
+	ck_assert_int_eq(rw_config_parse_addr("127.0.0.1", 53, &a), 0);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&a.ss)->sin_port), 53);
+	ck_assert_int_eq(rw_config_parse_addr("::1", 53, &a), 0);
+	ck_assert_int_eq(a.ss.ss_family, AF_INET6);
+	ck_assert_int_eq(rw_config_parse_addr("[::1]", 5, &a), 0);
+	ck_assert_int_eq(rw_config_parse_addr("[::1]x", 5, &a), RW_EINVAL);
+	ck_assert_int_eq(rw_config_parse_addr("", 5, &a), RW_EINVAL);
+	ck_assert_int_eq(rw_config_parse_addr("host.name:53", 5, &a), RW_EINVAL);
+}
+END_TEST
+
+START_TEST(yaml_file_and_precedence)
+{
+	write_cfg("# rootwalk config\n"
+	          "listen:\n"
+	          "  - 127.0.0.9:5300\n"
+	          "  - \"[::1]:5300\"\n"
+	          "threads: 2\n"
+	          "zone: [example.org=rel.zone]\n"
+	          "zones-dir: /abs/zones\n"
+	          "log-level: warn\n"
+	          "no-builtin-zones: true\n");
+	struct rw_config c;
+	char err[512];
+	ck_assert_msg(load(&c, err, sizeof err, "-c", path, NULL) == 0, "%s", err);
+	ck_assert_uint_eq(c.nlisten, 2);
+	ck_assert_str_eq(c.listen[0].text, "127.0.0.9:5300");
+	ck_assert_uint_eq(c.threads, 2);
+	/* relative paths: relative to the config file's folder */
+	ck_assert_str_eq(c.zones[0].file, "/tmp/rel.zone");
+	ck_assert_str_eq(c.zones_dir, "/abs/zones");
+	ck_assert_int_eq(c.log_level, RW_LOG_WARN);
+	ck_assert(!c.builtin_zones);
+	rw_config_fini(&c);
+	/* flags override the file; a repeatable flag replaces the list */
+	ck_assert_int_eq(load(&c, err, sizeof err, "--threads", "1", "--config", path, "--listen",
+	                      "127.0.0.10:53", NULL),
+	                 0);
+	ck_assert_uint_eq(c.threads, 1);
+	ck_assert_uint_eq(c.nlisten, 1);
+	ck_assert_str_eq(c.listen[0].text, "127.0.0.10:53");
+	ck_assert_uint_eq(c.nzones, 1);
+	rw_config_fini(&c);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(yaml_errors)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"threads: 2\nbogus: 1\n", ":2: unknown setting 'bogus'"},
+		{"threads: [1, 2]\n", ":1: threads: expected one value"},
+		{"threads: lots\n", ":1: threads: expected a number"},
+		{"listen:\n  - 127.0.0.1:53\n  - nope\n", ":3: listen:"},
+		{"listen:\n  - [a]\n", ":2: listen: list items"},
+		{"- just\n- a list\n", ":1: the file must be a mapping"},
+		{"threads: 2\n  bad: [indent\n", "YAML error"},
+		{"check-config: true\n", "command line only"},
+		{"no-builtin-zones: maybe\n", "expected true or false"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		write_cfg(cases[i].text);
+		struct rw_config c;
+		char err[512] = "";
+		ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), RW_EINVAL);
+		ck_assert_msg(strstr(err, path) == err, "'%s' does not start with the file", err);
+		ck_assert_msg(strstr(err, cases[i].want) != NULL, "'%s' lacks '%s'", err, cases[i].want);
+		rw_config_fini(&c);
+		unlink(path);
+	}
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", "/nonexistent/rw.yaml", NULL), RW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+	rw_config_fini(&c);
+	/* an empty file means all defaults */
+	write_cfg("");
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), 0);
+	ck_assert_uint_eq(c.nlisten, 2);
+	rw_config_fini(&c);
+	unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, defaults_and_flags);
+	tcase_add_test(tc, flag_errors);
+	tcase_add_test(tc, addresses);
+	tcase_add_test(tc, yaml_file_and_precedence);
+	tcase_add_test(tc, yaml_errors);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}

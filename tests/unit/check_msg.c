@@ -1,0 +1,265 @@
+/* Unit tests: message parsing (RFC 9267 cases), EDNS, the builder with
+ * compression, marks and truncation. */
+#include "rootwalk/err.h"
+#include "rootwalk/msg.h"
+#include "rootwalk/rr.h"
+#include "testutil.h"
+
+#include <stdio.h>
+
+static struct rw_arena arena;
+
+static void setup(void) { rw_arena_init(&arena, 4096, 1 << 20); }
+static void teardown(void) { rw_arena_fini(&arena); }
+
+/* Appends one RR with an uncompressed owner. */
+static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, uint16_t type,
+                     const uint8_t *rd, uint16_t rdlen)
+{
+	uint8_t n[RW_NAME_MAX];
+	size_t nl = tu_name(owner, n);
+	memcpy(buf + len, n, nl);
+	len += nl;
+	rw_put16(buf + len, type);
+	rw_put16(buf + len + 2, 1);
+	rw_put32(buf + len + 4, 300);
+	rw_put16(buf + len + 8, rdlen);
+	memcpy(buf + len + 10, rd, rdlen);
+	rw_put16(buf + 6 + 2 * section, (uint16_t)(rw_get16(buf + 6 + 2 * section) + 1));
+	return len + 10 + rdlen;
+}
+
+START_TEST(parse_query)
+{
+	uint8_t pkt[512];
+	size_t len = tu_query(pkt, 0x1234, RW_FLAG_RD, "WwW.Example.org.", RW_TYPE_AAAA, 1);
+	len = tu_opt(pkt, len, 4096, 0, 1);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), 0);
+	ck_assert_uint_eq(m.id, 0x1234);
+	ck_assert_uint_eq(m.flags, RW_FLAG_RD);
+	ck_assert_uint_eq(m.qtype, RW_TYPE_AAAA);
+	ck_assert_mem_eq(m.qname, "\3WwW\7Example\3org", 17);
+	ck_assert(m.edns.present);
+	ck_assert(m.edns.do_bit);
+	ck_assert_uint_eq(m.edns.udp_size, 4096);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AR], 0); /* OPT is not a record */
+}
+END_TEST
+
+START_TEST(parse_sections_and_decompression)
+{
+	uint8_t pkt[512];
+	size_t len = tu_query(pkt, 1, RW_FLAG_QR, "example.org.", RW_TYPE_MX, 1);
+	/* answer: owner = pointer to the question; MX target compressed */
+	uint8_t *p = pkt + len;
+	p[0] = 0xC0;
+	p[1] = 12;
+	rw_put16(p + 2, RW_TYPE_MX);
+	rw_put16(p + 4, 1);
+	rw_put32(p + 6, 60);
+	rw_put16(p + 10, 4 + 2 + 2); /* pref, "\4mail", ptr */
+	rw_put16(p + 12, 10);
+	memcpy(p + 14, "\4mail", 5);
+	p[19] = 0xC0;
+	p[20] = 12;
+	len += 21;
+	rw_put16(pkt + 6, 1);
+	/* RDLENGTH says 8 but fields take 9: malformed */
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), RW_EMALFORMED);
+	rw_put16(p + 10, 9);
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	const struct rw_rr *rr = &m.rr[RW_SEC_AN][0];
+	ck_assert_mem_eq(rr->owner, "\7example\3org", 13);
+	ck_assert_uint_eq(rr->rdlen, 2 + 5 + 13);
+	ck_assert_mem_eq(rr->rdata + 2, "\4mail\7example\3org", 18);
+}
+END_TEST
+
+START_TEST(parse_rfc9267_and_edns_errors)
+{
+	uint8_t pkt[512];
+	struct rw_msg m;
+	size_t base = tu_query(pkt, 1, 0, "a.example.", RW_TYPE_A, 1);
+	/* shorter than a header */
+	ck_assert_int_eq(rw_msg_parse(pkt, 11, &arena, &m), RW_EMALFORMED);
+	/* question cut short */
+	ck_assert_int_eq(rw_msg_parse(pkt, base - 1, &arena, &m), RW_EMALFORMED);
+	/* counts larger than the packet can hold */
+	uint8_t p2[512];
+	memcpy(p2, pkt, base);
+	rw_put16(p2 + 6, 65535);
+	ck_assert_int_eq(rw_msg_parse(p2, base, &arena, &m), RW_EMALFORMED);
+	rw_put16(p2 + 6, 0);
+	rw_put16(p2 + 10, 3);
+	ck_assert_int_eq(rw_msg_parse(p2, base + 11, &arena, &m), RW_EMALFORMED);
+	/* two questions */
+	memcpy(p2, pkt, base);
+	rw_put16(p2 + 4, 2);
+	ck_assert_int_eq(rw_msg_parse(p2, base, &arena, &m), RW_EMALFORMED);
+	/* trailing garbage */
+	memcpy(p2, pkt, base);
+	p2[base] = 0xff;
+	ck_assert_int_eq(rw_msg_parse(p2, base + 1, &arena, &m), RW_EMALFORMED);
+	/* RDLENGTH overrunning the packet */
+	size_t len = add_rr(memcpy(p2, pkt, base), base, 2, "x.", 999, (const uint8_t *)"ab", 2);
+	rw_put16(p2 + len - 4, 50);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), RW_EMALFORMED);
+	/* two OPT records */
+	len = tu_opt(memcpy(p2, pkt, base), base, 1232, 0, 0);
+	len = tu_opt(p2, len, 1232, 0, 0);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), RW_EMALFORMED);
+	/* OPT not at the root */
+	len = add_rr(memcpy(p2, pkt, base), base, 2, "x.", RW_TYPE_OPT, NULL, 0);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), RW_EMALFORMED);
+	/* OPT in the answer section */
+	len = add_rr(memcpy(p2, pkt, base), base, 0, ".", RW_TYPE_OPT, NULL, 0);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), RW_EMALFORMED);
+	/* option TLV overrunning the OPT rdata */
+	const uint8_t bad_opt[] = {0, 10, 0, 8, 1, 2};
+	len = add_rr(memcpy(p2, pkt, base), base, 2, ".", RW_TYPE_OPT, bad_opt, sizeof bad_opt);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), RW_EMALFORMED);
+	/* unknown option, well framed: accepted */
+	const uint8_t ok_opt[] = {0xfe, 0x01, 0, 2, 1, 2};
+	len = add_rr(memcpy(p2, pkt, base), base, 2, ".", RW_TYPE_OPT, ok_opt, sizeof ok_opt);
+	ck_assert_int_eq(rw_msg_parse(p2, len, &arena, &m), 0);
+	ck_assert_uint_eq(m.edns.opts_len, 6);
+	/* question name with a pointer loop */
+	memcpy(p2, pkt, 12);
+	p2[12] = 0xC0;
+	p2[13] = 12;
+	memset(p2 + 14, 0, 4);
+	ck_assert_int_eq(rw_msg_parse(p2, 18, &arena, &m), RW_EMALFORMED);
+	/* arena limit: many records -> RW_ENOMEM, not a crash */
+	struct rw_arena small;
+	rw_arena_init(&small, 256, 512);
+	uint8_t big[4096];
+	len = tu_query(big, 1, 0, "a.", 1, 1);
+	for (int i = 0; i < 60; i++)
+		len = add_rr(big, len, 0, "a.", RW_TYPE_A, (const uint8_t *)"\1\2\3\4", 4);
+	ck_assert_int_eq(rw_msg_parse(big, len, &small, &m), RW_ENOMEM);
+	rw_arena_fini(&small);
+}
+END_TEST
+
+START_TEST(builder_compression)
+{
+	uint8_t buf[512];
+	struct rw_builder b;
+	uint8_t q[RW_NAME_MAX], t[RW_NAME_MAX];
+	tu_name("WWW.example.com.", q);
+	rw_builder_init(&b, buf, sizeof buf, 7, RW_FLAG_QR);
+	ck_assert_int_eq(rw_builder_question(&b, q, RW_TYPE_CNAME, 1), 0);
+	size_t after_q = b.len;
+	/* owner equal to the question: a 2-byte pointer */
+	size_t tl = tu_name("host.example.com.", t);
+	ck_assert_int_eq(rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_CNAME, 1, 60, t, tl), 0);
+	/* 2 (ptr) + 10 + rdata "\4host" + ptr = 7 */
+	ck_assert_uint_eq(b.len, after_q + 2 + 10 + 7);
+	size_t len = rw_builder_finish(&b);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(buf, len, &arena, &m), 0);
+	ck_assert_mem_eq(m.rr[0][0].owner, q, rw_name_len(q)); /* question's case */
+	ck_assert_mem_eq(m.rr[0][0].rdata, t, tl);
+	/* a different case is not folded into the question's */
+	uint8_t lower_q[RW_NAME_MAX];
+	tu_name("www.example.com.", lower_q);
+	ck_assert_int_eq(rw_builder_rr(&b, RW_SEC_AN, lower_q, RW_TYPE_A, 1, 60,
+	                               (const uint8_t *)"\1\2\3\4", 4),
+	                 0);
+	len = rw_builder_finish(&b);
+	ck_assert_int_eq(rw_msg_parse(buf, len, &arena, &m), 0);
+	ck_assert_mem_eq(m.rr[0][1].owner, lower_q, rw_name_len(lower_q));
+	/* SRV targets are never compressed (RFC 2782) */
+	uint8_t srv[6 + RW_NAME_MAX];
+	memcpy(srv, "\0\0\0\0\0\x50", 6);
+	tl = tu_name("host.example.com.", srv + 6);
+	size_t before = b.len;
+	ck_assert_int_eq(rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_SRV, 1, 60, srv, 6 + tl), 0);
+	ck_assert_uint_eq(b.len, before + 2 + 10 + 6 + tl);
+}
+END_TEST
+
+START_TEST(builder_truncation_and_opt)
+{
+	uint8_t buf[64];
+	struct rw_builder b;
+	uint8_t q[RW_NAME_MAX];
+	tu_name("a.example.", q);
+	rw_builder_init(&b, buf, sizeof buf, 9, RW_FLAG_QR);
+	ck_assert_int_eq(rw_builder_reserve(&b, 11), 0);
+	ck_assert_int_eq(rw_builder_question(&b, q, RW_TYPE_A, 1), 0); /* 12 + 11 + 4 = 27 */
+	struct rw_builder_mark mk;
+	rw_builder_mark(&b, &mk);
+	int added = 0;
+	while (rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_A, 1, 5, (const uint8_t *)"\1\2\3\4", 4) == 0)
+		added++;
+	/* 27 + n*16 <= 53 (64 - 11 reserved) -> n = 1 */
+	ck_assert_int_eq(added, 1);
+	ck_assert_uint_le(b.len, 53);
+	rw_builder_rollback(&b, &mk);
+	ck_assert_uint_eq(b.len, 27);
+	ck_assert_uint_eq(b.count[1], 0);
+	ck_assert_int_eq(rw_builder_opt(&b, 1232, RW_RCODE_BADVERS, true, NULL, 0), 0);
+	size_t len = rw_builder_finish(&b);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(buf, len, &arena, &m), 0);
+	ck_assert(m.edns.present);
+	ck_assert_uint_eq(m.edns.ext_rcode, 1); /* 16 >> 4 */
+	ck_assert_uint_eq(RW_RCODE(m.flags), 0);
+	ck_assert(m.edns.do_bit);
+	/* The question alone can fail to fit, and rolls back. */
+	rw_builder_init(&b, buf, 20, 1, 0);
+	ck_assert_int_eq(rw_builder_question(&b, q, RW_TYPE_A, 1), RW_ETRUNC);
+	ck_assert_uint_eq(b.len, 12);
+	ck_assert_int_eq(rw_builder_reserve(&b, 100), RW_ETRUNC);
+}
+END_TEST
+
+START_TEST(builder_parse_roundtrip_many)
+{
+	/* Many names sharing suffixes: every one must decode back exactly. */
+	uint8_t buf[4096];
+	struct rw_builder b;
+	uint8_t q[RW_NAME_MAX];
+	tu_name("example.com.", q);
+	rw_builder_init(&b, buf, sizeof buf, 1, RW_FLAG_QR);
+	rw_builder_question(&b, q, RW_TYPE_NS, 1);
+	char text[64];
+	for (int i = 0; i < 100; i++) {
+		uint8_t n[RW_NAME_MAX];
+		snprintf(text, sizeof text, "ns%d.sub%d.example.com.", i, i % 7);
+		size_t nl = tu_name(text, n);
+		ck_assert_int_eq(rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_NS, 1, 1, n, nl), 0);
+	}
+	size_t len = rw_builder_finish(&b);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(buf, len, &arena, &m), 0);
+	ck_assert_uint_eq(m.nrr[0], 100);
+	for (int i = 0; i < 100; i++) {
+		uint8_t n[RW_NAME_MAX];
+		snprintf(text, sizeof text, "ns%d.sub%d.example.com.", i, i % 7);
+		size_t nl = tu_name(text, n);
+		ck_assert_uint_eq(m.rr[0][i].rdlen, nl);
+		ck_assert_mem_eq(m.rr[0][i].rdata, n, nl);
+	}
+	ck_assert_uint_lt(len, 100 * 22); /* compression happened */
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("msg");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, parse_query);
+	tcase_add_test(tc, parse_sections_and_decompression);
+	tcase_add_test(tc, parse_rfc9267_and_edns_errors);
+	tcase_add_test(tc, builder_compression);
+	tcase_add_test(tc, builder_truncation_and_opt);
+	tcase_add_test(tc, builder_parse_roundtrip_many);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}

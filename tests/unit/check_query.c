@@ -1,0 +1,301 @@
+/* Unit tests: rw_query_process, request bytes in, reply bytes out --
+ * admission rules, EDNS, sizes and TC, and answers from local zones. */
+#include "rootwalk/err.h"
+#include "rootwalk/msg.h"
+#include "rootwalk/query.h"
+#include "rootwalk/rr.h"
+#include "testutil.h"
+
+#include <stdio.h>
+
+static struct rw_zoneset *zs;
+static struct rw_query_env env;
+static struct rw_arena arena;
+static uint8_t out[65536];
+
+static void setup(void)
+{
+	char text[16384];
+	size_t n = (size_t)snprintf(text, sizeof text,
+	                            "$TTL 300\n"
+	                            "@ 3600 IN SOA ns hm 1 7200 1800 86400 120\n"
+	                            "@ NS ns\n"
+	                            "ns A 192.0.2.53\n"
+	                            "www A 192.0.2.1\n"
+	                            "www A 192.0.2.2\n"
+	                            "alias CNAME www\n"
+	                            "alias2 CNAME alias\n"
+	                            "dangling CNAME missing\n"
+	                            "out CNAME www.elsewhere.\n"
+	                            "loop1 CNAME loop2\n"
+	                            "loop2 CNAME loop1\n"
+	                            "*.wild A 192.0.2.7\n"
+	                            "mx MX 10 www\n"
+	                            "a.b.ent A 192.0.2.8\n");
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "big TXT \"record-%02d-padding-xxxxx\"\n",
+		                      i);
+	uint8_t o[RW_NAME_MAX];
+	tu_name("example.", o);
+	struct rw_zone *z;
+	struct rw_zone_error err;
+	ck_assert_int_eq(rw_zone_load_text("t", text, n, o, &z, &err), 0);
+	zs = rw_zoneset_new();
+	rw_zoneset_add(zs, z);
+	rw_query_env_init(&env, zs, 1232);
+	rw_arena_init(&arena, 8192, 1 << 22);
+}
+
+static void teardown(void)
+{
+	rw_query_env_fini(&env);
+	rw_zoneset_unref(zs);
+	rw_arena_fini(&arena);
+}
+
+/* Runs a request; returns the parsed reply (asserting it parses). */
+static struct rw_msg run(const uint8_t *req, size_t len, enum rw_transport t, size_t *out_len)
+{
+	size_t ol = 0;
+	ck_assert_int_eq(rw_query_process(&env, req, len, t, out, sizeof out, &ol), RW_QUERY_REPLY);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	if (out_len)
+		*out_len = ol;
+	return m;
+}
+
+static struct rw_msg ask(const char *name, uint16_t qtype, bool edns, size_t *len)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 0xbeef, RW_FLAG_RD, name, qtype, RW_CLASS_IN);
+	if (edns)
+		l = tu_opt(req, l, 1232, 0, 0);
+	return run(req, l, RW_TRANSPORT_UDP, len);
+}
+
+START_TEST(drops)
+{
+	uint8_t req[512];
+	size_t ol;
+	size_t l = tu_query(req, 1, 0, "www.example.", 1, 1);
+	ck_assert_int_eq(rw_query_process(&env, req, 11, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_DROP);
+	ck_assert_int_eq(rw_query_process(&env, req, 0, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_DROP);
+	req[2] |= 0x80; /* QR=1: a response is never answered */
+	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_DROP);
+	ck_assert_uint_eq(env.stats.dropped, 3);
+}
+END_TEST
+
+START_TEST(header_errors)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 0x4242, RW_FLAG_RD | (2 << 11), "www.example.", 1, 1);
+	struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOTIMP);
+	ck_assert_uint_eq(RW_OPCODE(m.flags), 2);
+	ck_assert_uint_eq(m.id, 0x4242);
+	ck_assert(m.flags & RW_FLAG_QR);
+	ck_assert(m.flags & RW_FLAG_RD);
+	/* UPDATE too */
+	l = tu_query(req, 1, 5 << 11, "www.example.", 1, 1);
+	ck_assert_uint_eq(RW_RCODE(run(req, l, RW_TRANSPORT_UDP, NULL).flags), RW_RCODE_NOTIMP);
+	/* QDCOUNT 0 and 2 */
+	l = tu_query(req, 1, 0, "www.example.", 1, 1);
+	rw_put16(req + 4, 0);
+	m = run(req, 12, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_FORMERR);
+	rw_put16(req + 4, 2);
+	ck_assert_uint_eq(RW_RCODE(run(req, l, RW_TRANSPORT_UDP, NULL).flags), RW_RCODE_FORMERR);
+	/* a body that does not parse, with a usable header */
+	rw_put16(req + 4, 1);
+	req[12] = 0xC0;
+	req[13] = 12;
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_FORMERR);
+	ck_assert_uint_eq(m.qdcount, 0);
+}
+END_TEST
+
+START_TEST(edns_badvers_and_do)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 7, 0, "www.example.", 1, 1);
+	size_t l1 = tu_opt(req, l, 1232, 1, 0);
+	struct rw_msg m = run(req, l1, RW_TRANSPORT_UDP, NULL);
+	ck_assert(m.edns.present);
+	ck_assert_uint_eq(m.edns.ext_rcode, 1); /* BADVERS = 16 */
+	ck_assert_uint_eq(RW_RCODE(m.flags), 0);
+	ck_assert_uint_eq(m.edns.version, 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(env.stats.badvers, 1);
+	req[11] = 0;
+	size_t l2 = tu_opt(req, l, 1232, 0, 1);
+	m = run(req, l2, RW_TRANSPORT_UDP, NULL);
+	ck_assert(m.edns.do_bit);
+	ck_assert_uint_eq(m.edns.udp_size, 1232);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+}
+END_TEST
+
+START_TEST(class_and_type_policy)
+{
+	static const struct {
+		uint16_t qclass, qtype, rcode;
+	} cases[] = {
+		{RW_CLASS_CH, RW_TYPE_TXT, RW_RCODE_REFUSED}, {RW_CLASS_HS, 1, RW_RCODE_REFUSED},
+		{RW_CLASS_ANY, 1, RW_RCODE_REFUSED},          {77, 1, RW_RCODE_REFUSED},
+		{1, RW_TYPE_AXFR, RW_RCODE_REFUSED},          {1, RW_TYPE_IXFR, RW_RCODE_REFUSED},
+		{1, RW_TYPE_MAILA, RW_RCODE_NOTIMP},          {1, RW_TYPE_MAILB, RW_RCODE_NOTIMP},
+		{1, 250, RW_RCODE_NOTIMP},                    {1, RW_TYPE_OPT, RW_RCODE_FORMERR},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint8_t req[512];
+		size_t l = tu_query(req, 9, 0, "www.example.", cases[i].qtype, cases[i].qclass);
+		struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+		ck_assert_msg(RW_RCODE(m.flags) == cases[i].rcode, "class %u type %u: rcode %u",
+		              cases[i].qclass, cases[i].qtype, RW_RCODE(m.flags));
+		ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+		ck_assert_uint_eq(m.qtype, cases[i].qtype); /* question echoed */
+	}
+}
+END_TEST
+
+START_TEST(positive_answer)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 0xabcd, RW_FLAG_RD | RW_FLAG_CD, "WwW.ExAmPlE.", 1, 1);
+	struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.id, 0xabcd);
+	ck_assert(m.flags & RW_FLAG_QR);
+	ck_assert(m.flags & RW_FLAG_AA);
+	ck_assert(m.flags & RW_FLAG_RD);
+	ck_assert(m.flags & RW_FLAG_CD);
+	ck_assert(!(m.flags & RW_FLAG_RA));
+	ck_assert_mem_eq(m.qname, "\3WwW\7ExAmPlE", 13); /* the client's case */
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 300);
+	ck_assert_mem_eq(m.rr[0][0].owner, "\3WwW\7ExAmPlE", 13);
+	/* not served locally: REFUSED for now */
+	m = ask("www.other.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	ck_assert(!(m.flags & RW_FLAG_AA));
+	/* MX: the target's addresses in the additional section */
+	m = ask("mx.example.", RW_TYPE_MX, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AR], 2);
+	/* ANY: one synthesised HINFO (RFC 8482) */
+	m = ask("www.example.", RW_TYPE_ANY, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_HINFO);
+	m = ask("nope.example.", RW_TYPE_ANY, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+}
+END_TEST
+
+START_TEST(negative_answers)
+{
+	struct rw_msg m = ask("nope.example.", 1, true, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert(m.flags & RW_FLAG_AA);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].type, RW_TYPE_SOA);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].ttl, 120); /* min(3600, MINIMUM 120) */
+	/* NODATA */
+	m = ask("www.example.", RW_TYPE_AAAA, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].type, RW_TYPE_SOA);
+	/* empty non-terminal: NODATA, not NXDOMAIN */
+	m = ask("b.ent.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+}
+END_TEST
+
+START_TEST(cnames_and_wildcards)
+{
+	struct rw_msg m = ask("alias2.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 4); /* CNAME, CNAME, A, A */
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][1].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][2].type, RW_TYPE_A);
+	/* asking for the CNAME itself does not follow it */
+	m = ask("alias.example.", RW_TYPE_CNAME, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	/* CNAME to a missing name: NXDOMAIN (RFC 6604) with the chain */
+	m = ask("dangling.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	/* CNAME leaving local data: the CNAME alone */
+	m = ask("out.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	/* a CNAME loop ends */
+	m = ask("loop1.example.", 1, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	/* wildcard: the owner is the query name */
+	m = ask("x.y.wild.example.", 1, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_mem_eq(m.rr[0][0].owner, "\1x\1y\4wild\7example", 18);
+}
+END_TEST
+
+START_TEST(sizes_and_truncation)
+{
+	/* 60 TXT records (~50 bytes each) do not fit in 512 or 1232. */
+	size_t len;
+	struct rw_msg m = ask("big.example.", RW_TYPE_TXT, false, &len);
+	ck_assert(m.flags & RW_FLAG_TC);
+	ck_assert_uint_le(len, 512);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0); /* whole RRset or nothing */
+	m = ask("big.example.", RW_TYPE_TXT, true, &len);
+	ck_assert(m.flags & RW_FLAG_TC);
+	ck_assert_uint_le(len, 1232);
+	ck_assert(m.edns.present); /* OPT survives truncation */
+	/* the client's smaller EDNS size is honoured, and < 512 means 512 */
+	uint8_t req[512];
+	size_t l = tu_query(req, 1, 0, "www.example.", 1, 1);
+	l = tu_opt(req, l, 100, 0, 0);
+	m = run(req, l, RW_TRANSPORT_UDP, &len);
+	ck_assert(!(m.flags & RW_FLAG_TC));
+	/* over TCP the whole answer comes */
+	l = tu_query(req, 1, 0, "big.example.", RW_TYPE_TXT, 1);
+	m = run(req, l, RW_TRANSPORT_TCP, &len);
+	ck_assert(!(m.flags & RW_FLAG_TC));
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 60);
+	ck_assert_uint_gt(len, 1232);
+	/* a larger server limit lets a big EDNS client get it over UDP */
+	rw_query_env_fini(&env);
+	rw_query_env_init(&env, zs, 4096);
+	l = tu_opt(req, l, 4096, 0, 0);
+	m = run(req, l, RW_TRANSPORT_UDP, &len);
+	ck_assert(!(m.flags & RW_FLAG_TC));
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 60);
+	ck_assert_uint_le(len, 4096);
+	ck_assert_uint_ge(env.stats.queries, 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("query");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, drops);
+	tcase_add_test(tc, header_errors);
+	tcase_add_test(tc, edns_badvers_and_do);
+	tcase_add_test(tc, class_and_type_policy);
+	tcase_add_test(tc, positive_answer);
+	tcase_add_test(tc, negative_answers);
+	tcase_add_test(tc, cnames_and_wildcards);
+	tcase_add_test(tc, sizes_and_truncation);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
