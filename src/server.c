@@ -86,7 +86,10 @@ static int bind_socket(const struct rw_listen_addr *a, int type, int reuseport, 
 		return RW_EIO;
 	}
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* SO_REUSEADDR only for TCP (TIME_WAIT): on UDP it would let another
+	 * socket share the port and defeat the in-use probe. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (a->ss.ss_family == AF_INET6)

@@ -24,7 +24,8 @@ static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, u
 	rw_put16(buf + len + 2, 1);
 	rw_put32(buf + len + 4, 300);
 	rw_put16(buf + len + 8, rdlen);
-	memcpy(buf + len + 10, rd, rdlen);
+	if (rdlen > 0)
+		memcpy(buf + len + 10, rd, rdlen);
 	rw_put16(buf + 6 + 2 * section, (uint16_t)(rw_get16(buf + 6 + 2 * section) + 1));
 	return len + 10 + rdlen;
 }

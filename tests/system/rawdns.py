@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Raw DNS helper for the system tests: what dig cannot send. Standard
+library only. Every socket has a timeout; every command ends by itself.
+
+  rawdns.py udp HOST PORT HEX          send bytes, print reply hex or TIMEOUT
+  rawdns.py pipeline HOST PORT N       N queries in one TCP write; check N replies
+  rawdns.py dribble HOST PORT          one TCP query a byte at a time
+  rawdns.py idle HOST PORT SECONDS     connect, send nothing; print CLOSED or OPEN
+  rawdns.py conns HOST PORT N          open N TCP connections; print how many answer
+"""
+import socket
+import struct
+import sys
+import time
+
+
+def name(text):
+    out = b""
+    for label in text.strip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(qid, qname, qtype=1):
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + name(qname) + struct.pack("!HH", qtype, 1)
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def recv_msg(s):
+    (n,) = struct.unpack("!H", recv_exact(s, 2))
+    return recv_exact(s, n)
+
+
+def tcp(host, port, timeout=3.0):
+    s = socket.socket(family(host), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect((host, port))
+    return s
+
+
+def main():
+    cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if cmd == "udp":
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        s.settimeout(1.0)
+        s.sendto(bytes.fromhex(sys.argv[4]), (host, port))
+        try:
+            print(s.recv(65535).hex())
+        except socket.timeout:
+            print("TIMEOUT")
+    elif cmd == "pipeline":
+        n = int(sys.argv[4])
+        s = tcp(host, port)
+        data = b""
+        for i in range(n):
+            q = query(1000 + i, "www.test.example" if i % 2 else "nope.test.example")
+            data += struct.pack("!H", len(q)) + q
+        s.sendall(data)  # all queries before reading any reply
+        ids = [struct.unpack("!H", recv_msg(s)[:2])[0] for _ in range(n)]
+        print("OK" if ids == [1000 + i for i in range(n)] else "BAD %r" % ids)
+    elif cmd == "dribble":
+        s = tcp(host, port)
+        q = query(4242, "www.test.example")
+        for b in struct.pack("!H", len(q)) + q:
+            s.send(bytes([b]))
+            time.sleep(0.005)
+        r = recv_msg(s)
+        print("OK" if r[:2] == b"\x10\x92" and r[3] & 0xF == 0 else "BAD " + r.hex())
+    elif cmd == "idle":
+        s = tcp(host, port, float(sys.argv[4]))
+        try:
+            print("CLOSED" if s.recv(1) == b"" else "DATA")
+        except socket.timeout:
+            print("OPEN")
+        except ConnectionResetError:
+            print("CLOSED")
+    elif cmd == "conns":
+        socks, answered = [], 0
+        for _ in range(int(sys.argv[4])):
+            socks.append(tcp(host, port, 1.0))
+        time.sleep(0.2)
+        for i, s in enumerate(socks):
+            try:
+                q = query(i + 1, "www.test.example")
+                s.sendall(struct.pack("!H", len(q)) + q)
+                recv_msg(s)
+                answered += 1
+            except (OSError, EOFError):
+                pass
+        print(answered)
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
