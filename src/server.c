@@ -20,6 +20,10 @@
 #include <uv.h>
 
 #define TCP_BACKLOG 1024
+/* Datagrams read per recvmmsg call: libuv hands each to udp_recv in turn,
+ * so a busy worker makes one receive syscall per batch, not per query. */
+#define UDP_RECV_BATCH 16
+#define UDP_DGRAM_MAX 65536
 #define TCP_BUF_MIN 4096
 #define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
 /* Stop reading from a client whose unread replies pile up past this. */
@@ -41,7 +45,7 @@ struct worker {
 	int loop_close_rc;
 	int loop_inited;
 	struct rw_query_env env;
-	uint8_t rbuf[65536];
+	uint8_t *rbuf; /* UDP_RECV_BATCH datagrams of 64 KiB (recvmmsg) */
 	uint8_t sbuf[65536];
 };
 
@@ -130,7 +134,7 @@ static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	(void)hint;
 	struct worker *w = h->data;
-	*buf = uv_buf_init((char *)w->rbuf, sizeof w->rbuf);
+	*buf = uv_buf_init((char *)w->rbuf, UDP_RECV_BATCH * UDP_DGRAM_MAX);
 }
 
 static void udp_send_done(uv_udp_send_t *req, int status)
@@ -143,6 +147,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
                      unsigned flags)
 {
 	struct worker *w = h->data;
+	/* nread 0 with UV_UDP_MMSG_FREE ends a batch; the buffer is the
+	 * worker's own, so there is nothing to free. */
 	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
 		return;
 	size_t out_len;
@@ -363,6 +369,7 @@ static void worker_free(struct worker *w, size_t nlisten)
 			close(w->tcp_fds[i]);
 	}
 	rw_query_env_fini(&w->env);
+	free(w->rbuf);
 	free(w->udp_fds);
 	free(w->tcp_fds);
 	free(w->udp);
@@ -396,8 +403,9 @@ static int worker_new(struct rw_server *s, unsigned index, const struct rw_zones
 	w->tcp_fds = malloc(s->nlisten * sizeof(int));
 	w->udp = calloc(s->nlisten, sizeof *w->udp);
 	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
+	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
-	if (w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL || w->tcp == NULL) {
+	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL || w->tcp == NULL) {
 		*out = w;
 		return RW_ENOMEM;
 	}
@@ -422,7 +430,7 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	}
 	w->stop.data = w;
 	for (size_t i = 0; i < s->nlisten; i++) {
-		uv_udp_init(&w->loop, &w->udp[i]);
+		uv_udp_init_ex(&w->loop, &w->udp[i], AF_UNSPEC | UV_UDP_RECVMMSG);
 		uv_tcp_init(&w->loop, &w->tcp[i]);
 		w->udp[i].data = w->tcp[i].data = w;
 		e = uv_udp_open(&w->udp[i], w->udp_fds[i]);

@@ -27,6 +27,7 @@ struct rw_zone {
 	size_t nrecords;
 	const struct rw_znode *apex;
 	const struct rw_rrset *soa;
+	size_t origin_len;
 	uint8_t origin[RW_NAME_MAX];
 };
 
@@ -180,7 +181,8 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 	if (z == NULL)
 		return RW_ENOMEM;
 	rw_arena_init(&z->mem, 64 * 1024, SIZE_MAX);
-	memcpy(z->origin, c->origin, rw_name_len(c->origin));
+	z->origin_len = rw_name_len(c->origin);
+	memcpy(z->origin, c->origin, z->origin_len);
 	int e = RW_ENOMEM;
 
 	size_t i = 0;
@@ -400,18 +402,26 @@ int rw_zoneset_add(struct rw_zoneset *zs, struct rw_zone *z)
 
 const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t *lname)
 {
-	/* Longest origin wins. Zone sets hold a handful of zones, so a linear
-	 * scan with a cheap length pre-check beats hashing every suffix. */
+	/* Longest origin wins. Zone sets hold tens of zones, so one pass
+	 * over them, each a length check and a memcmp against the suffix at
+	 * a label boundary, beats hashing every suffix of the name. */
+	size_t suffix_at[RW_NAME_MAX + 1]; /* by suffix length: its offset */
+	bool boundary[RW_NAME_MAX + 1] = {false};
+	size_t nl = rw_name_len(lname);
+	for (size_t off = 0;; off += (size_t)lname[off] + 1) {
+		boundary[nl - off] = true;
+		suffix_at[nl - off] = off;
+		if (lname[off] == 0)
+			break;
+	}
 	const struct rw_zone *best = NULL;
-	size_t best_len = 0, nl = rw_name_len(lname);
 	for (size_t i = 0; i < zs->n; i++) {
-		size_t ol = rw_name_len(zs->zones[i]->origin);
-		if (ol > nl || (best != NULL && ol <= best_len))
+		const struct rw_zone *z = zs->zones[i];
+		size_t ol = z->origin_len;
+		if (ol > nl || !boundary[ol] || (best != NULL && ol <= best->origin_len))
 			continue;
-		if (rw_name_is_under(lname, zs->zones[i]->origin)) {
-			best = zs->zones[i];
-			best_len = ol;
-		}
+		if (memcmp(lname + suffix_at[ol], z->origin, ol) == 0)
+			best = z;
 	}
 	return best;
 }

@@ -83,7 +83,8 @@ struct rw_zoneset *rw_zoneset_new(void);
  * earlier one (so user zones override built-in ones). 0 or RW_ENOMEM (the
  * zone is then freed). */
 int rw_zoneset_add(struct rw_zoneset *zs, struct rw_zone *z);
-/* The zone with the longest origin that contains lname, or NULL. */
+/* The zone with the longest origin that contains lname (lower-cased),
+ * or NULL. */
 const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t *lname);
 size_t rw_zoneset_count(const struct rw_zoneset *zs);
 const struct rw_zone *rw_zoneset_at(const struct rw_zoneset *zs, size_t i);
