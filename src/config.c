@@ -44,26 +44,27 @@ enum {
 };
 
 static const struct setting settings[] = {
-	[0] = {"config", OPT_CONFIG, K_PATH, false, true, 0, 0, "FILE   read settings from a YAML file"},
-	{"listen", OPT_LISTEN, K_LISTEN, true, false, 0, 0,
-	 "ADDR:PORT   listen on UDP and TCP (repeatable; IPv6 as [::1]:53;\n"
-	 "                         default 127.0.0.1:53 and [::1]:53)"},
-	{"threads", OPT_THREADS, K_UINT, false, false, 1, 256, "N   worker threads (default: cores)"},
-	{"zone", OPT_ZONE, K_ZONE, true, false, 0, 0, "NAME=FILE   serve a zone file (repeatable)"},
-	{"zones-dir", OPT_ZONES_DIR, K_PATH, false, false, 0, 0,
-	 "DIR   serve every DIR/NAME.zone, origin = file name"},
-	{"no-builtin-zones", OPT_NO_BUILTIN, K_FLAG, false, false, 0, 0,
-	 "   do not serve the built-in RFC 6761/6303 zones"},
-	{"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
-	{"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
-	 "BYTES   largest UDP reply (default 1232)"},
-	{"tcp-idle-timeout-ms", OPT_TCP_IDLE, K_UINT, false, false, 100, 3600000,
-	 "MS   close idle TCP connections (default 10000)"},
-	{"tcp-max-connections", OPT_TCP_MAX, K_UINT, false, false, 1, 1000000,
-	 "N   open TCP connections at most (default 1000)"},
-	{"check-config", OPT_CHECK, K_FLAG, false, true, 0, 0, "   check config and zones, then exit"},
-	{"version", OPT_VERSION, K_FLAG, false, true, 0, 0, "   print the version and exit"},
-	{"help", OPT_HELP, K_FLAG, false, true, 0, 0, "   print this help and exit"},
+    [0] = {"config", OPT_CONFIG, K_PATH, false, true, 0, 0,
+           "FILE   read settings from a YAML file"},
+    {"listen", OPT_LISTEN, K_LISTEN, true, false, 0, 0,
+     "ADDR:PORT   listen on UDP and TCP (repeatable; IPv6 as [::1]:53;\n"
+     "                         default 127.0.0.1:53 and [::1]:53)"},
+    {"threads", OPT_THREADS, K_UINT, false, false, 1, 256, "N   worker threads (default: cores)"},
+    {"zone", OPT_ZONE, K_ZONE, true, false, 0, 0, "NAME=FILE   serve a zone file (repeatable)"},
+    {"zones-dir", OPT_ZONES_DIR, K_PATH, false, false, 0, 0,
+     "DIR   serve every DIR/NAME.zone, origin = file name"},
+    {"no-builtin-zones", OPT_NO_BUILTIN, K_FLAG, false, false, 0, 0,
+     "   do not serve the built-in RFC 6761/6303 zones"},
+    {"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
+    {"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
+     "BYTES   largest UDP reply (default 1232)"},
+    {"tcp-idle-timeout-ms", OPT_TCP_IDLE, K_UINT, false, false, 100, 3600000,
+     "MS   close idle TCP connections (default 10000)"},
+    {"tcp-max-connections", OPT_TCP_MAX, K_UINT, false, false, 1, 1000000,
+     "N   open TCP connections at most (default 1000)"},
+    {"check-config", OPT_CHECK, K_FLAG, false, true, 0, 0, "   check config and zones, then exit"},
+    {"version", OPT_VERSION, K_FLAG, false, true, 0, 0, "   print the version and exit"},
+    {"help", OPT_HELP, K_FLAG, false, true, 0, 0, "   print this help and exit"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -202,7 +203,8 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 	case K_FLAG: {
 		bool on = v == NULL || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0;
 		if (v != NULL && !on && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
-			return fail(err, err_len, o, "%s: expected true or false, got '%s'", name, v);
+			return fail(err, err_len, o, "%s: expected true or false, got '%s'", name,
+			            v);
 		if (strcmp(name, "no-builtin-zones") == 0)
 			cfg->builtin_zones = !on;
 		else if (strcmp(name, "check-config") == 0 && on)
@@ -258,8 +260,8 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 	case K_LISTEN: {
 		struct rw_listen_addr a;
 		if (rw_config_parse_addr(v, 53, &a) != 0)
-			return fail(err, err_len, o,
-			            "%s: '%s' is not ADDR:PORT (IPv6 as [::1]:53)", name, v);
+			return fail(err, err_len, o, "%s: '%s' is not ADDR:PORT (IPv6 as [::1]:53)",
+			            name, v);
 		struct rw_listen_addr *p = realloc(cfg->listen, (cfg->nlisten + 1) * sizeof *p);
 		if (p == NULL)
 			return RW_ENOMEM;
@@ -273,8 +275,8 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		size_t wl;
 		if (eq == NULL || eq == v || eq[1] == 0 ||
 		    rw_name_from_text(v, (size_t)(eq - v), (const uint8_t *)"", wire, &wl) != 0)
-			return fail(err, err_len, o, "%s: '%s' is not NAME=FILE with a valid NAME", name,
-			            v);
+			return fail(err, err_len, o, "%s: '%s' is not NAME=FILE with a valid NAME",
+			            name, v);
 		struct rw_zone_spec *p = realloc(cfg->zones, (cfg->nzones + 1) * sizeof *p);
 		if (p == NULL)
 			return RW_ENOMEM;
@@ -332,7 +334,8 @@ static int load_file(struct rw_config *cfg, const char *path, char *err, size_t 
 	}
 	if (root->type != YAML_MAPPING_NODE) {
 		o.line = (unsigned)root->start_mark.line + 1;
-		e = fail(err, err_len, &o, "%s%s", "the file must be a mapping of setting: value", "");
+		e = fail(err, err_len, &o, "%s%s", "the file must be a mapping of setting: value",
+		         "");
 		goto done;
 	}
 	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
@@ -360,15 +363,16 @@ static int load_file(struct rw_config *cfg, const char *path, char *err, size_t 
 				yaml_node_t *item = yaml_document_get_node(&doc, *it);
 				o.line = (unsigned)item->start_mark.line + 1;
 				if (item->type != YAML_SCALAR_NODE)
-					e = fail(err, err_len, &o, "%s: list items must be plain values%s",
-					         key, "");
+					e = fail(err, err_len, &o,
+					         "%s: list items must be plain values%s", key, "");
 				else
-					e = apply(cfg, idx, (const char *)item->data.scalar.value, &o, err,
-					          err_len);
+					e = apply(cfg, idx, (const char *)item->data.scalar.value,
+					          &o, err, err_len);
 			}
 		} else {
 			e = fail(err, err_len, &o, "%s: expected %s", key,
-			         settings[idx].repeatable ? "a value or a list of values" : "one value");
+			         settings[idx].repeatable ? "a value or a list of values"
+			                                  : "one value");
 		}
 	}
 done:
@@ -395,8 +399,9 @@ static void build_longopts(struct option *lo, char *shortopts)
 	size_t k = 0;
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
-		lo[i] = (struct option){s->name, s->kind == K_FLAG ? no_argument : required_argument,
-		                        NULL, s->short_opt};
+		lo[i] =
+		    (struct option){s->name, s->kind == K_FLAG ? no_argument : required_argument,
+		                    NULL, s->short_opt};
 		if (s->short_opt < 256) {
 			shortopts[k++] = (char)s->short_opt;
 			if (s->kind != K_FLAG)
@@ -435,7 +440,8 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 	optind = 0;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		if (c == '?') {
-			snprintf(err, err_len, "unknown option '%s' (see --help)", argv[optind - 1]);
+			snprintf(err, err_len, "unknown option '%s' (see --help)",
+			         argv[optind - 1]);
 			return RW_EINVAL;
 		}
 		if (c == ':') {
@@ -446,8 +452,8 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 			continue;
 		for (size_t i = 0; i < NSETTINGS; i++) {
 			if (settings[i].short_opt == c) {
-				int e = apply(cfg, i, settings[i].kind == K_FLAG ? NULL : optarg, &cli, err,
-				              err_len);
+				int e = apply(cfg, i, settings[i].kind == K_FLAG ? NULL : optarg,
+				              &cli, err, err_len);
 				if (e != 0)
 					return e;
 				break;

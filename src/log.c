@@ -14,9 +14,15 @@ static _Atomic int log_level = RW_LOG_INFO;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void rw_log_set_level(enum rw_log_level level) { atomic_store(&log_level, (int)level); }
+void rw_log_set_level(enum rw_log_level level)
+{
+	atomic_store(&log_level, (int)level);
+}
 
-enum rw_log_level rw_log_get_level(void) { return (enum rw_log_level)atomic_load(&log_level); }
+enum rw_log_level rw_log_get_level(void)
+{
+	return (enum rw_log_level)atomic_load(&log_level);
+}
 
 int rw_log_level_parse(const char *text, enum rw_log_level *out)
 {
@@ -38,9 +44,10 @@ void rw_log(enum rw_log_level level, const char *fmt, ...)
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ",
-	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+	int n = snprintf(line, sizeof line,
+	                 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
+	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	                 ts.tv_nsec / 1000000, level_names[level]);
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

@@ -42,8 +42,8 @@ int main(int argc, char **argv)
 		size_t records = 0;
 		for (size_t i = 0; i < rw_zoneset_count(zones); i++)
 			records += rw_zone_record_count(rw_zoneset_at(zones, i));
-		printf("rootwalk: configuration OK: %zu zones, %zu records\n", rw_zoneset_count(zones),
-		       records);
+		printf("rootwalk: configuration OK: %zu zones, %zu records\n",
+		       rw_zoneset_count(zones), records);
 		rw_zoneset_unref(zones);
 		rw_config_fini(&cfg);
 		return 0;

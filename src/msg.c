@@ -55,8 +55,8 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 		return RW_EMALFORMED;
 	/* Counts the packet cannot possibly hold are rejected before any
 	 * allocation (RFC 9267 §5). */
-	size_t need = (size_t)counts[0] * 5 +
-	              ((size_t)counts[1] + counts[2] + counts[3]) * MIN_RR_LEN;
+	size_t need =
+	    (size_t)counts[0] * 5 + ((size_t)counts[1] + counts[2] + counts[3]) * MIN_RR_LEN;
 	if (need > rw_rbuf_left(&r))
 		return RW_EMALFORMED;
 	if (counts[0] == 1) {
@@ -78,9 +78,10 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			size_t owner_len;
 			uint16_t rdlen;
 			struct rw_rr rr;
-			if (rw_name_read(&r, owner, &owner_len) != 0 || rw_rbuf_u16(&r, &rr.type) != 0 ||
-			    rw_rbuf_u16(&r, &rr.rclass) != 0 || rw_rbuf_u32(&r, &rr.ttl) != 0 ||
-			    rw_rbuf_u16(&r, &rdlen) != 0 || rw_rbuf_left(&r) < rdlen)
+			if (rw_name_read(&r, owner, &owner_len) != 0 ||
+			    rw_rbuf_u16(&r, &rr.type) != 0 || rw_rbuf_u16(&r, &rr.rclass) != 0 ||
+			    rw_rbuf_u32(&r, &rr.ttl) != 0 || rw_rbuf_u16(&r, &rdlen) != 0 ||
+			    rw_rbuf_left(&r) < rdlen)
 				return RW_EMALFORMED;
 			/* Canonical rdata grows at most by decompressing names;
 			 * a known type holds at most two names. */
@@ -132,9 +133,15 @@ int rw_builder_reserve(struct rw_builder *b, size_t n)
 	return 0;
 }
 
-void rw_builder_set_flags(struct rw_builder *b, uint16_t flags) { rw_put16(b->buf + 2, flags); }
+void rw_builder_set_flags(struct rw_builder *b, uint16_t flags)
+{
+	rw_put16(b->buf + 2, flags);
+}
 
-uint16_t rw_builder_flags(const struct rw_builder *b) { return rw_get16(b->buf + 2); }
+uint16_t rw_builder_flags(const struct rw_builder *b)
+{
+	return rw_get16(b->buf + 2);
+}
 
 void rw_builder_mark(const struct rw_builder *b, struct rw_builder_mark *m)
 {
@@ -211,8 +218,7 @@ static int write_name(struct rw_builder *b, const uint8_t *name, bool compress)
 	return 0;
 }
 
-int rw_builder_question(struct rw_builder *b, const uint8_t *qname, uint16_t qtype,
-                        uint16_t qclass)
+int rw_builder_question(struct rw_builder *b, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
 {
 	struct rw_builder_mark m;
 	rw_builder_mark(b, &m);

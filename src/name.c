@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
+static inline uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
 
 int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len)
 {
 	size_t pos = r->pos;
-	size_t end_pos = 0;   /* where the caller resumes: after the first pointer */
-	size_t limit = pos;   /* every jump must land strictly before this */
+	size_t end_pos = 0; /* where the caller resumes: after the first pointer */
+	size_t limit = pos; /* every jump must land strictly before this */
 	size_t n = 0;
 	bool jumped = false;
 
@@ -142,8 +145,8 @@ int rw_name_from_text(const char *text, size_t text_len, const uint8_t *origin,
 	}
 	if (text_len == 0)
 		return RW_EMALFORMED;
-	size_t n = 0;         /* bytes written to out */
-	size_t label_at = 0;  /* position of the current label's length byte */
+	size_t n = 0;        /* bytes written to out */
+	size_t label_at = 0; /* position of the current label's length byte */
 	bool absolute = false;
 	out[0] = 0;
 	n = 1;

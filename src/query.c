@@ -13,8 +13,7 @@
 /* Targets of MX/SRV/NS answers looked up for the additional section. */
 #define ADDITIONAL_TARGETS_MAX 16
 
-void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
-                       uint16_t edns_size)
+void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones, uint16_t edns_size)
 {
 	memset(env, 0, sizeof *env);
 	env->zones = zones;
@@ -22,7 +21,10 @@ void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
 	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
 }
 
-void rw_query_env_fini(struct rw_query_env *env) { rw_arena_fini(&env->arena); }
+void rw_query_env_fini(struct rw_query_env *env)
+{
+	rw_arena_fini(&env->arena);
+}
 
 /* A reply being assembled. */
 struct reply {
@@ -112,7 +114,8 @@ static void add_additional(struct reply *r, const struct rw_zoneset *zs, const s
 static void add_any_hinfo(struct reply *r, const uint8_t *owner, uint32_t ttl)
 {
 	static const uint8_t rd[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
-	if (rw_builder_rr(&r->b, RW_SEC_AN, owner, RW_TYPE_HINFO, RW_CLASS_IN, ttl, rd, sizeof rd) != 0)
+	if (rw_builder_rr(&r->b, RW_SEC_AN, owner, RW_TYPE_HINFO, RW_CLASS_IN, ttl, rd,
+	                  sizeof rd) != 0)
 		r->truncated = true;
 }
 
@@ -201,7 +204,10 @@ static size_t header_reply(const uint8_t *req, uint8_t *out, uint16_t rcode)
 	return RW_HEADER_LEN;
 }
 
-static uint8_t rcode_index(uint16_t rcode) { return rcode < 6 ? (uint8_t)rcode : 5; }
+static uint8_t rcode_index(uint16_t rcode)
+{
+	return rcode < 6 ? (uint8_t)rcode : 5;
+}
 
 enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
                                       enum rw_transport transport, uint8_t *out, size_t out_cap,
@@ -230,7 +236,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	size_t cap = reply_size(env, &q, transport);
 	if (cap > out_cap)
 		cap = out_cap;
-	struct reply r = {.rcode = RW_RCODE_NOERROR, .edns = q.edns.present, .do_bit = q.edns.do_bit};
+	struct reply r = {
+	    .rcode = RW_RCODE_NOERROR, .edns = q.edns.present, .do_bit = q.edns.do_bit};
 	/* Echo ID, opcode, RD and CD; QR set. RA stays 0 until this server
 	 * offers recursion. */
 	uint16_t rflags = (uint16_t)(RW_FLAG_QR | (flags & (RW_FLAG_RD | RW_FLAG_CD)));
@@ -263,7 +270,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		/* RFC 3225 §3: DO is copied into the reply. */
 		rw_builder_opt(&r.b, env->edns_size, r.rcode, r.do_bit, NULL, 0);
 	} else {
-		rw_builder_set_flags(&r.b, (uint16_t)((rw_builder_flags(&r.b) & ~0xF) | (r.rcode & 0xF)));
+		rw_builder_set_flags(&r.b,
+		                     (uint16_t)((rw_builder_flags(&r.b) & ~0xF) | (r.rcode & 0xF)));
 	}
 	env->stats.rcode[rcode_index(r.rcode & 0xF)]++;
 	*out_len = rw_builder_finish(&r.b);

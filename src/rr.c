@@ -12,41 +12,43 @@
 #include <string.h>
 #include <strings.h>
 
-#define F(...) {__VA_ARGS__, RW_RDF_END}
+#define F(...)                                                                                     \
+	{                                                                                          \
+		__VA_ARGS__, RW_RDF_END                                                            \
+	}
 
 static const struct rw_type_desc type_table[] = {
-	{RW_TYPE_A, "A", F(RW_RDF_IPV4)},
-	{RW_TYPE_NS, "NS", F(RW_RDF_CNAME)},
-	{RW_TYPE_CNAME, "CNAME", F(RW_RDF_CNAME)},
-	{RW_TYPE_SOA, "SOA",
-	 F(RW_RDF_CNAME, RW_RDF_CNAME, RW_RDF_U32, RW_RDF_TTL, RW_RDF_TTL, RW_RDF_TTL,
-	   RW_RDF_TTL)},
-	{RW_TYPE_PTR, "PTR", F(RW_RDF_CNAME)},
-	{RW_TYPE_HINFO, "HINFO", F(RW_RDF_STR, RW_RDF_STR)},
-	{RW_TYPE_MX, "MX", F(RW_RDF_U16, RW_RDF_CNAME)},
-	{RW_TYPE_TXT, "TXT", F(RW_RDF_STRS)},
-	{RW_TYPE_AAAA, "AAAA", F(RW_RDF_IPV6)},
-	{RW_TYPE_SRV, "SRV", F(RW_RDF_U16, RW_RDF_U16, RW_RDF_U16, RW_RDF_NAME)},
-	{RW_TYPE_DNAME, "DNAME", F(RW_RDF_NAME)},
-	{RW_TYPE_CAA, "CAA", F(RW_RDF_U8, RW_RDF_TAG, RW_RDF_REST)},
-	/* Known mnemonics carried as opaque data (RFC 3597). */
-	{35, "NAPTR", {RW_RDF_END}},
-	{RW_TYPE_OPT, "OPT", {RW_RDF_END}},
-	{43, "DS", {RW_RDF_END}},
-	{44, "SSHFP", {RW_RDF_END}},
-	{46, "RRSIG", {RW_RDF_END}},
-	{47, "NSEC", {RW_RDF_END}},
-	{48, "DNSKEY", {RW_RDF_END}},
-	{50, "NSEC3", {RW_RDF_END}},
-	{51, "NSEC3PARAM", {RW_RDF_END}},
-	{52, "TLSA", {RW_RDF_END}},
-	{64, "SVCB", {RW_RDF_END}},
-	{65, "HTTPS", {RW_RDF_END}},
-	{RW_TYPE_IXFR, "IXFR", {RW_RDF_END}},
-	{RW_TYPE_AXFR, "AXFR", {RW_RDF_END}},
-	{RW_TYPE_MAILB, "MAILB", {RW_RDF_END}},
-	{RW_TYPE_MAILA, "MAILA", {RW_RDF_END}},
-	{RW_TYPE_ANY, "ANY", {RW_RDF_END}},
+    {RW_TYPE_A, "A", F(RW_RDF_IPV4)},
+    {RW_TYPE_NS, "NS", F(RW_RDF_CNAME)},
+    {RW_TYPE_CNAME, "CNAME", F(RW_RDF_CNAME)},
+    {RW_TYPE_SOA, "SOA",
+     F(RW_RDF_CNAME, RW_RDF_CNAME, RW_RDF_U32, RW_RDF_TTL, RW_RDF_TTL, RW_RDF_TTL, RW_RDF_TTL)},
+    {RW_TYPE_PTR, "PTR", F(RW_RDF_CNAME)},
+    {RW_TYPE_HINFO, "HINFO", F(RW_RDF_STR, RW_RDF_STR)},
+    {RW_TYPE_MX, "MX", F(RW_RDF_U16, RW_RDF_CNAME)},
+    {RW_TYPE_TXT, "TXT", F(RW_RDF_STRS)},
+    {RW_TYPE_AAAA, "AAAA", F(RW_RDF_IPV6)},
+    {RW_TYPE_SRV, "SRV", F(RW_RDF_U16, RW_RDF_U16, RW_RDF_U16, RW_RDF_NAME)},
+    {RW_TYPE_DNAME, "DNAME", F(RW_RDF_NAME)},
+    {RW_TYPE_CAA, "CAA", F(RW_RDF_U8, RW_RDF_TAG, RW_RDF_REST)},
+    /* Known mnemonics carried as opaque data (RFC 3597). */
+    {35, "NAPTR", {RW_RDF_END}},
+    {RW_TYPE_OPT, "OPT", {RW_RDF_END}},
+    {43, "DS", {RW_RDF_END}},
+    {44, "SSHFP", {RW_RDF_END}},
+    {46, "RRSIG", {RW_RDF_END}},
+    {47, "NSEC", {RW_RDF_END}},
+    {48, "DNSKEY", {RW_RDF_END}},
+    {50, "NSEC3", {RW_RDF_END}},
+    {51, "NSEC3PARAM", {RW_RDF_END}},
+    {52, "TLSA", {RW_RDF_END}},
+    {64, "SVCB", {RW_RDF_END}},
+    {65, "HTTPS", {RW_RDF_END}},
+    {RW_TYPE_IXFR, "IXFR", {RW_RDF_END}},
+    {RW_TYPE_AXFR, "AXFR", {RW_RDF_END}},
+    {RW_TYPE_MAILB, "MAILB", {RW_RDF_END}},
+    {RW_TYPE_MAILA, "MAILA", {RW_RDF_END}},
+    {RW_TYPE_ANY, "ANY", {RW_RDF_END}},
 };
 
 #define NTYPES (sizeof type_table / sizeof type_table[0])
@@ -220,7 +222,8 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 		case RW_RDF_U32:
 		case RW_RDF_TTL:
 		case RW_RDF_IPV4: n = 4; goto fixed;
-		case RW_RDF_IPV6: n = 16;
+		case RW_RDF_IPV6:
+			n = 16;
 		fixed:
 			if (rw_rbuf_left(&in) < n)
 				e = RW_EMALFORMED;
@@ -404,14 +407,16 @@ int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
 		case RW_RDF_U8:
 		case RW_RDF_U16:
 		case RW_RDF_U32: {
-			unsigned long max = kind == RW_RDF_U8 ? 255 : kind == RW_RDF_U16 ? 65535 : 0xFFFFFFFFul;
+			unsigned long max = kind == RW_RDF_U8    ? 255
+			                    : kind == RW_RDF_U16 ? 65535
+			                                         : 0xFFFFFFFFul;
 			if (parse_uint(k->p, k->len, max, &v) != 0) {
-				*why = kind == RW_RDF_U8 ? "expected a number 0-255"
+				*why = kind == RW_RDF_U8    ? "expected a number 0-255"
 				       : kind == RW_RDF_U16 ? "expected a number 0-65535"
 				                            : "expected a 32-bit number";
 				return RW_EMALFORMED;
 			}
-			e = kind == RW_RDF_U8 ? rw_wbuf_u8(out, (uint8_t)v)
+			e = kind == RW_RDF_U8    ? rw_wbuf_u8(out, (uint8_t)v)
 			    : kind == RW_RDF_U16 ? rw_wbuf_u16(out, (uint16_t)v)
 			                         : rw_wbuf_u32(out, (uint32_t)v);
 			t++;
@@ -434,7 +439,8 @@ int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
 			memcpy(tmp, k->p, k->len);
 			tmp[k->len] = 0;
 			if (inet_pton(kind == RW_RDF_IPV4 ? AF_INET : AF_INET6, tmp, ip) != 1) {
-				*why = kind == RW_RDF_IPV4 ? "bad IPv4 address" : "bad IPv6 address";
+				*why =
+				    kind == RW_RDF_IPV4 ? "bad IPv4 address" : "bad IPv6 address";
 				return RW_EMALFORMED;
 			}
 			e = rw_wbuf_bytes(out, ip, kind == RW_RDF_IPV4 ? 4 : 16);
@@ -557,7 +563,8 @@ int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, si
 	if (ok) {
 		struct rw_rbuf r = {rd, len, 0};
 		struct rw_wbuf w = {scratch, sizeof scratch, 0};
-		ok = rw_rdata_read(&r, type, (uint16_t)len, &w) == 0 && w.len == len && len <= 65535;
+		ok =
+		    rw_rdata_read(&r, type, (uint16_t)len, &w) == 0 && w.len == len && len <= 65535;
 	}
 	if (!ok) {
 		put_generic(&b, rd, len);
@@ -569,10 +576,19 @@ int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, si
 		if (f > 0)
 			tput(&b, " ");
 		switch (d->fields[f]) {
-		case RW_RDF_U8: tput(&b, "%u", rd[pos]); pos += 1; break;
-		case RW_RDF_U16: tput(&b, "%u", rw_get16(rd + pos)); pos += 2; break;
+		case RW_RDF_U8:
+			tput(&b, "%u", rd[pos]);
+			pos += 1;
+			break;
+		case RW_RDF_U16:
+			tput(&b, "%u", rw_get16(rd + pos));
+			pos += 2;
+			break;
 		case RW_RDF_U32:
-		case RW_RDF_TTL: tput(&b, "%u", rw_get32(rd + pos)); pos += 4; break;
+		case RW_RDF_TTL:
+			tput(&b, "%u", rw_get32(rd + pos));
+			pos += 4;
+			break;
 		case RW_RDF_IPV4:
 		case RW_RDF_IPV6: {
 			bool v4 = d->fields[f] == RW_RDF_IPV4;
@@ -617,8 +633,9 @@ int rw_rr_to_text(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t
 {
 	char name[RW_NAME_TEXT_MAX], ts[16], cs[16];
 	rw_name_to_text(owner, name, sizeof name);
-	int n = snprintf(buf, cap, "%s %u %s %s ", name, ttl, rw_class_to_text(rclass, cs, sizeof cs),
-	                 rw_type_to_text(type, ts, sizeof ts));
+	int n =
+	    snprintf(buf, cap, "%s %u %s %s ", name, ttl, rw_class_to_text(rclass, cs, sizeof cs),
+	             rw_type_to_text(type, ts, sizeof ts));
 	if (n < 0 || (size_t)n >= cap)
 		return RW_ETRUNC;
 	int m = rw_rdata_to_text(type, rdata, rdlen, buf + n, cap - (size_t)n);

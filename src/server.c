@@ -65,7 +65,7 @@ struct conn {
 	uv_timer_t timer;
 	uint8_t *buf;
 	size_t len, cap;
-	size_t pending;     /* bytes queued in uv_write */
+	size_t pending; /* bytes queued in uv_write */
 	int open_handles;
 	int closing;
 	int reading;
@@ -86,7 +86,8 @@ static int bind_socket(const struct rw_listen_addr *a, int type, int reuseport, 
 	const char *proto = type == SOCK_DGRAM ? "UDP" : "TCP";
 	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, err_len, "cannot listen on %s (%s): %s", a->text, proto, strerror(errno));
+		snprintf(err, err_len, "cannot listen on %s (%s): %s", a->text, proto,
+		         strerror(errno));
 		return RW_EIO;
 	}
 	int one = 1;
@@ -101,11 +102,13 @@ static int bind_socket(const struct rw_listen_addr *a, int type, int reuseport, 
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
 		int e = errno;
-		const char *hint = e == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+		const char *hint = e == EACCES
+		                       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
 		                   : e == EADDRINUSE ? " (another server is running there)"
 		                                     : "";
-		snprintf(err, err_len, "cannot listen on %s (%s): %s%s; try --listen 127.0.0.1:5353",
-		         a->text, proto, strerror(e), hint);
+		snprintf(err, err_len,
+		         "cannot listen on %s (%s): %s%s; try --listen 127.0.0.1:5353", a->text,
+		         proto, strerror(e), hint);
 		close(fd);
 		return RW_EIO;
 	}
@@ -191,7 +194,10 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_closed);
 }
 
-static void conn_idle(uv_timer_t *t) { conn_close(t->data); }
+static void conn_idle(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
 
 static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -233,7 +239,8 @@ static void conn_written(uv_write_t *req, int status)
 static void conn_send(struct conn *c, const uint8_t *msg, size_t len)
 {
 	uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-	uv_buf_t bufs[2] = {uv_buf_init((char *)prefix, 2), uv_buf_init((char *)msg, (unsigned)len)};
+	uv_buf_t bufs[2] = {uv_buf_init((char *)prefix, 2),
+	                    uv_buf_init((char *)msg, (unsigned)len)};
 	size_t total = len + 2, done = 0;
 	int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, 2);
 	if (r > 0)
@@ -320,7 +327,8 @@ static void tcp_accept(uv_stream_t *server, int status)
 		return;
 	}
 	if (w->tcp_conns > w->tcp_limit) {
-		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index, w->tcp_limit);
+		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index,
+		             w->tcp_limit);
 		conn_close(c);
 		return;
 	}
@@ -405,7 +413,8 @@ static int worker_new(struct rw_server *s, unsigned index, const struct rw_zones
 	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
 	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
-	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL || w->tcp == NULL) {
+	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
+	    w->tcp == NULL) {
 		*out = w;
 		return RW_ENOMEM;
 	}

@@ -197,7 +197,7 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 		}
 		struct rw_znode *node = node_add(z, c->recs[i].owner);
 		const struct rw_rrset **sets =
-			node ? rw_arena_alloc(&z->mem, ntypes * sizeof *sets) : NULL;
+		    node ? rw_arena_alloc(&z->mem, ntypes * sizeof *sets) : NULL;
 		if (sets == NULL)
 			goto out;
 		node->rrsets = sets;
@@ -230,7 +230,8 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 				e = fail(err, &c->recs[k + 1], "more than one CNAME at a name");
 				goto out;
 			}
-			if (type == RW_TYPE_SOA && (count > 1 || !rw_name_eq(node->name, z->origin))) {
+			if (type == RW_TYPE_SOA &&
+			    (count > 1 || !rw_name_eq(node->name, z->origin))) {
 				e = fail(err, &c->recs[k],
 				         count > 1 ? "more than one SOA record"
 				                   : "SOA record not at the zone apex");
@@ -250,7 +251,8 @@ int rw__zone_build(struct rw__zcollect *c, struct rw_zone **out, struct rw_zone_
 			size_t pos = 0;
 			for (size_t m = k; m < l; m++) {
 				if (m > k && c->recs[m].rdlen == c->recs[m - 1].rdlen &&
-				    memcmp(c->recs[m].rdata, c->recs[m - 1].rdata, c->recs[m].rdlen) == 0)
+				    memcmp(c->recs[m].rdata, c->recs[m - 1].rdata,
+				           c->recs[m].rdlen) == 0)
 					continue;
 				rw_put16(s->data + pos, c->recs[m].rdlen);
 				memcpy(s->data + pos + 2, c->recs[m].rdata, c->recs[m].rdlen);
@@ -308,9 +310,18 @@ out:
 
 /* --- lookups -------------------------------------------------------------- */
 
-const uint8_t *rw_zone_origin(const struct rw_zone *z) { return z->origin; }
-const struct rw_rrset *rw_zone_soa(const struct rw_zone *z) { return z->soa; }
-size_t rw_zone_record_count(const struct rw_zone *z) { return z->nrecords; }
+const uint8_t *rw_zone_origin(const struct rw_zone *z)
+{
+	return z->origin;
+}
+const struct rw_rrset *rw_zone_soa(const struct rw_zone *z)
+{
+	return z->soa;
+}
+size_t rw_zone_record_count(const struct rw_zone *z)
+{
+	return z->nrecords;
+}
 
 enum rw_zone_match rw_zone_lookup(const struct rw_zone *z, const uint8_t *lname,
                                   const struct rw_znode **node)
@@ -354,7 +365,10 @@ const struct rw_rrset *rw_znode_rrset(const struct rw_znode *n, uint16_t type)
 	return NULL;
 }
 
-unsigned rw_znode_rrset_count(const struct rw_znode *n) { return n->nrrsets; }
+unsigned rw_znode_rrset_count(const struct rw_znode *n)
+{
+	return n->nrrsets;
+}
 
 const struct rw_rrset *rw_znode_rrset_at(const struct rw_znode *n, unsigned i)
 {
@@ -426,7 +440,10 @@ const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t
 	return best;
 }
 
-size_t rw_zoneset_count(const struct rw_zoneset *zs) { return zs->n; }
+size_t rw_zoneset_count(const struct rw_zoneset *zs)
+{
+	return zs->n;
+}
 
 const struct rw_zone *rw_zoneset_at(const struct rw_zoneset *zs, size_t i)
 {

@@ -23,8 +23,8 @@
 struct zshared {
 	struct rw__zcollect *c;
 	struct rw_zone_error *err;
-	struct rw_tok *toks;   /* MAX_TOKENS */
-	uint8_t *rdata;        /* 65535 + slack */
+	struct rw_tok *toks; /* MAX_TOKENS */
+	uint8_t *rdata;      /* 65535 + slack */
 	bool allow_include;
 };
 
@@ -43,7 +43,7 @@ struct zparser {
 };
 
 static int perr(struct zparser *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int perr(struct zparser *p, unsigned line, const char *fmt, ...)
 {
@@ -105,7 +105,8 @@ static int read_entry(struct zparser *p, size_t *ntoks, bool *blank_owner, unsig
 			continue;
 		}
 		if (n == MAX_TOKENS)
-			return perr(p, *line, "too many fields in one record (over %d)", MAX_TOKENS);
+			return perr(p, *line, "too many fields in one record (over %d)",
+			            MAX_TOKENS);
 		struct rw_tok *t = &toks[n++];
 		if (ch == '"') {
 			size_t start = ++p->pos;
@@ -126,8 +127,8 @@ static int read_entry(struct zparser *p, size_t *ntoks, bool *blank_owner, unsig
 		size_t start = p->pos;
 		while (p->pos < p->len) {
 			char d = p->buf[p->pos];
-			if (d == ' ' || d == '\t' || d == '\r' || d == '\n' || d == ';' || d == '(' ||
-			    d == ')' || d == '"')
+			if (d == ' ' || d == '\t' || d == '\r' || d == '\n' || d == ';' ||
+			    d == '(' || d == ')' || d == '"')
 				break;
 			if (d == '\\' && p->pos + 1 < p->len && p->buf[p->pos + 1] != '\n')
 				p->pos++;
@@ -157,7 +158,8 @@ static int read_file(const char *path, char **out, size_t *len, char *why, size_
 		return RW_EIO;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE_BYTES) {
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > MAX_FILE_BYTES) {
 		snprintf(why, why_len, "not a regular file of at most 2 GiB");
 		fclose(f);
 		return RW_EIO;
@@ -198,7 +200,8 @@ static int do_include(struct zparser *p, const struct rw_tok *toks, size_t n, un
 	if (toks[1].len > 0 && toks[1].p[0] == '/')
 		m = snprintf(path, sizeof path, "%.*s", (int)toks[1].len, toks[1].p);
 	else if (slash)
-		m = snprintf(path, sizeof path, "%.*s/%.*s", dirlen, p->file, (int)toks[1].len, toks[1].p);
+		m = snprintf(path, sizeof path, "%.*s/%.*s", dirlen, p->file, (int)toks[1].len,
+		             toks[1].p);
 	else
 		m = snprintf(path, sizeof path, "%.*s", (int)toks[1].len, toks[1].p);
 	if (m < 0 || (size_t)m >= sizeof path)
@@ -233,14 +236,17 @@ static int do_entry(struct zparser *p, size_t n, bool blank, unsigned line)
 		if (tok_is(&toks[0], "$ORIGIN")) {
 			size_t ol;
 			uint8_t o[RW_NAME_MAX];
-			if (n != 2 || rw_name_from_text(toks[1].p, toks[1].len, p->origin, o, &ol) != 0)
+			if (n != 2 ||
+			    rw_name_from_text(toks[1].p, toks[1].len, p->origin, o, &ol) != 0)
 				return perr(p, line, "$ORIGIN needs one valid domain name");
 			memcpy(p->origin, o, ol);
 			return 0;
 		}
 		if (tok_is(&toks[0], "$TTL")) {
-			if (n != 2 || rw_ttl_from_text(toks[1].p, toks[1].len, &p->default_ttl) != 0)
-				return perr(p, line, "$TTL needs one TTL value (e.g. 3600 or 1h30m)");
+			if (n != 2 ||
+			    rw_ttl_from_text(toks[1].p, toks[1].len, &p->default_ttl) != 0)
+				return perr(p, line,
+				            "$TTL needs one TTL value (e.g. 3600 or 1h30m)");
 			p->have_default_ttl = true;
 			return 0;
 		}
@@ -272,7 +278,8 @@ static int do_entry(struct zparser *p, size_t n, bool blank, unsigned line)
 				            (int)toks[i].len, toks[i].p);
 			have_class = true;
 			i++;
-		} else if (!have_ttl && !toks[i].quoted && toks[i].p[0] >= '0' && toks[i].p[0] <= '9') {
+		} else if (!have_ttl && !toks[i].quoted && toks[i].p[0] >= '0' &&
+		           toks[i].p[0] <= '9') {
 			if (rw_ttl_from_text(toks[i].p, toks[i].len, &ttl) != 0)
 				return perr(p, line, "bad TTL '%.*s'", (int)toks[i].len, toks[i].p);
 			have_ttl = true;
@@ -333,8 +340,8 @@ static int load(const char *label, const char *text, size_t len, const uint8_t *
 {
 	struct rw__zcollect c;
 	rw__zcollect_init(&c, origin);
-	struct zshared sh = {&c, err, malloc(MAX_TOKENS * sizeof(struct rw_tok)), malloc(65536 + 1024),
-	                     allow_include};
+	struct zshared sh = {&c, err, malloc(MAX_TOKENS * sizeof(struct rw_tok)),
+	                     malloc(65536 + 1024), allow_include};
 	int e = RW_ENOMEM;
 	memset(err, 0, sizeof *err);
 	if (sh.toks == NULL || sh.rdata == NULL) {

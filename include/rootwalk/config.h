@@ -43,9 +43,9 @@ struct rw_config {
 	struct rw_zone_spec *zones;
 	size_t nzones;
 	char *zones_dir;
-	bool builtin_zones;       /* RFC 6761/6303 zones compiled in */
+	bool builtin_zones; /* RFC 6761/6303 zones compiled in */
 	enum rw_log_level log_level;
-	uint16_t edns_size;       /* our UDP payload size (RFC 6891), 512-4096 */
+	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;
 	unsigned tcp_max_connections;
 };

@@ -14,8 +14,8 @@ enum rw_err {
 	RW_ETRUNC = -4,     /* output does not fit the space given */
 	RW_ENOTFOUND = -5,  /* lookup found nothing */
 	RW_ETIMEOUT = -6,
-	RW_EIO = -7,        /* operating system I/O error */
-	RW_ELIMIT = -8,     /* a configured bound was reached */
+	RW_EIO = -7,    /* operating system I/O error */
+	RW_ELIMIT = -8, /* a configured bound was reached */
 	RW_ENOTIMPL = -9,
 };
 

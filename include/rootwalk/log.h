@@ -18,16 +18,15 @@ enum rw_log_level rw_log_get_level(void);
 /* Parses "error", "warn", "info", "debug". Returns 0 or RW_EINVAL. */
 int rw_log_level_parse(const char *text, enum rw_log_level *out);
 
-void rw_log(enum rw_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void rw_log(enum rw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define rw_log_error(...) rw_log(RW_LOG_ERROR, __VA_ARGS__)
 #define rw_log_warn(...) rw_log(RW_LOG_WARN, __VA_ARGS__)
 #define rw_log_info(...) rw_log(RW_LOG_INFO, __VA_ARGS__)
-#define rw_log_debug(...)                                                      \
-	do {                                                                   \
-		if (rw_log_get_level() >= RW_LOG_DEBUG)                        \
-			rw_log(RW_LOG_DEBUG, __VA_ARGS__);                     \
+#define rw_log_debug(...)                                                                          \
+	do {                                                                                       \
+		if (rw_log_get_level() >= RW_LOG_DEBUG)                                            \
+			rw_log(RW_LOG_DEBUG, __VA_ARGS__);                                         \
 	} while (0)
 
 #endif

@@ -26,7 +26,7 @@
 #define RW_FLAG_AD 0x0020
 #define RW_FLAG_CD 0x0010
 #define RW_OPCODE(flags) (((flags) >> 11) & 0xF)
-#define RW_RCODE(flags) ((flags) & 0xF)
+#define RW_RCODE(flags) ((flags)&0xF)
 
 enum rw_opcode { RW_OPCODE_QUERY = 0, RW_OPCODE_NOTIFY = 4, RW_OPCODE_UPDATE = 5 };
 
@@ -55,8 +55,8 @@ struct rw_edns {
 	bool present;
 	bool do_bit;
 	uint8_t version;
-	uint8_t ext_rcode;   /* upper 8 bits of the 12-bit rcode */
-	uint16_t udp_size;   /* as sent; callers clamp (RFC 6891 §6.2.5) */
+	uint8_t ext_rcode; /* upper 8 bits of the 12-bit rcode */
+	uint16_t udp_size; /* as sent; callers clamp (RFC 6891 §6.2.5) */
 	uint16_t opts_len;
 	const uint8_t *opts; /* raw option TLVs, checked for framing; arena */
 };
@@ -89,11 +89,11 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 #define RW_COMP_MAX 64
 
 struct rw_builder {
-	uint8_t *buf;   /* borrowed */
-	size_t cap;     /* maximum message size */
-	size_t limit;   /* cap minus bytes reserved (for OPT) */
+	uint8_t *buf; /* borrowed */
+	size_t cap;   /* maximum message size */
+	size_t limit; /* cap minus bytes reserved (for OPT) */
 	size_t len;
-	uint16_t count[4]; /* QD, AN, NS, AR */
+	uint16_t count[4];          /* QD, AN, NS, AR */
 	uint16_t comp[RW_COMP_MAX]; /* offsets of names usable as pointers */
 	unsigned ncomp;
 };

@@ -53,7 +53,7 @@ enum rw_rdf {
 	RW_RDF_U8,
 	RW_RDF_U16,
 	RW_RDF_U32,
-	RW_RDF_TTL,   /* 32-bit seconds; text may use units (1h30m) */
+	RW_RDF_TTL, /* 32-bit seconds; text may use units (1h30m) */
 	RW_RDF_IPV4,
 	RW_RDF_IPV6,
 	RW_RDF_CNAME, /* domain name, compressible on the wire (RFC 1035 types) */

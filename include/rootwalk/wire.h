@@ -25,7 +25,10 @@ static inline void rw_rbuf_init(struct rw_rbuf *r, const uint8_t *base, size_t l
 	r->pos = 0;
 }
 
-static inline size_t rw_rbuf_left(const struct rw_rbuf *r) { return r->len - r->pos; }
+static inline size_t rw_rbuf_left(const struct rw_rbuf *r)
+{
+	return r->len - r->pos;
+}
 
 int rw_rbuf_u8(struct rw_rbuf *r, uint8_t *out);
 int rw_rbuf_u16(struct rw_rbuf *r, uint16_t *out);
@@ -51,7 +54,10 @@ int rw_wbuf_u16(struct rw_wbuf *w, uint16_t v);
 int rw_wbuf_u32(struct rw_wbuf *w, uint32_t v);
 int rw_wbuf_bytes(struct rw_wbuf *w, const void *p, size_t n);
 
-static inline uint16_t rw_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t rw_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t rw_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];

@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int s = 0; s < 3; s++)
 			for (uint16_t i = 0; i < m.nrr[s]; i++) {
 				const struct rw_rr *rr = &m.rr[s][i];
-				if (rw_builder_rr(&b, (enum rw_section)s, rr->owner, rr->type, rr->rclass,
-				                  rr->ttl, rr->rdata, rr->rdlen) == 0)
+				if (rw_builder_rr(&b, (enum rw_section)s, rr->owner, rr->type,
+				                  rr->rclass, rr->ttl, rr->rdata, rr->rdlen) == 0)
 					added[s]++;
 			}
 		size_t len = rw_builder_finish(&b);
@@ -70,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char line[70000];
 		for (uint16_t i = 0; i < m.nrr[0]; i++) {
 			const struct rw_rr *rr = &m.rr[0][i];
-			if (rw_rr_to_text(rr->owner, rr->type, rr->rclass, rr->ttl, rr->rdata, rr->rdlen,
-			                  line, sizeof line) < 0)
+			if (rw_rr_to_text(rr->owner, rr->type, rr->rclass, rr->ttl, rr->rdata,
+			                  rr->rdlen, line, sizeof line) < 0)
 				abort();
 		}
 	}
@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rw_query_env_init(&env, zones(), 1232);
 	for (int t = 0; t < 2; t++) {
 		size_t len = 0;
-		if (rw_query_process(&env, data, size, (enum rw_transport)t, out, sizeof out, &len) ==
-		    RW_QUERY_REPLY) {
+		if (rw_query_process(&env, data, size, (enum rw_transport)t, out, sizeof out,
+		                     &len) == RW_QUERY_REPLY) {
 			struct rw_arena a2;
 			rw_arena_init(&a2, 4096, 1 << 20);
 			struct rw_msg r;

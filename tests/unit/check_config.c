@@ -80,12 +80,18 @@ END_TEST
 START_TEST(flag_errors)
 {
 	static const char *const bad[][3] = {
-		{"--threads", "0", "threads"},          {"--threads", "x", "threads"},
-		{"--threads", "-1", "threads"},         {"--listen", "1.2.3:53", "listen"},
-		{"--listen", "[::1:53", "listen"},      {"--listen", "127.0.0.1:0", "listen"},
-		{"--listen", "127.0.0.1:70000", "listen"}, {"--zone", "noequals", "zone"},
-		{"--zone", "a..b=/f", "zone"},          {"--log-level", "loud", "log-level"},
-		{"--edns-buffer-size", "100", "edns"},  {"--bogus", "1", "unknown option"},
+	    {"--threads", "0", "threads"},
+	    {"--threads", "x", "threads"},
+	    {"--threads", "-1", "threads"},
+	    {"--listen", "1.2.3:53", "listen"},
+	    {"--listen", "[::1:53", "listen"},
+	    {"--listen", "127.0.0.1:0", "listen"},
+	    {"--listen", "127.0.0.1:70000", "listen"},
+	    {"--zone", "noequals", "zone"},
+	    {"--zone", "a..b=/f", "zone"},
+	    {"--log-level", "loud", "log-level"},
+	    {"--edns-buffer-size", "100", "edns"},
+	    {"--bogus", "1", "unknown option"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct rw_config c;
@@ -160,15 +166,15 @@ START_TEST(yaml_errors)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"threads: 2\nbogus: 1\n", ":2: unknown setting 'bogus'"},
-		{"threads: [1, 2]\n", ":1: threads: expected one value"},
-		{"threads: lots\n", ":1: threads: expected a number"},
-		{"listen:\n  - 127.0.0.1:53\n  - nope\n", ":3: listen:"},
-		{"listen:\n  - [a]\n", ":2: listen: list items"},
-		{"- just\n- a list\n", ":1: the file must be a mapping"},
-		{"threads: 2\n  bad: [indent\n", "YAML error"},
-		{"check-config: true\n", "command line only"},
-		{"no-builtin-zones: maybe\n", "expected true or false"},
+	    {"threads: 2\nbogus: 1\n", ":2: unknown setting 'bogus'"},
+	    {"threads: [1, 2]\n", ":1: threads: expected one value"},
+	    {"threads: lots\n", ":1: threads: expected a number"},
+	    {"listen:\n  - 127.0.0.1:53\n  - nope\n", ":3: listen:"},
+	    {"listen:\n  - [a]\n", ":2: listen: list items"},
+	    {"- just\n- a list\n", ":1: the file must be a mapping"},
+	    {"threads: 2\n  bad: [indent\n", "YAML error"},
+	    {"check-config: true\n", "command line only"},
+	    {"no-builtin-zones: maybe\n", "expected true or false"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		write_cfg(cases[i].text);
@@ -176,7 +182,8 @@ START_TEST(yaml_errors)
 		char err[512] = "";
 		ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), RW_EINVAL);
 		ck_assert_msg(strstr(err, path) == err, "'%s' does not start with the file", err);
-		ck_assert_msg(strstr(err, cases[i].want) != NULL, "'%s' lacks '%s'", err, cases[i].want);
+		ck_assert_msg(strstr(err, cases[i].want) != NULL, "'%s' lacks '%s'", err,
+		              cases[i].want);
 		rw_config_fini(&c);
 		unlink(path);
 	}

@@ -9,8 +9,14 @@
 
 static struct rw_arena arena;
 
-static void setup(void) { rw_arena_init(&arena, 4096, 1 << 20); }
-static void teardown(void) { rw_arena_fini(&arena); }
+static void setup(void)
+{
+	rw_arena_init(&arena, 4096, 1 << 20);
+}
+static void teardown(void)
+{
+	rw_arena_fini(&arena);
+}
 
 /* Appends one RR with an uncompressed owner. */
 static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, uint16_t type,
@@ -167,9 +173,9 @@ START_TEST(builder_compression)
 	/* a different case is not folded into the question's */
 	uint8_t lower_q[RW_NAME_MAX];
 	tu_name("www.example.com.", lower_q);
-	ck_assert_int_eq(rw_builder_rr(&b, RW_SEC_AN, lower_q, RW_TYPE_A, 1, 60,
-	                               (const uint8_t *)"\1\2\3\4", 4),
-	                 0);
+	ck_assert_int_eq(
+	    rw_builder_rr(&b, RW_SEC_AN, lower_q, RW_TYPE_A, 1, 60, (const uint8_t *)"\1\2\3\4", 4),
+	    0);
 	len = rw_builder_finish(&b);
 	ck_assert_int_eq(rw_msg_parse(buf, len, &arena, &m), 0);
 	ck_assert_mem_eq(m.rr[0][1].owner, lower_q, rw_name_len(lower_q));
@@ -195,7 +201,8 @@ START_TEST(builder_truncation_and_opt)
 	struct rw_builder_mark mk;
 	rw_builder_mark(&b, &mk);
 	int added = 0;
-	while (rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_A, 1, 5, (const uint8_t *)"\1\2\3\4", 4) == 0)
+	while (rw_builder_rr(&b, RW_SEC_AN, q, RW_TYPE_A, 1, 5, (const uint8_t *)"\1\2\3\4", 4) ==
+	       0)
 		added++;
 	/* 27 + n*16 <= 53 (64 - 11 reserved) -> n = 1 */
 	ck_assert_int_eq(added, 1);

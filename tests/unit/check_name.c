@@ -111,20 +111,20 @@ START_TEST(text_roundtrip)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"example.com", "example.com."},
-		{"Example.COM.", "Example.COM."},
-		{".", "."},
-		{"a\\.b.c", "a\\.b.c."},
-		{"\\065\\066c.", "ABc."},
-		{"sp\\032ace.", "sp\\032ace."},
-		{"q\\\"uote.", "q\\\"uote."},
-		{"*.wild.", "*.wild."},
+	    {"example.com", "example.com."},
+	    {"Example.COM.", "Example.COM."},
+	    {".", "."},
+	    {"a\\.b.c", "a\\.b.c."},
+	    {"\\065\\066c.", "ABc."},
+	    {"sp\\032ace.", "sp\\032ace."},
+	    {"q\\\"uote.", "q\\\"uote."},
+	    {"*.wild.", "*.wild."},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint8_t n[RW_NAME_MAX];
 		size_t nl;
-		ck_assert_int_eq(rw_name_from_text(cases[i].in, strlen(cases[i].in), (const uint8_t *)"",
-		                                   n, &nl),
+		ck_assert_int_eq(rw_name_from_text(cases[i].in, strlen(cases[i].in),
+		                                   (const uint8_t *)"", n, &nl),
 		                 0);
 		ck_assert_uint_eq(nl, rw_name_len(n));
 		char text[RW_NAME_TEXT_MAX];
@@ -136,13 +136,13 @@ END_TEST
 
 START_TEST(text_errors)
 {
-	static const char *bad[] = {"", "a..b", ".a", "\\", "a\\25", "a\\256", "a\\0x1.",
-	                            "..", "a\\"};
+	static const char *bad[] = {"",       "a..b",    ".a", "\\", "a\\25",
+	                            "a\\256", "a\\0x1.", "..", "a\\"};
 	uint8_t n[RW_NAME_MAX];
 	size_t nl;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ck_assert_msg(rw_name_from_text(bad[i], strlen(bad[i]), (const uint8_t *)"", n, &nl) ==
-		                      RW_EMALFORMED,
+		ck_assert_msg(rw_name_from_text(bad[i], strlen(bad[i]), (const uint8_t *)"", n,
+		                                &nl) == RW_EMALFORMED,
 		              "accepted '%s'", bad[i]);
 	char label[70];
 	memset(label, 'a', 64);

@@ -33,8 +33,8 @@ static void setup(void)
 	                            "mx MX 10 www\n"
 	                            "a.b.ent A 192.0.2.8\n");
 	for (int i = 0; i < 60; i++)
-		n += (size_t)snprintf(text + n, sizeof text - n, "big TXT \"record-%02d-padding-xxxxx\"\n",
-		                      i);
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      "big TXT \"record-%02d-padding-xxxxx\"\n", i);
 	uint8_t o[RW_NAME_MAX];
 	tu_name("example.", o);
 	struct rw_zone *z;
@@ -146,11 +146,16 @@ START_TEST(class_and_type_policy)
 	static const struct {
 		uint16_t qclass, qtype, rcode;
 	} cases[] = {
-		{RW_CLASS_CH, RW_TYPE_TXT, RW_RCODE_REFUSED}, {RW_CLASS_HS, 1, RW_RCODE_REFUSED},
-		{RW_CLASS_ANY, 1, RW_RCODE_REFUSED},          {77, 1, RW_RCODE_REFUSED},
-		{1, RW_TYPE_AXFR, RW_RCODE_REFUSED},          {1, RW_TYPE_IXFR, RW_RCODE_REFUSED},
-		{1, RW_TYPE_MAILA, RW_RCODE_NOTIMP},          {1, RW_TYPE_MAILB, RW_RCODE_NOTIMP},
-		{1, 250, RW_RCODE_NOTIMP},                    {1, RW_TYPE_OPT, RW_RCODE_FORMERR},
+	    {RW_CLASS_CH, RW_TYPE_TXT, RW_RCODE_REFUSED},
+	    {RW_CLASS_HS, 1, RW_RCODE_REFUSED},
+	    {RW_CLASS_ANY, 1, RW_RCODE_REFUSED},
+	    {77, 1, RW_RCODE_REFUSED},
+	    {1, RW_TYPE_AXFR, RW_RCODE_REFUSED},
+	    {1, RW_TYPE_IXFR, RW_RCODE_REFUSED},
+	    {1, RW_TYPE_MAILA, RW_RCODE_NOTIMP},
+	    {1, RW_TYPE_MAILB, RW_RCODE_NOTIMP},
+	    {1, 250, RW_RCODE_NOTIMP},
+	    {1, RW_TYPE_OPT, RW_RCODE_FORMERR},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint8_t req[512];

@@ -57,24 +57,25 @@ START_TEST(roundtrip_all_types)
 		uint16_t type;
 		const char *in, *out;
 	} cases[] = {
-		{RW_TYPE_A, "192.0.2.1", "192.0.2.1"},
-		{RW_TYPE_AAAA, "2001:db8::1", "2001:db8::1"},
-		{RW_TYPE_NS, "ns1", "ns1.example.com."},
-		{RW_TYPE_CNAME, "target.other.", "target.other."},
-		{RW_TYPE_PTR, "host.example.", "host.example."},
-		{RW_TYPE_MX, "10 mail", "10 mail.example.com."},
-		{RW_TYPE_SOA, "ns hostmaster 2026 1h 30m 1w 300",
-		 "ns.example.com. hostmaster.example.com. 2026 3600 1800 604800 300"},
-		{RW_TYPE_TXT, "\"hello world\" \"a\\\"b\" plain", "\"hello world\" \"a\\\"b\" \"plain\""},
-		{RW_TYPE_TXT, "\"\\065\\010\"", "\"A\\010\""},
-		{RW_TYPE_SRV, "0 100 8080 svc", "0 100 8080 svc.example.com."},
-		{RW_TYPE_CAA, "0 issue \"ca.example.net\"", "0 issue \"ca.example.net\""},
-		{RW_TYPE_HINFO, "\"PC\" \"Linux\"", "\"PC\" \"Linux\""},
-		{RW_TYPE_DNAME, "other.", "other."},
-		{999, "\\# 3 abcdef", "\\# 3 abcdef"},
-		{999, "\\# 0", "\\# 0"},
-		{RW_TYPE_A, "\\# 4 c0000201", "192.0.2.1"},
-		{48, "\\# 4 0101 0203", "\\# 4 01010203"},
+	    {RW_TYPE_A, "192.0.2.1", "192.0.2.1"},
+	    {RW_TYPE_AAAA, "2001:db8::1", "2001:db8::1"},
+	    {RW_TYPE_NS, "ns1", "ns1.example.com."},
+	    {RW_TYPE_CNAME, "target.other.", "target.other."},
+	    {RW_TYPE_PTR, "host.example.", "host.example."},
+	    {RW_TYPE_MX, "10 mail", "10 mail.example.com."},
+	    {RW_TYPE_SOA, "ns hostmaster 2026 1h 30m 1w 300",
+	     "ns.example.com. hostmaster.example.com. 2026 3600 1800 604800 300"},
+	    {RW_TYPE_TXT, "\"hello world\" \"a\\\"b\" plain",
+	     "\"hello world\" \"a\\\"b\" \"plain\""},
+	    {RW_TYPE_TXT, "\"\\065\\010\"", "\"A\\010\""},
+	    {RW_TYPE_SRV, "0 100 8080 svc", "0 100 8080 svc.example.com."},
+	    {RW_TYPE_CAA, "0 issue \"ca.example.net\"", "0 issue \"ca.example.net\""},
+	    {RW_TYPE_HINFO, "\"PC\" \"Linux\"", "\"PC\" \"Linux\""},
+	    {RW_TYPE_DNAME, "other.", "other."},
+	    {999, "\\# 3 abcdef", "\\# 3 abcdef"},
+	    {999, "\\# 0", "\\# 0"},
+	    {RW_TYPE_A, "\\# 4 c0000201", "192.0.2.1"},
+	    {48, "\\# 4 0101 0203", "\\# 4 01010203"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint8_t rd[65536];
@@ -102,27 +103,27 @@ START_TEST(text_errors)
 		uint16_t type;
 		const char *in;
 	} bad[] = {
-		{RW_TYPE_A, "192.0.2"},
-		{RW_TYPE_A, "192.0.2.1 extra"},
-		{RW_TYPE_A, ""},
-		{RW_TYPE_A, "\"192.0.2.1\""},
-		{RW_TYPE_AAAA, "2001:db8:::1"},
-		{RW_TYPE_MX, "70000 mail"},
-		{RW_TYPE_MX, "-1 mail"},
-		{RW_TYPE_MX, "10"},
-		{RW_TYPE_NS, "a..b"},
-		{RW_TYPE_SOA, "ns hm 1 2 3 4"},
-		{RW_TYPE_SOA, "ns hm 1 2 3 4 5x"},
-		{RW_TYPE_SRV, "0 0 99999 x"},
-		{RW_TYPE_CAA, "256 issue \"x\""},
-		{RW_TYPE_CAA, "0 \"\" \"x\""},
-		{RW_TYPE_TXT, ""},
-		{999, "abc"},
-		{999, "\\# 2 abcdef"},
-		{999, "\\# 3 abcde"},
-		{999, "\\# 1 zz"},
-		{999, "\\#"},
-		{48, "AQAB"},
+	    {RW_TYPE_A, "192.0.2"},
+	    {RW_TYPE_A, "192.0.2.1 extra"},
+	    {RW_TYPE_A, ""},
+	    {RW_TYPE_A, "\"192.0.2.1\""},
+	    {RW_TYPE_AAAA, "2001:db8:::1"},
+	    {RW_TYPE_MX, "70000 mail"},
+	    {RW_TYPE_MX, "-1 mail"},
+	    {RW_TYPE_MX, "10"},
+	    {RW_TYPE_NS, "a..b"},
+	    {RW_TYPE_SOA, "ns hm 1 2 3 4"},
+	    {RW_TYPE_SOA, "ns hm 1 2 3 4 5x"},
+	    {RW_TYPE_SRV, "0 0 99999 x"},
+	    {RW_TYPE_CAA, "256 issue \"x\""},
+	    {RW_TYPE_CAA, "0 \"\" \"x\""},
+	    {RW_TYPE_TXT, ""},
+	    {999, "abc"},
+	    {999, "\\# 2 abcdef"},
+	    {999, "\\# 3 abcde"},
+	    {999, "\\# 1 zz"},
+	    {999, "\\#"},
+	    {48, "AQAB"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		uint8_t rd[65536];
@@ -154,16 +155,11 @@ START_TEST(wire_validation)
 		uint16_t len;
 		int ok;
 	} cases[] = {
-		{RW_TYPE_A, {1, 2, 3}, 3, 0},
-		{RW_TYPE_A, {1, 2, 3, 4}, 4, 1},
-		{RW_TYPE_MX, {0, 10, 0, 9}, 4, 0},
-		{RW_TYPE_MX, {0, 10, 0}, 3, 1},
-		{RW_TYPE_TXT, {5, 'a'}, 2, 0},
-		{RW_TYPE_TXT, {1, 'a', 0}, 3, 1},
-		{RW_TYPE_TXT, {0}, 0, 0},
-		{RW_TYPE_SOA, {0, 0, 1, 2}, 4, 0},
-		{RW_TYPE_CAA, {0, 0, 'x'}, 3, 0},
-		{999, {1, 2}, 2, 1},
+	    {RW_TYPE_A, {1, 2, 3}, 3, 0},      {RW_TYPE_A, {1, 2, 3, 4}, 4, 1},
+	    {RW_TYPE_MX, {0, 10, 0, 9}, 4, 0}, {RW_TYPE_MX, {0, 10, 0}, 3, 1},
+	    {RW_TYPE_TXT, {5, 'a'}, 2, 0},     {RW_TYPE_TXT, {1, 'a', 0}, 3, 1},
+	    {RW_TYPE_TXT, {0}, 0, 0},          {RW_TYPE_SOA, {0, 0, 1, 2}, 4, 0},
+	    {RW_TYPE_CAA, {0, 0, 'x'}, 3, 0},  {999, {1, 2}, 2, 1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct rw_rbuf r = {cases[i].rd, cases[i].len, 0};
@@ -211,10 +207,20 @@ START_TEST(types_classes_ttls)
 	static const struct {
 		const char *in;
 		long out;
-	} ttls[] = {{"0", 0},         {"3600", 3600}, {"1h30m", 5400}, {"1w", 604800},
-	            {"2D", 172800},   {"1h1s", 3601}, {"1h30", -1},    {"h", -1},
-	            {"1x", -1},       {"", -1},       {"2147483647", 2147483647},
-	            {"2147483648", -1}, {"99999999999", -1}, {"1000000w", -1}};
+	} ttls[] = {{"0", 0},
+	            {"3600", 3600},
+	            {"1h30m", 5400},
+	            {"1w", 604800},
+	            {"2D", 172800},
+	            {"1h1s", 3601},
+	            {"1h30", -1},
+	            {"h", -1},
+	            {"1x", -1},
+	            {"", -1},
+	            {"2147483647", 2147483647},
+	            {"2147483648", -1},
+	            {"99999999999", -1},
+	            {"1000000w", -1}};
 	for (size_t i = 0; i < sizeof ttls / sizeof ttls[0]; i++) {
 		uint32_t v;
 		int e = rw_ttl_from_text(ttls[i].in, strlen(ttls[i].in), &v);

@@ -61,8 +61,8 @@ START_TEST(syntax_features)
 	         "@ IN NS ns ; trailing comment\n"
 	         "ns A 192.0.2.53\n"
 	         "www 60 IN A 192.0.2.1\n"
-	         "    IN 60 A 192.0.2.2\n"   /* omitted owner, class before TTL */
-	         "\tAAAA 2001:db8::1\n"      /* omitted owner, TTL and class */
+	         "    IN 60 A 192.0.2.2\n" /* omitted owner, class before TTL */
+	         "\tAAAA 2001:db8::1\n"    /* omitted owner, TTL and class */
 	         "txt TXT ( \"first part\"\n"
 	         "          \"second; not a comment\" ) ; done\n"
 	         "esc TXT \"quote\\\" and \\\\ and \\065\"\n"
@@ -127,8 +127,8 @@ START_TEST(duplicates_and_ttl_mix)
 	         SOA);
 	struct rw_zone *z = load_ok("example.", text);
 	const struct rw_rrset *s = get(z, "a.example.", RW_TYPE_A, RW_ZONE_FOUND);
-	ck_assert_uint_eq(s->count, 2);   /* the duplicate is dropped */
-	ck_assert_uint_eq(s->ttl, 100);   /* the lowest TTL of the set */
+	ck_assert_uint_eq(s->count, 2);                /* the duplicate is dropped */
+	ck_assert_uint_eq(s->ttl, 100);                /* the lowest TTL of the set */
 	ck_assert_uint_eq(rw_zone_record_count(z), 3); /* SOA + 2 A */
 	rw_zone_free(z);
 }
@@ -179,37 +179,37 @@ START_TEST(error_paths_syntax)
 		unsigned line;
 		const char *msg;
 	} cases[] = {
-		{"a A 192.0.2.1 )\n", 3, "')' without"},
-		{"a TXT \"open\n", 3, "unterminated quoted"},
-		{"a TXT \"open", 3, "unterminated quoted"},
-		{"a TXT ( \"x\"\n\n", 3, "not closed"},
-		{"$INCLUDE other.zone\n", 3, "$INCLUDE is not allowed"},
-		{"$ORIGIN bad..name.\n", 3, "$ORIGIN needs"},
-		{"$ORIGIN\n", 3, "$ORIGIN needs"},
-		{"$TTL 1x\n", 3, "$TTL needs"},
-		{"$GENERATE 1-2 a A 1.2.3.4\n", 3, "unknown directive"},
-		{"bad..owner A 192.0.2.1\n", 3, "bad owner name"},
-		{"\"quoted\" A 192.0.2.1\n", 3, "bad owner name"},
-		{"a CH A 192.0.2.1\n", 3, "only IN"},
-		{"a 99999999999 A 192.0.2.1\n", 3, "bad TTL"},
-		{"a 1h30 A 192.0.2.1\n", 3, "bad TTL"},
-		{"a IN\n", 3, "no type"},
-		{"a BOGUS 1\n", 3, "unknown record type"},
-		{"a \"A\" 192.0.2.1\n", 3, "unknown record type"},
-		{"a OPT \\# 0\n", 3, "cannot appear"},
-		{"a ANY \\# 0\n", 3, "only IN"}, /* ANY is read as the class */
-		{"a MAILA \\# 0\n", 3, "cannot appear"},
-		{"a AXFR \\# 0\n", 3, "cannot appear"},
-		{"a A 192.0.2.300\n", 3, "A record: bad IPv4"},
-		{"a AAAA 192.0.2.1\n", 3, "AAAA record: bad IPv6"},
-		{"a MX mail\n", 3, "MX record"},
-		{"a MX 10\n", 3, "too few"},
-		{"a A 192.0.2.1 192.0.2.2\n", 3, "too many"},
-		{"a TYPE999 abc\n", 3, "generic"},
-		{"a TYPE999 \\# 3 ab\n", 3, "length does not match"},
-		{"\n\nb A 1.2.3.4\nc A x\n", 6, "bad IPv4"},
-		{"a SRV 0 0 70000 x\n", 3, "SRV record"},
-		{"a TXT ( \"x\"\n  \"y\" )\nb A 1\n", 5, "bad IPv4"},
+	    {"a A 192.0.2.1 )\n", 3, "')' without"},
+	    {"a TXT \"open\n", 3, "unterminated quoted"},
+	    {"a TXT \"open", 3, "unterminated quoted"},
+	    {"a TXT ( \"x\"\n\n", 3, "not closed"},
+	    {"$INCLUDE other.zone\n", 3, "$INCLUDE is not allowed"},
+	    {"$ORIGIN bad..name.\n", 3, "$ORIGIN needs"},
+	    {"$ORIGIN\n", 3, "$ORIGIN needs"},
+	    {"$TTL 1x\n", 3, "$TTL needs"},
+	    {"$GENERATE 1-2 a A 1.2.3.4\n", 3, "unknown directive"},
+	    {"bad..owner A 192.0.2.1\n", 3, "bad owner name"},
+	    {"\"quoted\" A 192.0.2.1\n", 3, "bad owner name"},
+	    {"a CH A 192.0.2.1\n", 3, "only IN"},
+	    {"a 99999999999 A 192.0.2.1\n", 3, "bad TTL"},
+	    {"a 1h30 A 192.0.2.1\n", 3, "bad TTL"},
+	    {"a IN\n", 3, "no type"},
+	    {"a BOGUS 1\n", 3, "unknown record type"},
+	    {"a \"A\" 192.0.2.1\n", 3, "unknown record type"},
+	    {"a OPT \\# 0\n", 3, "cannot appear"},
+	    {"a ANY \\# 0\n", 3, "only IN"}, /* ANY is read as the class */
+	    {"a MAILA \\# 0\n", 3, "cannot appear"},
+	    {"a AXFR \\# 0\n", 3, "cannot appear"},
+	    {"a A 192.0.2.300\n", 3, "A record: bad IPv4"},
+	    {"a AAAA 192.0.2.1\n", 3, "AAAA record: bad IPv6"},
+	    {"a MX mail\n", 3, "MX record"},
+	    {"a MX 10\n", 3, "too few"},
+	    {"a A 192.0.2.1 192.0.2.2\n", 3, "too many"},
+	    {"a TYPE999 abc\n", 3, "generic"},
+	    {"a TYPE999 \\# 3 ab\n", 3, "length does not match"},
+	    {"\n\nb A 1.2.3.4\nc A x\n", 6, "bad IPv4"},
+	    {"a SRV 0 0 70000 x\n", 3, "SRV record"},
+	    {"a TXT ( \"x\"\n  \"y\" )\nb A 1\n", 5, "bad IPv4"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[1024];
@@ -245,12 +245,13 @@ START_TEST(error_paths_zone_rules)
 		unsigned line;
 		const char *msg;
 	} cases[] = {
-		{"$TTL 60\na A 192.0.2.1\n", 0, "no SOA"},
-		{"$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ SOA ns hm 2 2 3 4 5\n", 2, "more than one SOA"},
-		{"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nsub SOA ns hm 1 2 3 4 5\n", 3, "not at the zone apex"},
-		{"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww.other. A 192.0.2.1\n", 3, "outside"},
-		{"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nc CNAME x\nc CNAME y\n", 4, "more than one CNAME"},
-		{"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nc CNAME x\nc A 192.0.2.1\n", 3, "CNAME and other"},
+	    {"$TTL 60\na A 192.0.2.1\n", 0, "no SOA"},
+	    {"$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ SOA ns hm 2 2 3 4 5\n", 2, "more than one SOA"},
+	    {"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nsub SOA ns hm 1 2 3 4 5\n", 3,
+	     "not at the zone apex"},
+	    {"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww.other. A 192.0.2.1\n", 3, "outside"},
+	    {"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nc CNAME x\nc CNAME y\n", 4, "more than one CNAME"},
+	    {"$TTL 60\n@ SOA ns hm 1 2 3 4 5\nc CNAME x\nc A 192.0.2.1\n", 3, "CNAME and other"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		load_bad(cases[i].text, cases[i].line, cases[i].msg);

@@ -33,7 +33,8 @@ START_TEST(builtin_zones)
 	ck_assert(has(zs, "localhost.", RW_TYPE_A));
 	ck_assert(has(zs, "anything.localhost.", RW_TYPE_AAAA));
 	ck_assert(has(zs, "1.0.0.127.in-addr.arpa.", RW_TYPE_PTR));
-	ck_assert(has(zs, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	ck_assert(has(zs,
+	              "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
 	              RW_TYPE_PTR));
 	ck_assert(has(zs, "invalid.", RW_TYPE_SOA));
 	ck_assert(has(zs, "168.192.in-addr.arpa.", RW_TYPE_SOA));
