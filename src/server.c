@@ -69,6 +69,7 @@ struct conn {
 	int open_handles;
 	int closing;
 	int reading;
+	int eof; /* the client closed its side; close ours once replies are out */
 };
 
 struct wreq {
@@ -223,11 +224,11 @@ static void conn_written(uv_write_t *req, int status)
 	struct conn *c = wr->c;
 	c->pending -= wr->len;
 	free(wr);
-	if (status < 0) {
+	if (status < 0 || (c->eof && c->pending == 0)) {
 		conn_close(c);
 		return;
 	}
-	if (!c->reading && !c->closing && c->pending < TCP_PENDING_MAX / 2) {
+	if (!c->reading && !c->closing && !c->eof && c->pending < TCP_PENDING_MAX / 2) {
 		c->reading = 1;
 		uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
 	}
@@ -274,8 +275,16 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	(void)buf;
 	struct conn *c = s->data;
+	if (nread == UV_EOF && c->pending > 0 && !c->closing) {
+		/* Half-close after the last query (RFC 7766 §6.2.4): finish
+		 * sending the queued replies first; conn_written closes. */
+		c->eof = 1;
+		uv_read_stop(s);
+		c->reading = 0;
+		return;
+	}
 	if (nread < 0) {
-		conn_close(c); /* EOF or error */
+		conn_close(c); /* EOF with nothing queued, or an error */
 		return;
 	}
 	if (nread == 0 || c->closing)

@@ -4,6 +4,7 @@ library only. Every socket has a timeout; every command ends by itself.
 
   rawdns.py udp HOST PORT HEX          send bytes, print reply hex or TIMEOUT
   rawdns.py pipeline HOST PORT N       N queries in one TCP write; check N replies
+  rawdns.py halfclose HOST PORT N      N big queries, shutdown(SHUT_WR), expect N replies
   rawdns.py dribble HOST PORT          one TCP query a byte at a time
   rawdns.py idle HOST PORT SECONDS     connect, send nothing; print CLOSED or OPEN
   rawdns.py conns HOST PORT N          open N TCP connections; print how many answer
@@ -44,8 +45,10 @@ def recv_msg(s):
     return recv_exact(s, n)
 
 
-def tcp(host, port, timeout=3.0):
+def tcp(host, port, timeout=3.0, rcvbuf=0):
     s = socket.socket(family(host), socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect
     s.settimeout(timeout)
     s.connect((host, port))
     return s
@@ -71,6 +74,26 @@ def main():
         s.sendall(data)  # all queries before reading any reply
         ids = [struct.unpack("!H", recv_msg(s)[:2])[0] for _ in range(n)]
         print("OK" if ids == [1000 + i for i in range(n)] else "BAD %r" % ids)
+    elif cmd == "halfclose":
+        # Many large replies queued, then the client shuts its sending
+        # side: every reply must still arrive.
+        n = int(sys.argv[4])
+        s = tcp(host, port, 5.0, rcvbuf=4096)
+        data = b""
+        for i in range(n):
+            q = query(2000 + i, "big.test.example", 16)
+            data += struct.pack("!H", len(q)) + q
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(0.5)  # the server reads EOF while replies are queued
+        got = 0
+        try:
+            for _ in range(n):
+                recv_msg(s)
+                got += 1
+        except (OSError, EOFError):
+            pass
+        print("OK" if got == n else "BAD %d of %d" % (got, n))
     elif cmd == "dribble":
         s = tcp(host, port)
         q = query(4242, "www.test.example")

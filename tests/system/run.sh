@@ -193,6 +193,8 @@ expect "still serving after malformed input" "$out" "status: NOERROR" "ANSWER: 2
 # --- TCP: pipelining, partial reads, idle timeout, connection limit ------
 r=$($RAW pipeline $ADDR $PORT 20)
 expect "20 pipelined queries on one connection, in order" "$r" "^OK$"
+r=$($RAW halfclose $ADDR $PORT 1000)
+expect "half-closed connection still gets all 1000 large replies" "$r" "^OK$"
 r=$($RAW dribble $ADDR $PORT)
 expect "query sent one byte at a time" "$r" "^OK$"
 out=$(D +tcp +keepopen www.test.example A www.test.example AAAA nope.test.example A)
