@@ -127,6 +127,38 @@ uint32_t rw_name_hash(const uint8_t *name)
 	return h;
 }
 
+int rw_text_char(const char *text, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+	if (i >= len)
+		return RW_EMALFORMED;
+	unsigned c = (unsigned char)text[i];
+	if (c != '\\') {
+		*pos = i + 1;
+		return (int)c;
+	}
+	if (i + 1 >= len)
+		return RW_EMALFORMED;
+	unsigned d = (unsigned char)text[i + 1];
+	if (d < '0' || d > '9') {
+		*pos = i + 2;
+		return (int)d;
+	}
+	if (i + 3 >= len)
+		return RW_EMALFORMED;
+	unsigned v = 0;
+	for (size_t k = 1; k <= 3; k++) {
+		unsigned e = (unsigned char)text[i + k];
+		if (e < '0' || e > '9')
+			return RW_EMALFORMED;
+		v = v * 10 + (e - '0');
+	}
+	if (v > 255)
+		return RW_EMALFORMED;
+	*pos = i + 4;
+	return (int)v;
+}
+
 int rw_name_from_text(const char *text, size_t text_len, const uint8_t *origin,
                       uint8_t out[RW_NAME_MAX], size_t *out_len)
 {
@@ -166,27 +198,11 @@ int rw_name_from_text(const char *text, size_t text_len, const uint8_t *origin,
 			continue;
 		}
 		if (c == '\\') {
-			if (i + 1 >= text_len)
+			int v = rw_text_char(text, text_len, &i);
+			if (v < 0)
 				return RW_EMALFORMED;
-			unsigned d = (unsigned char)text[i + 1];
-			if (d >= '0' && d <= '9') {
-				if (i + 3 >= text_len)
-					return RW_EMALFORMED;
-				unsigned v = 0;
-				for (int k = 1; k <= 3; k++) {
-					unsigned e = (unsigned char)text[i + (size_t)k];
-					if (e < '0' || e > '9')
-						return RW_EMALFORMED;
-					v = v * 10 + (e - '0');
-				}
-				if (v > 255)
-					return RW_EMALFORMED;
-				c = v;
-				i += 3;
-			} else {
-				c = d;
-				i += 1;
-			}
+			c = (unsigned)v;
+			i--; /* the loop's i++ moves past the escape */
 		}
 		if (n - label_at - 1 >= RW_LABEL_MAX || n >= RW_NAME_MAX - 1)
 			return RW_EMALFORMED;

@@ -295,32 +295,10 @@ static int hexval(int c)
 static int unescape(const struct rw_tok *t, uint8_t *dst, size_t max, size_t *out_len)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < t->len; i++) {
-		unsigned c = (unsigned char)t->p[i];
-		if (c == '\\') {
-			if (i + 1 >= t->len)
-				return RW_EMALFORMED;
-			unsigned d = (unsigned char)t->p[i + 1];
-			if (d >= '0' && d <= '9') {
-				if (i + 3 >= t->len)
-					return RW_EMALFORMED;
-				unsigned v = 0;
-				for (int k = 1; k <= 3; k++) {
-					unsigned e = (unsigned char)t->p[i + (size_t)k];
-					if (e < '0' || e > '9')
-						return RW_EMALFORMED;
-					v = v * 10 + e - '0';
-				}
-				if (v > 255)
-					return RW_EMALFORMED;
-				c = v;
-				i += 3;
-			} else {
-				c = d;
-				i++;
-			}
-		}
-		if (n >= max)
+	/* Bound: each call consumes at least one byte of the token. */
+	for (size_t i = 0; i < t->len;) {
+		int c = rw_text_char(t->p, t->len, &i);
+		if (c < 0 || n >= max)
 			return RW_EMALFORMED;
 		dst[n++] = (uint8_t)c;
 	}

@@ -51,6 +51,11 @@ uint32_t rw_name_hash(const uint8_t *name);
  * name over 255, relative without origin). */
 int rw_name_from_text(const char *text, size_t text_len, const uint8_t *origin,
                       uint8_t out[RW_NAME_MAX], size_t *out_len);
+/* Decodes one character of presentation text at text[*pos]: a plain
+ * byte, "\X" (X itself) or "\DDD" (decimal, at most 255), and moves *pos
+ * past it. Returns the byte (0-255) or RW_EMALFORMED. Shared by names and
+ * character strings (RFC 1035 §5.1). */
+int rw_text_char(const char *text, size_t len, size_t *pos);
 /* Writes the presentation form with a trailing dot and NUL. Returns the
  * length without the NUL, or RW_ETRUNC. */
 int rw_name_to_text(const uint8_t *name, char *buf, size_t cap);
