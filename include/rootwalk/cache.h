@@ -1,0 +1,123 @@
+/* The shared RRset cache (RFC 1035 §7.4, RFC 2181 §5.4.1, RFC 2308).
+ *
+ * Stores positive RRsets of every type keyed by (owner, type, class) and
+ * negative entries: NXDOMAIN for a name (key type 0) and NODATA for a name
+ * and type, each keeping the SOA it came with so the negative answer can be
+ * rebuilt. Every entry has an absolute expiry; lookups return the remaining
+ * TTL and never return an expired entry.
+ *
+ * Locking and ownership:
+ * - The cache is split into RW_CACHE_SHARDS shards by key hash; each shard
+ *   has one mutex guarding its hash table, eviction queue and byte count.
+ *   No lock is held outside a cache call, and no call takes two locks.
+ * - Entries are immutable once inserted and owned by their shard. A lookup
+ *   copies the record data into the caller's arena while holding the shard
+ *   lock, so nothing the caller holds can be freed under it.
+ * - An insert replaces a whole RRset, never merges, and only when the new
+ *   data's trust rank is at least the cached one's (or the cached one has
+ *   expired): glue and additional data never overwrite answer data.
+ * - Counters live in a struct rw_cache_stats owned by the caller (one per
+ *   worker, no shared atomics on the hot path) and are summed when read.
+ *   Entry and byte totals are read from the shards under their locks.
+ *
+ * Memory bound: the bytes of every entry (malloc_usable_size of its single
+ * allocation, plus its share of the hash table) are counted against
+ * limit_bytes, split evenly across shards. Eviction is SIEVE (Zhang et al.,
+ * NSDI'24): a FIFO queue with one "visited" bit per entry and a hand that
+ * spares visited entries once; a flood of one-off names is evicted before
+ * entries that are asked for again. */
+#ifndef ROOTWALK_CACHE_H
+#define ROOTWALK_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rootwalk/arena.h"
+
+#define RW_CACHE_SHARDS 64
+/* Records in one cached RRset at most (larger sets are not cached). */
+#define RW_CACHE_RRSET_MAX 1024
+
+struct rw_cache;
+
+/* Trust ranks, lowest first (RFC 2181 §5.4.1, simplified). */
+enum rw_rank {
+	RW_RANK_ADDITIONAL = 1, /* additional section, glue */
+	RW_RANK_AUTHORITY = 2,  /* authority section of an answer */
+	RW_RANK_ANSWER = 3,     /* answer section, non-authoritative */
+	RW_RANK_AUTH_ANSWER = 4 /* answer section with AA */
+};
+
+enum rw_cache_kind {
+	RW_CACHE_POSITIVE = 0,
+	RW_CACHE_NODATA = 1,   /* the name exists, this type does not */
+	RW_CACHE_NXDOMAIN = 2, /* the name does not exist (any type) */
+};
+
+/* Milliseconds on a monotonic clock; injectable so tests need no sleeping. */
+typedef uint64_t (*rw_clock_cb)(void *ctx);
+
+struct rw_cache_config {
+	size_t limit_bytes;     /* total memory bound (default 64 MiB) */
+	uint32_t min_ttl_s;     /* clamps applied on insert */
+	uint32_t max_ttl_s;     /* default 86400 */
+	uint32_t max_neg_ttl_s; /* default 3600 */
+	rw_clock_cb clock;      /* NULL: CLOCK_MONOTONIC */
+	void *clock_ctx;
+};
+
+/* Per-worker counters. */
+struct rw_cache_stats {
+	uint64_t hits, misses, inserts, evictions, expired, refused_rank;
+};
+
+/* One record set as handed in or out: count records of one type. */
+struct rw_cache_rrset {
+	const uint8_t *owner; /* wire name, any case (stored lower-cased) */
+	uint16_t type, rclass;
+	uint32_t ttl_s; /* on insert: the TTL received; on lookup: remaining */
+	uint16_t count;
+	const uint16_t *rdlen;       /* count lengths */
+	const uint8_t *const *rdata; /* count canonical rdata */
+};
+
+/* A lookup result; every pointer is in the caller's arena. */
+struct rw_cache_entry {
+	enum rw_cache_kind kind;
+	enum rw_rank rank;
+	struct rw_cache_rrset set; /* POSITIVE: the RRset */
+	struct rw_cache_rrset soa; /* NODATA/NXDOMAIN: the SOA (count 1) */
+};
+
+void rw_cache_config_default(struct rw_cache_config *cfg);
+/* Creates a cache. NULL on allocation failure. */
+struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg);
+void rw_cache_free(struct rw_cache *c);
+
+/* Caches a positive RRset (copied). TTLs are clamped to [min, max].
+ * Returns 0, RW_ELIMIT (lower rank than the live cached data, or too big
+ * to cache), RW_EINVAL or RW_ENOMEM. */
+int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_rank rank,
+                 struct rw_cache_stats *st);
+/* Caches a negative answer for (name, type) -- kind NODATA -- or for the
+ * name -- kind NXDOMAIN, type ignored. The TTL is min(SOA TTL, SOA
+ * MINIMUM) clamped to max_neg_ttl (RFC 2308 §5). soa is copied. */
+int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uint8_t *name,
+                          uint16_t type, uint16_t rclass, const struct rw_cache_rrset *soa,
+                          enum rw_rank rank, struct rw_cache_stats *st);
+/* Looks up (name, type, class): a live NXDOMAIN for the name wins, then the
+ * RRset or NODATA entry. Copies into arena. Returns 0, RW_ENOTFOUND (miss
+ * or expired) or RW_ENOMEM (arena full). */
+int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
+                 struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
+/* Removes every entry. */
+void rw_cache_flush(struct rw_cache *c);
+
+/* Totals read from the shards (under their locks). */
+size_t rw_cache_entries(struct rw_cache *c);
+size_t rw_cache_bytes(struct rw_cache *c);
+/* Adds src into dst (summing per-worker counters). */
+void rw_cache_stats_add(struct rw_cache_stats *dst, const struct rw_cache_stats *src);
+
+#endif

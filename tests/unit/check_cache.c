@@ -1,0 +1,366 @@
+/* Unit tests: the shared cache -- TTL countdown and expiry on an injected
+ * clock (no sleeping), clamps, negative entries, ranking, whole-set
+ * replacement, the byte bound, scan resistance, and concurrent use. */
+#include "rootwalk/cache.h"
+#include "rootwalk/err.h"
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+static uint64_t now_ms;
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return now_ms;
+}
+
+static struct rw_cache *cache;
+static struct rw_cache_stats st;
+static struct rw_arena arena;
+
+static struct rw_cache *make(size_t limit)
+{
+	struct rw_cache_config cfg;
+	rw_cache_config_default(&cfg);
+	cfg.limit_bytes = limit;
+	cfg.clock = fake_clock;
+	return rw_cache_new(&cfg);
+}
+
+static void setup(void)
+{
+	now_ms = 1000000;
+	cache = make(64u << 20);
+	memset(&st, 0, sizeof st);
+	rw_arena_init(&arena, 8192, 1 << 24);
+}
+
+static void teardown(void)
+{
+	rw_cache_free(cache);
+	rw_arena_fini(&arena);
+}
+
+/* Puts an A RRset of n addresses 10.0.0.(base+i). */
+static int put_a(struct rw_cache *c, const char *name, uint32_t ttl, int n, int base,
+                 enum rw_rank rank)
+{
+	uint8_t owner[RW_NAME_MAX], rd[16][4];
+	const uint8_t *rds[16];
+	uint16_t lens[16];
+	tu_name(name, owner);
+	for (int i = 0; i < n; i++) {
+		rd[i][0] = 10;
+		rd[i][1] = rd[i][2] = 0;
+		rd[i][3] = (uint8_t)(base + i);
+		rds[i] = rd[i];
+		lens[i] = 4;
+	}
+	struct rw_cache_rrset s = {owner, 1, 1, ttl, (uint16_t)n, lens, rds};
+	return rw_cache_put(c, &s, rank, &st);
+}
+
+static int get(struct rw_cache *c, const char *name, uint16_t type, struct rw_cache_entry *e)
+{
+	uint8_t n[RW_NAME_MAX];
+	tu_name(name, n);
+	return rw_cache_get(c, n, type, 1, &arena, e, &st);
+}
+
+static const struct rw_cache_rrset *soa(uint32_t ttl, uint32_t minimum)
+{
+	static uint8_t owner[RW_NAME_MAX], rd[3 * RW_NAME_MAX];
+	static const uint8_t *rds[1] = {rd};
+	static uint16_t len[1];
+	static struct rw_cache_rrset s;
+	tu_name("example.", owner);
+	size_t a = tu_name("ns.example.", rd);
+	size_t b = tu_name("hm.example.", rd + a);
+	uint8_t *p = rd + a + b;
+	memset(p, 0, 20);
+	rw_put32(p + 16, minimum);
+	len[0] = (uint16_t)(a + b + 20);
+	s = (struct rw_cache_rrset){owner, 6, 1, ttl, 1, len, rds};
+	return &s;
+}
+
+START_TEST(ttl_countdown_and_expiry)
+{
+	ck_assert_int_eq(put_a(cache, "www.example.", 300, 2, 1, RW_RANK_ANSWER), 0);
+	struct rw_cache_entry e;
+	ck_assert_int_eq(get(cache, "WWW.Example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 300);
+	ck_assert_uint_eq(e.set.count, 2);
+	ck_assert_uint_eq(e.set.rdata[1][3], 2);
+	now_ms += 100500;
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 199);
+	now_ms += 199 * 1000;
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 0);
+	now_ms += 500; /* exactly at expiry: gone */
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), RW_ENOTFOUND);
+	ck_assert_uint_eq(st.expired, 1);
+	ck_assert_uint_eq(rw_cache_entries(cache), 0);
+	ck_assert_int_eq(get(cache, "www.example.", 28, &e), RW_ENOTFOUND);
+	ck_assert_uint_eq(st.hits, 3);
+	ck_assert_uint_eq(st.misses, 2);
+}
+END_TEST
+
+START_TEST(ttl_clamps)
+{
+	struct rw_cache_config cfg;
+	rw_cache_config_default(&cfg);
+	cfg.clock = fake_clock;
+	cfg.min_ttl_s = 60;
+	cfg.max_ttl_s = 1000;
+	cfg.max_neg_ttl_s = 30;
+	struct rw_cache *c = rw_cache_new(&cfg);
+	struct rw_cache_entry e;
+	put_a(c, "low.example.", 5, 1, 1, RW_RANK_ANSWER);
+	put_a(c, "high.example.", 999999, 1, 1, RW_RANK_ANSWER);
+	ck_assert_int_eq(get(c, "low.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 60);
+	ck_assert_int_eq(get(c, "high.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 1000);
+	uint8_t n[RW_NAME_MAX];
+	tu_name("neg.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(c, RW_CACHE_NXDOMAIN, n, 0, 1, soa(3600, 900),
+	                                       RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	ck_assert_int_eq(get(c, "neg.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.soa.ttl_s, 30);
+	rw_cache_free(c);
+	/* defaults: max 86400, negative max 3600 */
+	put_a(cache, "day.example.", 999999, 1, 1, RW_RANK_ANSWER);
+	ck_assert_int_eq(get(cache, "day.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 86400);
+}
+END_TEST
+
+START_TEST(negative_entries)
+{
+	uint8_t n[RW_NAME_MAX];
+	struct rw_cache_entry e;
+	tu_name("gone.example.", n);
+	/* RFC 2308: TTL = min(SOA TTL 600, MINIMUM 120) */
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, n, 1, 1, soa(600, 120),
+	                                       RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	for (uint16_t t = 1; t < 40; t += 7) { /* NXDOMAIN covers every type */
+		ck_assert_int_eq(get(cache, "gone.example.", t, &e), 0);
+		ck_assert_int_eq(e.kind, RW_CACHE_NXDOMAIN);
+		ck_assert_uint_eq(e.soa.ttl_s, 120);
+		ck_assert_uint_eq(e.soa.type, 6);
+		ck_assert(rw_name_eq(e.soa.owner, (const uint8_t *)"\7example"));
+		ck_assert_uint_eq(rw_get32(e.soa.rdata[0] + e.soa.rdlen[0] - 4), 120);
+	}
+	/* NODATA is per type */
+	tu_name("www.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(600, 900),
+	                                       RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	ck_assert_int_eq(get(cache, "www.example.", 28, &e), 0);
+	ck_assert_int_eq(e.kind, RW_CACHE_NODATA);
+	ck_assert_uint_eq(e.soa.ttl_s, 600);
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), RW_ENOTFOUND);
+	/* positive data for a name removes its NXDOMAIN */
+	put_a(cache, "gone.example.", 60, 1, 1, RW_RANK_AUTH_ANSWER);
+	ck_assert_int_eq(get(cache, "gone.example.", 1, &e), 0);
+	ck_assert_int_eq(e.kind, RW_CACHE_POSITIVE);
+	ck_assert_int_eq(get(cache, "gone.example.", 16, &e), RW_ENOTFOUND);
+	/* bad arguments */
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_POSITIVE, n, 1, 1, soa(1, 1),
+	                                       RW_RANK_ANSWER, &st),
+	                 RW_EINVAL);
+	ck_assert_int_eq(
+	    rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 0, 1, soa(1, 1), RW_RANK_ANSWER, &st),
+	    RW_EINVAL);
+	ck_assert_int_eq(put_a(cache, "x.", 1, 0, 0, RW_RANK_ANSWER), RW_EINVAL);
+}
+END_TEST
+
+START_TEST(ranking_and_whole_replacement)
+{
+	struct rw_cache_entry e;
+	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 2, 1, RW_RANK_AUTH_ANSWER), 0);
+	/* glue never replaces answer data (RFC 2181 §5.4.1) */
+	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 1, 50, RW_RANK_ADDITIONAL), RW_ELIMIT);
+	ck_assert_uint_eq(st.refused_rank, 1);
+	ck_assert_int_eq(get(cache, "ns.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.count, 2);
+	ck_assert_uint_eq(e.set.rdata[0][3], 1);
+	/* equal or higher rank replaces the whole set, never merges */
+	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 1, 9, RW_RANK_AUTH_ANSWER), 0);
+	ck_assert_int_eq(get(cache, "ns.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.count, 1);
+	ck_assert_uint_eq(e.set.rdata[0][3], 9);
+	/* glue first, then answer data: replaced */
+	put_a(cache, "glue.example.", 300, 1, 1, RW_RANK_ADDITIONAL);
+	ck_assert_int_eq(put_a(cache, "glue.example.", 300, 1, 2, RW_RANK_ANSWER), 0);
+	ck_assert_int_eq(get(cache, "glue.example.", 1, &e), 0);
+	ck_assert_int_eq(e.rank, RW_RANK_ANSWER);
+	/* an expired higher-ranked entry does not block lower-ranked data */
+	put_a(cache, "old.example.", 10, 1, 1, RW_RANK_AUTH_ANSWER);
+	now_ms += 11000;
+	ck_assert_int_eq(put_a(cache, "old.example.", 10, 1, 2, RW_RANK_ADDITIONAL), 0);
+	ck_assert_uint_eq(rw_cache_entries(cache), 3);
+}
+END_TEST
+
+START_TEST(byte_bound_and_eviction)
+{
+	size_t limit = 1u << 20;
+	struct rw_cache *c = make(limit);
+	char name[64];
+	for (int i = 0; i < 50000; i++) {
+		snprintf(name, sizeof name, "host%d.example.", i);
+		ck_assert_int_eq(put_a(c, name, 300, 2, 1, RW_RANK_ANSWER), 0);
+		ck_assert_uint_le(rw_cache_bytes(c), limit + limit / 10);
+	}
+	ck_assert_uint_gt(rw_cache_bytes(c), limit - limit / 10); /* and it is used */
+	ck_assert_uint_gt(st.evictions, 30000);
+	ck_assert_uint_eq(st.inserts, 50000);
+	size_t entries = rw_cache_entries(c);
+	ck_assert_uint_gt(entries, 1000);
+	ck_assert_uint_eq(entries + st.evictions, 50000);
+	/* an entry too big for its shard is refused, not thrashing it */
+	uint8_t big[600][16];
+	const uint8_t *rds[600];
+	uint16_t lens[600];
+	for (int i = 0; i < 600; i++) {
+		memset(big[i], (uint8_t)i, 16);
+		big[i][0] = 15;
+		rds[i] = big[i];
+		lens[i] = 16;
+	}
+	uint8_t owner[RW_NAME_MAX];
+	tu_name("big.example.", owner);
+	struct rw_cache_rrset s = {owner, 16, 1, 60, 600, lens, rds};
+	ck_assert_int_eq(rw_cache_put(c, &s, RW_RANK_ANSWER, &st), RW_ELIMIT);
+	rw_cache_flush(c);
+	ck_assert_uint_eq(rw_cache_entries(c), 0);
+	rw_cache_free(c);
+}
+END_TEST
+
+START_TEST(flood_does_not_flush_popular)
+{
+	struct rw_cache *c = make(4u << 20);
+	char name[64];
+	struct rw_cache_entry e;
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof name, "popular%d.example.", i);
+		put_a(c, name, 3600, 1, 1, RW_RANK_ANSWER);
+	}
+	/* A flood of one-off names, many times the cache's size, while the
+	 * popular names keep being asked for. */
+	int popular_misses = 0;
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "popular%d.example.", i);
+			rw_arena_reset(&arena);
+			if (get(c, name, 1, &e) != 0) {
+				popular_misses++;
+				put_a(c, name, 3600, 1, 1, RW_RANK_ANSWER);
+			}
+		}
+		for (int i = 0; i < 10000; i++) {
+			snprintf(name, sizeof name, "once%d-%d.flood.", round, i);
+			put_a(c, name, 3600, 1, 1, RW_RANK_ANSWER);
+		}
+	}
+	int present = 0;
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof name, "popular%d.example.", i);
+		rw_arena_reset(&arena);
+		present += get(c, name, 1, &e) == 0;
+	}
+	ck_assert_msg(present >= 1990, "only %d of 2000 popular names survived", present);
+	/* Under FIFO every flood round pushes ~10% of them out again. */
+	ck_assert_msg(popular_misses < 400, "%d popular lookups missed", popular_misses);
+	ck_assert_uint_gt(st.evictions, 100000);
+	rw_cache_free(c);
+}
+END_TEST
+
+/* Several threads put and get overlapping names; every answer must be the
+ * data some writer wrote for that very name (no torn or mixed entries). */
+struct worker_arg {
+	struct rw_cache *c;
+	int id;
+	int bad;
+};
+
+static void *hammer(void *p)
+{
+	struct worker_arg *w = p;
+	struct rw_arena a;
+	struct rw_cache_stats s = {0};
+	rw_arena_init(&a, 4096, 1 << 20);
+	char name[64];
+	for (int i = 0; i < 20000; i++) {
+		int k = (i * 7 + w->id * 13) % 500;
+		snprintf(name, sizeof name, "n%d.example.", k);
+		uint8_t owner[RW_NAME_MAX];
+		size_t ol;
+		rw_name_from_text(name, strlen(name), NULL, owner, &ol);
+		if (i % 3 == 0) {
+			uint8_t rd[4] = {10, (uint8_t)(k >> 8), (uint8_t)k, (uint8_t)w->id};
+			const uint8_t *rds[1] = {rd};
+			uint16_t len[1] = {4};
+			struct rw_cache_rrset set = {owner, 1, 1, 60, 1, len, rds};
+			rw_cache_put(w->c, &set, RW_RANK_ANSWER, &s);
+		} else {
+			struct rw_cache_entry e;
+			rw_arena_reset(&a);
+			if (rw_cache_get(w->c, owner, 1, 1, &a, &e, &s) == 0 &&
+			    (e.set.count != 1 || e.set.rdata[0][1] != (uint8_t)(k >> 8) ||
+			     e.set.rdata[0][2] != (uint8_t)k))
+				w->bad++;
+		}
+	}
+	rw_arena_fini(&a);
+	return NULL;
+}
+
+START_TEST(concurrent_readers_writers)
+{
+	struct rw_cache *c = make(256u << 10); /* small: evictions race too */
+	pthread_t t[4];
+	struct worker_arg args[4];
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct worker_arg){c, i, 0};
+		pthread_create(&t[i], NULL, hammer, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(args[i].bad, 0);
+	}
+	ck_assert_uint_le(rw_cache_bytes(c), (256u << 10) + (256u << 10) / 10);
+	rw_cache_free(c);
+	struct rw_cache_stats a = {1, 2, 3, 4, 5, 6}, b = {1, 1, 1, 1, 1, 1};
+	rw_cache_stats_add(&a, &b);
+	ck_assert_uint_eq(a.hits + a.misses + a.inserts + a.evictions + a.expired + a.refused_rank,
+	                  27);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cache");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, ttl_countdown_and_expiry);
+	tcase_add_test(tc, ttl_clamps);
+	tcase_add_test(tc, negative_entries);
+	tcase_add_test(tc, ranking_and_whole_replacement);
+	tcase_add_test(tc, byte_bound_and_eviction);
+	tcase_add_test(tc, flood_does_not_flush_popular);
+	tcase_add_test(tc, concurrent_readers_writers);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
