@@ -182,6 +182,67 @@ static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const str
 	return true;
 }
 
+/* Adds a cached record set to a section (whole or not at all). */
+static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owner,
+                       const struct rw_cache_rrset *s)
+{
+	if (r->truncated)
+		return false;
+	struct rw_builder_mark m;
+	rw_builder_mark(&r->b, &m);
+	for (uint16_t i = 0; i < s->count; i++) {
+		if (rw_builder_rr(&r->b, sec, owner, s->type, s->rclass, s->ttl_s, s->rdata[i],
+		                  s->rdlen[i]) != 0) {
+			rw_builder_rollback(&r->b, &m);
+			r->truncated = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Answers from the cache, assembling CNAME chains from separately cached
+ * RRsets (RFC 1034 §4.3.2 step 3a, applied to cached data). Returns false
+ * -- with nothing added -- when the cache cannot answer completely: the
+ * name is missing, or a chain leads to a name it does not hold. */
+static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q)
+{
+	if (env->cache == NULL)
+		return false;
+	struct rw_builder_mark start;
+	rw_builder_mark(&r->b, &start);
+	const uint8_t *cur = q->qname, *owner = q->qname;
+	/* Bound: RW_QUERY_CACHE_CNAME_MAX hops; a longer or looping chain is
+	 * not answered from the cache. */
+	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
+		struct rw_cache_entry e;
+		int rc = rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena, &e,
+		                      &env->cache_stats);
+		if (rc == 0) {
+			if (e.kind == RW_CACHE_POSITIVE) {
+				add_cached(r, RW_SEC_AN, owner, &e.set);
+			} else {
+				if (e.kind == RW_CACHE_NXDOMAIN)
+					r->rcode = RW_RCODE_NXDOMAIN;
+				add_cached(r, RW_SEC_NS, e.soa.owner, &e.soa); /* RFC 2308 §5 */
+			}
+			return true;
+		}
+		if (rc != RW_ENOTFOUND || q->qtype == RW_TYPE_CNAME)
+			break;
+		rc = rw_cache_get(env->cache, cur, RW_TYPE_CNAME, q->qclass, &env->arena, &e,
+		                  &env->cache_stats);
+		if (rc != 0 || e.kind != RW_CACHE_POSITIVE || e.set.count != 1)
+			break;
+		if (!add_cached(r, RW_SEC_AN, owner, &e.set))
+			return true; /* TC set: the client retries over TCP */
+		cur = owner = e.set.rdata[0];
+	}
+	rw_builder_rollback(&r->b, &start);
+	r->rcode = RW_RCODE_NOERROR;
+	return false;
+}
+
 static uint16_t reply_size(const struct rw_query_env *env, const struct rw_msg *q,
                            enum rw_transport t)
 {
@@ -259,8 +320,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		r.rcode = RW_RCODE_REFUSED; /* never a zone dump */
 	} else if (q.qtype >= 128 && q.qtype <= 254) {
 		r.rcode = RW_RCODE_NOTIMP; /* MAILA, MAILB, TKEY, TSIG, ... */
-	} else if (!answer_local(&r, env->zones, &q)) {
-		r.rcode = RW_RCODE_REFUSED; /* no cache or resolution yet */
+	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
+		r.rcode = RW_RCODE_REFUSED; /* no resolution yet */
 	}
 	if (r.truncated) {
 		rw_builder_set_flags(&r.b, rw_builder_flags(&r.b) | RW_FLAG_TC);

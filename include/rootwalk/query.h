@@ -17,10 +17,13 @@
 #include <stdint.h>
 
 #include "rootwalk/arena.h"
+#include "rootwalk/cache.h"
 #include "rootwalk/zone.h"
 
 /* CNAME chain bound inside local data (each hop is one lookup). */
 #define RW_QUERY_CNAME_MAX 16
+/* CNAME chain bound when assembling an answer from cached pieces. */
+#define RW_QUERY_CACHE_CNAME_MAX 8
 
 /* Per-worker counters: plain integers, summed by whoever reads them. */
 struct rw_query_stats {
@@ -33,8 +36,10 @@ struct rw_query_stats {
 
 struct rw_query_env {
 	const struct rw_zoneset *zones; /* borrowed; immutable */
-	uint16_t edns_size;             /* our UDP payload limit (1232) */
-	struct rw_arena arena;          /* reset for every request */
+	struct rw_cache *cache;         /* borrowed, shared; NULL: no cache */
+	struct rw_cache_stats cache_stats;
+	uint16_t edns_size;    /* our UDP payload limit (1232) */
+	struct rw_arena arena; /* reset for every request */
 	struct rw_query_stats stats;
 };
 

@@ -288,6 +288,159 @@ START_TEST(sizes_and_truncation)
 }
 END_TEST
 
+/* --- answers from the cache ------------------------------------------- */
+
+static uint64_t clock_ms;
+static uint64_t test_clock(void *ctx)
+{
+	(void)ctx;
+	return clock_ms;
+}
+
+static struct rw_cache *cache;
+
+static void cache_setup(void)
+{
+	setup();
+	struct rw_cache_config cfg;
+	rw_cache_config_default(&cfg);
+	cfg.clock = test_clock;
+	clock_ms = 5000000;
+	cache = rw_cache_new(&cfg);
+	env.cache = cache;
+}
+
+static void cache_teardown(void)
+{
+	env.cache = NULL;
+	rw_cache_free(cache);
+	teardown();
+}
+
+/* Caches one record: type A (4-byte rdata text "a.b.c.d") or CNAME. */
+static void cache_rr(const char *owner, uint16_t type, const char *data, uint32_t ttl)
+{
+	uint8_t o[RW_NAME_MAX], rd[RW_NAME_MAX];
+	size_t len;
+	tu_name(owner, o);
+	if (type == RW_TYPE_CNAME) {
+		len = tu_name(data, rd);
+	} else {
+		unsigned a, b, c, d;
+		ck_assert_int_eq(sscanf(data, "%u.%u.%u.%u", &a, &b, &c, &d), 4);
+		rd[0] = (uint8_t)a, rd[1] = (uint8_t)b, rd[2] = (uint8_t)c, rd[3] = (uint8_t)d;
+		len = 4;
+	}
+	const uint8_t *rds[1] = {rd};
+	uint16_t lens[1] = {(uint16_t)len};
+	struct rw_cache_rrset set = {o, type, 1, ttl, 1, lens, rds};
+	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_ANSWER, &env.cache_stats), 0);
+}
+
+static void cache_negative(const char *name, enum rw_cache_kind kind, uint16_t type)
+{
+	uint8_t n[RW_NAME_MAX], zone[RW_NAME_MAX], rd[3 * RW_NAME_MAX];
+	tu_name(name, n);
+	tu_name("far.", zone);
+	size_t a = tu_name("ns.far.", rd);
+	size_t b = tu_name("hm.far.", rd + a);
+	memset(rd + a + b, 0, 20);
+	rw_put32(rd + a + b + 16, 50); /* MINIMUM */
+	const uint8_t *rds[1] = {rd};
+	uint16_t lens[1] = {(uint16_t)(a + b + 20)};
+	struct rw_cache_rrset soa = {zone, RW_TYPE_SOA, 1, 900, 1, lens, rds};
+	ck_assert_int_eq(rw_cache_put_negative(cache, kind, n, type, 1, &soa, RW_RANK_AUTH_ANSWER,
+	                                       &env.cache_stats),
+	                 0);
+}
+
+START_TEST(cache_positive_and_countdown)
+{
+	cache_rr("host.far.", RW_TYPE_A, "192.0.2.10", 300);
+	struct rw_msg m = ask("HOST.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert(!(m.flags & RW_FLAG_AA)); /* not authoritative */
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 300);
+	ck_assert_mem_eq(m.rr[0][0].owner, "\4HOST\3far", 10); /* the client's case */
+	clock_ms += 120000;
+	m = ask("host.far.", 1, false, NULL);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 180);
+	clock_ms += 180000; /* expired: no longer answered */
+	m = ask("host.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	ck_assert_uint_eq(env.cache_stats.hits, 2);
+	ck_assert_uint_eq(env.cache_stats.expired, 1);
+}
+END_TEST
+
+START_TEST(cache_cname_assembly)
+{
+	/* three pieces that arrived separately */
+	cache_rr("www.far.", RW_TYPE_CNAME, "edge.cdn.", 600);
+	cache_rr("edge.cdn.", RW_TYPE_CNAME, "node7.cdn.", 60);
+	cache_rr("node7.cdn.", RW_TYPE_A, "192.0.2.77", 20);
+	struct rw_msg m = ask("www.far.", 1, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 3);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][1].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][2].type, RW_TYPE_A);
+	ck_assert_uint_eq(m.rr[0][1].ttl, 60);
+	ck_assert_mem_eq(m.rr[0][2].owner, "\5node7\3cdn", 11);
+	/* asking for the CNAME itself */
+	m = ask("www.far.", RW_TYPE_CNAME, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	/* once the end of the chain expires, the cache cannot answer */
+	clock_ms += 21000;
+	m = ask("www.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0); /* nothing half-built left behind */
+	/* a cached CNAME loop is not answered from the cache */
+	cache_rr("l1.far.", RW_TYPE_CNAME, "l2.far.", 600);
+	cache_rr("l2.far.", RW_TYPE_CNAME, "l1.far.", 600);
+	m = ask("l1.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+}
+END_TEST
+
+START_TEST(cache_negative_answers)
+{
+	cache_negative("nx.far.", RW_CACHE_NXDOMAIN, 0);
+	cache_negative("nd.far.", RW_CACHE_NODATA, RW_TYPE_AAAA);
+	struct rw_msg m = ask("nx.far.", RW_TYPE_MX, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].type, RW_TYPE_SOA);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].ttl, 50); /* min(900, MINIMUM 50) */
+	m = ask("nd.far.", RW_TYPE_AAAA, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	/* a CNAME into a cached NXDOMAIN: the chain plus NXDOMAIN (RFC 6604) */
+	cache_rr("to-nx.far.", RW_TYPE_CNAME, "nx.far.", 600);
+	m = ask("to-nx.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+}
+END_TEST
+
+START_TEST(cache_after_local_zones)
+{
+	/* local data wins over anything cached for the same name */
+	cache_rr("www.example.", RW_TYPE_A, "203.0.113.1", 300);
+	struct rw_msg m = ask("www.example.", 1, false, NULL);
+	ck_assert(m.flags & RW_FLAG_AA);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].rdata[0], 192);
+	/* a local CNAME pointing out of local data is not completed from the
+	 * cache here (the resolver does that once it exists) */
+	cache_rr("www.elsewhere.", RW_TYPE_A, "203.0.113.2", 300);
+	m = ask("out.example.", 1, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("query");
@@ -302,5 +455,12 @@ int main(void)
 	tcase_add_test(tc, cnames_and_wildcards);
 	tcase_add_test(tc, sizes_and_truncation);
 	suite_add_tcase(s, tc);
+	TCase *tcc = tcase_create("cache");
+	tcase_add_checked_fixture(tcc, cache_setup, cache_teardown);
+	tcase_add_test(tcc, cache_positive_and_countdown);
+	tcase_add_test(tcc, cache_cname_assembly);
+	tcase_add_test(tcc, cache_negative_answers);
+	tcase_add_test(tcc, cache_after_local_zones);
+	suite_add_tcase(s, tcc);
 	return tu_run(s);
 }
