@@ -15,7 +15,18 @@
 #include <unistd.h>
 #include <yaml.h>
 
-enum kind { K_FLAG, K_UINT, K_STR, K_PATH, K_LISTEN, K_ZONE, K_LOGLEVEL };
+enum kind {
+	K_FLAG,
+	K_UINT,
+	K_SIZE,
+	K_STR,
+	K_PATH,
+	K_LISTEN,
+	K_ZONE,
+	K_LOGLEVEL,
+	K_FORWARD,
+	K_FWDZONE
+};
 
 struct setting {
 	const char *name;
@@ -39,6 +50,14 @@ enum {
 	OPT_EDNS,
 	OPT_TCP_IDLE,
 	OPT_TCP_MAX,
+	OPT_CACHE_SIZE,
+	OPT_MIN_TTL,
+	OPT_MAX_TTL,
+	OPT_MAX_NEG_TTL,
+	OPT_FORWARD,
+	OPT_FORWARD_ZONE,
+	OPT_UP_TIMEOUT,
+	OPT_UP_TRIES,
 	OPT_CHECK,
 	OPT_VERSION,
 };
@@ -62,6 +81,24 @@ static const struct setting settings[] = {
      "MS   close idle TCP connections (default 10000)"},
     {"tcp-max-connections", OPT_TCP_MAX, K_UINT, false, false, 1, 1000000,
      "N   open TCP connections at most (default 1000)"},
+    {"cache-size", OPT_CACHE_SIZE, K_SIZE, false, false, 65536, 1UL << 40,
+     "BYTES   cache memory bound, suffix K, M or G (default 64M)"},
+    {"min-ttl", OPT_MIN_TTL, K_UINT, false, false, 0, 604800,
+     "SECONDS   cache records at least this long (default 0)"},
+    {"max-ttl", OPT_MAX_TTL, K_UINT, false, false, 1, 604800,
+     "SECONDS   cache records at most this long (default 86400)"},
+    {"max-negative-ttl", OPT_MAX_NEG_TTL, K_UINT, false, false, 0, 604800,
+     "SECONDS   cache NXDOMAIN/NODATA at most this long (default 3600)"},
+    {"forward", OPT_FORWARD, K_FORWARD, true, false, 0, 0,
+     "ADDR[:PORT]   send what local zones and the cache cannot answer\n"
+     "                         to this resolver (repeatable)"},
+    {"forward-zone", OPT_FORWARD_ZONE, K_FWDZONE, true, false, 0, 0,
+     "NAME=ADDR[:PORT][,ADDR[:PORT]...]   send names under NAME there\n"
+     "                         (repeatable; overrides --forward)"},
+    {"upstream-timeout-ms", OPT_UP_TIMEOUT, K_UINT, false, false, 10, 60000,
+     "MS   wait this long for an upstream reply per try (default 1000)"},
+    {"upstream-tries", OPT_UP_TRIES, K_UINT, false, false, 1, 10,
+     "N   tries per upstream server (default 2)"},
     {"check-config", OPT_CHECK, K_FLAG, false, true, 0, 0, "   check config and zones, then exit"},
     {"version", OPT_VERSION, K_FLAG, false, true, 0, 0, "   print the version and exit"},
     {"help", OPT_HELP, K_FLAG, false, true, 0, 0, "   print this help and exit"},
@@ -71,7 +108,7 @@ static const struct setting settings[] = {
 
 const char *rw_config_usage(void)
 {
-	static char text[4096];
+	static char text[8192];
 	if (text[0] != 0)
 		return text;
 	size_t n = (size_t)snprintf(text, sizeof text,
@@ -177,6 +214,60 @@ static char *resolve_path(const struct origin *o, const char *v)
 	return p;
 }
 
+static void free_forward_zones(struct rw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nforward_zones; i++) {
+		free(cfg->forward_zones[i].name);
+		free(cfg->forward_zones[i].servers);
+	}
+	free(cfg->forward_zones);
+	cfg->forward_zones = NULL;
+	cfg->nforward_zones = 0;
+}
+
+/* "64M" -> 67108864. Returns false on anything else than digits and one
+ * optional K/M/G suffix (binary units). */
+static bool parse_size(const char *v, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return false;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift != 0)
+		end++;
+	if (*end != 0 || errno != 0 || n > (~0ULL >> shift))
+		return false;
+	*out = n << shift;
+	return true;
+}
+
+/* Appends "ADDR[:PORT]" (port 53 by default) to a list. */
+static int add_addr(struct rw_listen_addr **list, size_t *n, const char *text, size_t len)
+{
+	char buf[64];
+	struct rw_listen_addr a;
+	if (len == 0 || len >= sizeof buf)
+		return RW_EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	if (rw_config_parse_addr(buf, 53, &a) != 0)
+		return RW_EINVAL;
+	struct rw_listen_addr *p = realloc(*list, (*n + 1) * sizeof *p);
+	if (p == NULL)
+		return RW_ENOMEM;
+	*list = p;
+	p[(*n)++] = a;
+	return 0;
+}
+
 static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin *o, char *err,
                  size_t err_len)
 {
@@ -197,6 +288,12 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			free(cfg->zones);
 			cfg->zones = NULL;
 			cfg->nzones = 0;
+		} else if (s->kind == K_FORWARD) {
+			free(cfg->forward);
+			cfg->forward = NULL;
+			cfg->nforward = 0;
+		} else if (s->kind == K_FWDZONE) {
+			free_forward_zones(cfg);
 		}
 	}
 	switch (s->kind) {
@@ -234,6 +331,71 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			cfg->tcp_idle_timeout_ms = (unsigned)n;
 		else if (strcmp(name, "tcp-max-connections") == 0)
 			cfg->tcp_max_connections = (unsigned)n;
+		else if (strcmp(name, "min-ttl") == 0)
+			cfg->min_ttl = (uint32_t)n;
+		else if (strcmp(name, "max-ttl") == 0)
+			cfg->max_ttl = (uint32_t)n;
+		else if (strcmp(name, "max-negative-ttl") == 0)
+			cfg->max_negative_ttl = (uint32_t)n;
+		else if (strcmp(name, "upstream-timeout-ms") == 0)
+			cfg->upstream_timeout_ms = (unsigned)n;
+		else if (strcmp(name, "upstream-tries") == 0)
+			cfg->upstream_tries = (unsigned)n;
+		return 0;
+	}
+	case K_SIZE: {
+		unsigned long long n;
+		if (!parse_size(v, &n) || n < s->min || n > s->max)
+			return fail(
+			    err, err_len, o,
+			    "%s: expected bytes from 64K to 1024G (suffix K, M or G), got '%s'",
+			    name, v);
+		cfg->cache_size = (size_t)n;
+		return 0;
+	}
+	case K_FORWARD: {
+		int e = add_addr(&cfg->forward, &cfg->nforward, v, strlen(v));
+		if (e == RW_EINVAL)
+			return fail(err, err_len, o,
+			            "%s: '%s' is not ADDR[:PORT] (IPv6 as [::1]:53)", name, v);
+		return e;
+	}
+	case K_FWDZONE: {
+		const char *eq = strchr(v, '=');
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (eq == NULL || eq == v || eq[1] == 0 ||
+		    rw_name_from_text(v, (size_t)(eq - v), (const uint8_t *)"", wire, &wl) != 0)
+			return fail(
+			    err, err_len, o,
+			    "%s: '%s' is not NAME=ADDR[:PORT][,ADDR[:PORT]...] with a valid NAME",
+			    name, v);
+		struct rw_forward_zone fz = {strndup(v, (size_t)(eq - v)), NULL, 0};
+		if (fz.name == NULL)
+			return RW_ENOMEM;
+		int e = 0;
+		for (const char *p = eq + 1; e == 0;) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			e = add_addr(&fz.servers, &fz.nservers, p, len);
+			if (comma == NULL)
+				break;
+			p = comma + 1;
+		}
+		struct rw_forward_zone *list =
+		    e == 0 ? realloc(cfg->forward_zones, (cfg->nforward_zones + 1) * sizeof *list)
+		           : NULL;
+		if (list == NULL) {
+			free(fz.name);
+			free(fz.servers);
+			if (e == RW_EINVAL)
+				return fail(err, err_len, o,
+				            "%s: '%s' has an address that is not ADDR[:PORT]", name,
+				            v);
+			return RW_ENOMEM;
+		}
+		cfg->forward_zones = list;
+		list[cfg->nforward_zones++] = fz;
 		return 0;
 	}
 	case K_STR:
@@ -392,6 +554,11 @@ static void defaults(struct rw_config *cfg)
 	cfg->edns_size = 1232; /* DNS flag day 2020 */
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_max_connections = 1000;
+	cfg->cache_size = 64UL << 20;
+	cfg->max_ttl = 86400;
+	cfg->max_negative_ttl = 3600;
+	cfg->upstream_timeout_ms = 1000;
+	cfg->upstream_tries = 2;
 }
 
 static void build_longopts(struct option *lo, char *shortopts)
@@ -464,6 +631,11 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 		snprintf(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
 		return RW_EINVAL;
 	}
+	if (cfg->min_ttl > cfg->max_ttl) {
+		snprintf(err, err_len, "min-ttl (%u) is larger than max-ttl (%u)", cfg->min_ttl,
+		         cfg->max_ttl);
+		return RW_EINVAL;
+	}
 	if (cfg->nlisten == 0) {
 		apply(cfg, 1, "127.0.0.1:53", &cli, err, err_len);
 		apply(cfg, 1, "[::1]:53", &cli, err, err_len);
@@ -481,5 +653,7 @@ void rw_config_fini(struct rw_config *cfg)
 	}
 	free(cfg->zones);
 	free(cfg->zones_dir);
+	free(cfg->forward);
+	free_forward_zones(cfg);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -22,6 +22,13 @@ struct rw_listen_addr {
 	char text[64]; /* as the user wrote it, for messages */
 };
 
+/* --forward-zone NAME=ADDR[,ADDR...]: names under NAME go to these. */
+struct rw_forward_zone {
+	char *name; /* presentation form, as given */
+	struct rw_listen_addr *servers;
+	size_t nservers;
+};
+
 struct rw_zone_spec {
 	char *name; /* presentation form */
 	char *file;
@@ -48,6 +55,16 @@ struct rw_config {
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;
 	unsigned tcp_max_connections;
+	/* Cache (issue 3). */
+	size_t cache_size; /* bytes; default 64 MiB */
+	uint32_t min_ttl, max_ttl, max_negative_ttl;
+	/* Forwarding: everything (forward) or names under a zone. */
+	struct rw_listen_addr *forward;
+	size_t nforward;
+	struct rw_forward_zone *forward_zones;
+	size_t nforward_zones;
+	unsigned upstream_timeout_ms; /* per try (c-ares) */
+	unsigned upstream_tries;      /* tries per server */
 };
 
 /* Fills cfg from argv (and the config file named there). On error returns

@@ -92,6 +92,18 @@ START_TEST(flag_errors)
 	    {"--log-level", "loud", "log-level"},
 	    {"--edns-buffer-size", "100", "edns"},
 	    {"--bogus", "1", "unknown option"},
+	    {"--cache-size", "12X", "cache-size"},
+	    {"--cache-size", "1K", "cache-size"},
+	    {"--cache-size", "-5M", "cache-size"},
+	    {"--cache-size", "99999999999999999999G", "cache-size"},
+	    {"--max-ttl", "0", "max-ttl"},
+	    {"--forward", "example.com", "forward"},
+	    {"--forward", "127.0.0.1:99999", "forward"},
+	    {"--forward-zone", "corp=", "forward-zone"},
+	    {"--forward-zone", "corp=127.0.0.1,,", "forward-zone"},
+	    {"--forward-zone", "a..b=127.0.0.1", "forward-zone"},
+	    {"--upstream-tries", "0", "upstream-tries"},
+	    {"--upstream-timeout-ms", "5", "upstream-timeout-ms"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct rw_config c;
@@ -108,6 +120,72 @@ START_TEST(flag_errors)
 	rw_config_fini(&c);
 	ck_assert_int_eq(load(&c, err, sizeof err, "stray", NULL), RW_EINVAL);
 	rw_config_fini(&c);
+}
+END_TEST
+
+START_TEST(cache_and_forward_settings)
+{
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, NULL), 0);
+	ck_assert_uint_eq(c.cache_size, 64u << 20);
+	ck_assert_uint_eq(c.min_ttl, 0);
+	ck_assert_uint_eq(c.max_ttl, 86400);
+	ck_assert_uint_eq(c.max_negative_ttl, 3600);
+	ck_assert_uint_eq(c.nforward, 0);
+	ck_assert_uint_eq(c.nforward_zones, 0);
+	rw_config_fini(&c);
+	ck_assert_msg(load(&c, err, sizeof err, "--cache-size", "3G", "--min-ttl", "5", "--max-ttl",
+	                   "600", "--max-negative-ttl", "30", "--forward", "127.0.0.53",
+	                   "--forward", "[::1]:5353", "--forward-zone",
+	                   "corp.example=127.0.0.54:5300,[::1]", "--forward-zone",
+	                   "10.in-addr.arpa.=127.0.0.55", "--upstream-timeout-ms", "250",
+	                   "--upstream-tries", "4", NULL) == 0,
+	              "%s", err);
+	ck_assert_uint_eq(c.cache_size, 3ULL << 30);
+	ck_assert_uint_eq(c.min_ttl, 5);
+	ck_assert_uint_eq(c.max_ttl, 600);
+	ck_assert_uint_eq(c.max_negative_ttl, 30);
+	ck_assert_uint_eq(c.nforward, 2);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&c.forward[0].ss)->sin_port), 53);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&c.forward[1].ss)->sin6_port), 5353);
+	ck_assert_uint_eq(c.nforward_zones, 2);
+	ck_assert_str_eq(c.forward_zones[0].name, "corp.example");
+	ck_assert_uint_eq(c.forward_zones[0].nservers, 2);
+	ck_assert_str_eq(c.forward_zones[0].servers[0].text, "127.0.0.54:5300");
+	ck_assert_uint_eq(c.forward_zones[1].nservers, 1);
+	ck_assert_uint_eq(c.upstream_timeout_ms, 250);
+	ck_assert_uint_eq(c.upstream_tries, 4);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--cache-size", "640k", NULL), 0);
+	ck_assert_uint_eq(c.cache_size, 640u << 10);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--min-ttl", "100", "--max-ttl", "50", NULL),
+	                 RW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "min-ttl"));
+	rw_config_fini(&c);
+	/* the same keys in the file; flags replace the file's lists */
+	write_cfg("cache-size: 16M\n"
+	          "forward: [127.0.0.53, \"[::1]:53\"]\n"
+	          "forward-zone:\n"
+	          "  - corp=127.0.0.60\n"
+	          "upstream-tries: 3\n");
+	ck_assert_msg(load(&c, err, sizeof err, "-c", path, NULL) == 0, "%s", err);
+	ck_assert_uint_eq(c.cache_size, 16u << 20);
+	ck_assert_uint_eq(c.nforward, 2);
+	ck_assert_uint_eq(c.nforward_zones, 1);
+	ck_assert_uint_eq(c.upstream_tries, 3);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, "--forward", "127.0.0.9", NULL), 0);
+	ck_assert_uint_eq(c.nforward, 1);
+	ck_assert_str_eq(c.forward[0].text, "127.0.0.9");
+	rw_config_fini(&c);
+	unlink(path);
+	write_cfg("forward-zone:\n  - corp=127.0.0.60\n  - bad=nowhere\n");
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), RW_EINVAL);
+	ck_assert_msg(strstr(err, ":3: forward-zone") != NULL, "%s", err);
+	rw_config_fini(&c);
+	unlink(path);
 }
 END_TEST
 
@@ -208,6 +286,7 @@ int main(void)
 	tcase_add_test(tc, defaults_and_flags);
 	tcase_add_test(tc, flag_errors);
 	tcase_add_test(tc, addresses);
+	tcase_add_test(tc, cache_and_forward_settings);
 	tcase_add_test(tc, yaml_file_and_precedence);
 	tcase_add_test(tc, yaml_errors);
 	suite_add_tcase(s, tc);
