@@ -18,6 +18,7 @@ void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
 	memset(env, 0, sizeof *env);
 	env->zones = zones;
 	env->edns_size = edns_size < 512 ? 512 : edns_size;
+	env->default_group = -1;
 	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
 }
 
@@ -270,11 +271,15 @@ static uint8_t rcode_index(uint16_t rcode)
 	return rcode < 6 ? (uint8_t)rcode : 5;
 }
 
-enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
-                                      enum rw_transport transport, uint8_t *out, size_t out_cap,
-                                      size_t *out_len)
+/* Where a request stands after admission. */
+enum { BEGUN = 3 };
+
+/* Admission (shared by fresh and forwarded requests): drops or answers
+ * requests that cannot be processed, else parses q and starts r. */
+static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
+                 enum rw_transport transport, uint8_t *out, size_t out_cap, size_t *out_len,
+                 struct rw_msg *q, struct reply *r)
 {
-	env->stats.queries++;
 	/* Shorter than a header, or a response: never answered (RFC 1035
 	 * §4.1.1; answering QR=1 would enable reflection loops). */
 	if (len < RW_HEADER_LEN || (req[2] & 0x80) || out_cap < 512) {
@@ -288,27 +293,75 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		return RW_QUERY_REPLY;
 	}
 	rw_arena_reset(&env->arena);
-	struct rw_msg q;
-	if (rw_msg_parse(req, len, &env->arena, &q) != 0 || q.qdcount != 1) {
+	if (rw_msg_parse(req, len, &env->arena, q) != 0 || q->qdcount != 1) {
 		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
 		env->stats.rcode[RW_RCODE_FORMERR]++;
 		return RW_QUERY_REPLY;
 	}
-	size_t cap = reply_size(env, &q, transport);
+	size_t cap = reply_size(env, q, transport);
 	if (cap > out_cap)
 		cap = out_cap;
-	struct reply r = {
-	    .rcode = RW_RCODE_NOERROR, .edns = q.edns.present, .do_bit = q.edns.do_bit};
-	/* Echo ID, opcode, RD and CD; QR set. RA stays 0 until this server
-	 * offers recursion. */
+	*r = (struct reply){
+	    .rcode = RW_RCODE_NOERROR, .edns = q->edns.present, .do_bit = q->edns.do_bit};
+	/* Echo ID, opcode, RD and CD; QR set; RA when we forward. */
 	uint16_t rflags = (uint16_t)(RW_FLAG_QR | (flags & (RW_FLAG_RD | RW_FLAG_CD)));
-	rw_builder_init(&r.b, out, cap, q.id, rflags);
-	if (r.edns)
-		rw_builder_reserve(&r.b, 11);
-	if (rw_builder_question(&r.b, q.qname, q.qtype, q.qclass) != 0) {
+	if (env->nroutes > 0 || env->default_group >= 0)
+		rflags |= RW_FLAG_RA;
+	rw_builder_init(&r->b, out, cap, q->id, rflags);
+	if (r->edns)
+		rw_builder_reserve(&r->b, 11);
+	if (rw_builder_question(&r->b, q->qname, q->qtype, q->qclass) != 0) {
 		env->stats.dropped++;
 		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
+	return BEGUN;
+}
+
+static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_t *out_len)
+{
+	if (r->truncated) {
+		rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_TC);
+		env->stats.truncated++;
+	}
+	if (r->edns) {
+		/* RFC 3225 §3: DO is copied into the reply. */
+		rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, NULL, 0);
+	} else {
+		rw_builder_set_flags(
+		    &r->b, (uint16_t)((rw_builder_flags(&r->b) & ~0xF) | (r->rcode & 0xF)));
+	}
+	env->stats.rcode[rcode_index(r->rcode & 0xF)]++;
+	*out_len = rw_builder_finish(&r->b);
+	return RW_QUERY_REPLY;
+}
+
+/* The upstream group for a name: the longest matching route, else the
+ * default; -1 for none. */
+static int route(const struct rw_query_env *env, const uint8_t *lname)
+{
+	int best = env->default_group;
+	size_t best_len = 0;
+	for (size_t i = 0; i < env->nroutes; i++) {
+		const uint8_t *zn = env->routes[i].name;
+		size_t zl = rw_name_len(zn);
+		if (zl > best_len && rw_name_is_under(lname, zn)) {
+			best = (int)env->routes[i].group;
+			best_len = zl;
+		}
+	}
+	return best;
+}
+
+enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
+                                      enum rw_transport transport, uint8_t *out, size_t out_cap,
+                                      size_t *out_len)
+{
+	env->stats.queries++;
+	struct rw_msg q;
+	struct reply r;
+	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
+	if (b != BEGUN)
+		return (enum rw_query_result)b;
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;
@@ -321,20 +374,190 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	} else if (q.qtype >= 128 && q.qtype <= 254) {
 		r.rcode = RW_RCODE_NOTIMP; /* MAILA, MAILB, TKEY, TSIG, ... */
 	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
-		r.rcode = RW_RCODE_REFUSED; /* no resolution yet */
+		uint8_t lname[RW_NAME_MAX];
+		rw_name_lower(lname, q.qname, q.qname_len);
+		int group = route(env, lname);
+		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
+		if (group < 0 || !(q.flags & RW_FLAG_RD)) {
+			r.rcode = RW_RCODE_REFUSED;
+		} else {
+			env->fwd.group = (unsigned)group;
+			memcpy(env->fwd.qname, lname, q.qname_len);
+			env->fwd.qname_len = q.qname_len;
+			env->fwd.qtype = q.qtype;
+			env->fwd.qclass = q.qclass;
+			return RW_QUERY_FORWARD;
+		}
 	}
-	if (r.truncated) {
-		rw_builder_set_flags(&r.b, rw_builder_flags(&r.b) | RW_FLAG_TC);
-		env->stats.truncated++;
+	return end(env, &r, out_len);
+}
+
+size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
+                                 uint8_t *out, size_t cap)
+{
+	struct rw_builder b;
+	if (cap < RW_HEADER_LEN)
+		return 0;
+	rw_builder_init(&b, out, cap, 0, RW_FLAG_RD);
+	if (rw_builder_question(&b, f->qname, f->qtype, f->qclass) != 0 ||
+	    rw_builder_opt(&b, env->edns_size, 0, false, NULL, 0) != 0)
+		return 0;
+	return rw_builder_finish(&b);
+}
+
+/* Collects the records of one RRset (owner, type) from a section into a
+ * cache record set in the arena. Returns false when there are none. */
+static bool collect(struct rw_arena *a, const struct rw_msg *m, enum rw_section sec,
+                    const uint8_t *owner, uint16_t type, struct rw_cache_rrset *out)
+{
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
+		const struct rw_rr *rr = &m->rr[sec][i];
+		if (rr->type == type && rr->rclass == RW_CLASS_IN && rw_name_eq(rr->owner, owner))
+			n++;
 	}
-	if (r.edns) {
-		/* RFC 3225 §3: DO is copied into the reply. */
-		rw_builder_opt(&r.b, env->edns_size, r.rcode, r.do_bit, NULL, 0);
-	} else {
-		rw_builder_set_flags(&r.b,
-		                     (uint16_t)((rw_builder_flags(&r.b) & ~0xF) | (r.rcode & 0xF)));
+	if (n == 0 || n > RW_CACHE_RRSET_MAX)
+		return false;
+	uint16_t *rdlen = rw_arena_alloc(a, n * sizeof *rdlen);
+	const uint8_t **rdata = rw_arena_alloc(a, n * sizeof *rdata);
+	if (rdlen == NULL || rdata == NULL)
+		return false;
+	*out = (struct rw_cache_rrset){.owner = owner,
+	                               .type = type,
+	                               .rclass = RW_CLASS_IN,
+	                               .ttl_s = UINT32_MAX,
+	                               .count = n,
+	                               .rdlen = rdlen,
+	                               .rdata = rdata};
+	n = 0;
+	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
+		const struct rw_rr *rr = &m->rr[sec][i];
+		if (rr->type != type || rr->rclass != RW_CLASS_IN || !rw_name_eq(rr->owner, owner))
+			continue;
+		rdlen[n] = rr->rdlen;
+		rdata[n++] = rr->rdata;
+		if (rr->ttl < out->ttl_s)
+			out->ttl_s = rr->ttl; /* RFC 2181 §5.2: the set's TTL is one */
 	}
-	env->stats.rcode[rcode_index(r.rcode & 0xF)]++;
-	*out_len = rw_builder_finish(&r.b);
-	return RW_QUERY_REPLY;
+	return true;
+}
+
+/* The SOA of the zone holding name, from the authority section. */
+static bool negative_soa(struct rw_arena *a, const struct rw_msg *m, const uint8_t *name,
+                         struct rw_cache_rrset *out)
+{
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
+		if (rr->type == RW_TYPE_SOA && rw_name_is_under(name, rr->owner))
+			return collect(a, m, RW_SEC_NS, rr->owner, RW_TYPE_SOA, out) &&
+			       out->count == 1;
+	}
+	return false;
+}
+
+/* Parses and checks an upstream reply against f. */
+static int check_upstream(struct rw_query_env *env, const struct rw_query_forward *f,
+                          const uint8_t *resp, size_t resp_len, struct rw_msg *m)
+{
+	if (rw_msg_parse(resp, resp_len, &env->arena, m) != 0 || m->qdcount != 1 ||
+	    !(m->flags & RW_FLAG_QR) || RW_OPCODE(m->flags) != RW_OPCODE_QUERY ||
+	    (m->flags & RW_FLAG_TC) || m->qtype != f->qtype || m->qclass != f->qclass ||
+	    !rw_name_eq(m->qname, f->qname))
+		return RW_EMALFORMED;
+	uint16_t rcode = RW_RCODE(m->flags);
+	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
+		return RW_ELIMIT;
+	return 0;
+}
+
+int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_forward *f,
+                             const uint8_t *resp, size_t resp_len)
+{
+	rw_arena_reset(&env->arena);
+	struct rw_msg m;
+	int e = check_upstream(env, f, resp, resp_len, &m);
+	if (e != 0 || env->cache == NULL || f->qtype == RW_TYPE_ANY)
+		return e;
+	enum rw_rank rank = (m.flags & RW_FLAG_AA) ? RW_RANK_AUTH_ANSWER : RW_RANK_ANSWER;
+	const uint8_t *cur = f->qname;
+	struct rw_cache_rrset set;
+	/* Walk the chain the answer section proves, caching each piece; the
+	 * bound also stops CNAME loops. */
+	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
+		if (collect(&env->arena, &m, RW_SEC_AN, cur, f->qtype, &set)) {
+			rw_cache_put(env->cache, &set, rank, &env->cache_stats);
+			return 0;
+		}
+		if (f->qtype == RW_TYPE_CNAME ||
+		    !collect(&env->arena, &m, RW_SEC_AN, cur, RW_TYPE_CNAME, &set) ||
+		    set.count != 1)
+			break;
+		rw_cache_put(env->cache, &set, rank, &env->cache_stats);
+		cur = set.rdata[0];
+	}
+	struct rw_cache_rrset soa;
+	if (!negative_soa(&env->arena, &m, cur, &soa))
+		return 0;
+	if (RW_RCODE(m.flags) == RW_RCODE_NXDOMAIN)
+		rw_cache_put_negative(env->cache, RW_CACHE_NXDOMAIN, cur, 0, f->qclass, &soa,
+		                      RW_RANK_AUTHORITY, &env->cache_stats);
+	else
+		rw_cache_put_negative(env->cache, RW_CACHE_NODATA, cur, f->qtype, f->qclass, &soa,
+		                      RW_RANK_AUTHORITY, &env->cache_stats);
+	return 0;
+}
+
+/* Copies a section's records in RRset-sized runs (whole or not at all),
+ * writing owner names equal to the question in the client's case. With
+ * soa_only, only SOA records (the negative-answer proof) are copied. */
+static void copy_section(struct reply *r, const struct rw_msg *q, const struct rw_msg *m,
+                         enum rw_section sec, bool soa_only)
+{
+	uint16_t i = 0;
+	while (i < m->nrr[sec] && !r->truncated) {
+		const struct rw_rr *first = &m->rr[sec][i];
+		uint16_t j = i + 1;
+		while (j < m->nrr[sec] && m->rr[sec][j].type == first->type &&
+		       rw_name_eq(m->rr[sec][j].owner, first->owner))
+			j++;
+		if (!soa_only || first->type == RW_TYPE_SOA) {
+			const uint8_t *owner =
+			    rw_name_eq(first->owner, q->qname) ? q->qname : first->owner;
+			struct rw_builder_mark mk;
+			rw_builder_mark(&r->b, &mk);
+			for (uint16_t k = i; k < j; k++) {
+				const struct rw_rr *rr = &m->rr[sec][k];
+				if (rw_builder_rr(&r->b, sec, owner, rr->type, rr->rclass, rr->ttl,
+				                  rr->rdata, rr->rdlen) != 0) {
+					rw_builder_rollback(&r->b, &mk);
+					r->truncated = true;
+					break;
+				}
+			}
+		}
+		i = j;
+	}
+}
+
+enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
+                                     enum rw_transport transport, const uint8_t *resp,
+                                     size_t resp_len, uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	struct rw_msg q, m;
+	struct reply r;
+	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
+	if (b != BEGUN)
+		return (enum rw_query_result)b;
+	struct rw_query_forward f = {
+	    .qname_len = q.qname_len, .qtype = q.qtype, .qclass = q.qclass};
+	rw_name_lower(f.qname, q.qname, q.qname_len);
+	if (resp == NULL || check_upstream(env, &f, resp, resp_len, &m) != 0) {
+		r.rcode = RW_RCODE_SERVFAIL;
+		return end(env, &r, out_len);
+	}
+	r.rcode = RW_RCODE(m.flags);
+	copy_section(&r, &q, &m, RW_SEC_AN, false);
+	if (m.nrr[RW_SEC_AN] == 0 || r.rcode == RW_RCODE_NXDOMAIN)
+		copy_section(&r, &q, &m, RW_SEC_NS, true);
+	return end(env, &r, out_len);
 }

@@ -34,6 +34,22 @@ struct rw_query_stats {
 	uint64_t truncated;
 };
 
+/* A forwarding route: names at or under name go to upstream group. */
+struct rw_route {
+	uint8_t name[RW_NAME_MAX]; /* lower-case wire form */
+	unsigned group;
+};
+
+/* The question of a request that needs an upstream answer, as filled in
+ * by rw_query_process() when it returns RW_QUERY_FORWARD. Identical
+ * questions (same group, name, type, class) may share one upstream query. */
+struct rw_query_forward {
+	unsigned group;
+	uint8_t qname[RW_NAME_MAX]; /* lower-case */
+	size_t qname_len;
+	uint16_t qtype, qclass;
+};
+
 struct rw_query_env {
 	const struct rw_zoneset *zones; /* borrowed; immutable */
 	struct rw_cache *cache;         /* borrowed, shared; NULL: no cache */
@@ -41,11 +57,21 @@ struct rw_query_env {
 	uint16_t edns_size;    /* our UDP payload limit (1232) */
 	struct rw_arena arena; /* reset for every request */
 	struct rw_query_stats stats;
+	/* Forwarding: the longest matching route wins, else default_group
+	 * (-1: none; such misses are REFUSED). Borrowed. With any route,
+	 * replies carry RA=1. */
+	const struct rw_route *routes;
+	size_t nroutes;
+	int default_group;
+	struct rw_query_forward fwd; /* set on RW_QUERY_FORWARD */
 };
 
 enum rw_query_result {
 	RW_QUERY_DROP = 0,  /* send nothing */
 	RW_QUERY_REPLY = 1, /* *out_len bytes in out */
+	/* Nothing written: env->fwd names the question to ask upstream;
+	 * keep the request bytes and finish with rw_query_finish(). */
+	RW_QUERY_FORWARD = 2,
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
@@ -61,5 +87,35 @@ void rw_query_env_fini(struct rw_query_env *env);
 enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
                                       enum rw_transport transport, uint8_t *out, size_t out_cap,
                                       size_t *out_len);
+
+/* Writes the query to send upstream for f: ID 0 (the transport picks
+ * one), RD=1, EDNS0 with env->edns_size. Returns the length, 0 if cap is
+ * too small. */
+size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
+                                 uint8_t *out, size_t cap);
+
+/* Checks an upstream reply to f and caches what it proves. Accepted: a
+ * response to the same question (name compared case-insensitively, same
+ * type and class), opcode QUERY, not truncated, rcode NOERROR or NXDOMAIN.
+ * Cached: the answer-section RRsets along the CNAME chain from the
+ * question (rank by AA), and a negative entry (NXDOMAIN for the last name,
+ * or NODATA for it and the type) when the authority section has the
+ * zone's SOA (RFC 2308 §5; without one nothing negative is cached).
+ * Nothing from the authority or additional sections is cached otherwise.
+ * Returns 0, RW_EMALFORMED (garbage, or not a reply to f) or RW_ELIMIT
+ * (SERVFAIL, REFUSED or another failure rcode). Uses env's arena. */
+int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_forward *f,
+                             const uint8_t *resp, size_t resp_len);
+
+/* Builds the reply to a request that got RW_QUERY_FORWARD, from an
+ * upstream reply that passed rw_query_upstream_accept() or, with resp NULL,
+ * a SERVFAIL. The client gets its own ID, its own letter case in the
+ * question and the owner names equal to it, RA=1, the answer section and,
+ * for a negative answer, the SOA; sized to the client's limit like
+ * rw_query_process (TC when the answer does not fit over UDP). */
+enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
+                                     enum rw_transport transport, const uint8_t *resp,
+                                     size_t resp_len, uint8_t *out, size_t out_cap,
+                                     size_t *out_len);
 
 #endif

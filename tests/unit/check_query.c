@@ -441,6 +441,299 @@ START_TEST(cache_after_local_zones)
 }
 END_TEST
 
+/* --- forwarding: the pending result, upstream replies ------------------ */
+
+struct urr {
+	enum rw_section sec;
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	const char *data; /* A: dotted quad; CNAME: a name; SOA: unused */
+};
+
+/* Builds an upstream reply (ID 0x1234) to qname/qtype with rcode, flags. */
+static size_t upstream(uint8_t *buf, size_t cap, uint16_t flags, const char *qname, uint16_t qtype,
+                       const struct urr *rrs, size_t n)
+{
+	struct rw_builder b;
+	uint8_t q[RW_NAME_MAX];
+	tu_name(qname, q);
+	rw_builder_init(&b, buf, cap, 0x1234, (uint16_t)(RW_FLAG_QR | flags));
+	ck_assert_int_eq(rw_builder_question(&b, q, qtype, RW_CLASS_IN), 0);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t o[RW_NAME_MAX], rd[3 * RW_NAME_MAX];
+		size_t len = 0;
+		tu_name(rrs[i].owner, o);
+		if (rrs[i].type == RW_TYPE_CNAME) {
+			len = tu_name(rrs[i].data, rd);
+		} else if (rrs[i].type == RW_TYPE_SOA) {
+			size_t a = tu_name("ns.far.", rd);
+			size_t c = tu_name("hm.far.", rd + a);
+			memset(rd + a + c, 0, 20);
+			rw_put32(rd + a + c + 16, 50);
+			len = a + c + 20;
+		} else {
+			unsigned x[4];
+			ck_assert_int_eq(
+			    sscanf(rrs[i].data, "%u.%u.%u.%u", &x[0], &x[1], &x[2], &x[3]), 4);
+			for (int k = 0; k < 4; k++)
+				rd[k] = (uint8_t)x[k];
+			len = 4;
+		}
+		ck_assert_int_eq(
+		    rw_builder_rr(&b, rrs[i].sec, o, rrs[i].type, RW_CLASS_IN, rrs[i].ttl, rd, len),
+		    0);
+	}
+	return rw_builder_finish(&b);
+}
+
+static const struct rw_route routes[] = {
+    {"\4corp\0", 1},
+    {"\3lab\4corp\0", 2},
+};
+
+static void fwd_setup(void)
+{
+	cache_setup();
+	env.routes = routes;
+	env.nroutes = 2;
+	env.default_group = 0;
+}
+
+/* Sends a request that must come back RW_QUERY_FORWARD. */
+static void expect_forward(const uint8_t *req, size_t len, unsigned group)
+{
+	size_t ol = 0;
+	ck_assert_int_eq(rw_query_process(&env, req, len, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_FORWARD);
+	ck_assert_uint_eq(env.fwd.group, group);
+}
+
+static struct rw_msg finish(const uint8_t *req, size_t len, enum rw_transport t,
+                            const uint8_t *resp, size_t resp_len, size_t *out_len)
+{
+	size_t ol = 0;
+	ck_assert_int_eq(rw_query_finish(&env, req, len, t, resp, resp_len, out, sizeof out, &ol),
+	                 RW_QUERY_REPLY);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	if (out_len)
+		*out_len = ol;
+	return m;
+}
+
+START_TEST(forward_routes_and_ra)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 7, RW_FLAG_RD, "Host.Far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	ck_assert_uint_eq(env.fwd.qname_len, 10);
+	ck_assert_mem_eq(env.fwd.qname, "\4host\3far", 10); /* lower-cased */
+	ck_assert_uint_eq(env.fwd.qtype, RW_TYPE_A);
+	l = tu_query(req, 7, RW_FLAG_RD, "x.corp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 1);
+	l = tu_query(req, 7, RW_FLAG_RD, "a.LAB.corp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 2); /* the longest route wins */
+	l = tu_query(req, 7, RW_FLAG_RD, "corp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 1);
+	l = tu_query(req, 7, RW_FLAG_RD, "xcorp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0); /* label boundaries, not string suffixes */
+	/* local zones still answer first, now with RA */
+	struct rw_msg m = ask("www.example.", 1, false, NULL);
+	ck_assert(m.flags & RW_FLAG_RA);
+	ck_assert(m.flags & RW_FLAG_AA);
+	/* RD=0: only what we hold */
+	l = tu_query(req, 7, 0, "host.far.", RW_TYPE_A, RW_CLASS_IN);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	/* no default route: names outside the routes are refused */
+	env.default_group = -1;
+	l = tu_query(req, 7, RW_FLAG_RD, "host.far.", RW_TYPE_A, RW_CLASS_IN);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	l = tu_query(req, 7, RW_FLAG_RD, "x.corp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 1);
+	/* without any route: RA=0 and REFUSED, as before forwarding */
+	env.nroutes = 0;
+	l = tu_query(req, 7, RW_FLAG_RD, "x.corp.", RW_TYPE_A, RW_CLASS_IN);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert(!(m.flags & RW_FLAG_RA));
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+}
+END_TEST
+
+START_TEST(forward_request_bytes)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 7, RW_FLAG_RD, "Host.Far.", RW_TYPE_MX, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	uint8_t q[512];
+	size_t ql = rw_query_upstream_request(&env, &env.fwd, q, sizeof q);
+	ck_assert_uint_gt(ql, 0);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(q, ql, &arena, &m), 0);
+	ck_assert(m.flags & RW_FLAG_RD);
+	ck_assert(!(m.flags & RW_FLAG_QR));
+	ck_assert_mem_eq(m.qname, "\4host\3far", 10);
+	ck_assert_uint_eq(m.qtype, RW_TYPE_MX);
+	ck_assert(m.edns.present);
+	ck_assert_uint_eq(m.edns.udp_size, 1232);
+	ck_assert_uint_eq(rw_query_upstream_request(&env, &env.fwd, q, 20), 0);
+}
+END_TEST
+
+START_TEST(forward_accept_checks)
+{
+	uint8_t req[512], resp[4096];
+	size_t l = tu_query(req, 7, RW_FLAG_RD, "host.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_query_forward f = env.fwd;
+	const struct urr a[] = {{RW_SEC_AN, "host.far.", RW_TYPE_A, 300, "192.0.2.9"}};
+	/* not a reply to this question: other name, other type, a query */
+	size_t rl = upstream(resp, sizeof resp, 0, "other.far.", RW_TYPE_A, a, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_EMALFORMED);
+	rl = upstream(resp, sizeof resp, 0, "host.far.", RW_TYPE_AAAA, a, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_EMALFORMED);
+	rl = upstream(resp, sizeof resp, 0, "host.far.", RW_TYPE_A, a, 1);
+	resp[2] &= 0x7f; /* QR=0 */
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_EMALFORMED);
+	rl = upstream(resp, sizeof resp, RW_FLAG_TC, "host.far.", RW_TYPE_A, a, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_EMALFORMED);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, (const uint8_t *)"garbage", 7),
+	                 RW_EMALFORMED);
+	rl = upstream(resp, sizeof resp, RW_RCODE_SERVFAIL, "host.far.", RW_TYPE_A, NULL, 0);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_ELIMIT);
+	rl = upstream(resp, sizeof resp, RW_RCODE_REFUSED, "host.far.", RW_TYPE_A, NULL, 0);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), RW_ELIMIT);
+	/* nothing of the rejected replies was cached */
+	ck_assert_uint_eq(rw_cache_entries(cache), 0);
+	/* a rejected reply gives the client SERVFAIL */
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	m = finish(req, l, RW_TRANSPORT_UDP, NULL, 0, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(m.id, 7);
+	ck_assert(m.flags & RW_FLAG_RA);
+	/* the name in another case is the same question (0x20 tolerant) */
+	rl = upstream(resp, sizeof resp, 0, "HOST.far.", RW_TYPE_A, a, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+}
+END_TEST
+
+START_TEST(forward_caches_chain_and_replies)
+{
+	uint8_t req[512], resp[4096];
+	size_t l = tu_query(req, 0x4242, RW_FLAG_RD, "WwW.Far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_query_forward f = env.fwd;
+	const struct urr rrs[] = {
+	    {RW_SEC_AN, "www.far.", RW_TYPE_CNAME, 600, "edge.cdn."},
+	    {RW_SEC_AN, "edge.cdn.", RW_TYPE_A, 30, "192.0.2.1"},
+	    {RW_SEC_AN, "edge.cdn.", RW_TYPE_A, 20, "192.0.2.2"},
+	    {RW_SEC_AN, "unrelated.far.", RW_TYPE_A, 300, "192.0.2.66"}, /* not on the chain */
+	    {RW_SEC_AR, "ns.far.", RW_TYPE_A, 300, "192.0.2.53"},        /* glue: not cached */
+	};
+	size_t rl = upstream(resp, sizeof resp, 0, "www.far.", RW_TYPE_A, rrs, 5);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+	/* the client's reply: its ID, its case, RA, no AA, the chain */
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.id, 0x4242);
+	ck_assert(m.flags & RW_FLAG_RA);
+	ck_assert(!(m.flags & RW_FLAG_AA));
+	ck_assert_mem_eq(m.qname, "\3WwW\3Far", 9);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 4);
+	ck_assert_mem_eq(m.rr[0][0].owner, "\3WwW\3Far", 9);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AR], 0); /* minimal: no glue passed on */
+	/* the pieces on the chain are cached, the rest is not */
+	m = ask("www.far.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 3);
+	ck_assert_uint_eq(m.rr[0][2].ttl, 20); /* the set's TTL is its lowest */
+	l = tu_query(req, 9, RW_FLAG_RD, "unrelated.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	l = tu_query(req, 9, RW_FLAG_RD, "ns.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+}
+END_TEST
+
+START_TEST(forward_negative_cached)
+{
+	uint8_t req[512], resp[4096];
+	const struct urr soa[] = {{RW_SEC_NS, "far.", RW_TYPE_SOA, 900, NULL}};
+	size_t l = tu_query(req, 1, RW_FLAG_RD, "nx.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_query_forward f = env.fwd;
+	size_t rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "nx.far.", RW_TYPE_A, soa, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	/* NXDOMAIN covers every type, for min(SOA TTL, MINIMUM) = 50 s */
+	m = ask("nx.far.", RW_TYPE_MX, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].ttl, 50);
+	clock_ms += 51000;
+	l = tu_query(req, 1, RW_FLAG_RD, "nx.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	/* NODATA: the name and this type only */
+	l = tu_query(req, 1, RW_FLAG_RD, "nd.far.", RW_TYPE_AAAA, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	f = env.fwd;
+	rl = upstream(resp, sizeof resp, 0, "nd.far.", RW_TYPE_AAAA, soa, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+	m = ask("nd.far.", RW_TYPE_AAAA, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	l = tu_query(req, 1, RW_FLAG_RD, "nd.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	/* without an SOA nothing negative is cached (RFC 2308 §5) */
+	l = tu_query(req, 1, RW_FLAG_RD, "nosoa.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	f = env.fwd;
+	rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "nosoa.far.", RW_TYPE_A, NULL, 0);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+	expect_forward(req, l, 0);
+	/* an SOA of an unrelated zone proves nothing */
+	const struct urr other[] = {{RW_SEC_NS, "elsewhere.", RW_TYPE_SOA, 900, NULL}};
+	rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "nosoa.far.", RW_TYPE_A, other, 1);
+	ck_assert_int_eq(rw_query_upstream_accept(&env, &f, resp, rl), 0);
+	expect_forward(req, l, 0);
+}
+END_TEST
+
+START_TEST(forward_reply_sizes)
+{
+	uint8_t req[512], resp[8192];
+	struct urr many[60]; /* 60 A records: over 512 bytes, under 1232 */
+	char addrs[60][16];
+	for (int i = 0; i < 60; i++) {
+		snprintf(addrs[i], sizeof addrs[i], "10.0.0.%d", i);
+		many[i] = (struct urr){RW_SEC_AN, "big.far.", RW_TYPE_A, 300, addrs[i]};
+	}
+	size_t l = tu_query(req, 3, RW_FLAG_RD, "big.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	size_t rl = upstream(resp, sizeof resp, 0, "big.far.", RW_TYPE_A, many, 60);
+	ck_assert_uint_gt(rl, 512);
+	size_t ol;
+	/* UDP without EDNS: 512 bytes, TC, no partial RRset */
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, &ol);
+	ck_assert_uint_le(ol, 512);
+	ck_assert(m.flags & RW_FLAG_TC);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	/* EDNS 1232: fits */
+	l = tu_opt(req, l, 1232, 0, 0);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, &ol);
+	ck_assert(!(m.flags & RW_FLAG_TC));
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 60);
+	ck_assert(m.edns.present);
+	/* TCP: the whole answer */
+	l = tu_query(req, 3, RW_FLAG_RD, "big.far.", RW_TYPE_A, RW_CLASS_IN);
+	m = finish(req, l, RW_TRANSPORT_TCP, resp, rl, &ol);
+	ck_assert(!(m.flags & RW_FLAG_TC));
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 60);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("query");
@@ -462,5 +755,14 @@ int main(void)
 	tcase_add_test(tcc, cache_negative_answers);
 	tcase_add_test(tcc, cache_after_local_zones);
 	suite_add_tcase(s, tcc);
+	TCase *tcf = tcase_create("forward");
+	tcase_add_checked_fixture(tcf, fwd_setup, cache_teardown);
+	tcase_add_test(tcf, forward_routes_and_ra);
+	tcase_add_test(tcf, forward_request_bytes);
+	tcase_add_test(tcf, forward_accept_checks);
+	tcase_add_test(tcf, forward_caches_chain_and_replies);
+	tcase_add_test(tcf, forward_negative_cached);
+	tcase_add_test(tcf, forward_reply_sizes);
+	suite_add_tcase(s, tcf);
 	return tu_run(s);
 }
