@@ -1,0 +1,50 @@
+/* Questions in flight upstream, shared by all workers.
+ *
+ * When several clients ask the same question (same upstream group, name,
+ * type and class) while it is being resolved, only the first -- the
+ * leader -- sends an upstream query; the others join its entry and get
+ * their answers from the same upstream reply.
+ *
+ * Locking and ownership:
+ * - One mutex guards the whole table; it is held only inside these calls
+ *   (a few list operations), never across I/O.
+ * - Waiters are intrusive and owned by the caller: the table links them
+ *   but never allocates, frees or reads them. rw_flight_take() hands the
+ *   whole list back to the leader, who delivers every waiter (to other
+ *   workers through their mailboxes).
+ * - Each entry is one allocation, freed by rw_flight_take(). */
+#ifndef ROOTWALK_FLIGHT_H
+#define ROOTWALK_FLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rootwalk/query.h"
+
+struct rw_flight;
+
+/* Embedded first in the caller's waiter struct. */
+struct rw_flight_waiter {
+	struct rw_flight_waiter *next;
+};
+
+/* Creates a table holding at most max_entries questions, each with at
+ * most max_waiters waiters. NULL on allocation failure. */
+struct rw_flight *rw_flight_new(size_t max_entries, size_t max_waiters);
+/* The table must be empty. */
+void rw_flight_free(struct rw_flight *f);
+
+/* Adds w to the question's entry, creating it when there is none, in
+ * which case *leader is set: the caller sends the upstream query and
+ * later calls rw_flight_take(). Returns 0 or RW_ELIMIT (a bound is
+ * reached: answer the client SERVFAIL) or RW_ENOMEM. */
+int rw_flight_join(struct rw_flight *f, const struct rw_query_forward *q,
+                   struct rw_flight_waiter *w, bool *leader);
+/* Removes the question's entry and returns its waiters in arrival order
+ * (NULL when there is no entry). */
+struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_query_forward *q);
+/* Questions in flight now. */
+size_t rw_flight_count(struct rw_flight *f);
+
+#endif
