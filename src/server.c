@@ -4,9 +4,15 @@
  * and pipelined queries per connection, idle timeout, connection limit,
  * partial reads and writes. */
 #include "rootwalk/server.h"
+#include "rootwalk/cache.h"
 #include "rootwalk/err.h"
+#include "rootwalk/flight.h"
 #include "rootwalk/log.h"
 #include "rootwalk/query.h"
+#include "upstream.h"
+
+#include <ares.h>
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -28,8 +34,57 @@
 #define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
 /* Stop reading from a client whose unread replies pile up past this. */
 #define TCP_PENDING_MAX (256 * 1024)
+/* Questions in flight upstream at once (all workers), and clients waiting
+ * on one question; past either bound a client gets SERVFAIL at once. */
+#define FLIGHT_MAX 10000
+#define FLIGHT_WAITERS_MAX 1000
+/* Request bytes one worker keeps for clients waiting on upstream. */
+#define WAITING_BYTES_MAX (32u << 20)
 
-enum hkind { H_WORKER = 1, H_CONN = 2 };
+enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
+
+/* An upstream reply shared by the workers whose clients wait for it. */
+struct result {
+	atomic_int refs;
+	size_t len;
+	uint8_t data[];
+};
+
+/* One client waiting for an upstream answer. Owned by the worker that
+ * received the request; it is linked into the shared in-flight table and
+ * comes back to that worker (directly or through its mailbox) once. */
+struct waiter {
+	struct rw_flight_waiter link; /* first */
+	struct worker *w;
+	enum rw_transport transport;
+	uv_udp_t *udp; /* UDP: the socket it came in on, and the client */
+	struct sockaddr_storage addr;
+	struct conn *c; /* TCP: the connection (kept alive by c->waiting) */
+	size_t len;
+	uint8_t req[];
+};
+
+/* A batch of waiters handed to their worker with the result. */
+struct mail {
+	struct mail *next;
+	struct rw_flight_waiter *list;
+	struct result *res; /* NULL: SERVFAIL */
+};
+
+/* The leader's upstream query. Freed when both the c-ares callback has
+ * run and the deadline timer is closed. */
+struct upq {
+	enum hkind kind; /* H_UPQ: deadline.data */
+	struct worker *w;
+	struct rw_query_forward q;
+	uv_timer_t deadline;
+	int refs;
+	int answered; /* the waiters have been taken and answered */
+};
+
+struct upstream_stats {
+	uint64_t queries, replies, timeouts, failures, rejected;
+};
 
 struct worker {
 	enum hkind kind; /* first: handle->data points here */
@@ -47,6 +102,16 @@ struct worker {
 	struct rw_query_env env;
 	uint8_t *rbuf; /* UDP_RECV_BATCH datagrams of 64 KiB (recvmmsg) */
 	uint8_t sbuf[65536];
+	/* Forwarding: one c-ares channel per upstream group. */
+	struct rw_upstream **groups;
+	struct upstream_stats up;
+	size_t waiting_bytes;
+	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
+	/* Mailbox: answered waiters handed over by other workers. */
+	uv_mutex_t mail_lock;
+	struct mail *mail_head, **mail_tail;
+	int mail_closed;
+	uv_async_t mail_async;
 };
 
 struct rw_server {
@@ -54,6 +119,12 @@ struct rw_server {
 	size_t nlisten;
 	unsigned nworkers;
 	struct worker **workers;
+	struct rw_cache *cache;   /* shared by the workers */
+	struct rw_flight *flight; /* shared by the workers */
+	struct rw_route *routes;  /* forward zones: group i is zone i */
+	size_t nroutes;
+	size_t ngroups; /* forward zones, plus one for --forward */
+	int default_group;
 	uv_loop_t loop; /* signals */
 	uv_signal_t sigs[3];
 };
@@ -69,7 +140,9 @@ struct conn {
 	int open_handles;
 	int closing;
 	int reading;
-	int eof; /* the client closed its side; close ours once replies are out */
+	int eof;          /* the client closed its side; close ours once replies are out */
+	unsigned waiting; /* its queries waiting upstream (waiters hold c) */
+	int dead;         /* handles closed; freed when the last waiter is done */
 };
 
 struct wreq {
@@ -147,6 +220,26 @@ static void udp_send_done(uv_udp_send_t *req, int status)
 	free(req);
 }
 
+static void udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+	int r = uv_udp_try_send(h, &b, 1, addr);
+	if (r >= 0 || (r != UV_EAGAIN && r != UV_ENOSYS))
+		return;
+	/* The socket buffer is full: queue a copy (rare; the hot path
+	 * allocates nothing). */
+	uv_udp_send_t *req = malloc(sizeof *req + len);
+	if (req == NULL)
+		return;
+	memcpy(req + 1, msg, len);
+	b = uv_buf_init((char *)(req + 1), (unsigned)len);
+	if (uv_udp_send(req, h, &b, 1, addr, udp_send_done) != 0)
+		free(req);
+}
+
+static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
+                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len);
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
@@ -156,22 +249,15 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
 		return;
 	size_t out_len;
-	if (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread, RW_TRANSPORT_UDP,
-	                     w->sbuf, sizeof w->sbuf, &out_len) != RW_QUERY_REPLY)
-		return;
-	uv_buf_t b = uv_buf_init((char *)w->sbuf, (unsigned)out_len);
-	int r = uv_udp_try_send(h, &b, 1, addr);
-	if (r >= 0 || (r != UV_EAGAIN && r != UV_ENOSYS))
-		return;
-	/* The socket buffer is full: queue a copy (rare; the hot path above
-	 * allocates nothing). */
-	uv_udp_send_t *req = malloc(sizeof *req + out_len);
-	if (req == NULL)
-		return;
-	memcpy(req + 1, w->sbuf, out_len);
-	b = uv_buf_init((char *)(req + 1), (unsigned)out_len);
-	if (uv_udp_send(req, h, &b, 1, addr, udp_send_done) != 0)
-		free(req);
+	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
+	                         RW_TRANSPORT_UDP, w->sbuf, sizeof w->sbuf, &out_len)) {
+	case RW_QUERY_REPLY: udp_reply(h, addr, w->sbuf, out_len); break;
+	case RW_QUERY_FORWARD:
+		forward(w, RW_TRANSPORT_UDP, h, addr, NULL, (const uint8_t *)buf->base,
+		        (size_t)nread);
+		break;
+	case RW_QUERY_DROP: break;
+	}
 }
 
 /* --- TCP ------------------------------------------------------------------ */
@@ -182,6 +268,10 @@ static void conn_closed(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	c->w->tcp_conns--;
+	if (c->waiting > 0) {
+		c->dead = 1; /* the last waiter frees it */
+		return;
+	}
 	free(c->buf);
 	free(c);
 }
@@ -224,7 +314,7 @@ static void conn_written(uv_write_t *req, int status)
 	struct conn *c = wr->c;
 	c->pending -= wr->len;
 	free(wr);
-	if (status < 0 || (c->eof && c->pending == 0)) {
+	if (status < 0 || (c->eof && c->pending == 0 && c->waiting == 0)) {
 		conn_close(c);
 		return;
 	}
@@ -275,7 +365,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	(void)buf;
 	struct conn *c = s->data;
-	if (nread == UV_EOF && c->pending > 0 && !c->closing) {
+	if (nread == UV_EOF && (c->pending > 0 || c->waiting > 0) && !c->closing) {
 		/* Half-close after the last query (RFC 7766 §6.2.4): finish
 		 * sending the queued replies first; conn_written closes. */
 		c->eof = 1;
@@ -299,9 +389,14 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (c->len - pos - 2 < flen)
 			break;
 		size_t out_len;
-		if (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
-		                     sizeof w->sbuf, &out_len) == RW_QUERY_REPLY)
-			conn_send(c, w->sbuf, out_len);
+		switch (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
+		                         sizeof w->sbuf, &out_len)) {
+		case RW_QUERY_REPLY: conn_send(c, w->sbuf, out_len); break;
+		case RW_QUERY_FORWARD:
+			forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2, flen);
+			break;
+		case RW_QUERY_DROP: break;
+		}
 		pos += 2 + flen;
 	}
 	if (pos > 0) {
@@ -348,6 +443,230 @@ static void tcp_accept(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
 }
 
+/* --- forwarding ----------------------------------------------------------- */
+
+static void result_unref(struct result *r)
+{
+	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1)
+		free(r);
+}
+
+/* Forgets a waiter: its bytes, its hold on a TCP connection. */
+static void waiter_free(struct worker *w, struct waiter *x)
+{
+	w->waiting_bytes -= x->len;
+	struct conn *c = x->c;
+	free(x);
+	if (c == NULL)
+		return;
+	c->waiting--;
+	if (c->dead && c->waiting == 0) {
+		free(c->buf);
+		free(c);
+	} else if (c->eof && c->pending == 0 && c->waiting == 0) {
+		conn_close(c); /* half-closed and nothing left to send */
+	}
+}
+
+/* Replies to one waiter of this worker (res NULL: SERVFAIL). */
+static void answer(struct worker *w, struct waiter *x, const struct result *res)
+{
+	size_t len;
+	if (rw_query_finish(&w->env, x->req, x->len, x->transport, res ? res->data : NULL,
+	                    res ? res->len : 0, w->sbuf, sizeof w->sbuf, &len) == RW_QUERY_REPLY) {
+		if (x->transport == RW_TRANSPORT_UDP)
+			udp_reply(x->udp, (const struct sockaddr *)&x->addr, w->sbuf, len);
+		else if (!x->c->closing)
+			conn_send(x->c, w->sbuf, len);
+	}
+	waiter_free(w, x);
+}
+
+static void post(struct worker *to, struct rw_flight_waiter *list, struct result *res)
+{
+	struct mail *m = malloc(sizeof *m);
+	if (m == NULL)
+		return; /* those clients time out; their bytes stay counted */
+	m->next = NULL;
+	m->list = list;
+	m->res = res;
+	if (res != NULL)
+		atomic_fetch_add(&res->refs, 1);
+	uv_mutex_lock(&to->mail_lock);
+	*to->mail_tail = m;
+	to->mail_tail = &m->next;
+	/* A closed mailbox is drained by worker_free once the threads are
+	 * joined; its async handle may be closed already. */
+	if (!to->mail_closed)
+		uv_async_send(&to->mail_async);
+	uv_mutex_unlock(&to->mail_lock);
+}
+
+/* Hands every waiter of a finished question its answer: this worker's
+ * directly, the others' through their mailboxes, one mail per worker. */
+static void deliver(struct worker *w, struct rw_flight_waiter *list, struct result *res)
+{
+	struct rw_server *s = w->srv;
+	for (unsigned i = 0; i < s->nworkers; i++)
+		w->split[i] = NULL;
+	while (list != NULL) {
+		struct rw_flight_waiter *next = list->next;
+		struct waiter *x = (struct waiter *)list;
+		if (x->w == w) {
+			answer(w, x, res);
+		} else {
+			list->next = w->split[x->w->index];
+			w->split[x->w->index] = list;
+		}
+		list = next;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++)
+		if (w->split[i] != NULL)
+			post(s->workers[i], w->split[i], res);
+}
+
+static void mail_cb(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	uv_mutex_lock(&w->mail_lock);
+	struct mail *m = w->mail_head;
+	w->mail_head = NULL;
+	w->mail_tail = &w->mail_head;
+	uv_mutex_unlock(&w->mail_lock);
+	while (m != NULL) {
+		struct mail *next = m->next;
+		for (struct rw_flight_waiter *l = m->list; l != NULL;) {
+			struct rw_flight_waiter *ln = l->next;
+			answer(w, (struct waiter *)l, m->res);
+			l = ln;
+		}
+		result_unref(m->res);
+		free(m);
+		m = next;
+	}
+}
+
+static void upq_timer_closed(uv_handle_t *h)
+{
+	struct upq *u = h->data;
+	if (--u->refs == 0)
+		free(u);
+}
+
+/* Takes the question's waiters and answers them, once per upstream query. */
+static void upq_finish(struct upq *u, struct result *res)
+{
+	if (u->answered)
+		return;
+	u->answered = 1;
+	if (!uv_is_closing((uv_handle_t *)&u->deadline))
+		uv_close((uv_handle_t *)&u->deadline, upq_timer_closed);
+	deliver(u->w, rw_flight_take(u->w->srv->flight, &u->q), res);
+}
+
+/* The client's budget is over: SERVFAIL now. A late reply still fills the
+ * cache. */
+static void upq_deadline(uv_timer_t *t)
+{
+	struct upq *u = t->data;
+	u->w->up.timeouts++;
+	upq_finish(u, NULL);
+}
+
+static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
+{
+	struct upq *u = arg;
+	struct worker *w = u->w;
+	struct result *res = NULL;
+	if (status == 0) {
+		w->up.replies++;
+		int e = rw_query_upstream_accept(&w->env, &u->q, resp, len);
+		if (e == RW_EMALFORMED)
+			w->up.rejected++;
+		else if (e != 0)
+			w->up.failures++;
+		res = e == 0 ? malloc(sizeof *res + len) : NULL;
+		if (res != NULL) {
+			atomic_init(&res->refs, 1);
+			res->len = len;
+			memcpy(res->data, resp, len);
+		}
+	} else if (status == RW_ETIMEOUT) {
+		if (!u->answered)
+			w->up.timeouts++;
+	} else if (status != RW_ENOTFOUND) {
+		w->up.failures++;
+	}
+	upq_finish(u, res);
+	result_unref(res);
+	if (--u->refs == 0)
+		free(u);
+}
+
+/* Sends the upstream query for the question in w->env.fwd. */
+static void upq_start(struct worker *w, const struct rw_query_forward *q)
+{
+	struct upq *u = calloc(1, sizeof *u);
+	uint8_t qbuf[512];
+	size_t qlen = rw_query_upstream_request(&w->env, q, qbuf, sizeof qbuf);
+	if (u == NULL || qlen == 0) {
+		free(u);
+		deliver(w, rw_flight_take(w->srv->flight, q), NULL);
+		return;
+	}
+	u->kind = H_UPQ;
+	u->w = w;
+	u->q = *q;
+	u->refs = 2;
+	uv_timer_init(&w->loop, &u->deadline);
+	u->deadline.data = u;
+	struct rw_upstream *g = w->groups[q->group];
+	uv_timer_start(&u->deadline, upq_deadline, rw_upstream_budget_ms(g) + 100, 0);
+	w->up.queries++;
+	rw_upstream_send(g, qbuf, qlen, upq_reply, u);
+}
+
+/* A request local data and the cache could not answer: wait for the
+ * question's upstream answer, sending the query when nobody else is. */
+static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
+                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len)
+{
+	struct waiter *x =
+	    w->waiting_bytes + len <= WAITING_BYTES_MAX ? malloc(sizeof *x + len) : NULL;
+	if (x == NULL) {
+		size_t ol;
+		if (rw_query_finish(&w->env, req, len, t, NULL, 0, w->sbuf, sizeof w->sbuf, &ol) ==
+		    RW_QUERY_REPLY) {
+			if (t == RW_TRANSPORT_UDP)
+				udp_reply(udp, addr, w->sbuf, ol);
+			else
+				conn_send(c, w->sbuf, ol);
+		}
+		return;
+	}
+	x->w = w;
+	x->transport = t;
+	x->udp = udp;
+	if (addr != NULL)
+		memcpy(&x->addr, addr,
+		       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                   : sizeof(struct sockaddr_in));
+	x->c = c;
+	x->len = len;
+	memcpy(x->req, req, len);
+	w->waiting_bytes += len;
+	if (c != NULL)
+		c->waiting++;
+	struct rw_query_forward q = w->env.fwd;
+	bool leader;
+	if (rw_flight_join(w->srv->flight, &q, &x->link, &leader) != 0) {
+		answer(w, x, NULL);
+		return;
+	}
+	if (leader)
+		upq_start(w, &q);
+}
+
 /* --- workers -------------------------------------------------------------- */
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -358,14 +677,30 @@ static void close_walk(uv_handle_t *h, void *arg)
 	enum hkind *kind = h->data;
 	if (kind != NULL && *kind == H_CONN)
 		conn_close((struct conn *)kind);
+	else if (kind != NULL && *kind == H_UPQ)
+		uv_close(h, upq_timer_closed);
 	else
 		uv_close(h, NULL);
 }
 
+static void worker_shutdown(struct worker *w)
+{
+	uv_mutex_lock(&w->mail_lock);
+	w->mail_closed = 1;
+	uv_mutex_unlock(&w->mail_lock);
+	/* Cancels this worker's upstream queries: their waiters (here and on
+	 * other workers) are answered or left in mailboxes; then every handle
+	 * left is closed. */
+	for (size_t i = 0; i < w->srv->ngroups; i++) {
+		rw_upstream_close(w->groups[i]);
+		w->groups[i] = NULL;
+	}
+	uv_walk(&w->loop, close_walk, NULL);
+}
+
 static void worker_stop(uv_async_t *a)
 {
-	struct worker *w = a->data;
-	uv_walk(&w->loop, close_walk, NULL);
+	worker_shutdown(a->data);
 }
 
 static void worker_main(void *arg)
@@ -375,10 +710,33 @@ static void worker_main(void *arg)
 	w->loop_close_rc = uv_loop_close(&w->loop);
 }
 
+/* After the threads are joined: waiters handed over too late are
+ * forgotten, without replies. */
+static void drain_mail(struct worker *w)
+{
+	struct mail *m = w->mail_head;
+	w->mail_head = NULL;
+	while (m != NULL) {
+		struct mail *next = m->next;
+		for (struct rw_flight_waiter *l = m->list; l != NULL;) {
+			struct rw_flight_waiter *ln = l->next;
+			waiter_free(w, (struct waiter *)l);
+			l = ln;
+		}
+		result_unref(m->res);
+		free(m);
+		m = next;
+	}
+}
+
 static void worker_free(struct worker *w, size_t nlisten)
 {
 	if (w == NULL)
 		return;
+	drain_mail(w);
+	uv_mutex_destroy(&w->mail_lock);
+	free(w->groups);
+	free(w->split);
 	for (size_t i = 0; i < nlisten; i++) {
 		if (w->udp_fds[i] >= 0)
 			close(w->udp_fds[i]);
@@ -421,9 +779,17 @@ static int worker_new(struct rw_server *s, unsigned index, const struct rw_zones
 	w->udp = calloc(s->nlisten, sizeof *w->udp);
 	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
 	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
+	w->groups = calloc(s->ngroups + 1, sizeof *w->groups);
+	w->split = calloc(s->nworkers, sizeof *w->split);
+	uv_mutex_init(&w->mail_lock);
+	w->mail_tail = &w->mail_head;
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
+	w->env.cache = s->cache;
+	w->env.routes = s->routes;
+	w->env.nroutes = s->nroutes;
+	w->env.default_group = s->default_group;
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
-	    w->tcp == NULL) {
+	    w->tcp == NULL || w->groups == NULL || w->split == NULL) {
 		*out = w;
 		return RW_ENOMEM;
 	}
@@ -442,11 +808,25 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	w->loop_inited = e == 0;
 	if (e == 0)
 		e = uv_async_init(&w->loop, &w->stop, worker_stop);
+	if (e == 0) {
+		w->stop.data = w;
+		e = uv_async_init(&w->loop, &w->mail_async, mail_cb);
+	}
 	if (e != 0) {
 		snprintf(err, err_len, "event loop: %s", uv_strerror(e));
 		return RW_EIO;
 	}
-	w->stop.data = w;
+	w->mail_async.data = w;
+	const struct rw_config *cfg = s->cfg;
+	for (size_t g = 0; g < s->ngroups; g++) {
+		const struct rw_listen_addr *servers =
+		    g < cfg->nforward_zones ? cfg->forward_zones[g].servers : cfg->forward;
+		size_t n = g < cfg->nforward_zones ? cfg->forward_zones[g].nservers : cfg->nforward;
+		if (rw_upstream_new(&w->loop, servers, n, cfg->upstream_timeout_ms,
+		                    cfg->upstream_tries, cfg->edns_size, &w->groups[g], err,
+		                    err_len) != 0)
+			return RW_EIO;
+	}
 	for (size_t i = 0; i < s->nlisten; i++) {
 		uv_udp_init_ex(&w->loop, &w->udp[i], AF_UNSPEC | UV_UDP_RECVMMSG);
 		uv_tcp_init(&w->loop, &w->tcp[i]);
@@ -471,6 +851,43 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	return 0;
 }
 
+/* The cache, the in-flight table and the forwarding routes. */
+static int setup_shared(struct rw_server *s, char *err, size_t err_len)
+{
+	const struct rw_config *cfg = s->cfg;
+	struct rw_cache_config cc;
+	rw_cache_config_default(&cc);
+	cc.limit_bytes = cfg->cache_size;
+	cc.min_ttl_s = cfg->min_ttl;
+	cc.max_ttl_s = cfg->max_ttl;
+	cc.max_neg_ttl_s = cfg->max_negative_ttl;
+	s->cache = rw_cache_new(&cc);
+	s->flight = rw_flight_new(FLIGHT_MAX, FLIGHT_WAITERS_MAX);
+	s->nroutes = cfg->nforward_zones;
+	s->routes = calloc(s->nroutes + 1, sizeof *s->routes);
+	if (s->cache == NULL || s->flight == NULL || s->routes == NULL)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const char *name = cfg->forward_zones[i].name;
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (rw_name_from_text(name, strlen(name), (const uint8_t *)"", wire, &wl) != 0) {
+			snprintf(err, err_len, "forward-zone: bad name '%s'", name);
+			return RW_EINVAL;
+		}
+		rw_name_lower(s->routes[i].name, wire, wl);
+		s->routes[i].group = (unsigned)i;
+	}
+	s->ngroups = s->nroutes + (cfg->nforward > 0);
+	s->default_group = cfg->nforward > 0 ? (int)s->nroutes : -1;
+	int rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
+		return RW_EIO;
+	}
+	return 0;
+}
+
 int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
                   struct rw_server **out, char *err, size_t err_len)
 {
@@ -481,7 +898,7 @@ int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
 	s->nlisten = cfg->nlisten;
 	s->nworkers = cfg->threads;
 	s->workers = calloc(s->nworkers, sizeof *s->workers);
-	int e = s->workers == NULL ? RW_ENOMEM : 0;
+	int e = s->workers == NULL ? RW_ENOMEM : setup_shared(s, err, err_len);
 	for (size_t i = 0; i < s->nlisten && e == 0; i++)
 		e = probe(&cfg->listen[i], err, err_len);
 	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
@@ -557,7 +974,7 @@ int rw_server_run(struct rw_server *s)
 			struct worker *w = s->workers[i];
 			if (!w->loop_inited)
 				continue;
-			uv_walk(&w->loop, close_walk, NULL);
+			worker_shutdown(w);
 			uv_run(&w->loop, UV_RUN_DEFAULT);
 			uv_loop_close(&w->loop);
 		}
@@ -584,8 +1001,34 @@ void rw_server_free(struct rw_server *s)
 {
 	if (s == NULL)
 		return;
+	struct rw_query_stats q = {0};
+	struct rw_cache_stats cs = {0};
+	struct upstream_stats up = {0};
+	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		if (w == NULL)
+			continue;
+		q.queries += w->env.stats.queries;
+		rw_cache_stats_add(&cs, &w->env.cache_stats);
+		up.queries += w->up.queries;
+		up.timeouts += w->up.timeouts;
+		up.failures += w->up.failures;
+		up.rejected += w->up.rejected;
+	}
+	if (q.queries > 0)
+		rw_log_info("served %llu queries; cache: %llu hits, %llu misses, %zu entries; "
+		            "upstream: %llu queries, %llu timeouts, %llu failures, %llu rejected",
+		            (unsigned long long)q.queries, (unsigned long long)cs.hits,
+		            (unsigned long long)cs.misses,
+		            s->cache != NULL ? rw_cache_entries(s->cache) : 0,
+		            (unsigned long long)up.queries, (unsigned long long)up.timeouts,
+		            (unsigned long long)up.failures, (unsigned long long)up.rejected);
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
 		worker_free(s->workers[i], s->nlisten);
 	free(s->workers);
+	rw_flight_free(s->flight);
+	rw_cache_free(s->cache);
+	free(s->routes);
+	ares_library_cleanup();
 	free(s);
 }

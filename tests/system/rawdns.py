@@ -8,7 +8,14 @@ library only. Every socket has a timeout; every command ends by itself.
   rawdns.py dribble HOST PORT          one TCP query a byte at a time
   rawdns.py idle HOST PORT SECONDS     connect, send nothing; print CLOSED or OPEN
   rawdns.py conns HOST PORT N          open N TCP connections; print how many answer
+  rawdns.py burst HOST PORT N NAME     N UDP clients ask NAME at once, each with its
+                                       own ID and letter case; prints
+                                       "answered K of N rcodes=[...] ok" when every
+                                       reply matched its client's ID and case
+  rawdns.py tcpburst HOST PORT N NAME  the same over N pipelined queries on one TCP
+                                       connection, then a half-close
 """
+import random
 import socket
 import struct
 import sys
@@ -124,6 +131,49 @@ def main():
             except (OSError, EOFError):
                 pass
         print(answered)
+    elif cmd in ("burst", "tcpburst"):
+        n, qname = int(sys.argv[4]), sys.argv[5]
+        rnd = random.Random(n)
+        qs = []
+        for i in range(n):
+            cased = "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in qname)
+            qs.append((rnd.randrange(65536), cased))
+        good, rcodes, replies = 0, [], []
+        if cmd == "burst":
+            socks = [socket.socket(family(host), socket.SOCK_DGRAM) for _ in range(n)]
+            for s, (qid, cased) in zip(socks, qs):
+                s.sendto(query(qid, cased), (host, port))
+            for s in socks:
+                s.settimeout(5.0)
+                try:
+                    replies.append(s.recv(65535))
+                except socket.timeout:
+                    replies.append(None)
+        else:
+            s = tcp(host, port, 5.0)
+            data = b""
+            for qid, cased in qs:
+                q = query(qid, cased)
+                data += struct.pack("!H", len(q)) + q
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)  # replies must still all come back
+            got = {}
+            try:
+                for _ in range(n):
+                    r = recv_msg(s)
+                    got.setdefault(struct.unpack("!H", r[:2])[0], []).append(r)
+            except (OSError, EOFError):
+                pass
+            replies = [got[qid].pop(0) if got.get(qid) else None for qid, _ in qs]
+        for r, (qid, cased) in zip(replies, qs):
+            if r is None:
+                continue
+            rcodes.append(r[3] & 0xF)
+            if struct.unpack("!H", r[:2])[0] == qid and r[12:12 + len(name(cased))] == name(cased):
+                good += 1
+        answered = sum(r is not None for r in replies)
+        print("answered %d of %d rcodes=%s %s" % (answered, n, sorted(set(rcodes)),
+                                                  "ok" if good == n else "BAD %d matched" % good))
     else:
         sys.exit("unknown command " + cmd)
 

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# End-to-end tests of the cache and forwarding (stub) mode: rootwalk on
+# loopback forwarding to a real Unbound on another loopback address (its
+# query log counts what reached the upstream), a scripted upstream for
+# faults (delays, REFUSED, garbage...), and real stub clients: dig, kdig,
+# glibc's getent inside `unshare -m` with a bind-mounted resolv.conf, and a
+# c-ares program. Everything binds 127.0.0.x only and stops by itself.
+# Usage: forward.sh PATH/TO/rootwalk PATH/TO/ares_client
+set -u
+RW=${1:?usage: forward.sh rootwalk ares_client}
+ARES_CLIENT=${2:?usage: forward.sh rootwalk ares_client}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+RAW="$PY $HERE/rawdns.py"
+ADDR=127.0.0.77          # rootwalk
+UP=127.0.0.78            # Unbound, the upstream resolver
+FAKE=127.0.0.80          # the scripted upstream
+PORT=$((20000 + $$ % 20000))
+UPORT=$((PORT + 1))
+WORK=$(mktemp -d /tmp/rw-forward.XXXXXX)
+PIDS=()
+pass=0; fail=0
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+expect() {
+	local name=$1 out=$2; shift 2
+	for re in "$@"; do
+		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
+	done
+	ok "$name"
+}
+# same NAME GOT WANT
+same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$2', want '$3')"; fi; }
+
+D() { dig +time=3 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
+K() { kdig +time=3 +retry=0 -p "$PORT" @"$ADDR" "$@" 2>&1; }
+# upstream_count NAME TYPE: queries the Unbound upstream received for it
+upstream_count() { grep -ci " $1\. $2 IN\$" "$WORK/unbound.log"; }
+fake_count() { grep -ci "^$1 $2\$" "$WORK/fake.log"; }
+ms() { date +%s%3N; }
+
+# --- the upstream world ---------------------------------------------------
+{
+	cat <<CONF
+server:
+  interface: $UP@$UPORT
+  port: $UPORT
+  do-ip6: no
+  chroot: ""
+  username: ""
+  directory: "$WORK"
+  pidfile: "$WORK/unbound.pid"
+  use-syslog: no
+  logfile: "$WORK/unbound.log"
+  log-queries: yes
+  verbosity: 0
+  do-daemonize: no
+  num-threads: 1
+  # Never recurse: these machines must not send a packet off loopback.
+  # Everything outside up.example is refused, and the outgoing interface
+  # is loopback so nothing could leave even if it tried.
+  local-zone: "." refuse
+  outgoing-interface: $UP
+  local-zone: "up.example." static
+  local-data: "up.example. 3600 IN SOA ns.up.example. host.up.example. 1 3600 900 86400 60"
+  local-data: "www.up.example. 300 IN A 192.0.2.1"
+  local-data: "www.up.example. 300 IN A 192.0.2.2"
+  local-data: "short.up.example. 3 IN A 192.0.2.3"
+  local-data: "alias.up.example. 300 IN CNAME www.up.example."
+  local-data: "mx.up.example. 300 IN MX 10 www.up.example."
+  local-data: 'txt.up.example. 300 IN TXT "hello upstream"'
+  local-data: "burst.up.example. 300 IN A 192.0.2.50"
+  local-data: "getent.up.example. 300 IN A 192.0.2.60"
+  local-data: "ares.up.example. 300 IN A 192.0.2.61"
+CONF
+	for i in $(seq 1 60); do echo "  local-data: \"big.up.example. 300 IN A 10.0.0.$i\""; done
+	echo "remote-control:"
+	echo "  control-enable: no"
+} >"$WORK/unbound.conf"
+unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.out" 2>&1 &
+UPID=$!; PIDS+=("$UPID")
+$PY "$HERE/fakeup.py" "$FAKE" "$UPORT" "$WORK/fake.log" 120 &
+PIDS+=("$!")
+for _ in $(seq 50); do
+	dig +time=1 +tries=1 -p "$UPORT" @"$UP" up.example SOA +short 2>/dev/null | grep -q ns.up.example && break
+	sleep 0.1
+done
+: >"$WORK/fake.log"
+
+start_daemon() {
+	local log=$1; shift
+	"$RW" "$@" >"$log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 50); do
+		D localhost A +short | grep -q 127.0.0.1 && return 0
+		kill -0 "$DPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
+	wait "$DPID"
+}
+
+# Budget: 300 ms per try, 2 tries on one server = 300 + 600 ms.
+ARGS=(--listen "$ADDR:$PORT" --threads 2 --forward "$UP:$UPORT"
+	--forward-zone "fault.example=$FAKE:$UPORT" --upstream-timeout-ms 300 --upstream-tries 2)
+if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
+	bad "daemon starts in forwarding mode" "$(cat "$WORK/daemon.log")"
+	echo "$pass passed, $fail failed"; exit 1
+fi
+ok "daemon starts in forwarding mode"
+
+# --- answers and the cache -------------------------------------------------
+out=$(D www.up.example A)
+expect "forwarded answer, RA set, AA clear" "$out" "status: NOERROR" "flags: qr rd ra;" \
+	"ANSWER: 2," "192.0.2.1" "192.0.2.2"
+out=$(D www.up.example A)
+expect "second query answered" "$out" "status: NOERROR" "ANSWER: 2,"
+same "second query came from the cache (upstream saw 1)" "$(upstream_count www.up.example A)" 1
+out=$(D WwW.Up.ExAmPlE A)
+expect "client's letter case kept in the answer" "$out" "^WwW\.Up\.ExAmPlE\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A"
+out=$(K +tcp mx.up.example MX)
+expect "kdig over TCP, MX forwarded" "$out" "NOERROR" "10 www.up.example."
+out=$(D alias.up.example A)
+expect "CNAME forwarded" "$out" "CNAME[[:space:]]+www.up.example."
+out=$(D alias.up.example A)
+expect "CNAME + A assembled from separately cached pieces" "$out" "ANSWER: 3," \
+	"CNAME" "192.0.2.1"
+same "assembled answer needed no upstream query" "$(upstream_count alias.up.example A)" 1
+out=$(D txt.up.example TXT +noedns)
+expect "TXT without EDNS" "$out" "hello upstream"
+
+# TTL countdown and refetch after expiry (TTL 3 s)
+ttl1=$(D short.up.example A +noall +answer | awk '{print $2}')
+sleep 1.2
+ttl2=$(D short.up.example A +noall +answer | awk '{print $2}')
+if [ "${ttl1:-0}" -eq 3 ] && [ "${ttl2:-9}" -le 2 ]; then ok "TTL counts down ($ttl1 then $ttl2)"
+else bad "TTL counts down (got '$ttl1' then '$ttl2')"; fi
+same "within the TTL: one upstream query" "$(upstream_count short.up.example A)" 1
+sleep 2.3
+ttl3=$(D short.up.example A +noall +answer | awk '{print $2}')
+same "after the TTL: fetched again" "$(upstream_count short.up.example A)" 2
+same "refetched answer has a fresh TTL" "$ttl3" 3
+
+# negative answers (RFC 2308)
+out=$(D nx.up.example A)
+expect "NXDOMAIN forwarded with the SOA" "$out" "status: NXDOMAIN" "SOA"
+out=$(D nx.up.example AAAA)
+expect "NXDOMAIN cached for every type" "$out" "status: NXDOMAIN"
+same "NXDOMAIN cached (upstream saw 1 query for the name)" \
+	"$(( $(upstream_count nx.up.example A) + $(upstream_count nx.up.example AAAA) ))" 1
+D www.up.example AAAA >/dev/null
+out=$(D www.up.example AAAA)
+expect "NODATA answered" "$out" "status: NOERROR" "ANSWER: 0," "SOA"
+same "NODATA cached" "$(upstream_count www.up.example AAAA)" 1
+
+# sizes: 60 A records are ~1 KB
+out=$(D big.up.example A +noedns +ignore)
+expect "big answer without EDNS: TC, 512 bytes at most" "$out" "flags: qr tc rd ra;"
+out=$(D big.up.example A)
+expect "big answer with EDNS 1232: whole" "$out" "ANSWER: 60,"
+out=$(D big.up.example A +tcp +noedns)
+expect "big answer over TCP: whole" "$out" "ANSWER: 60,"
+same "big answer fetched once" "$(upstream_count big.up.example A)" 1
+
+# RD=0: only what the cache holds
+out=$(D +norecurse never.up.example A)
+expect "RD=0 and not cached: REFUSED, not forwarded" "$out" "status: REFUSED"
+same "RD=0 sent nothing upstream" "$(upstream_count never.up.example A)" 0
+
+# --- joining identical questions --------------------------------------------
+out=$($RAW burst "$ADDR" "$PORT" 50 burst.up.example)
+expect "50-client burst: every client answered with its ID and case" "$out" \
+	"answered 50 of 50 rcodes=\[0\] ok"
+same "50-client burst: one upstream query" "$(upstream_count burst.up.example A)" 1
+# With a slow upstream (200 ms, under the 300 ms try timeout) all 50 wait
+# on the one query, across both workers.
+out=$($RAW burst "$ADDR" "$PORT" 50 slow-join.fault.example)
+expect "50 clients joined on a slow upstream: all answered" "$out" \
+	"answered 50 of 50 rcodes=\[0\] ok"
+same "joined clients: the upstream saw one query" "$(fake_count slow-join.fault.example 1)" 1
+out=$($RAW tcpburst "$ADDR" "$PORT" 20 slow-tcp.fault.example)
+expect "20 pipelined TCP queries joined, then half-close: all answered" "$out" \
+	"answered 20 of 20 rcodes=\[0\] ok"
+same "pipelined TCP joins: one upstream query" "$(fake_count slow-tcp.fault.example 1)" 1
+
+# --- conditional forwarding --------------------------------------------------
+out=$(D plain.fault.example A)
+expect "forward-zone: names under it go to its server" "$out" "192.0.2.98"
+same "forward-zone: the default upstream never saw it" "$(upstream_count plain.fault.example A)" 0
+
+# --- upstream failures: SERVFAIL in bounded time, never silence ---------------
+for kind in refused servfail garbage wrongq short drop; do
+	t0=$(ms)
+	out=$(D "$kind-1.fault.example" A)
+	t=$(( $(ms) - t0 ))
+	expect "upstream $kind: client gets SERVFAIL" "$out" "status: SERVFAIL"
+	if [ "$t" -le 1500 ]; then ok "upstream $kind: answered in ${t} ms (budget 900)"
+	else bad "upstream $kind: took ${t} ms (budget 900)"; fi
+done
+D "garbage-1.fault.example" A >/dev/null
+expect "nothing from garbage was cached (asked upstream again)" \
+	"$(fake_count garbage-1.fault.example 1)" "^[2-9]"
+out=$(D www.test. A)  # the built-in empty zone test.: served locally
+expect "other names still served during upstream faults" "$out" "status: NXDOMAIN" "flags: qr aa"
+
+# --- real stub clients: glibc and c-ares via resolv.conf ---------------------
+# rootwalk on 127.0.0.53:53 inside a private mount namespace whose
+# /etc/resolv.conf names it; nothing outside the namespace changes.
+cat >"$WORK/resolv.conf" <<CONF
+nameserver 127.0.0.53
+options timeout:2 attempts:1
+CONF
+cat >"$WORK/stub.sh" <<SH
+set -u
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf || exit 3
+"$RW" --listen 127.0.0.53:53 --threads 1 --forward "$UP:$UPORT" --log-level warn &
+pid=\$!
+for _ in \$(seq 50); do dig +time=1 +tries=1 @127.0.0.53 localhost +short 2>/dev/null | grep -q 127.0.0.1 && break; sleep 0.1; done
+echo "getent: \$(getent hosts getent.up.example)"
+echo "getent-nx: \$(getent hosts nx.up.example; echo rc=\$?)"
+echo "ares: \$("$ARES_CLIENT" ares.up.example | tr '\n' ' ')"
+echo "ares-nx: \$("$ARES_CLIENT" nx.up.example 2>&1; echo rc=\$?)"
+kill -TERM \$pid; wait \$pid; echo "exit=\$?"
+SH
+out=$(timeout 30 unshare -m bash "$WORK/stub.sh" 2>&1)
+expect "glibc getent hosts through rootwalk" "$out" "getent: 192.0.2.60[[:space:]]+getent.up.example"
+expect "glibc getent: NXDOMAIN is 'not found' (rc 2)" "$out" "getent-nx: rc=2"
+expect "c-ares client through rootwalk" "$out" "ares: 192.0.2.61"
+expect "c-ares client: NXDOMAIN is an error" "$out" "ares-nx: ares_client: Domain name not found" "^rc=1"
+expect "stub daemon exits cleanly" "$out" "exit=0"
+
+# --- upstream gone --------------------------------------------------------------
+kill -TERM "$UPID"; wait "$UPID" 2>/dev/null
+out=$(D www.up.example A)
+expect "upstream stopped: cached name still answered" "$out" "status: NOERROR" "192.0.2.1"
+t0=$(ms)
+out=$(D uncached.up.example A)
+t=$(( $(ms) - t0 ))
+expect "upstream stopped: uncached name gets SERVFAIL" "$out" "status: SERVFAIL"
+if [ "$t" -le 1500 ]; then ok "upstream stopped: SERVFAIL in ${t} ms (budget 900)"
+else bad "upstream stopped: SERVFAIL took ${t} ms (budget 900)"; fi
+
+# --- shutdown with clients still waiting --------------------------------------
+( D drop-2.fault.example A >/dev/null ) &
+sleep 0.2
+if stop_daemon; then ok "SIGTERM with a query in flight: clean exit 0"
+else bad "SIGTERM with a query in flight" "$(tail -5 "$WORK/daemon.log")"; fi
+expect "exit summary counts cache and upstream" "$(cat "$WORK/daemon.log")" \
+	"cache: [0-9]+ hits" "upstream: [0-9]+ queries"
+wait
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
