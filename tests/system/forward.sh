@@ -23,6 +23,7 @@ pass=0; fail=0
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -255,12 +256,13 @@ else bad "upstream stopped: SERVFAIL took ${t} ms (budget 900)"; fi
 
 # --- shutdown with clients still waiting --------------------------------------
 ( D drop-2.fault.example A >/dev/null ) &
+CLIENT=$!
 sleep 0.2
 if stop_daemon; then ok "SIGTERM with a query in flight: clean exit 0"
 else bad "SIGTERM with a query in flight" "$(tail -5 "$WORK/daemon.log")"; fi
 expect "exit summary counts cache and upstream" "$(cat "$WORK/daemon.log")" \
 	"cache: [0-9]+ hits" "upstream: [0-9]+ queries"
-wait
+wait "$CLIENT"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
