@@ -79,9 +79,28 @@ unsigned rw_name_labels(const uint8_t *name)
 	return k;
 }
 
+/* Lower-cases 8 bytes at once (SWAR): a byte gets 0x20 when it is in
+ * 'A'..'Z'. Length bytes (< 64) are never changed. */
+static inline uint64_t lower8(uint64_t x)
+{
+	const uint64_t ones7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull;
+	uint64_t h = x & ones7;
+	uint64_t ge_a = h + 0x3F3F3F3F3F3F3F3Full; /* high bit: byte >= 'A' */
+	uint64_t gt_z = h + 0x2525252525252525ull; /* high bit: byte > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~x & high; /* 'A'..'Z', ASCII only */
+	return x | (upper >> 2);
+}
+
 void rw_name_lower(uint8_t *dst, const uint8_t *src, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		w = lower8(w);
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < len; i++)
 		dst[i] = lower(src[i]);
 }
 
@@ -118,13 +137,25 @@ const uint8_t *rw_name_parent(const uint8_t *name)
 
 uint32_t rw_name_hash(const uint8_t *name)
 {
-	uint32_t h = 2166136261u;
+	/* 8 lower-cased bytes per step, multiply-xorshift mixing; the tail
+	 * word is zero-padded (the length bytes keep names apart). */
 	size_t len = rw_name_len(name);
-	for (size_t i = 0; i < len; i++) {
-		h ^= lower(name[i]);
-		h *= 16777619u;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, name + i, 8);
+		h = (h ^ lower8(w)) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 29;
 	}
-	return h;
+	if (i < len) {
+		uint64_t w = 0;
+		memcpy(&w, name + i, len - i);
+		h = (h ^ lower8(w)) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 29;
+	}
+	h *= 0xC4CEB9FE1A85EC53ull;
+	return (uint32_t)(h >> 32);
 }
 
 int rw_text_char(const char *text, size_t len, size_t *pos)

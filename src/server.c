@@ -1016,11 +1016,12 @@ void rw_server_free(struct rw_server *s)
 		up.rejected += w->up.rejected;
 	}
 	if (q.queries > 0)
-		rw_log_info("served %llu queries; cache: %llu hits, %llu misses, %zu entries; "
+		rw_log_info("served %llu queries; cache: %llu hits, %llu misses, %zu entries, %zu bytes; "
 		            "upstream: %llu queries, %llu timeouts, %llu failures, %llu rejected",
 		            (unsigned long long)q.queries, (unsigned long long)cs.hits,
 		            (unsigned long long)cs.misses,
 		            s->cache != NULL ? rw_cache_entries(s->cache) : 0,
+		            s->cache != NULL ? rw_cache_bytes(s->cache) : 0,
 		            (unsigned long long)up.queries, (unsigned long long)up.timeouts,
 		            (unsigned long long)up.failures, (unsigned long long)up.rejected);
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)

@@ -377,11 +377,55 @@ const struct rw_rrset *rw_znode_rrset_at(const struct rw_znode *n, unsigned i)
 
 /* --- zone sets ------------------------------------------------------------ */
 
+#define ZONESET_TLDS 16
+
 struct rw_zoneset {
 	_Atomic unsigned refs;
 	struct rw_zone **zones;
 	size_t n, cap;
+	/* A filter for rw_zoneset_find: the distinct last labels of the
+	 * origins (most names asked are under none of them), and the root
+	 * zone if one is loaded. Rebuilt on every add. */
+	uint8_t tld[ZONESET_TLDS][64];
+	size_t ntld;
+	bool tld_all; /* too many distinct TLDs: no filtering */
+	const struct rw_zone *root;
 };
+
+static const uint8_t *last_label(const uint8_t *name)
+{
+	const uint8_t *last = name;
+	while (*name != 0) {
+		last = name;
+		name += *name + 1;
+	}
+	return last;
+}
+
+static void zoneset_index(struct rw_zoneset *zs)
+{
+	zs->ntld = 0;
+	zs->tld_all = false;
+	zs->root = NULL;
+	for (size_t i = 0; i < zs->n; i++) {
+		const uint8_t *o = zs->zones[i]->origin;
+		if (o[0] == 0) {
+			zs->root = zs->zones[i];
+			continue;
+		}
+		const uint8_t *t = last_label(o);
+		size_t k = 0;
+		while (k < zs->ntld && memcmp(zs->tld[k], t, (size_t)t[0] + 1) != 0)
+			k++;
+		if (k < zs->ntld)
+			continue;
+		if (zs->ntld == ZONESET_TLDS) {
+			zs->tld_all = true;
+			continue;
+		}
+		memcpy(zs->tld[zs->ntld++], t, (size_t)t[0] + 1);
+	}
+}
 
 struct rw_zoneset *rw_zoneset_new(void)
 {
@@ -397,6 +441,7 @@ int rw_zoneset_add(struct rw_zoneset *zs, struct rw_zone *z)
 		if (name_cmp(zs->zones[i]->origin, z->origin) == 0) {
 			rw_zone_free(zs->zones[i]);
 			zs->zones[i] = z;
+			zoneset_index(zs);
 			return 0;
 		}
 	}
@@ -411,6 +456,7 @@ int rw_zoneset_add(struct rw_zoneset *zs, struct rw_zone *z)
 		zs->cap = cap;
 	}
 	zs->zones[zs->n++] = z;
+	zoneset_index(zs);
 	return 0;
 }
 
@@ -419,6 +465,14 @@ const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t
 	/* Longest origin wins. Zone sets hold tens of zones, so one pass
 	 * over them, each a length check and a memcmp against the suffix at
 	 * a label boundary, beats hashing every suffix of the name. */
+	if (!zs->tld_all && lname[0] != 0) {
+		const uint8_t *t = last_label(lname);
+		size_t k = 0;
+		while (k < zs->ntld && memcmp(zs->tld[k], t, (size_t)t[0] + 1) != 0)
+			k++;
+		if (k == zs->ntld)
+			return zs->root; /* under no origin but perhaps the root */
+	}
 	size_t suffix_at[RW_NAME_MAX + 1]; /* by suffix length: its offset */
 	bool boundary[RW_NAME_MAX + 1] = {false};
 	size_t nl = rw_name_len(lname);

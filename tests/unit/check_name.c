@@ -175,6 +175,36 @@ START_TEST(text_errors)
 }
 END_TEST
 
+START_TEST(lower_every_byte)
+{
+	/* The 8-bytes-at-once lowering must agree with the plain rule for
+	 * every byte value at every position, including high-bit bytes. */
+	for (unsigned c = 0; c < 256; c++) {
+		for (size_t pos = 0; pos < 19; pos++) {
+			uint8_t in[19], out[19];
+			for (size_t i = 0; i < sizeof in; i++)
+				in[i] = (uint8_t)(i * 37 + 11);
+			in[pos] = (uint8_t)c;
+			rw_name_lower(out, in, sizeof in);
+			for (size_t i = 0; i < sizeof in; i++) {
+				uint8_t want = in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i];
+				ck_assert_uint_eq(out[i], want);
+			}
+		}
+	}
+	/* hashing ignores case and separates names of any length */
+	uint8_t a[RW_NAME_MAX], b[RW_NAME_MAX];
+	tu_name("Some.Longer-Name.With.Several.Labels.example.", a);
+	tu_name("some.longer-name.with.several.labels.EXAMPLE.", b);
+	ck_assert_uint_eq(rw_name_hash(a), rw_name_hash(b));
+	tu_name("some.longer-name.with.several.labels.example.x.", b);
+	ck_assert_uint_ne(rw_name_hash(a), rw_name_hash(b));
+	tu_name("a.", a);
+	tu_name("b.", b);
+	ck_assert_uint_ne(rw_name_hash(a), rw_name_hash(b));
+}
+END_TEST
+
 START_TEST(compare_and_hash)
 {
 	uint8_t a[RW_NAME_MAX], b[RW_NAME_MAX], p[RW_NAME_MAX], root[1] = {0};
@@ -211,6 +241,7 @@ int main(void)
 	tcase_add_test(tc, text_roundtrip);
 	tcase_add_test(tc, text_errors);
 	tcase_add_test(tc, compare_and_hash);
+	tcase_add_test(tc, lower_every_byte);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

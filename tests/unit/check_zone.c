@@ -358,10 +358,41 @@ START_TEST(zoneset_longest_match)
 	ck_assert(rw_name_eq(rw_zone_origin(rw_zoneset_find(zs, n)), o));
 	tu_name("xexample.", n);
 	ck_assert_ptr_null(rw_zoneset_find(zs, n));
+	tu_name("a.nowhere.", n);
+	ck_assert_ptr_null(rw_zoneset_find(zs, n)); /* filtered by its TLD */
+	tu_name(".", n);
+	ck_assert_ptr_null(rw_zoneset_find(zs, n));
+	/* a root zone catches what no other origin holds */
+	ck_assert_int_eq(rw_zoneset_add(zs, load_ok(".", text)), 0);
+	tu_name("a.nowhere.", n);
+	ck_assert_uint_eq(
+	    rw_zoneset_find(zs, n) != NULL ? rw_zone_origin(rw_zoneset_find(zs, n))[0] : 99, 0);
+	tu_name("a.EXAMPLE.", n);
+	rw_name_lower(n, n, rw_name_len(n));
+	tu_name("example.", o);
+	ck_assert(rw_name_eq(rw_zone_origin(rw_zoneset_find(zs, n)), o));
 	struct rw_zoneset *ref = rw_zoneset_ref(zs);
 	rw_zoneset_unref(zs);
 	ck_assert_ptr_nonnull(rw_zoneset_at(ref, 0));
 	rw_zoneset_unref(ref);
+	/* more distinct TLDs than the filter holds: still found */
+	zs = rw_zoneset_new();
+	for (int i = 0; i < 40; i++) {
+		char origin[32];
+		snprintf(origin, sizeof origin, "z.tld%d.", i);
+		ck_assert_int_eq(rw_zoneset_add(zs, load_ok(origin, text)), 0);
+	}
+	for (int i = 0; i < 40; i += 13) {
+		char name[32], origin[32];
+		snprintf(name, sizeof name, "www.z.tld%d.", i);
+		snprintf(origin, sizeof origin, "z.tld%d.", i);
+		tu_name(name, n);
+		tu_name(origin, o);
+		ck_assert(rw_name_eq(rw_zone_origin(rw_zoneset_find(zs, n)), o));
+	}
+	tu_name("www.tld99.", n);
+	ck_assert_ptr_null(rw_zoneset_find(zs, n));
+	rw_zoneset_unref(zs);
 }
 END_TEST
 
