@@ -35,6 +35,7 @@ struct shard {
 	size_t nbuckets, n;
 	struct centry *head, *tail, *hand;
 	size_t bytes, limit;
+	size_t first_buckets; /* the table's first size */
 };
 
 struct rw_cache {
@@ -76,6 +77,13 @@ struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg)
 		struct shard *s = &c->shards[i];
 		pthread_mutex_init(&s->lock, NULL);
 		s->limit = cfg->limit_bytes / RW_CACHE_SHARDS;
+		/* Start the table at up to 4096 buckets (one per ~128-byte
+		 * entry the shard can hold): growing from small leaves freed
+		 * tables behind as heap holes, which showed as 7% more RSS
+		 * than counted under the 32 MiB bound test in tools/bench. */
+		s->first_buckets = 16;
+		while (s->first_buckets < 4096 && s->first_buckets * 2 * 128 <= s->limit)
+			s->first_buckets *= 2;
 	}
 	return c;
 }
@@ -122,7 +130,7 @@ static struct centry *entry_find(struct shard *s, uint32_t hash, const uint8_t *
 
 static int grow(struct shard *s)
 {
-	size_t nb = s->nbuckets ? s->nbuckets * 2 : 16;
+	size_t nb = s->nbuckets ? s->nbuckets * 2 : s->first_buckets;
 	struct centry **b = calloc(nb, sizeof *b);
 	if (b == NULL)
 		return RW_ENOMEM;
@@ -224,7 +232,8 @@ static struct centry *entry_alloc(size_t data_len)
 		return NULL;
 	memset(e, 0, sizeof *e);
 	e->data_len = (uint32_t)data_len;
-	e->bytes = (uint32_t)malloc_usable_size(e);
+	/* what malloc really holds: the usable size plus its chunk header */
+	e->bytes = (uint32_t)(malloc_usable_size(e) + sizeof(size_t));
 	return e;
 }
 
