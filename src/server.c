@@ -59,16 +59,10 @@ struct waiter {
 	enum rw_transport transport;
 	uv_udp_t *udp; /* UDP: the socket it came in on, and the client */
 	struct sockaddr_storage addr;
-	struct conn *c; /* TCP: the connection (kept alive by c->waiting) */
+	struct conn *c;     /* TCP: the connection (kept alive by c->waiting) */
+	struct result *res; /* in a mailbox: the answer (NULL: SERVFAIL) */
 	size_t len;
 	uint8_t req[];
-};
-
-/* A batch of waiters handed to their worker with the result. */
-struct mail {
-	struct mail *next;
-	struct rw_flight_waiter *list;
-	struct result *res; /* NULL: SERVFAIL */
 };
 
 /* The leader's upstream query. Freed when both the c-ares callback has
@@ -109,7 +103,7 @@ struct worker {
 	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
 	/* Mailbox: answered waiters handed over by other workers. */
 	uv_mutex_t mail_lock;
-	struct mail *mail_head, **mail_tail;
+	struct rw_flight_waiter *mail_head, **mail_tail;
 	int mail_closed;
 	uv_async_t mail_async;
 };
@@ -482,19 +476,20 @@ static void answer(struct worker *w, struct waiter *x, const struct result *res)
 	waiter_free(w, x);
 }
 
+/* Appends waiters to another worker's mailbox, each holding a reference
+ * to the result (no allocation: the waiters are the mail). */
 static void post(struct worker *to, struct rw_flight_waiter *list, struct result *res)
 {
-	struct mail *m = malloc(sizeof *m);
-	if (m == NULL)
-		return; /* those clients time out; their bytes stay counted */
-	m->next = NULL;
-	m->list = list;
-	m->res = res;
-	if (res != NULL)
-		atomic_fetch_add(&res->refs, 1);
+	struct rw_flight_waiter *last = list;
+	for (struct rw_flight_waiter *l = list; l != NULL; l = l->next) {
+		((struct waiter *)l)->res = res;
+		if (res != NULL)
+			atomic_fetch_add(&res->refs, 1);
+		last = l;
+	}
 	uv_mutex_lock(&to->mail_lock);
-	*to->mail_tail = m;
-	to->mail_tail = &m->next;
+	*to->mail_tail = list;
+	to->mail_tail = &last->next;
 	/* A closed mailbox is drained by worker_free once the threads are
 	 * joined; its async handle may be closed already. */
 	if (!to->mail_closed)
@@ -503,7 +498,7 @@ static void post(struct worker *to, struct rw_flight_waiter *list, struct result
 }
 
 /* Hands every waiter of a finished question its answer: this worker's
- * directly, the others' through their mailboxes, one mail per worker. */
+ * directly, the others' through their mailboxes, one post per worker. */
 static void deliver(struct worker *w, struct rw_flight_waiter *list, struct result *res)
 {
 	struct rw_server *s = w->srv;
@@ -529,20 +524,16 @@ static void mail_cb(uv_async_t *a)
 {
 	struct worker *w = a->data;
 	uv_mutex_lock(&w->mail_lock);
-	struct mail *m = w->mail_head;
+	struct rw_flight_waiter *l = w->mail_head;
 	w->mail_head = NULL;
 	w->mail_tail = &w->mail_head;
 	uv_mutex_unlock(&w->mail_lock);
-	while (m != NULL) {
-		struct mail *next = m->next;
-		for (struct rw_flight_waiter *l = m->list; l != NULL;) {
-			struct rw_flight_waiter *ln = l->next;
-			answer(w, (struct waiter *)l, m->res);
-			l = ln;
-		}
-		result_unref(m->res);
-		free(m);
-		m = next;
+	while (l != NULL) {
+		struct rw_flight_waiter *next = l->next;
+		struct result *res = ((struct waiter *)l)->res;
+		answer(w, (struct waiter *)l, res);
+		result_unref(res);
+		l = next;
 	}
 }
 
@@ -714,18 +705,13 @@ static void worker_main(void *arg)
  * forgotten, without replies. */
 static void drain_mail(struct worker *w)
 {
-	struct mail *m = w->mail_head;
+	struct rw_flight_waiter *l = w->mail_head;
 	w->mail_head = NULL;
-	while (m != NULL) {
-		struct mail *next = m->next;
-		for (struct rw_flight_waiter *l = m->list; l != NULL;) {
-			struct rw_flight_waiter *ln = l->next;
-			waiter_free(w, (struct waiter *)l);
-			l = ln;
-		}
-		result_unref(m->res);
-		free(m);
-		m = next;
+	while (l != NULL) {
+		struct rw_flight_waiter *next = l->next;
+		result_unref(((struct waiter *)l)->res);
+		waiter_free(w, (struct waiter *)l);
+		l = next;
 	}
 }
 
@@ -1016,14 +1002,15 @@ void rw_server_free(struct rw_server *s)
 		up.rejected += w->up.rejected;
 	}
 	if (q.queries > 0)
-		rw_log_info("served %llu queries; cache: %llu hits, %llu misses, %zu entries, %zu bytes; "
-		            "upstream: %llu queries, %llu timeouts, %llu failures, %llu rejected",
-		            (unsigned long long)q.queries, (unsigned long long)cs.hits,
-		            (unsigned long long)cs.misses,
-		            s->cache != NULL ? rw_cache_entries(s->cache) : 0,
-		            s->cache != NULL ? rw_cache_bytes(s->cache) : 0,
-		            (unsigned long long)up.queries, (unsigned long long)up.timeouts,
-		            (unsigned long long)up.failures, (unsigned long long)up.rejected);
+		rw_log_info(
+		    "served %llu queries; cache: %llu hits, %llu misses, %zu entries, %zu bytes; "
+		    "upstream: %llu queries, %llu timeouts, %llu failures, %llu rejected",
+		    (unsigned long long)q.queries, (unsigned long long)cs.hits,
+		    (unsigned long long)cs.misses,
+		    s->cache != NULL ? rw_cache_entries(s->cache) : 0,
+		    s->cache != NULL ? rw_cache_bytes(s->cache) : 0, (unsigned long long)up.queries,
+		    (unsigned long long)up.timeouts, (unsigned long long)up.failures,
+		    (unsigned long long)up.rejected);
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
 		worker_free(s->workers[i], s->nlisten);
 	free(s->workers);
