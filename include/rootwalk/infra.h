@@ -1,0 +1,55 @@
+/* What the resolver knows about each upstream server, shared by workers.
+ *
+ * One record per server address and port: smoothed RTT and its variance
+ * (RFC 6298 style), timeouts in a row with an exponential back-off, EDNS
+ * support, whether it answered only over TCP, and the one zone it was last
+ * found lame for. Records expire (RW_INFRA_TTL_MS after their last update)
+ * so a server that was down gets a fresh start.
+ *
+ * Locking and ownership: one mutex guards the table; every call copies in
+ * or out under it and never holds it outside the call. Records are owned by
+ * the table. The clock is the caller's (milliseconds, monotonic). */
+#ifndef ROOTWALK_INFRA_H
+#define ROOTWALK_INFRA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define RW_INFRA_RTO_INITIAL_MS 400 /* unknown server */
+#define RW_INFRA_RTO_MIN_MS 50
+#define RW_INFRA_RTO_MAX_MS 3000
+#define RW_INFRA_TTL_MS (15 * 60 * 1000)
+
+struct rw_infra;
+
+/* A snapshot of one server's record. */
+struct rw_infra_info {
+	bool known;
+	uint32_t srtt_ms;          /* smoothed RTT (valid when known) */
+	uint32_t rto_ms;           /* the timeout to use for the next try */
+	uint32_t timeouts;         /* in a row */
+	uint64_t backoff_until_ms; /* do not use before this (dead) */
+	bool no_edns;
+	bool tcp_only;
+	uint32_t lame_zone_hash; /* rw_name_hash of the zone, 0: none */
+};
+
+struct rw_infra *rw_infra_new(size_t max_records);
+void rw_infra_free(struct rw_infra *t);
+
+void rw_infra_get(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms,
+                  struct rw_infra_info *out);
+/* A reply arrived after rtt_ms: updates SRTT/RTTVAR, clears timeouts. */
+void rw_infra_rtt(struct rw_infra *t, const struct sockaddr *sa, uint32_t rtt_ms, uint64_t now_ms);
+/* A try timed out: doubles the timeout (bounded); after 3 in a row the
+ * server is backed off for 2^(n-3) s, at most 60 s. */
+void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
+void rw_infra_set_no_edns(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
+void rw_infra_set_tcp_only(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
+void rw_infra_set_lame(struct rw_infra *t, const struct sockaddr *sa, uint32_t zone_hash,
+                       uint64_t now_ms);
+size_t rw_infra_count(struct rw_infra *t);
+
+#endif
