@@ -58,6 +58,16 @@ enum {
 	OPT_FORWARD_ZONE,
 	OPT_UP_TIMEOUT,
 	OPT_UP_TRIES,
+	OPT_ROOT_HINTS,
+	OPT_QUERY_LOOPBACK,
+	OPT_NO_IPV6_UP,
+	OPT_RESOLVE_TIMEOUT,
+	OPT_MAX_CNAME,
+	OPT_MAX_REFERRALS,
+	OPT_MAX_UPQ,
+	OPT_MAX_GLUELESS,
+	OPT_MAX_DEPTH,
+	OPT_MAX_OUTSTANDING,
 	OPT_CHECK,
 	OPT_VERSION,
 };
@@ -99,6 +109,26 @@ static const struct setting settings[] = {
      "MS   wait this long for an upstream reply per try (default 1000)"},
     {"upstream-tries", OPT_UP_TRIES, K_UINT, false, false, 1, 10,
      "N   tries per upstream server (default 2)"},
+    {"root-hints", OPT_ROOT_HINTS, K_PATH, false, false, 0, 0,
+     "FILE   root servers (named.root format) instead of the built-in ones"},
+    {"query-loopback", OPT_QUERY_LOOPBACK, K_FLAG, false, false, 0, 0,
+     "   also query 127/8, ::1, 0/8, :: addresses learned from the network"},
+    {"no-ipv6-upstream", OPT_NO_IPV6_UP, K_FLAG, false, false, 0, 0,
+     "   never query IPv6 servers when resolving"},
+    {"resolve-timeout-ms", OPT_RESOLVE_TIMEOUT, K_UINT, false, false, 100, 120000,
+     "MS   give up a resolution (SERVFAIL) after this long (default 10000)"},
+    {"max-cname-chain", OPT_MAX_CNAME, K_UINT, false, false, 1, 64,
+     "N   CNAME hops per resolution (default 8)"},
+    {"max-referrals", OPT_MAX_REFERRALS, K_UINT, false, false, 1, 100,
+     "N   referrals followed per resolution (default 30)"},
+    {"max-upstream-queries", OPT_MAX_UPQ, K_UINT, false, false, 1, 1000,
+     "N   upstream queries per client query (default 64)"},
+    {"max-glueless", OPT_MAX_GLUELESS, K_UINT, false, false, 0, 32,
+     "N   NS address lookups per delegation (default 4)"},
+    {"max-subrequest-depth", OPT_MAX_DEPTH, K_UINT, false, false, 1, 6,
+     "N   nested NS address lookups (default 3)"},
+    {"max-outstanding", OPT_MAX_OUTSTANDING, K_UINT, false, false, 1, 1000000,
+     "N   questions in flight upstream at once (default 10000)"},
     {"check-config", OPT_CHECK, K_FLAG, false, true, 0, 0, "   check config and zones, then exit"},
     {"version", OPT_VERSION, K_FLAG, false, true, 0, 0, "   print the version and exit"},
     {"help", OPT_HELP, K_FLAG, false, true, 0, 0, "   print this help and exit"},
@@ -304,6 +334,10 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			            v);
 		if (strcmp(name, "no-builtin-zones") == 0)
 			cfg->builtin_zones = !on;
+		else if (strcmp(name, "query-loopback") == 0)
+			cfg->query_loopback = on;
+		else if (strcmp(name, "no-ipv6-upstream") == 0)
+			cfg->ipv6_upstream = !on;
 		else if (strcmp(name, "check-config") == 0 && on)
 			cfg->action = RW_CONFIG_CHECK;
 		else if (strcmp(name, "version") == 0 && on)
@@ -341,6 +375,20 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			cfg->upstream_timeout_ms = (unsigned)n;
 		else if (strcmp(name, "upstream-tries") == 0)
 			cfg->upstream_tries = (unsigned)n;
+		else if (strcmp(name, "resolve-timeout-ms") == 0)
+			cfg->resolve_timeout_ms = (unsigned)n;
+		else if (strcmp(name, "max-cname-chain") == 0)
+			cfg->max_cname_chain = (unsigned)n;
+		else if (strcmp(name, "max-referrals") == 0)
+			cfg->max_referrals = (unsigned)n;
+		else if (strcmp(name, "max-upstream-queries") == 0)
+			cfg->max_upstream_queries = (unsigned)n;
+		else if (strcmp(name, "max-glueless") == 0)
+			cfg->max_glueless = (unsigned)n;
+		else if (strcmp(name, "max-subrequest-depth") == 0)
+			cfg->max_subrequest_depth = (unsigned)n;
+		else if (strcmp(name, "max-outstanding") == 0)
+			cfg->max_outstanding = (unsigned)n;
 		return 0;
 	}
 	case K_SIZE: {
@@ -409,6 +457,9 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		} else if (strcmp(name, "config") == 0) {
 			free(cfg->config_file);
 			cfg->config_file = p;
+		} else if (strcmp(name, "root-hints") == 0) {
+			free(cfg->root_hints);
+			cfg->root_hints = p;
 		} else {
 			free(p);
 		}
@@ -559,6 +610,14 @@ static void defaults(struct rw_config *cfg)
 	cfg->max_negative_ttl = 3600;
 	cfg->upstream_timeout_ms = 1000;
 	cfg->upstream_tries = 2;
+	cfg->ipv6_upstream = true;
+	cfg->resolve_timeout_ms = 10000;
+	cfg->max_cname_chain = 8;
+	cfg->max_referrals = 30;
+	cfg->max_upstream_queries = 64;
+	cfg->max_glueless = 4;
+	cfg->max_subrequest_depth = 3;
+	cfg->max_outstanding = 10000;
 }
 
 static void build_longopts(struct option *lo, char *shortopts)
@@ -654,6 +713,7 @@ void rw_config_fini(struct rw_config *cfg)
 	free(cfg->zones);
 	free(cfg->zones_dir);
 	free(cfg->forward);
+	free(cfg->root_hints);
 	free_forward_zones(cfg);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -317,15 +317,28 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 	return BEGUN;
 }
 
-static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_t *out_len)
+static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_t *out_len,
+                                const struct rw_ede *ede)
 {
 	if (r->truncated) {
 		rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_TC);
 		env->stats.truncated++;
 	}
 	if (r->edns) {
-		/* RFC 3225 §3: DO is copied into the reply. */
-		rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, NULL, 0);
+		/* RFC 3225 §3: DO is copied into the reply; an EDE (RFC 8914)
+		 * goes along when it fits. */
+		uint8_t opt[4 + 2 + 64];
+		size_t ol = 0;
+		if (ede != NULL && ede->text != NULL) {
+			size_t tl = strnlen(ede->text, sizeof opt - 6);
+			rw_put16(opt, RW_EDNS_EDE);
+			rw_put16(opt + 2, (uint16_t)(2 + tl));
+			rw_put16(opt + 4, ede->code);
+			memcpy(opt + 6, ede->text, tl);
+			ol = 6 + tl;
+		}
+		if (rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, opt, ol) != 0)
+			rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, NULL, 0);
 	} else {
 		rw_builder_set_flags(
 		    &r->b, (uint16_t)((rw_builder_flags(&r->b) & ~0xF) | (r->rcode & 0xF)));
@@ -389,7 +402,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 			return RW_QUERY_FORWARD;
 		}
 	}
-	return end(env, &r, out_len);
+	return end(env, &r, out_len, NULL);
 }
 
 size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
@@ -541,7 +554,8 @@ static void copy_section(struct reply *r, const struct rw_msg *q, const struct r
 
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
                                      enum rw_transport transport, const uint8_t *resp,
-                                     size_t resp_len, uint8_t *out, size_t out_cap, size_t *out_len)
+                                     size_t resp_len, const struct rw_ede *ede, uint8_t *out,
+                                     size_t out_cap, size_t *out_len)
 {
 	struct rw_msg q, m;
 	struct reply r;
@@ -553,11 +567,11 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *re
 	rw_name_lower(f.qname, q.qname, q.qname_len);
 	if (resp == NULL || check_upstream(env, &f, resp, resp_len, &m) != 0) {
 		r.rcode = RW_RCODE_SERVFAIL;
-		return end(env, &r, out_len);
+		return end(env, &r, out_len, ede);
 	}
 	r.rcode = RW_RCODE(m.flags);
 	copy_section(&r, &q, &m, RW_SEC_AN, false);
 	if (m.nrr[RW_SEC_AN] == 0 || r.rcode == RW_RCODE_NXDOMAIN)
 		copy_section(&r, &q, &m, RW_SEC_NS, true);
-	return end(env, &r, out_len);
+	return end(env, &r, out_len, NULL);
 }

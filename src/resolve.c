@@ -472,12 +472,11 @@ static struct frame *push(struct rw_res *r, enum frame_kind kind, const uint8_t 
 }
 
 /* Picks the next server of the frame: not failed, tries left, not lame
- * for this zone; the lowest timeout first, a random other one in about
- * one pick of eight (exploration); backed-off servers only when nothing
- * else is left. NULL when none. */
+ * for this zone, not backed off; the lowest timeout first, a random other
+ * one in about one pick of eight (exploration). NULL when none. */
 static struct server *pick(struct rw_res *r, struct frame *f)
 {
-	struct server *best = NULL, *dead = NULL;
+	struct server *best = NULL;
 	uint32_t best_rto = UINT32_MAX;
 	unsigned n = 0;
 	struct server *cand[NS_MAX * ADDRS_PER_NS];
@@ -492,10 +491,8 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			rw_infra_get(r->env->infra, (const struct sockaddr *)&s->ss, t, &info);
 			if (info.lame_zone_hash == zh && info.lame_zone_hash != 0)
 				continue;
-			if (info.backoff_until_ms > t) {
-				dead = dead ? dead : s;
+			if (info.backoff_until_ms > t)
 				continue;
-			}
 			uint32_t rto = info.rto_ms + s->tries * 1000; /* tried ones last */
 			cand[n++] = s;
 			if (rto < best_rto) {
@@ -506,7 +503,10 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 	}
 	if (n > 1 && (r->queries * 2654435761u + (uint32_t)t) % 8 == 0)
 		best = cand[((uint32_t)t >> 3) % n];
-	return best != NULL ? best : dead;
+	/* Servers in back-off are not asked at all until it ends (then one
+	 * query probes them): a dead delegation fails at once, not after
+	 * every try times out again. */
+	return best;
 }
 
 static size_t make_query(struct rw_res *r, struct frame *f, bool edns, uint8_t *buf, size_t cap)

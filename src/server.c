@@ -9,6 +9,9 @@
 #include "rootwalk/flight.h"
 #include "rootwalk/log.h"
 #include "rootwalk/query.h"
+#include "iterio.h"
+#include "rootwalk/infra.h"
+#include "rootwalk/resolve.h"
 #include "upstream.h"
 
 #include <ares.h>
@@ -34,18 +37,19 @@
 #define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
 /* Stop reading from a client whose unread replies pile up past this. */
 #define TCP_PENDING_MAX (256 * 1024)
-/* Questions in flight upstream at once (all workers), and clients waiting
- * on one question; past either bound a client gets SERVFAIL at once. */
-#define FLIGHT_MAX 10000
+/* Clients waiting on one question (--max-outstanding bounds the questions);
+ * past either bound a client gets SERVFAIL at once. */
 #define FLIGHT_WAITERS_MAX 1000
 /* Request bytes one worker keeps for clients waiting on upstream. */
 #define WAITING_BYTES_MAX (32u << 20)
 
 enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
 
-/* An upstream reply shared by the workers whose clients wait for it. */
+/* An upstream reply shared by the workers whose clients wait for it;
+ * len 0: SERVFAIL with ede. */
 struct result {
 	atomic_int refs;
+	struct rw_ede ede; /* text: a static string */
 	size_t len;
 	uint8_t data[];
 };
@@ -96,8 +100,11 @@ struct worker {
 	struct rw_query_env env;
 	uint8_t *rbuf; /* UDP_RECV_BATCH datagrams of 64 KiB (recvmmsg) */
 	uint8_t sbuf[65536];
-	/* Forwarding: one c-ares channel per upstream group. */
+	/* Forwarding: one c-ares channel per upstream group; recursion. */
 	struct rw_upstream **groups;
+	struct rw_iter *iter;
+	struct rw_res_env res_env;
+	struct rw_res_stats res_stats;
 	struct upstream_stats up;
 	size_t waiting_bytes;
 	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
@@ -119,6 +126,9 @@ struct rw_server {
 	size_t nroutes;
 	size_t ngroups; /* forward zones, plus one for --forward */
 	int default_group;
+	int recurse_group; /* the group resolved iteratively, -1: none */
+	struct rw_infra *infra;
+	struct rw_hints hints;
 	uv_loop_t loop; /* signals */
 	uv_signal_t sigs[3];
 };
@@ -445,6 +455,23 @@ static void result_unref(struct result *r)
 		free(r);
 }
 
+/* A result holding a copy of resp, or (resp NULL) SERVFAIL with ede. NULL
+ * on allocation failure, which also means SERVFAIL. */
+static struct result *result_new(const uint8_t *resp, size_t len, struct rw_ede ede)
+{
+	if (resp == NULL)
+		len = 0;
+	struct result *r = malloc(sizeof *r + len);
+	if (r != NULL) {
+		atomic_init(&r->refs, 1);
+		r->ede = ede;
+		r->len = len;
+		if (len > 0)
+			memcpy(r->data, resp, len);
+	}
+	return r;
+}
+
 /* Forgets a waiter: its bytes, its hold on a TCP connection. */
 static void waiter_free(struct worker *w, struct waiter *x)
 {
@@ -466,8 +493,10 @@ static void waiter_free(struct worker *w, struct waiter *x)
 static void answer(struct worker *w, struct waiter *x, const struct result *res)
 {
 	size_t len;
-	if (rw_query_finish(&w->env, x->req, x->len, x->transport, res ? res->data : NULL,
-	                    res ? res->len : 0, w->sbuf, sizeof w->sbuf, &len) == RW_QUERY_REPLY) {
+	if (rw_query_finish(&w->env, x->req, x->len, x->transport,
+	                    res != NULL && res->len > 0 ? res->data : NULL, res ? res->len : 0,
+	                    res ? &res->ede : NULL, w->sbuf, sizeof w->sbuf,
+	                    &len) == RW_QUERY_REPLY) {
 		if (x->transport == RW_TRANSPORT_UDP)
 			udp_reply(x->udp, (const struct sockaddr *)&x->addr, w->sbuf, len);
 		else if (!x->c->closing)
@@ -561,7 +590,10 @@ static void upq_deadline(uv_timer_t *t)
 {
 	struct upq *u = t->data;
 	u->w->up.timeouts++;
-	upq_finish(u, NULL);
+	struct result *res = result_new(
+	    NULL, 0, (struct rw_ede){RW_EDE_NO_REACHABLE_AUTHORITY, "upstream timed out"});
+	upq_finish(u, res);
+	result_unref(res);
 }
 
 static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
@@ -576,17 +608,19 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 			w->up.rejected++;
 		else if (e != 0)
 			w->up.failures++;
-		res = e == 0 ? malloc(sizeof *res + len) : NULL;
-		if (res != NULL) {
-			atomic_init(&res->refs, 1);
-			res->len = len;
-			memcpy(res->data, resp, len);
-		}
+		res = e == 0 ? result_new(resp, len, (struct rw_ede){0, NULL})
+		             : result_new(NULL, 0,
+		                          (struct rw_ede){RW_EDE_OTHER,
+		                                          e == RW_ELIMIT ? "upstream failed"
+		                                                         : "bad upstream reply"});
 	} else if (status == RW_ETIMEOUT) {
 		if (!u->answered)
 			w->up.timeouts++;
+		res = result_new(
+		    NULL, 0, (struct rw_ede){RW_EDE_NO_REACHABLE_AUTHORITY, "upstream timed out"});
 	} else if (status != RW_ENOTFOUND) {
 		w->up.failures++;
+		res = result_new(NULL, 0, (struct rw_ede){RW_EDE_NETWORK_ERROR, "upstream failed"});
 	}
 	upq_finish(u, res);
 	result_unref(res);
@@ -594,7 +628,19 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 		free(u);
 }
 
-/* Sends the upstream query for the question in w->env.fwd. */
+/* A recursive resolution ended (it cached what it learned itself). */
+static void iter_done(void *arg, const uint8_t *resp, size_t len, struct rw_ede ede)
+{
+	struct upq *u = arg;
+	struct result *res = result_new(resp, len, ede);
+	upq_finish(u, res);
+	result_unref(res);
+	if (--u->refs == 0)
+		free(u);
+}
+
+/* Sends the upstream query for the question in w->env.fwd, or starts its
+ * resolution from the root. */
 static void upq_start(struct worker *w, const struct rw_query_forward *q)
 {
 	struct upq *u = calloc(1, sizeof *u);
@@ -611,6 +657,12 @@ static void upq_start(struct worker *w, const struct rw_query_forward *q)
 	u->refs = 2;
 	uv_timer_init(&w->loop, &u->deadline);
 	u->deadline.data = u;
+	if ((int)q->group == w->srv->recurse_group) {
+		uv_timer_start(&u->deadline, upq_deadline, w->srv->cfg->resolve_timeout_ms + 500,
+		               0);
+		rw_iter_start(w->iter, q, iter_done, u);
+		return;
+	}
 	struct rw_upstream *g = w->groups[q->group];
 	uv_timer_start(&u->deadline, upq_deadline, rw_upstream_budget_ms(g) + 100, 0);
 	w->up.queries++;
@@ -626,8 +678,8 @@ static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
 	    w->waiting_bytes + len <= WAITING_BYTES_MAX ? malloc(sizeof *x + len) : NULL;
 	if (x == NULL) {
 		size_t ol;
-		if (rw_query_finish(&w->env, req, len, t, NULL, 0, w->sbuf, sizeof w->sbuf, &ol) ==
-		    RW_QUERY_REPLY) {
+		if (rw_query_finish(&w->env, req, len, t, NULL, 0, NULL, w->sbuf, sizeof w->sbuf,
+		                    &ol) == RW_QUERY_REPLY) {
 			if (t == RW_TRANSPORT_UDP)
 				udp_reply(udp, addr, w->sbuf, ol);
 			else
@@ -682,6 +734,8 @@ static void worker_shutdown(struct worker *w)
 	/* Cancels this worker's upstream queries: their waiters (here and on
 	 * other workers) are answered or left in mailboxes; then every handle
 	 * left is closed. */
+	rw_iter_close(w->iter);
+	w->iter = NULL;
 	for (size_t i = 0; i < w->srv->ngroups; i++) {
 		rw_upstream_close(w->groups[i]);
 		w->groups[i] = NULL;
@@ -787,6 +841,12 @@ static int worker_new(struct rw_server *s, unsigned index, const struct rw_zones
 	return worker_bind(s, w, err, err_len);
 }
 
+static uint64_t loop_ms(void *ctx)
+{
+	uv_update_time(ctx);
+	return uv_now(ctx);
+}
+
 /* Hands the bound sockets to libuv; after this the loop owns them. */
 static int worker_start_handles(struct rw_server *s, struct worker *w, char *err, size_t err_len)
 {
@@ -804,7 +864,29 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	}
 	w->mail_async.data = w;
 	const struct rw_config *cfg = s->cfg;
+	if (s->recurse_group >= 0) {
+		w->res_env = (struct rw_res_env){
+		    .cache = s->cache,
+		    .cache_stats = &w->env.cache_stats,
+		    .infra = s->infra,
+		    .hints = &s->hints,
+		    .lim = {cfg->max_cname_chain, cfg->max_referrals, cfg->max_upstream_queries,
+		            cfg->max_glueless, cfg->max_subrequest_depth, cfg->resolve_timeout_ms},
+		    .query_loopback = cfg->query_loopback,
+		    .ipv6 = cfg->ipv6_upstream,
+		    .edns_size = cfg->edns_size,
+		    .clock = loop_ms,
+		    .clock_ctx = &w->loop,
+		};
+		w->iter = rw_iter_new(&w->loop, &w->res_env, &w->res_stats);
+		if (w->iter == NULL) {
+			snprintf(err, err_len, "out of memory");
+			return RW_ENOMEM;
+		}
+	}
 	for (size_t g = 0; g < s->ngroups; g++) {
+		if ((int)g == s->recurse_group)
+			continue;
 		const struct rw_listen_addr *servers =
 		    g < cfg->nforward_zones ? cfg->forward_zones[g].servers : cfg->forward;
 		size_t n = g < cfg->nforward_zones ? cfg->forward_zones[g].nservers : cfg->nforward;
@@ -848,11 +930,18 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	cc.max_ttl_s = cfg->max_ttl;
 	cc.max_neg_ttl_s = cfg->max_negative_ttl;
 	s->cache = rw_cache_new(&cc);
-	s->flight = rw_flight_new(FLIGHT_MAX, FLIGHT_WAITERS_MAX);
+	s->flight = rw_flight_new(cfg->max_outstanding, FLIGHT_WAITERS_MAX);
+	s->infra = rw_infra_new(100000);
 	s->nroutes = cfg->nforward_zones;
 	s->routes = calloc(s->nroutes + 1, sizeof *s->routes);
-	if (s->cache == NULL || s->flight == NULL || s->routes == NULL)
+	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL)
 		return RW_ENOMEM;
+	if (cfg->root_hints != NULL) {
+		if (rw_hints_load(cfg->root_hints, &s->hints, err, err_len) != 0)
+			return RW_EINVAL;
+	} else {
+		rw_hints_builtin(&s->hints);
+	}
 	for (size_t i = 0; i < s->nroutes; i++) {
 		const char *name = cfg->forward_zones[i].name;
 		uint8_t wire[RW_NAME_MAX];
@@ -864,8 +953,11 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 		rw_name_lower(s->routes[i].name, wire, wl);
 		s->routes[i].group = (unsigned)i;
 	}
-	s->ngroups = s->nroutes + (cfg->nforward > 0);
-	s->default_group = cfg->nforward > 0 ? (int)s->nroutes : -1;
+	/* Groups: one per forward zone, then --forward or, without it,
+	 * recursion from the root (no c-ares channel). */
+	s->ngroups = s->nroutes + 1;
+	s->default_group = (int)s->nroutes;
+	s->recurse_group = cfg->nforward > 0 ? -1 : (int)s->nroutes;
 	int rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
@@ -990,6 +1082,7 @@ void rw_server_free(struct rw_server *s)
 	struct rw_query_stats q = {0};
 	struct rw_cache_stats cs = {0};
 	struct upstream_stats up = {0};
+	struct rw_res_stats rs = {0};
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++) {
 		struct worker *w = s->workers[i];
 		if (w == NULL)
@@ -1000,6 +1093,13 @@ void rw_server_free(struct rw_server *s)
 		up.timeouts += w->up.timeouts;
 		up.failures += w->up.failures;
 		up.rejected += w->up.rejected;
+		rs.resolutions += w->res_stats.resolutions;
+		rs.queries += w->res_stats.queries;
+		rs.timeouts += w->res_stats.timeouts;
+		rs.mismatched += w->res_stats.mismatched;
+		rs.lame += w->res_stats.lame;
+		rs.limit_hits += w->res_stats.limit_hits;
+		rs.servfails += w->res_stats.servfails;
 	}
 	if (q.queries > 0)
 		rw_log_info(
@@ -1011,11 +1111,20 @@ void rw_server_free(struct rw_server *s)
 		    s->cache != NULL ? rw_cache_bytes(s->cache) : 0, (unsigned long long)up.queries,
 		    (unsigned long long)up.timeouts, (unsigned long long)up.failures,
 		    (unsigned long long)up.rejected);
+	if (rs.resolutions > 0)
+		rw_log_info(
+		    "recursion: %llu resolutions, %llu upstream queries, %llu timeouts, "
+		    "%llu mismatched replies dropped, %llu lame, %llu limits hit, %llu SERVFAIL",
+		    (unsigned long long)rs.resolutions, (unsigned long long)rs.queries,
+		    (unsigned long long)rs.timeouts, (unsigned long long)rs.mismatched,
+		    (unsigned long long)rs.lame, (unsigned long long)rs.limit_hits,
+		    (unsigned long long)rs.servfails);
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
 		worker_free(s->workers[i], s->nlisten);
 	free(s->workers);
 	rw_flight_free(s->flight);
 	rw_cache_free(s->cache);
+	rw_infra_free(s->infra);
 	free(s->routes);
 	ares_library_cleanup();
 	free(s);

@@ -65,6 +65,13 @@ struct rw_config {
 	size_t nforward_zones;
 	unsigned upstream_timeout_ms; /* per try (c-ares) */
 	unsigned upstream_tries;      /* tries per server */
+	/* Recursion (issue 4). */
+	char *root_hints; /* NULL: the built-in IANA root servers */
+	bool query_loopback;
+	bool ipv6_upstream;
+	unsigned resolve_timeout_ms;
+	unsigned max_cname_chain, max_referrals, max_upstream_queries, max_glueless,
+	    max_subrequest_depth, max_outstanding;
 };
 
 /* Fills cfg from argv (and the config file named there). On error returns

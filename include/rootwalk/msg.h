@@ -42,6 +42,18 @@ enum rw_rcode {
 
 enum rw_section { RW_SEC_AN = 0, RW_SEC_NS = 1, RW_SEC_AR = 2 };
 
+/* Extended DNS Error (RFC 8914), EDNS option 15. */
+#define RW_EDNS_EDE 15
+enum rw_ede_code {
+	RW_EDE_OTHER = 0,
+	RW_EDE_NO_REACHABLE_AUTHORITY = 22,
+	RW_EDE_NETWORK_ERROR = 23,
+};
+struct rw_ede {
+	uint16_t code;
+	const char *text; /* NULL: no EDE */
+};
+
 struct rw_rr {
 	const uint8_t *owner; /* uncompressed, case preserved; in the arena */
 	uint16_t type;

@@ -18,6 +18,7 @@
 
 #include "rootwalk/arena.h"
 #include "rootwalk/cache.h"
+#include "rootwalk/msg.h"
 #include "rootwalk/zone.h"
 
 /* CNAME chain bound inside local data (each hop is one lookup). */
@@ -109,13 +110,13 @@ int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_for
 
 /* Builds the reply to a request that got RW_QUERY_FORWARD, from an
  * upstream reply that passed rw_query_upstream_accept() or, with resp NULL,
- * a SERVFAIL. The client gets its own ID, its own letter case in the
- * question and the owner names equal to it, RA=1, the answer section and,
- * for a negative answer, the SOA; sized to the client's limit like
- * rw_query_process (TC when the answer does not fit over UDP). */
+ * a SERVFAIL (with ede, when given and the client speaks EDNS). The client gets its own ID, its own
+ * letter case in the question and the owner names equal to it, RA=1, the answer section and, for a
+ * negative answer, the SOA; sized to the client's limit like rw_query_process (TC when the answer
+ * does not fit over UDP). */
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
                                      enum rw_transport transport, const uint8_t *resp,
-                                     size_t resp_len, uint8_t *out, size_t out_cap,
-                                     size_t *out_len);
+                                     size_t resp_len, const struct rw_ede *ede, uint8_t *out,
+                                     size_t out_cap, size_t *out_len);
 
 #endif

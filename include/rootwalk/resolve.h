@@ -32,6 +32,7 @@
 
 #include "rootwalk/cache.h"
 #include "rootwalk/infra.h"
+#include "rootwalk/msg.h"
 #include "rootwalk/name.h"
 
 #define RW_HINTS_MAX 16
@@ -94,12 +95,6 @@ struct rw_res_query {
 	uint32_t timeout_ms;
 	size_t len;
 	uint8_t buf[512]; /* ID 0: the I/O layer writes a random one */
-};
-
-/* Extended DNS Error (RFC 8914). */
-struct rw_ede {
-	uint16_t code; /* 0 Other, 22 No Reachable Authority, 23 Network Error */
-	const char *text;
 };
 
 /* qname in any case; NULL on allocation failure. */

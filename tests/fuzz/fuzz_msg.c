@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int ok = rw_query_upstream_accept(&env, &f, data, size) == 0;
 			size_t len = 0;
 			if (rw_query_finish(&env, req, rl, RW_TRANSPORT_UDP, ok ? data : NULL,
-			                    ok ? size : 0, out, sizeof out,
+			                    ok ? size : 0, NULL, out, sizeof out,
 			                    &len) == RW_QUERY_REPLY) {
 				struct rw_msg r;
 				if (rw_msg_parse(out, len, &a3, &r) != 0 || len > 512 ||

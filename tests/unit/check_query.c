@@ -513,8 +513,9 @@ static struct rw_msg finish(const uint8_t *req, size_t len, enum rw_transport t,
                             const uint8_t *resp, size_t resp_len, size_t *out_len)
 {
 	size_t ol = 0;
-	ck_assert_int_eq(rw_query_finish(&env, req, len, t, resp, resp_len, out, sizeof out, &ol),
-	                 RW_QUERY_REPLY);
+	ck_assert_int_eq(
+	    rw_query_finish(&env, req, len, t, resp, resp_len, NULL, out, sizeof out, &ol),
+	    RW_QUERY_REPLY);
 	struct rw_msg m;
 	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
 	if (out_len)
@@ -701,6 +702,35 @@ START_TEST(forward_negative_cached)
 }
 END_TEST
 
+START_TEST(servfail_carries_ede)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 5, RW_FLAG_RD, "dead.far.", RW_TYPE_A, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	expect_forward(req, l, 0);
+	struct rw_ede ede = {RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority"};
+	size_t ol;
+	ck_assert_int_eq(
+	    rw_query_finish(&env, req, l, RW_TRANSPORT_UDP, NULL, 0, &ede, out, sizeof out, &ol),
+	    RW_QUERY_REPLY);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(m.edns.opts_len, 6 + 22);
+	ck_assert_uint_eq(rw_get16(m.edns.opts), RW_EDNS_EDE);
+	ck_assert_uint_eq(rw_get16(m.edns.opts + 4), 22);
+	ck_assert_mem_eq(m.edns.opts + 6, "no reachable authority", 22);
+	/* without EDNS from the client: no OPT, still SERVFAIL */
+	l = tu_query(req, 5, RW_FLAG_RD, "dead.far.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(
+	    rw_query_finish(&env, req, l, RW_TRANSPORT_UDP, NULL, 0, &ede, out, sizeof out, &ol),
+	    RW_QUERY_REPLY);
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	ck_assert(!m.edns.present);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+}
+END_TEST
+
 START_TEST(forward_reply_sizes)
 {
 	uint8_t req[512], resp[8192];
@@ -763,6 +793,7 @@ int main(void)
 	tcase_add_test(tcf, forward_caches_chain_and_replies);
 	tcase_add_test(tcf, forward_negative_cached);
 	tcase_add_test(tcf, forward_reply_sizes);
+	tcase_add_test(tcf, servfail_carries_ede);
 	suite_add_tcase(s, tcf);
 	return tu_run(s);
 }

@@ -1,0 +1,346 @@
+/* Upstream tries for recursion on libuv; see iterio.h. */
+#include "iterio.h"
+#include "rootwalk/wire.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define TCP_MSG_MAX (2 + 65535)
+
+struct job;
+
+/* One upstream try: a UDP socket or a TCP connection, and its timer. */
+struct
+try {
+	unsigned kind; /* RW_ITER_HANDLE_KIND */
+	struct job *job;
+	int tcp;
+	union {
+		uv_udp_t udp;
+		uv_tcp_t tcp;
+	} h;
+	uv_connect_t connect;
+	uv_write_t write;
+	uv_timer_t timer;
+	int open_handles;
+	int over; /* answered, timed out or abandoned */
+	uint16_t id;
+	uint8_t out[2 + 512];
+	size_t out_len;
+	uint8_t *in; /* TCP: the framed reply */
+	size_t in_len;
+};
+
+struct job {
+	struct job *next, **pprev; /* in the rw_iter's list */
+	struct rw_iter *it;
+	struct rw_res *res;
+	struct try *cur;
+	rw_iter_cb cb;
+	void *arg;
+};
+
+struct rw_iter {
+	uv_loop_t *loop;
+	const struct rw_res_env *env;
+	struct rw_res_stats *stats;
+	struct job *jobs;
+	uint64_t dropped;
+	int closing;
+	uint8_t rbuf[65536];
+};
+
+struct rw_iter *rw_iter_new(uv_loop_t *loop, const struct rw_res_env *env,
+                            struct rw_res_stats *stats)
+{
+	struct rw_iter *it = calloc(1, sizeof *it);
+	if (it != NULL) {
+		it->loop = loop;
+		it->env = env;
+		it->stats = stats;
+	}
+	return it;
+}
+
+uint64_t rw_iter_dropped(const struct rw_iter *it)
+{
+	return it->dropped;
+}
+
+static uint16_t random_id(void)
+{
+	uint16_t id;
+	if (getrandom(&id, sizeof id, 0) != sizeof id)
+		id = (uint16_t)rand(); /* never on Linux >= 3.17 */
+	return id;
+}
+
+static void try_closed(uv_handle_t *h)
+{
+	struct try *t = h->data;
+	if (--t->open_handles == 0) {
+		free(t->in);
+		free(t);
+	}
+}
+
+/* Ends a try: its handles close, its memory goes with them. */
+static void try_end(struct try *t)
+{
+	if (t->over)
+		return;
+	t->over = 1;
+	if (t->job != NULL && t->job->cur == t)
+		t->job->cur = NULL;
+	uv_close(t->tcp ? (uv_handle_t *)&t->h.tcp : (uv_handle_t *)&t->h.udp, try_closed);
+	uv_close((uv_handle_t *)&t->timer, try_closed);
+}
+
+static void step(struct job *j);
+
+static void job_done(struct job *j)
+{
+	size_t len;
+	const uint8_t *resp = rw_res_response(j->res, &len);
+	struct rw_ede ede = rw_res_ede(j->res);
+	*j->pprev = j->next;
+	if (j->next != NULL)
+		j->next->pprev = j->pprev;
+	j->cb(j->arg, resp, len, ede);
+	rw_res_free(j->res);
+	free(j);
+}
+
+/* A reply for the try: the ID first (the socket is connected, so the
+ * address and port are the server's), then the question in rw_res. */
+static void deliver(struct try *t, const uint8_t *pkt, size_t len)
+{
+	struct job *j = t->job;
+	if (len < 12 || rw_get16(pkt) != t->id || !rw_res_reply(j->res, pkt, len)) {
+		j->it->dropped++;
+		return; /* keep waiting: spoofed, stray or garbage */
+	}
+	try_end(t);
+	step(j);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+	struct try *t = timer->data;
+	struct job *j = t->job;
+	try_end(t);
+	rw_res_timeout(j->res);
+	step(j);
+}
+
+/* A try that cannot go on (connect refused, write failed, reset). */
+static void try_failed(struct try *t)
+{
+	if (t->over)
+		return;
+	on_timeout(&t->timer);
+}
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct try *t = h->data;
+	*buf = uv_buf_init((char *)t->job->it->rbuf, sizeof t->job->it->rbuf);
+}
+
+static void udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
+{
+	(void)addr;
+	struct try *t = h->data;
+	if (t->over || nread == 0 || (flags & UV_UDP_PARTIAL))
+		return;
+	if (nread < 0) { /* ICMP unreachable on a connected socket */
+		try_failed(t);
+		return;
+	}
+	deliver(t, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct try *t = h->data;
+	if (t->in == NULL)
+		t->in = malloc(TCP_MSG_MAX);
+	if (t->in == NULL) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)t->in + t->in_len, (unsigned)(TCP_MSG_MAX - t->in_len));
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	struct try *t = s->data;
+	if (t->over)
+		return;
+	if (nread < 0) {
+		try_failed(t);
+		return;
+	}
+	t->in_len += (size_t)nread;
+	while (t->in_len >= 2 && !t->over) {
+		size_t n = (size_t)t->in[0] << 8 | t->in[1];
+		if (t->in_len < 2 + n)
+			return;
+		/* Copy out: deliver may end the try and free t->in. */
+		uint8_t *msg = malloc(n > 0 ? n : 1);
+		if (msg == NULL) {
+			try_failed(t);
+			return;
+		}
+		memcpy(msg, t->in + 2, n);
+		memmove(t->in, t->in + 2 + n, t->in_len - 2 - n);
+		t->in_len -= 2 + n;
+		deliver(t, msg, n);
+		free(msg);
+	}
+}
+
+static void tcp_written(uv_write_t *w, int status)
+{
+	struct try *t = w->data;
+	if (status < 0)
+		try_failed(t);
+}
+
+static void tcp_connected(uv_connect_t *c, int status)
+{
+	struct try *t = c->data;
+	if (t->over)
+		return;
+	if (status < 0) {
+		try_failed(t);
+		return;
+	}
+	uv_buf_t b = uv_buf_init((char *)t->out, (unsigned)t->out_len);
+	t->write.data = t;
+	if (uv_write(&t->write, (uv_stream_t *)&t->h.tcp, &b, 1, tcp_written) != 0 ||
+	    uv_read_start((uv_stream_t *)&t->h.tcp, tcp_alloc, tcp_read) != 0)
+		try_failed(t);
+}
+
+static int udp_open(struct try *t, const struct rw_res_query *q)
+{
+	uv_loop_t *loop = t->job->it->loop;
+	int e = uv_udp_init(loop, &t->h.udp);
+	if (e != 0)
+		return e;
+	t->h.udp.data = t;
+	t->open_handles++;
+	struct sockaddr_storage any;
+	memset(&any, 0, sizeof any);
+	any.ss_family = q->addr.ss_family; /* INADDR_ANY / in6addr_any, port 0 */
+	e = uv_udp_bind(&t->h.udp, (const struct sockaddr *)&any, 0);
+	if (e == 0)
+		e = uv_udp_connect(&t->h.udp, (const struct sockaddr *)&q->addr);
+	if (e == 0)
+		e = uv_udp_recv_start(&t->h.udp, udp_alloc, udp_read);
+	if (e == 0) {
+		uv_buf_t b = uv_buf_init((char *)t->out + 2, (unsigned)(t->out_len - 2));
+		int r = uv_udp_try_send(&t->h.udp, &b, 1, NULL);
+		e = r >= 0 ? 0 : r;
+	}
+	return e;
+}
+
+static int tcp_open(struct try *t, const struct rw_res_query *q)
+{
+	int e = uv_tcp_init(t->job->it->loop, &t->h.tcp);
+	if (e != 0)
+		return e;
+	t->h.tcp.data = t;
+	t->open_handles++;
+	t->connect.data = t;
+	return uv_tcp_connect(&t->connect, &t->h.tcp, (const struct sockaddr *)&q->addr,
+	                      tcp_connected);
+}
+
+/* Runs the resolution until it sends a query or ends. */
+static void step(struct job *j)
+{
+	struct rw_res_query q;
+	/* Bound: a failed send counts as a timeout in rw_res, whose query
+	 * and deadline limits end the loop. */
+	while (!j->it->closing && rw_res_next(j->res, &q) == RW_RES_SEND) {
+		struct try *t = calloc(1, sizeof *t);
+		if (t == NULL) {
+			rw_res_timeout(j->res);
+			continue;
+		}
+		t->kind = RW_ITER_HANDLE_KIND;
+		t->job = j;
+		t->tcp = q.tcp;
+		t->id = random_id();
+		rw_put16(t->out, (uint16_t)q.len);
+		memcpy(t->out + 2, q.buf, q.len);
+		rw_put16(t->out + 2, t->id);
+		t->out_len = q.len + 2;
+		uv_timer_init(j->it->loop, &t->timer);
+		t->timer.data = t;
+		t->open_handles = 1;
+		int e = t->tcp ? tcp_open(t, &q) : udp_open(t, &q);
+		j->cur = t;
+		if (e != 0) {
+			try_end(t);
+			rw_res_timeout(j->res);
+			continue;
+		}
+		uv_timer_start(&t->timer, on_timeout, q.timeout_ms, 0);
+		return;
+	}
+	job_done(j);
+}
+
+void rw_iter_start(struct rw_iter *it, const struct rw_query_forward *q, rw_iter_cb cb, void *arg)
+{
+	struct job *j = calloc(1, sizeof *j);
+	struct rw_res *res = j != NULL && !it->closing
+	                         ? rw_res_new(it->env, it->stats, q->qname, q->qtype, q->qclass)
+	                         : NULL;
+	if (res == NULL) {
+		free(j);
+		cb(arg, NULL, 0, (struct rw_ede){RW_EDE_OTHER, "out of memory"});
+		return;
+	}
+	j->it = it;
+	j->res = res;
+	j->cb = cb;
+	j->arg = arg;
+	j->next = it->jobs;
+	j->pprev = &it->jobs;
+	if (it->jobs != NULL)
+		it->jobs->pprev = &j->next;
+	it->jobs = j;
+	step(j);
+}
+
+void rw_iter_close(struct rw_iter *it)
+{
+	if (it == NULL)
+		return;
+	it->closing = 1;
+	while (it->jobs != NULL) {
+		struct job *j = it->jobs;
+		if (j->cur != NULL) {
+			j->cur->job = NULL;
+			try_end(j->cur);
+		}
+		*j->pprev = j->next;
+		if (j->next != NULL)
+			j->next->pprev = j->pprev;
+		j->cb(j->arg, NULL, 0, (struct rw_ede){RW_EDE_OTHER, "shutting down"});
+		rw_res_free(j->res);
+		free(j);
+	}
+	free(it);
+}
