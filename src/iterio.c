@@ -1,8 +1,13 @@
 /* Upstream tries for recursion on libuv; see iterio.h. */
 #include "iterio.h"
+#include "rootwalk/log.h"
+#include "rootwalk/rr.h"
 #include "rootwalk/wire.h"
 
+#include <arpa/inet.h>
+
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -265,6 +270,26 @@ static int tcp_open(struct try *t, const struct rw_res_query *q)
 	                      tcp_connected);
 }
 
+/* One debug line per upstream try: "upstream NAME TYPE to ADDR udp|tcp". */
+static void log_try(const struct rw_res_query *q)
+{
+	if (rw_log_get_level() < RW_LOG_DEBUG)
+		return;
+	char name[RW_NAME_TEXT_MAX], type[16], addr[INET6_ADDRSTRLEN] = "?";
+	const uint8_t *qn = q->buf + 12;
+	size_t nl = rw_name_len(qn);
+	if (rw_name_to_text(qn, name, sizeof name) < 0)
+		snprintf(name, sizeof name, "?");
+	rw_type_to_text(rw_get16(qn + nl), type, sizeof type);
+	if (q->addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&q->addr)->sin6_addr, addr,
+		          sizeof addr);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&q->addr)->sin_addr, addr,
+		          sizeof addr);
+	rw_log_debug("upstream %s %s to %s %s", name, type, addr, q->tcp ? "tcp" : "udp");
+}
+
 /* Runs the resolution until it sends a query or ends. */
 static void step(struct job *j)
 {
@@ -277,6 +302,7 @@ static void step(struct job *j)
 			rw_res_timeout(j->res);
 			continue;
 		}
+		log_try(&q);
 		t->kind = RW_ITER_HANDLE_KIND;
 		t->job = j;
 		t->tcp = q.tcp;

@@ -21,7 +21,7 @@
 
 #define NS_MAX 13
 #define ADDRS_PER_NS 4
-#define TRIES_PER_SERVER 2
+#define TRIES_PER_SERVER 3
 #define DEPTH_CAP 8
 #define RESP_FIRST 4096
 #define RESP_MAX 65535

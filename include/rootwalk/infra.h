@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 
 #define RW_INFRA_RTO_INITIAL_MS 400 /* unknown server */
-#define RW_INFRA_RTO_MIN_MS 50
+#define RW_INFRA_RTO_MIN_MS 150
 #define RW_INFRA_RTO_MAX_MS 3000
 #define RW_INFRA_TTL_MS (15 * 60 * 1000)
 

@@ -22,6 +22,7 @@ PIDS=()
 pass=0; fail=0
 
 cleanup() {
+	exec 2>/dev/null # no "Killed" notices for the helpers stopped here
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$WORK"
