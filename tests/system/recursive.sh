@@ -114,6 +114,8 @@ expect "CNAME chain within a zone" "$(D alias2.shop.alpha A)" "ANSWER: 4," \
 	"alias2\.shop\.alpha\..*CNAME.*alias\.shop\.alpha\." "192\.0\.2\.80"
 expect "CNAME across zones (restart at beta.)" "$(D blog.shop.alpha A)" "ANSWER: 2," \
 	"CNAME[[:space:]]+www\.blog\.beta\." "192\.0\.2\.44"
+expect "DNAME: the synthesised CNAME is followed" "$(D www.legacy.shop.alpha A)" \
+	"www\.legacy\.shop\.alpha\..*CNAME.*www\.blog\.beta\." "192\.0\.2\.44"
 expect "CNAME to a name that does not exist: chain + NXDOMAIN" "$(D broken.shop.alpha A)" \
 	"status: NXDOMAIN" "CNAME[[:space:]]+nothere\.shop\.alpha\."
 t0=$(ms); out=$(D loop1.shop.alpha A); t=$(( $(ms) - t0 ))
