@@ -81,7 +81,7 @@ struct upq {
 };
 
 struct upstream_stats {
-	uint64_t queries, replies, timeouts, failures, rejected;
+	uint64_t queries, replies, timeouts, failures, rejected, overloaded;
 };
 
 struct worker {
@@ -103,6 +103,7 @@ struct worker {
 	/* Forwarding: one c-ares channel per upstream group; recursion. */
 	struct rw_upstream **groups;
 	struct rw_iter *iter;
+	uint64_t iter_dropped; /* replies with the wrong ID (kept at close) */
 	struct rw_res_env res_env;
 	struct rw_res_stats res_stats;
 	struct upstream_stats up;
@@ -703,7 +704,10 @@ static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
 	struct rw_query_forward q = w->env.fwd;
 	bool leader;
 	if (rw_flight_join(w->srv->flight, &q, &x->link, &leader) != 0) {
-		answer(w, x, NULL);
+		/* --max-outstanding questions, or too many clients on one */
+		w->up.overloaded++;
+		struct result over = {.ede = {RW_EDE_OTHER, "too many queries in flight"}};
+		answer(w, x, &over);
 		return;
 	}
 	if (leader)
@@ -734,6 +738,8 @@ static void worker_shutdown(struct worker *w)
 	/* Cancels this worker's upstream queries: their waiters (here and on
 	 * other workers) are answered or left in mailboxes; then every handle
 	 * left is closed. */
+	if (w->iter != NULL)
+		w->iter_dropped = rw_iter_dropped(w->iter);
 	rw_iter_close(w->iter);
 	w->iter = NULL;
 	for (size_t i = 0; i < w->srv->ngroups; i++) {
@@ -1093,10 +1099,11 @@ void rw_server_free(struct rw_server *s)
 		up.timeouts += w->up.timeouts;
 		up.failures += w->up.failures;
 		up.rejected += w->up.rejected;
+		up.overloaded += w->up.overloaded;
 		rs.resolutions += w->res_stats.resolutions;
 		rs.queries += w->res_stats.queries;
 		rs.timeouts += w->res_stats.timeouts;
-		rs.mismatched += w->res_stats.mismatched;
+		rs.mismatched += w->res_stats.mismatched + w->iter_dropped;
 		rs.lame += w->res_stats.lame;
 		rs.limit_hits += w->res_stats.limit_hits;
 		rs.servfails += w->res_stats.servfails;

@@ -18,7 +18,7 @@ Behaviour by the first label of the question (all under ZONE):
   garbage    first random bytes, then the right reply
   trunc      only a reply cut in the middle (never a usable one)
   drop       no reply at all
-  delay      the right reply after 250 ms
+  delay*     the right reply after 250 ms
   anything else: NXDOMAIN with the zone's SOA
 Every query is logged as "NAME TYPE" to LOGFILE.
 """
@@ -98,9 +98,9 @@ def main():
             msg(qid, question, ns=[soa])
         bad = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("6.6.6.6"))])
         out = None
-        if first == "www" or first == "delay":
+        if first == "www" or first.startswith("delay"):
             out = honest
-            if first == "delay":
+            if first.startswith("delay"):
                 later(0.25, s, honest, addr)
                 out = None
         elif first == "poison":

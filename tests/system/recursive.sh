@@ -190,7 +190,7 @@ expect "exit summary counts dropped mismatched replies" "$(cat "$WORK/daemon.log
 
 # --- limits, each a setting -----------------------------------------------------------
 if start_daemon "$WORK/limits.log" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
-	--max-cname-chain 1 --max-referrals 3 --max-glueless 0; then
+	--max-cname-chain 1 --max-referrals 3 --max-glueless 0 --max-outstanding 1; then
 	expect "--max-cname-chain 1: a 2-hop chain is SERVFAIL + EDE" "$(D alias2.shop.alpha A)" \
 		"status: SERVFAIL" "CNAME chain too long"
 	expect "--max-referrals 3: a deep chain of cuts is SERVFAIL + EDE" \
@@ -198,6 +198,12 @@ if start_daemon "$WORK/limits.log" --root-hints "$NET/root.hints" --query-loopba
 	expect "--max-glueless 0: a glueless delegation is SERVFAIL + EDE" \
 		"$(D www.glueless.alpha A)" "status: SERVFAIL" "glueless NS lookup limit reached"
 	expect "within the limits still answered" "$(D www.shop.alpha A)" "192\.0\.2\.80"
+	D delay1.evil.beta A >"$WORK/delay1.out" &
+	sleep 0.1
+	expect "--max-outstanding 1: a second question in flight is SERVFAIL + EDE" \
+		"$(D delay2.evil.beta A)" "status: SERVFAIL" "too many queries in flight"
+	wait $!
+	expect "--max-outstanding 1: the first one is answered" "$(cat "$WORK/delay1.out")" "192\.0\.2\.30"
 	stop_daemon || bad "limits daemon stops"
 else
 	bad "limits daemon starts" "$(cat "$WORK/limits.log")"

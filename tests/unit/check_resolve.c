@@ -487,6 +487,31 @@ START_TEST(loopback_addresses_need_permission)
 }
 END_TEST
 
+START_TEST(ipv6_servers_switchable)
+{
+	/* a root with only an IPv6 address: used when IPv6 is on, never
+	 * when it is off */
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&hints.ns[0].addr[0];
+	memset(s6, 0, sizeof *s6);
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(53);
+	inet_pton(AF_INET6, "2001:db8::53", &s6->sin6_addr);
+	uint8_t n[RW_NAME_MAX];
+	tu_name("www.tld.", n);
+	struct rw_res_query q;
+	env.ipv6 = true;
+	struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_res_next(r, &q), RW_RES_SEND);
+	ck_assert_int_eq(q.addr.ss_family, AF_INET6);
+	rw_res_free(r);
+	env.ipv6 = false;
+	r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_res_next(r, &q), RW_RES_DONE);
+	ck_assert_uint_eq(rw_res_ede(r).code, 22);
+	rw_res_free(r);
+}
+END_TEST
+
 START_TEST(hints_file)
 {
 	char path[] = "/tmp/rwhintsXXXXXX";
@@ -570,6 +595,7 @@ int main(void)
 	tcase_add_test(tc, scrubbing);
 	tcase_add_test(tc, loopback_addresses_need_permission);
 	tcase_add_test(tc, hints_file);
+	tcase_add_test(tc, ipv6_servers_switchable);
 	tcase_add_test(tc, infra_records);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
