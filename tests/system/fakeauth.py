@@ -19,6 +19,7 @@ Behaviour by the first label of the question (all under ZONE):
   trunc      only a reply cut in the middle (never a usable one)
   drop       no reply at all
   delay*     the right reply after 250 ms
+  oldedns    FORMERR (without OPT) to a query with EDNS, the answer without
   anything else: NXDOMAIN with the zone's SOA
 Every query is logged as "NAME TYPE" to LOGFILE.
 """
@@ -103,6 +104,9 @@ def main():
             if first.startswith("delay"):
                 later(0.25, s, honest, addr)
                 out = None
+        elif first == "oldedns":
+            has_opt = struct.unpack("!H", q[10:12])[0] > 0
+            out = msg(qid, question, rcode=1) if has_opt else honest
         elif first == "poison":
             out = msg(qid, question,
                       an=[rr(b"\xc0\x0c", 1, a("192.0.2.31")), rr("www.shop.alpha.", 1, a("6.6.6.6"))],

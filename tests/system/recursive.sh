@@ -163,6 +163,11 @@ D short.shop.alpha A >/dev/null
 
 # --- the misbehaving server: nothing bad gets in ------------------------------------
 expect "poison attempt: only the in-bailiwick answer" "$(D poison.evil.beta A)" "ANSWER: 1," "192\.0\.2\.31"
+expect "a server that does not know EDNS: FORMERR, then asked without" \
+	"$(D oldedns.evil.beta A)" "192\.0\.2\.30"
+n=$(grep -c 'upstream oldedns\.evil\.beta\. A to 127\.53\.20\.1 udp' "$WORK/daemon.log")
+[ "$n" -eq 2 ] && ok "the EDNS fallback: the same server asked twice" ||
+	bad "the EDNS fallback: the same server asked twice (got $n)"
 for k in wrongid wrongq wrongport garbage delay; do
 	out=$(D $k.evil.beta A)
 	expect "$k: the bad reply is ignored, the right one taken" "$out" "192\.0\.2\.30"
