@@ -46,6 +46,8 @@ enum {
 	OPT_ZONE,
 	OPT_ZONES_DIR,
 	OPT_NO_BUILTIN,
+	OPT_WATCH_ZONES,
+	OPT_NO_RR,
 	OPT_LOG_LEVEL,
 	OPT_EDNS,
 	OPT_TCP_IDLE,
@@ -84,6 +86,10 @@ static const struct setting settings[] = {
      "DIR   serve every DIR/NAME.zone, origin = file name"},
     {"no-builtin-zones", OPT_NO_BUILTIN, K_FLAG, false, false, 0, 0,
      "   do not serve the built-in RFC 6761/6303 zones"},
+    {"watch-zones", OPT_WATCH_ZONES, K_FLAG, false, false, 0, 0,
+     "   reload zones when their files change (SIGHUP always reloads)"},
+    {"no-round-robin", OPT_NO_RR, K_FLAG, false, false, 0, 0,
+     "   keep A/AAAA records in zone order (default: rotate per answer)"},
     {"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
     {"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
      "BYTES   largest UDP reply (default 1232)"},
@@ -334,6 +340,10 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			            v);
 		if (strcmp(name, "no-builtin-zones") == 0)
 			cfg->builtin_zones = !on;
+		else if (strcmp(name, "no-round-robin") == 0)
+			cfg->round_robin = !on;
+		else if (strcmp(name, "watch-zones") == 0)
+			cfg->watch_zones = on;
 		else if (strcmp(name, "query-loopback") == 0)
 			cfg->query_loopback = on;
 		else if (strcmp(name, "no-ipv6-upstream") == 0)
@@ -601,6 +611,7 @@ static void defaults(struct rw_config *cfg)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->threads = cores < 1 ? 1 : cores > 256 ? 256 : (unsigned)cores;
 	cfg->builtin_zones = true;
+	cfg->round_robin = true;
 	cfg->log_level = RW_LOG_INFO;
 	cfg->edns_size = 1232; /* DNS flag day 2020 */
 	cfg->tcp_idle_timeout_ms = 10000;

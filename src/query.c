@@ -19,6 +19,7 @@ void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
 	env->zones = zones;
 	env->edns_size = edns_size < 512 ? 512 : edns_size;
 	env->default_group = -1;
+	env->round_robin = true;
 	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
 }
 
@@ -30,7 +31,8 @@ void rw_query_env_fini(struct rw_query_env *env)
 /* A reply being assembled. */
 struct reply {
 	struct rw_builder b;
-	uint16_t rcode; /* full 12-bit code, applied at the end */
+	unsigned rotate; /* round-robin start for A/AAAA sets; 0: off */
+	uint16_t rcode;  /* full 12-bit code, applied at the end */
 	bool truncated;
 	bool edns;
 	bool do_bit;
@@ -48,7 +50,30 @@ static bool add_rrset(struct reply *r, enum rw_section sec, const uint8_t *owner
 	size_t pos = 0;
 	const uint8_t *rd;
 	uint16_t rdlen;
-	while (rw_rrset_next(s, &pos, &rd, &rdlen)) {
+	/* Round-robin: A/AAAA records start at a rotating offset, so clients
+	 * that take the first address spread over all of them. */
+	const uint8_t *rds[RW_QUERY_ROTATE_MAX];
+	uint16_t lens[RW_QUERY_ROTATE_MAX];
+	size_t n = 0;
+	bool rotate = r->rotate != 0 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
+	while (rotate && rw_rrset_next(s, &pos, &rd, &rdlen)) {
+		if (n == RW_QUERY_ROTATE_MAX) {
+			rotate = false;
+			break;
+		}
+		rds[n] = rd;
+		lens[n++] = rdlen;
+	}
+	pos = 0;
+	for (size_t i = 0;; i++) {
+		if (rotate) {
+			if (i == n)
+				break;
+			rd = rds[(i + r->rotate) % n];
+			rdlen = lens[(i + r->rotate) % n];
+		} else if (!rw_rrset_next(s, &pos, &rd, &rdlen)) {
+			break;
+		}
 		if (rw_builder_rr(&r->b, sec, owner, s->type, RW_CLASS_IN, ttl, rd, rdlen) != 0) {
 			rw_builder_rollback(&r->b, &m);
 			if (sec != RW_SEC_AR)
@@ -191,7 +216,9 @@ static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owne
 		return false;
 	struct rw_builder_mark m;
 	rw_builder_mark(&r->b, &m);
-	for (uint16_t i = 0; i < s->count; i++) {
+	bool rotate = r->rotate != 0 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
+	for (uint16_t k = 0; k < s->count; k++) {
+		uint16_t i = rotate ? (uint16_t)((k + r->rotate) % s->count) : k;
 		if (rw_builder_rr(&r->b, sec, owner, s->type, s->rclass, s->ttl_s, s->rdata[i],
 		                  s->rdlen[i]) != 0) {
 			rw_builder_rollback(&r->b, &m);
@@ -303,6 +330,10 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		cap = out_cap;
 	*r = (struct reply){
 	    .rcode = RW_RCODE_NOERROR, .edns = q->edns.present, .do_bit = q->edns.do_bit};
+	/* Non-zero when on; the high bit keeps it so while the low bits
+	 * step through every offset. */
+	if (env->round_robin)
+		r->rotate = ++env->rotation | 0x80000000u;
 	/* Echo ID, opcode, RD and CD; QR set; RA when we forward. */
 	uint16_t rflags = (uint16_t)(RW_FLAG_QR | (flags & (RW_FLAG_RD | RW_FLAG_CD)));
 	if (env->nroutes > 0 || env->default_group >= 0)

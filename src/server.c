@@ -12,6 +12,7 @@
 #include "iterio.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/resolve.h"
+#include "rootwalk/zoneload.h"
 #include "upstream.h"
 
 #include <ares.h>
@@ -109,6 +110,10 @@ struct worker {
 	struct upstream_stats up;
 	size_t waiting_bytes;
 	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
+	/* Zones: the set this worker serves (a reference), and the next one
+	 * handed over by a reload (under mail_lock). */
+	struct rw_zoneset *zones, *next_zones;
+	uv_async_t zones_async;
 	/* Mailbox: answered waiters handed over by other workers. */
 	uv_mutex_t mail_lock;
 	struct rw_flight_waiter *mail_head, **mail_tail;
@@ -130,8 +135,16 @@ struct rw_server {
 	int recurse_group; /* the group resolved iteratively, -1: none */
 	struct rw_infra *infra;
 	struct rw_hints hints;
-	uv_loop_t loop; /* signals */
+	uv_loop_t loop; /* signals, zone reloads (and later HTTP, control) */
 	uv_signal_t sigs[3];
+	/* Zones: the set being served (one reference; each worker holds its
+	 * own), reload counters, and the --watch-zones watchers. */
+	struct rw_zoneset *zones;
+	uint64_t reloads_ok, reloads_failed;
+	uv_fs_event_t *watches;
+	size_t nwatches;
+	uv_timer_t reload_timer;
+	int reload_timer_inited;
 };
 
 struct conn {
@@ -781,6 +794,10 @@ static void worker_free(struct worker *w, size_t nlisten)
 		return;
 	drain_mail(w);
 	uv_mutex_destroy(&w->mail_lock);
+	if (w->zones != NULL)
+		rw_zoneset_unref(w->zones);
+	if (w->next_zones != NULL)
+		rw_zoneset_unref(w->next_zones);
 	free(w->groups);
 	free(w->split);
 	for (size_t i = 0; i < nlisten; i++) {
@@ -811,7 +828,7 @@ static int worker_bind(struct rw_server *s, struct worker *w, char *err, size_t 
 	return 0;
 }
 
-static int worker_new(struct rw_server *s, unsigned index, const struct rw_zoneset *zones,
+static int worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones,
                       struct worker **out, char *err, size_t err_len)
 {
 	struct worker *w = calloc(1, sizeof *w);
@@ -829,8 +846,10 @@ static int worker_new(struct rw_server *s, unsigned index, const struct rw_zones
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
 	w->mail_tail = &w->mail_head;
+	w->zones = rw_zoneset_ref(zones);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
 	w->env.cache = s->cache;
+	w->env.round_robin = s->cfg->round_robin;
 	w->env.routes = s->routes;
 	w->env.nroutes = s->nroutes;
 	w->env.default_group = s->default_group;
@@ -853,6 +872,24 @@ static uint64_t loop_ms(void *ctx)
 	return uv_now(ctx);
 }
 
+/* A reload handed this worker a new zone set: serve it from the next
+ * request on, and drop this worker's reference to the old one (freed when
+ * the last worker and the main thread have let go). */
+static void zones_cb(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	uv_mutex_lock(&w->mail_lock);
+	struct rw_zoneset *next = w->next_zones;
+	w->next_zones = NULL;
+	uv_mutex_unlock(&w->mail_lock);
+	if (next == NULL)
+		return;
+	struct rw_zoneset *old = w->zones;
+	w->zones = next;
+	w->env.zones = next;
+	rw_zoneset_unref(old);
+}
+
 /* Hands the bound sockets to libuv; after this the loop owns them. */
 static int worker_start_handles(struct rw_server *s, struct worker *w, char *err, size_t err_len)
 {
@@ -863,6 +900,11 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	if (e == 0) {
 		w->stop.data = w;
 		e = uv_async_init(&w->loop, &w->mail_async, mail_cb);
+	}
+	if (e == 0) {
+		w->mail_async.data = w;
+		e = uv_async_init(&w->loop, &w->zones_async, zones_cb);
+		w->zones_async.data = w;
 	}
 	if (e != 0) {
 		snprintf(err, err_len, "event loop: %s", uv_strerror(e));
@@ -972,13 +1014,14 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	return 0;
 }
 
-int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
-                  struct rw_server **out, char *err, size_t err_len)
+int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct rw_server **out,
+                  char *err, size_t err_len)
 {
 	struct rw_server *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return RW_ENOMEM;
 	s->cfg = cfg;
+	s->zones = rw_zoneset_ref(zones);
 	s->nlisten = cfg->nlisten;
 	s->nworkers = cfg->threads;
 	s->workers = calloc(s->nworkers, sizeof *s->workers);
@@ -997,18 +1040,134 @@ int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
 	return 0;
 }
 
+/* Builds the new zone set aside (this thread), then hands it to every
+ * worker; on any error the old set keeps serving. */
+static void reload(struct rw_server *s, const char *why)
+{
+	uint64_t t0 = uv_hrtime();
+	struct rw_zoneset *next = NULL;
+	char err[1024];
+	if (rw_zoneload(s->cfg, &next, err, sizeof err) != 0) {
+		s->reloads_failed++;
+		rw_log_error("zone reload (%s) failed, still serving the previous zones: %s", why,
+		             err);
+		return;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		uv_mutex_lock(&w->mail_lock);
+		if (w->next_zones != NULL)
+			rw_zoneset_unref(w->next_zones);
+		w->next_zones = rw_zoneset_ref(next);
+		if (!w->mail_closed)
+			uv_async_send(&w->zones_async);
+		uv_mutex_unlock(&w->mail_lock);
+	}
+	rw_zoneset_unref(s->zones);
+	s->zones = next;
+	s->reloads_ok++;
+	size_t records = 0;
+	for (size_t i = 0; i < rw_zoneset_count(next); i++)
+		records += rw_zone_record_count(rw_zoneset_at(next, i));
+	rw_log_info("zones reloaded (%s): %zu zones, %zu records, built in %.1f ms", why,
+	            rw_zoneset_count(next), records, (double)(uv_hrtime() - t0) / 1e6);
+}
+
+static void reload_timer_cb(uv_timer_t *t)
+{
+	reload(t->data, "zone files changed");
+}
+
+/* --watch-zones: editors write a file in several steps (or rename a new
+ * one over it), so wait for 300 ms of quiet before reloading. */
+static void on_zone_change(uv_fs_event_t *h, const char *file, int events, int status)
+{
+	(void)events;
+	struct rw_server *s = h->data;
+	if (status < 0)
+		return;
+	size_t n = file != NULL ? strlen(file) : 0;
+	bool relevant = file == NULL || (n > 5 && strcmp(file + n - 5, ".zone") == 0);
+	for (size_t i = 0; !relevant && i < s->cfg->nzones; i++) {
+		const char *slash = strrchr(s->cfg->zones[i].file, '/');
+		relevant = strcmp(slash ? slash + 1 : s->cfg->zones[i].file, file) == 0;
+	}
+	if (relevant)
+		uv_timer_start(&s->reload_timer, reload_timer_cb, 300, 0);
+}
+
+static void watch_dir(struct rw_server *s, const char *dir)
+{
+	for (size_t i = 0; i < s->nwatches; i++) {
+		char path[4096];
+		size_t len = sizeof path;
+		if (uv_fs_event_getpath(&s->watches[i], path, &len) == 0 && strcmp(path, dir) == 0)
+			return;
+	}
+	uv_fs_event_t *h = &s->watches[s->nwatches];
+	uv_fs_event_init(&s->loop, h);
+	h->data = s;
+	int e = uv_fs_event_start(h, on_zone_change, dir, 0);
+	if (e != 0) {
+		rw_log_warn("--watch-zones: cannot watch %s: %s", dir, uv_strerror(e));
+		uv_close((uv_handle_t *)h, NULL);
+		return;
+	}
+	s->nwatches++;
+}
+
+/* Watches the folders holding the zone files (a file replaced by rename
+ * keeps its folder, not its inode). */
+static void start_watches(struct rw_server *s)
+{
+	const struct rw_config *cfg = s->cfg;
+	uv_timer_init(&s->loop, &s->reload_timer);
+	s->reload_timer.data = s;
+	s->reload_timer_inited = 1;
+	s->watches = calloc(cfg->nzones + 1, sizeof *s->watches);
+	if (s->watches == NULL)
+		return;
+	if (cfg->zones_dir != NULL)
+		watch_dir(s, cfg->zones_dir);
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", cfg->zones[i].file);
+		char *slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = 0;
+		else if (slash != NULL)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof dir, ".");
+		watch_dir(s, dir);
+	}
+	rw_log_info("watching %zu folder%s for zone changes", s->nwatches,
+	            s->nwatches == 1 ? "" : "s");
+}
+
+static void close_main_handles(struct rw_server *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (!uv_is_closing((uv_handle_t *)&s->sigs[i]))
+			uv_close((uv_handle_t *)&s->sigs[i], NULL);
+	for (size_t i = 0; i < s->nwatches; i++)
+		uv_close((uv_handle_t *)&s->watches[i], NULL);
+	s->nwatches = 0;
+	if (s->reload_timer_inited && !uv_is_closing((uv_handle_t *)&s->reload_timer))
+		uv_close((uv_handle_t *)&s->reload_timer, NULL);
+}
+
 static void on_signal(uv_signal_t *sig, int signum)
 {
 	struct rw_server *s = sig->data;
 	if (signum == SIGHUP) {
-		rw_log_warn("SIGHUP: zone reload is not implemented yet; still serving");
+		reload(s, "SIGHUP");
 		return;
 	}
 	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	for (unsigned i = 0; i < s->nworkers; i++)
 		uv_async_send(&s->workers[i]->stop);
-	for (int i = 0; i < 3; i++)
-		uv_close((uv_handle_t *)&s->sigs[i], NULL);
+	close_main_handles(s);
 }
 
 int rw_server_run(struct rw_server *s)
@@ -1049,6 +1208,8 @@ int rw_server_run(struct rw_server *s)
 			                      s->cfg->listen[i].text);
 		rw_log_info("rootwalk serving on %s (UDP and TCP) with %u worker%s", addrs,
 		            s->nworkers, s->nworkers == 1 ? "" : "s");
+		if (s->cfg->watch_zones)
+			start_watches(s);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	} else {
 		/* Stop what runs; close loops that never got a thread here. */
@@ -1133,6 +1294,9 @@ void rw_server_free(struct rw_server *s)
 	rw_cache_free(s->cache);
 	rw_infra_free(s->infra);
 	free(s->routes);
+	free(s->watches);
+	if (s->zones != NULL)
+		rw_zoneset_unref(s->zones);
 	ares_library_cleanup();
 	free(s);
 }

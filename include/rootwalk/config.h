@@ -51,6 +51,8 @@ struct rw_config {
 	size_t nzones;
 	char *zones_dir;
 	bool builtin_zones; /* RFC 6761/6303 zones compiled in */
+	bool watch_zones;   /* reload when zone files change */
+	bool round_robin;   /* rotate A/AAAA order between answers */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;

@@ -23,6 +23,8 @@
 
 /* CNAME chain bound inside local data (each hop is one lookup). */
 #define RW_QUERY_CNAME_MAX 16
+/* A/AAAA sets larger than this are not rotated. */
+#define RW_QUERY_ROTATE_MAX 64
 /* CNAME chain bound when assembling an answer from cached pieces. */
 #define RW_QUERY_CACHE_CNAME_MAX 8
 
@@ -65,6 +67,8 @@ struct rw_query_env {
 	size_t nroutes;
 	int default_group;
 	struct rw_query_forward fwd; /* set on RW_QUERY_FORWARD */
+	bool round_robin;            /* rotate A/AAAA order (default on) */
+	unsigned rotation;
 };
 
 enum rw_query_result {

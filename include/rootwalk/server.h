@@ -18,10 +18,12 @@
 
 struct rw_server;
 
-/* Binds all listeners. zones is borrowed for the server's lifetime. On
+/* Binds all listeners. The server and each worker take their own
+ * reference to zones; SIGHUP (and --watch-zones) replaces the set with a
+ * new one built from cfg, each worker switching at its next request. On
  * failure returns an error code and writes one line into err. */
-int rw_server_new(const struct rw_config *cfg, const struct rw_zoneset *zones,
-                  struct rw_server **out, char *err, size_t err_len);
+int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct rw_server **out,
+                  char *err, size_t err_len);
 /* Serves until SIGTERM/SIGINT. Returns 0 after a clean shutdown (every
  * loop closed with no handle left), else RW_EIO. */
 int rw_server_run(struct rw_server *s);

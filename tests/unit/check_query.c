@@ -252,6 +252,23 @@ START_TEST(cnames_and_wildcards)
 }
 END_TEST
 
+START_TEST(round_robin)
+{
+	unsigned first2 = 0;
+	for (int i = 0; i < 4; i++) {
+		struct rw_msg m = ask("www.example.", 1, false, NULL);
+		ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+		first2 += m.rr[0][0].rdata[3] == 2;
+	}
+	ck_assert_uint_eq(first2, 2); /* 192.0.2.2 first in every other answer */
+	env.round_robin = false;
+	for (int i = 0; i < 3; i++) {
+		struct rw_msg m = ask("www.example.", 1, false, NULL);
+		ck_assert_uint_eq(m.rr[0][0].rdata[3], 1); /* zone order */
+	}
+}
+END_TEST
+
 START_TEST(sizes_and_truncation)
 {
 	/* 60 TXT records (~50 bytes each) do not fit in 512 or 1232. */
@@ -777,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, negative_answers);
 	tcase_add_test(tc, cnames_and_wildcards);
 	tcase_add_test(tc, sizes_and_truncation);
+	tcase_add_test(tc, round_robin);
 	suite_add_tcase(s, tc);
 	TCase *tcc = tcase_create("cache");
 	tcase_add_checked_fixture(tcc, cache_setup, cache_teardown);
