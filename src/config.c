@@ -19,6 +19,7 @@ enum kind {
 	K_FLAG,
 	K_UINT,
 	K_SIZE,
+	K_ADDR,
 	K_STR,
 	K_PATH,
 	K_LISTEN,
@@ -48,6 +49,7 @@ enum {
 	OPT_NO_BUILTIN,
 	OPT_WATCH_ZONES,
 	OPT_NO_RR,
+	OPT_HTTP,
 	OPT_LOG_LEVEL,
 	OPT_EDNS,
 	OPT_TCP_IDLE,
@@ -90,6 +92,8 @@ static const struct setting settings[] = {
      "   reload zones when their files change (SIGHUP always reloads)"},
     {"no-round-robin", OPT_NO_RR, K_FLAG, false, false, 0, 0,
      "   keep A/AAAA records in zone order (default: rotate per answer)"},
+    {"http", OPT_HTTP, K_ADDR, false, false, 0, 0,
+     "ADDR:PORT   serve /metrics, /healthz, /ready over HTTP (off by default)"},
     {"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
     {"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
      "BYTES   largest UDP reply (default 1232)"},
@@ -411,6 +415,18 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		cfg->cache_size = (size_t)n;
 		return 0;
 	}
+	case K_ADDR: {
+		struct rw_listen_addr a;
+		if (rw_config_parse_addr(v, 0, &a) != 0 ||
+		    ((struct sockaddr_in *)&a.ss)->sin_port == 0)
+			return fail(err, err_len, o, "%s: '%s' is not ADDR:PORT", name, v);
+		free(cfg->http);
+		cfg->http = malloc(sizeof *cfg->http);
+		if (cfg->http == NULL)
+			return RW_ENOMEM;
+		*cfg->http = a;
+		return 0;
+	}
 	case K_FORWARD: {
 		int e = add_addr(&cfg->forward, &cfg->nforward, v, strlen(v));
 		if (e == RW_EINVAL)
@@ -724,6 +740,7 @@ void rw_config_fini(struct rw_config *cfg)
 	free(cfg->zones);
 	free(cfg->zones_dir);
 	free(cfg->forward);
+	free(cfg->http);
 	free(cfg->root_hints);
 	free_forward_zones(cfg);
 	memset(cfg, 0, sizeof *cfg);

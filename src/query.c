@@ -13,6 +13,11 @@
 /* Targets of MX/SRV/NS answers looked up for the additional section. */
 #define ADDITIONAL_TARGETS_MAX 16
 
+const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
+    RW_TYPE_A,   RW_TYPE_AAAA, RW_TYPE_CNAME, RW_TYPE_MX,  RW_TYPE_TXT,
+    RW_TYPE_SRV, RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA, RW_TYPE_ANY,
+};
+
 void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones, uint16_t edns_size)
 {
 	memset(env, 0, sizeof *env);
@@ -406,6 +411,11 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
 	if (b != BEGUN)
 		return (enum rw_query_result)b;
+	env->stats.by_transport[transport]++;
+	unsigned ti = 0;
+	while (ti < RW_QSTAT_TYPES - 1 && rw_qstat_types[ti] != q.qtype)
+		ti++;
+	env->stats.by_type[ti]++;
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;

@@ -9,9 +9,11 @@
 #include "rootwalk/flight.h"
 #include "rootwalk/log.h"
 #include "rootwalk/query.h"
+#include "http.h"
 #include "iterio.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/resolve.h"
+#include "rootwalk/rr.h"
 #include "rootwalk/zoneload.h"
 #include "upstream.h"
 
@@ -66,6 +68,7 @@ struct waiter {
 	struct sockaddr_storage addr;
 	struct conn *c;     /* TCP: the connection (kept alive by c->waiting) */
 	struct result *res; /* in a mailbox: the answer (NULL: SERVFAIL) */
+	uint64_t t0;        /* when the request came in (uv_hrtime), if measured */
 	size_t len;
 	uint8_t req[];
 };
@@ -83,6 +86,27 @@ struct upq {
 
 struct upstream_stats {
 	uint64_t queries, replies, timeouts, failures, rejected, overloaded;
+};
+
+/* Query latency histogram (receive to reply), upper bounds in µs. */
+#define LAT_BUCKETS 12
+static const uint32_t lat_bounds_us[LAT_BUCKETS] = {50,   100,   250,   500,    1000,    2500,
+                                                    5000, 10000, 50000, 250000, 1000000, 5000000};
+struct latency {
+	uint64_t bucket[LAT_BUCKETS + 1]; /* the last: over every bound */
+	uint64_t count, sum_ns;
+};
+
+/* What a worker publishes for /metrics: a copy of its counters, taken on
+ * its own thread every SNAPSHOT_MS under snap_lock, so the main thread
+ * reads consistent numbers without touching the worker's live ones. */
+#define SNAPSHOT_MS 250
+struct snapshot {
+	struct rw_query_stats q;
+	struct rw_cache_stats c;
+	struct upstream_stats up;
+	struct rw_res_stats rs;
+	struct latency lat;
 };
 
 struct worker {
@@ -110,6 +134,12 @@ struct worker {
 	struct upstream_stats up;
 	size_t waiting_bytes;
 	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
+	/* Metrics (--http): latency measured per query, counters published. */
+	int measure;
+	struct latency lat;
+	uv_timer_t snap_timer;
+	uv_mutex_t snap_lock;
+	struct snapshot snap;
 	/* Zones: the set this worker serves (a reference), and the next one
 	 * handed over by a reload (under mail_lock). */
 	struct rw_zoneset *zones, *next_zones;
@@ -145,6 +175,8 @@ struct rw_server {
 	size_t nwatches;
 	uv_timer_t reload_timer;
 	int reload_timer_inited;
+	struct rw_http *http;
+	int running; /* listeners bound and workers started: /ready */
 };
 
 struct conn {
@@ -238,6 +270,18 @@ static void udp_send_done(uv_udp_send_t *req, int status)
 	free(req);
 }
 
+static void observe(struct worker *w, uint64_t t0)
+{
+	uint64_t ns = uv_hrtime() - t0;
+	uint64_t us = ns / 1000;
+	unsigned i = 0;
+	while (i < LAT_BUCKETS && us > lat_bounds_us[i])
+		i++;
+	w->lat.bucket[i]++;
+	w->lat.count++;
+	w->lat.sum_ns += ns;
+}
+
 static void udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len)
 {
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
@@ -256,7 +300,8 @@ static void udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *m
 }
 
 static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
-                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len);
+                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len,
+                    uint64_t t0);
 
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
@@ -267,12 +312,17 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
 		return;
 	size_t out_len;
+	uint64_t t0 = w->measure ? uv_hrtime() : 0;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
 	                         RW_TRANSPORT_UDP, w->sbuf, sizeof w->sbuf, &out_len)) {
-	case RW_QUERY_REPLY: udp_reply(h, addr, w->sbuf, out_len); break;
+	case RW_QUERY_REPLY:
+		udp_reply(h, addr, w->sbuf, out_len);
+		if (w->measure)
+			observe(w, t0);
+		break;
 	case RW_QUERY_FORWARD:
 		forward(w, RW_TRANSPORT_UDP, h, addr, NULL, (const uint8_t *)buf->base,
-		        (size_t)nread);
+		        (size_t)nread, t0);
 		break;
 	case RW_QUERY_DROP: break;
 	}
@@ -407,11 +457,16 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (c->len - pos - 2 < flen)
 			break;
 		size_t out_len;
+		uint64_t t0 = w->measure ? uv_hrtime() : 0;
 		switch (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {
-		case RW_QUERY_REPLY: conn_send(c, w->sbuf, out_len); break;
+		case RW_QUERY_REPLY:
+			conn_send(c, w->sbuf, out_len);
+			if (w->measure)
+				observe(w, t0);
+			break;
 		case RW_QUERY_FORWARD:
-			forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2, flen);
+			forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2, flen, t0);
 			break;
 		case RW_QUERY_DROP: break;
 		}
@@ -515,6 +570,8 @@ static void answer(struct worker *w, struct waiter *x, const struct result *res)
 			udp_reply(x->udp, (const struct sockaddr *)&x->addr, w->sbuf, len);
 		else if (!x->c->closing)
 			conn_send(x->c, w->sbuf, len);
+		if (w->measure && x->t0 != 0)
+			observe(w, x->t0);
 	}
 	waiter_free(w, x);
 }
@@ -686,7 +743,8 @@ static void upq_start(struct worker *w, const struct rw_query_forward *q)
 /* A request local data and the cache could not answer: wait for the
  * question's upstream answer, sending the query when nobody else is. */
 static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
-                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len)
+                    const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len,
+                    uint64_t t0)
 {
 	struct waiter *x =
 	    w->waiting_bytes + len <= WAITING_BYTES_MAX ? malloc(sizeof *x + len) : NULL;
@@ -709,6 +767,8 @@ static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
 		       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 		                                   : sizeof(struct sockaddr_in));
 	x->c = c;
+	x->t0 = t0;
+	x->res = NULL;
 	x->len = len;
 	memcpy(x->req, req, len);
 	w->waiting_bytes += len;
@@ -794,6 +854,7 @@ static void worker_free(struct worker *w, size_t nlisten)
 		return;
 	drain_mail(w);
 	uv_mutex_destroy(&w->mail_lock);
+	uv_mutex_destroy(&w->snap_lock);
 	if (w->zones != NULL)
 		rw_zoneset_unref(w->zones);
 	if (w->next_zones != NULL)
@@ -845,6 +906,8 @@ static int worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zo
 	w->groups = calloc(s->ngroups + 1, sizeof *w->groups);
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
+	uv_mutex_init(&w->snap_lock);
+	w->measure = s->cfg->http != NULL;
 	w->mail_tail = &w->mail_head;
 	w->zones = rw_zoneset_ref(zones);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
@@ -870,6 +933,18 @@ static uint64_t loop_ms(void *ctx)
 {
 	uv_update_time(ctx);
 	return uv_now(ctx);
+}
+
+static void snapshot_cb(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uv_mutex_lock(&w->snap_lock);
+	w->snap.q = w->env.stats;
+	w->snap.c = w->env.cache_stats;
+	w->snap.up = w->up;
+	w->snap.rs = w->res_stats;
+	w->snap.lat = w->lat;
+	uv_mutex_unlock(&w->snap_lock);
 }
 
 /* A reload handed this worker a new zone set: serve it from the next
@@ -912,6 +987,11 @@ static int worker_start_handles(struct rw_server *s, struct worker *w, char *err
 	}
 	w->mail_async.data = w;
 	const struct rw_config *cfg = s->cfg;
+	if (w->measure) {
+		uv_timer_init(&w->loop, &w->snap_timer);
+		w->snap_timer.data = w;
+		uv_timer_start(&w->snap_timer, snapshot_cb, SNAPSHOT_MS, SNAPSHOT_MS);
+	}
 	if (s->recurse_group >= 0) {
 		w->res_env = (struct rw_res_env){
 		    .cache = s->cache,
@@ -1145,8 +1225,154 @@ static void start_watches(struct rw_server *s)
 	            s->nwatches == 1 ? "" : "s");
 }
 
+/* --- /metrics, /healthz, /ready (main thread) ------------------------------ */
+
+static const char *const rcode_names[6] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                           "NXDOMAIN", "NOTIMP",  "REFUSED"};
+
+static void counter(struct rw_buf *b, const char *name, const char *help, uint64_t v)
+{
+	rw_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	              (unsigned long long)v);
+}
+
+static void gauge(struct rw_buf *b, const char *name, const char *help, uint64_t v)
+{
+	rw_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
+	              (unsigned long long)v);
+}
+
+static void metrics(struct rw_server *s, struct rw_buf *b)
+{
+	struct snapshot t;
+	memset(&t, 0, sizeof t);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		uv_mutex_lock(&w->snap_lock);
+		struct snapshot x = w->snap;
+		uv_mutex_unlock(&w->snap_lock);
+		t.q.queries += x.q.queries;
+		t.q.dropped += x.q.dropped;
+		t.q.truncated += x.q.truncated;
+		for (int k = 0; k < 6; k++)
+			t.q.rcode[k] += x.q.rcode[k];
+		for (int k = 0; k < RW_QSTAT_TYPES; k++)
+			t.q.by_type[k] += x.q.by_type[k];
+		for (int k = 0; k < 2; k++)
+			t.q.by_transport[k] += x.q.by_transport[k];
+		rw_cache_stats_add(&t.c, &x.c);
+		t.up.queries += x.up.queries;
+		t.up.timeouts += x.up.timeouts;
+		t.up.failures += x.up.failures + x.up.rejected;
+		t.up.overloaded += x.up.overloaded;
+		t.rs.queries += x.rs.queries;
+		t.rs.timeouts += x.rs.timeouts;
+		t.rs.servfails += x.rs.servfails;
+		t.rs.mismatched += x.rs.mismatched;
+		t.rs.resolutions += x.rs.resolutions;
+		for (int k = 0; k <= LAT_BUCKETS; k++)
+			t.lat.bucket[k] += x.lat.bucket[k];
+		t.lat.count += x.lat.count;
+		t.lat.sum_ns += x.lat.sum_ns;
+	}
+	rw_buf_printf(b, "# HELP rootwalk_queries_total Queries received, by transport.\n"
+	                 "# TYPE rootwalk_queries_total counter\n");
+	rw_buf_printf(b, "rootwalk_queries_total{transport=\"udp\"} %llu\n",
+	              (unsigned long long)t.q.by_transport[0]);
+	rw_buf_printf(b, "rootwalk_queries_total{transport=\"tcp\"} %llu\n",
+	              (unsigned long long)t.q.by_transport[1]);
+	rw_buf_printf(b, "# HELP rootwalk_queries_by_type_total Queries received, by type.\n"
+	                 "# TYPE rootwalk_queries_by_type_total counter\n");
+	for (int k = 0; k < RW_QSTAT_TYPES; k++) {
+		char type[16] = "other";
+		if (k < RW_QSTAT_TYPES - 1)
+			rw_type_to_text(rw_qstat_types[k], type, sizeof type);
+		rw_buf_printf(b, "rootwalk_queries_by_type_total{type=\"%s\"} %llu\n", type,
+		              (unsigned long long)t.q.by_type[k]);
+	}
+	rw_buf_printf(b, "# HELP rootwalk_responses_total Responses sent, by rcode.\n"
+	                 "# TYPE rootwalk_responses_total counter\n");
+	for (int k = 0; k < 6; k++)
+		rw_buf_printf(b, "rootwalk_responses_total{rcode=\"%s\"} %llu\n", rcode_names[k],
+		              (unsigned long long)t.q.rcode[k]);
+	counter(b, "rootwalk_dropped_total", "Requests dropped without a reply.", t.q.dropped);
+	counter(b, "rootwalk_truncated_total", "Replies sent with TC=1.", t.q.truncated);
+	counter(b, "rootwalk_cache_hits_total", "Cache lookups that found a live entry.", t.c.hits);
+	counter(b, "rootwalk_cache_misses_total", "Cache lookups that found nothing.", t.c.misses);
+	counter(b, "rootwalk_cache_inserts_total", "Entries put in the cache.", t.c.inserts);
+	counter(b, "rootwalk_cache_evictions_total", "Entries evicted for space.", t.c.evictions);
+	counter(b, "rootwalk_cache_expired_total", "Entries found expired.", t.c.expired);
+	gauge(b, "rootwalk_cache_entries", "Entries in the cache.", rw_cache_entries(s->cache));
+	gauge(b, "rootwalk_cache_bytes", "Memory the cache counts against --cache-size.",
+	      rw_cache_bytes(s->cache));
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_queries_total Queries sent upstream.\n"
+	              "# TYPE rootwalk_upstream_queries_total counter\n"
+	              "rootwalk_upstream_queries_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_queries_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.queries, (unsigned long long)t.rs.queries);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_timeouts_total Upstream timeouts.\n"
+	              "# TYPE rootwalk_upstream_timeouts_total counter\n"
+	              "rootwalk_upstream_timeouts_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_timeouts_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.timeouts, (unsigned long long)t.rs.timeouts);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_errors_total Upstream failures and bad replies.\n"
+	              "# TYPE rootwalk_upstream_errors_total counter\n"
+	              "rootwalk_upstream_errors_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_errors_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.failures,
+	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
+	counter(b, "rootwalk_overload_total", "Clients refused because too much was in flight.",
+	        t.up.overloaded);
+	rw_buf_printf(b, "# HELP rootwalk_query_duration_seconds Receive to reply.\n"
+	                 "# TYPE rootwalk_query_duration_seconds histogram\n");
+	uint64_t cum = 0;
+	for (int k = 0; k < LAT_BUCKETS; k++) {
+		cum += t.lat.bucket[k];
+		rw_buf_printf(b, "rootwalk_query_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		              lat_bounds_us[k] / 1e6, (unsigned long long)cum);
+	}
+	rw_buf_printf(b,
+	              "rootwalk_query_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	              "rootwalk_query_duration_seconds_sum %.9f\n"
+	              "rootwalk_query_duration_seconds_count %llu\n",
+	              (unsigned long long)t.lat.count, (double)t.lat.sum_ns / 1e9,
+	              (unsigned long long)t.lat.count);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_zone_reloads_total Zone reloads.\n"
+	              "# TYPE rootwalk_zone_reloads_total counter\n"
+	              "rootwalk_zone_reloads_total{result=\"ok\"} %llu\n"
+	              "rootwalk_zone_reloads_total{result=\"failed\"} %llu\n",
+	              (unsigned long long)s->reloads_ok, (unsigned long long)s->reloads_failed);
+	gauge(b, "rootwalk_zones", "Zones served.", rw_zoneset_count(s->zones));
+}
+
+static int http_handler(void *ctx, const char *path, struct rw_buf *body, const char **type)
+{
+	struct rw_server *s = ctx;
+	if (strcmp(path, "/metrics") == 0) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		metrics(s, body);
+		return 200;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		rw_buf_printf(body, "ok\n");
+		return 200;
+	}
+	if (strcmp(path, "/ready") == 0) {
+		bool ready = s->running && s->zones != NULL;
+		rw_buf_printf(body, ready ? "ready\n" : "not ready\n");
+		return ready ? 200 : 503;
+	}
+	return 404;
+}
+
 static void close_main_handles(struct rw_server *s)
 {
+	rw_http_close(s->http);
+	s->http = NULL;
 	for (int i = 0; i < 3; i++)
 		if (!uv_is_closing((uv_handle_t *)&s->sigs[i]))
 			uv_close((uv_handle_t *)&s->sigs[i], NULL);
@@ -1210,6 +1436,14 @@ int rw_server_run(struct rw_server *s)
 		            s->nworkers, s->nworkers == 1 ? "" : "s");
 		if (s->cfg->watch_zones)
 			start_watches(s);
+		s->running = 1;
+		if (s->cfg->http != NULL) {
+			if (rw_http_start(&s->loop, s->cfg->http, http_handler, s, &s->http, err,
+			                  sizeof err) != 0)
+				rw_log_error("%s (metrics off, still serving DNS)", err);
+			else
+				rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
+		}
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	} else {
 		/* Stop what runs; close loops that never got a thread here. */

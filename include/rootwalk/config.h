@@ -50,9 +50,10 @@ struct rw_config {
 	struct rw_zone_spec *zones;
 	size_t nzones;
 	char *zones_dir;
-	bool builtin_zones; /* RFC 6761/6303 zones compiled in */
-	bool watch_zones;   /* reload when zone files change */
-	bool round_robin;   /* rotate A/AAAA order between answers */
+	bool builtin_zones;          /* RFC 6761/6303 zones compiled in */
+	bool watch_zones;            /* reload when zone files change */
+	bool round_robin;            /* rotate A/AAAA order between answers */
+	struct rw_listen_addr *http; /* --http ADDR:PORT; NULL: off */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;

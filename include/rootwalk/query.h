@@ -28,6 +28,10 @@
 /* CNAME chain bound when assembling an answer from cached pieces. */
 #define RW_QUERY_CACHE_CNAME_MAX 8
 
+/* Query types counted one by one (by_type); the rest is "other". */
+#define RW_QSTAT_TYPES 11
+extern const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1];
+
 /* Per-worker counters: plain integers, summed by whoever reads them. */
 struct rw_query_stats {
 	uint64_t queries;
@@ -35,6 +39,8 @@ struct rw_query_stats {
 	uint64_t rcode[6]; /* NOERROR .. REFUSED */
 	uint64_t badvers;
 	uint64_t truncated;
+	uint64_t by_type[RW_QSTAT_TYPES]; /* rw_qstat_types order, then other */
+	uint64_t by_transport[2];         /* UDP, TCP */
 };
 
 /* A forwarding route: names at or under name go to upstream group. */
