@@ -3,12 +3,14 @@
  * and returns records; assembling answers (CNAME chains) is the query
  * layer's job. */
 #include "rootwalk/cache.h"
+#include "rootwalk/rr.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
 #include "rootwalk/wire.h"
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -382,6 +384,70 @@ void rw_cache_flush(struct rw_cache *c)
 			entry_remove(s, s->head);
 		pthread_mutex_unlock(&s->lock);
 	}
+}
+
+size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name)
+{
+	uint8_t lname[RW_NAME_MAX];
+	size_t nl = rw_name_len(name);
+	rw_name_lower(lname, name, nl);
+	uint32_t h = rw_name_hash(lname);
+	struct shard *s = shard_of(c, h);
+	size_t removed = 0;
+	pthread_mutex_lock(&s->lock);
+	/* Every type of a name lives in one bucket chain (same hash). */
+	if (s->nbuckets > 0) {
+		struct centry *e = s->buckets[h & (s->nbuckets - 1)];
+		while (e != NULL) {
+			struct centry *next = e->hnext;
+			if (e->hash == h && memcmp(e->data, lname, nl) == 0) {
+				entry_remove(s, e);
+				removed++;
+			}
+			e = next;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return removed;
+}
+
+size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx)
+{
+	size_t n = 0;
+	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
+	char line[70000];
+	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		for (struct centry *e = s->head; e != NULL; e = e->qnext) {
+			if (e->expire_ms <= now)
+				continue;
+			uint32_t ttl = (uint32_t)((e->expire_ms - now + 999) / 1000);
+			size_t nl = rw_name_len(e->data);
+			if (e->kind == RW_CACHE_POSITIVE) {
+				size_t pos = nl;
+				for (uint16_t k = 0; k < e->count; k++) {
+					uint16_t len = rw_get16(e->data + pos);
+					if (rw_rr_to_text(e->data, e->type, e->rclass, ttl,
+					                  e->data + pos + 2, len, line,
+					                  sizeof line) > 0)
+						cb(ctx, line);
+					pos += 2 + (size_t)len;
+				}
+			} else {
+				char name[RW_NAME_TEXT_MAX], type[16];
+				rw_name_to_text(e->data, name, sizeof name);
+				rw_type_to_text(e->type, type, sizeof type);
+				snprintf(line, sizeof line, "; %s %u %s%s", name, ttl,
+				         e->kind == RW_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA ",
+				         e->kind == RW_CACHE_NXDOMAIN ? "" : type);
+				cb(ctx, line);
+			}
+			n++;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return n;
 }
 
 size_t rw_cache_entries(struct rw_cache *c)

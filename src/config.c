@@ -50,6 +50,7 @@ enum {
 	OPT_WATCH_ZONES,
 	OPT_NO_RR,
 	OPT_HTTP,
+	OPT_CONTROL,
 	OPT_LOG_LEVEL,
 	OPT_EDNS,
 	OPT_TCP_IDLE,
@@ -94,6 +95,8 @@ static const struct setting settings[] = {
      "   keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", OPT_HTTP, K_ADDR, false, false, 0, 0,
      "ADDR:PORT   serve /metrics, /healthz, /ready over HTTP (off by default)"},
+    {"control", OPT_CONTROL, K_PATH, false, false, 0, 0,
+     "PATH   control socket (mode 0600) for `rootwalk control ...`"},
     {"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
     {"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
      "BYTES   largest UDP reply (default 1232)"},
@@ -421,6 +424,7 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		    ((struct sockaddr_in *)&a.ss)->sin_port == 0)
 			return fail(err, err_len, o, "%s: '%s' is not ADDR:PORT", name, v);
 		free(cfg->http);
+		free(cfg->control);
 		cfg->http = malloc(sizeof *cfg->http);
 		if (cfg->http == NULL)
 			return RW_ENOMEM;
@@ -483,6 +487,9 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		} else if (strcmp(name, "config") == 0) {
 			free(cfg->config_file);
 			cfg->config_file = p;
+		} else if (strcmp(name, "control") == 0) {
+			free(cfg->control);
+			cfg->control = p;
 		} else if (strcmp(name, "root-hints") == 0) {
 			free(cfg->root_hints);
 			cfg->root_hints = p;
@@ -741,6 +748,7 @@ void rw_config_fini(struct rw_config *cfg)
 	free(cfg->zones_dir);
 	free(cfg->forward);
 	free(cfg->http);
+	free(cfg->control);
 	free(cfg->root_hints);
 	free_forward_zones(cfg);
 	memset(cfg, 0, sizeof *cfg);

@@ -7,15 +7,19 @@
 #include "rootwalk/server.h"
 #include "rootwalk/version.h"
 #include "rootwalk/zoneload.h"
+#include "control.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
 	struct rw_config cfg;
 	char err[1024];
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "control") == 0)
+		return rw_control_client(argc - 1, argv + 1, "/run/rootwalk/control.sock");
 	if (rw_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
 		fprintf(stderr, "rootwalk: %s\n", err);
 		rw_config_fini(&cfg);

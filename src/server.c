@@ -9,6 +9,7 @@
 #include "rootwalk/flight.h"
 #include "rootwalk/log.h"
 #include "rootwalk/query.h"
+#include "control.h"
 #include "http.h"
 #include "iterio.h"
 #include "rootwalk/infra.h"
@@ -176,6 +177,7 @@ struct rw_server {
 	uv_timer_t reload_timer;
 	int reload_timer_inited;
 	struct rw_http *http;
+	struct rw_control *control;
 	int running; /* listeners bound and workers started: /ready */
 };
 
@@ -907,7 +909,7 @@ static int worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zo
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
 	uv_mutex_init(&w->snap_lock);
-	w->measure = s->cfg->http != NULL;
+	w->measure = s->cfg->http != NULL || s->cfg->control != NULL;
 	w->mail_tail = &w->mail_head;
 	w->zones = rw_zoneset_ref(zones);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
@@ -1122,16 +1124,15 @@ int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct 
 
 /* Builds the new zone set aside (this thread), then hands it to every
  * worker; on any error the old set keeps serving. */
-static void reload(struct rw_server *s, const char *why)
+static int reload(struct rw_server *s, const char *why, char *err, size_t err_len)
 {
 	uint64_t t0 = uv_hrtime();
 	struct rw_zoneset *next = NULL;
-	char err[1024];
-	if (rw_zoneload(s->cfg, &next, err, sizeof err) != 0) {
+	if (rw_zoneload(s->cfg, &next, err, err_len) != 0) {
 		s->reloads_failed++;
 		rw_log_error("zone reload (%s) failed, still serving the previous zones: %s", why,
 		             err);
-		return;
+		return RW_EINVAL;
 	}
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct worker *w = s->workers[i];
@@ -1149,13 +1150,18 @@ static void reload(struct rw_server *s, const char *why)
 	size_t records = 0;
 	for (size_t i = 0; i < rw_zoneset_count(next); i++)
 		records += rw_zone_record_count(rw_zoneset_at(next, i));
+	double ms = (double)(uv_hrtime() - t0) / 1e6;
 	rw_log_info("zones reloaded (%s): %zu zones, %zu records, built in %.1f ms", why,
-	            rw_zoneset_count(next), records, (double)(uv_hrtime() - t0) / 1e6);
+	            rw_zoneset_count(next), records, ms);
+	snprintf(err, err_len, "%zu zones, %zu records, built in %.1f ms", rw_zoneset_count(next),
+	         records, ms);
+	return 0;
 }
 
 static void reload_timer_cb(uv_timer_t *t)
 {
-	reload(t->data, "zone files changed");
+	char msg[1024];
+	reload(t->data, "zone files changed", msg, sizeof msg);
 }
 
 /* --watch-zones: editors write a file in several steps (or rename a new
@@ -1369,10 +1375,58 @@ static int http_handler(void *ctx, const char *path, struct rw_buf *body, const 
 	return 404;
 }
 
+static void dump_line(void *ctx, const char *line)
+{
+	rw_buf_printf(ctx, "%s\n", line);
+}
+
+static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg, struct rw_buf *out)
+{
+	struct rw_server *s = ctx;
+	char msg[1024];
+	switch (cmd) {
+	case RW_CTL_STATS:
+		rw_buf_printf(out, "ok\n");
+		metrics(s, out);
+		break;
+	case RW_CTL_RELOAD:
+		if (reload(s, "control", msg, sizeof msg) == 0)
+			rw_buf_printf(out, "ok: reloaded: %s\n", msg);
+		else
+			rw_buf_printf(out, "error: %s (still serving the previous zones)\n", msg);
+		break;
+	case RW_CTL_FLUSH:
+		if (arg[0] == 0) {
+			size_t n = rw_cache_entries(s->cache);
+			rw_cache_flush(s->cache);
+			rw_buf_printf(out, "ok: flushed %zu entries\n", n);
+		} else {
+			uint8_t wire[RW_NAME_MAX];
+			size_t wl;
+			rw_name_from_text(arg, strlen(arg), (const uint8_t *)"", wire, &wl);
+			rw_buf_printf(out, "ok: flushed %zu entries for %s\n",
+			              rw_cache_flush_name(s->cache, wire), arg);
+		}
+		break;
+	case RW_CTL_DUMP: {
+		struct rw_buf lines = {0};
+		size_t n = rw_cache_dump(s->cache, dump_line, &lines);
+		rw_buf_printf(out, "ok: %zu entries\n", n);
+		if (lines.len > 0)
+			rw_buf_printf(out, "%.*s", (int)lines.len, lines.p);
+		out->failed |= lines.failed;
+		free(lines.p);
+		break;
+	}
+	}
+}
+
 static void close_main_handles(struct rw_server *s)
 {
 	rw_http_close(s->http);
 	s->http = NULL;
+	rw_control_close(s->control);
+	s->control = NULL;
 	for (int i = 0; i < 3; i++)
 		if (!uv_is_closing((uv_handle_t *)&s->sigs[i]))
 			uv_close((uv_handle_t *)&s->sigs[i], NULL);
@@ -1387,7 +1441,8 @@ static void on_signal(uv_signal_t *sig, int signum)
 {
 	struct rw_server *s = sig->data;
 	if (signum == SIGHUP) {
-		reload(s, "SIGHUP");
+		char msg[1024];
+		reload(s, "SIGHUP", msg, sizeof msg);
 		return;
 	}
 	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -1443,6 +1498,13 @@ int rw_server_run(struct rw_server *s)
 				rw_log_error("%s (metrics off, still serving DNS)", err);
 			else
 				rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
+		}
+		if (s->cfg->control != NULL) {
+			if (rw_control_start(&s->loop, s->cfg->control, control_handler, s,
+			                     &s->control, err, sizeof err) != 0)
+				rw_log_error("%s (control off, still serving DNS)", err);
+			else
+				rw_log_info("control socket at %s", s->cfg->control);
 		}
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	} else {

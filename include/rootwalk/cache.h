@@ -113,6 +113,15 @@ int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* Removes every entry. */
 void rw_cache_flush(struct rw_cache *c);
+/* Removes every entry of one name (all types, and its NXDOMAIN); returns
+ * how many. */
+size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name);
+/* Calls cb with one presentation line per live record ("owner TTL class
+ * type rdata", negative entries as "; owner TTL NXDOMAIN|NODATA type"),
+ * shard by shard under each shard's lock; cb must not call the cache.
+ * Returns the number of entries. */
+typedef void (*rw_cache_dump_cb)(void *ctx, const char *line);
+size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx);
 
 /* Totals read from the shards (under their locks). */
 size_t rw_cache_entries(struct rw_cache *c);

@@ -54,6 +54,7 @@ struct rw_config {
 	bool watch_zones;            /* reload when zone files change */
 	bool round_robin;            /* rotate A/AAAA order between answers */
 	struct rw_listen_addr *http; /* --http ADDR:PORT; NULL: off */
+	char *control;               /* --control PATH; NULL: off */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;

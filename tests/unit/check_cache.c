@@ -348,6 +348,43 @@ START_TEST(concurrent_readers_writers)
 }
 END_TEST
 
+static char dumped[4096];
+static void dump_line(void *ctx, const char *line)
+{
+	(*(int *)ctx)++;
+	snprintf(dumped + strlen(dumped), sizeof dumped - strlen(dumped), "%s\n", line);
+}
+
+START_TEST(flush_name_and_dump)
+{
+	ck_assert_int_eq(put_a(cache, "a.example.", 300, 2, 1, RW_RANK_ANSWER), 0);
+	ck_assert_int_eq(put_a(cache, "b.example.", 300, 1, 7, RW_RANK_ANSWER), 0);
+	uint8_t n[RW_NAME_MAX];
+	tu_name("a.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(300, 60),
+	                                       RW_RANK_AUTHORITY, &st),
+	                 0);
+	int lines = 0;
+	dumped[0] = 0;
+	ck_assert_uint_eq(rw_cache_dump(cache, dump_line, &lines), 3);
+	ck_assert_int_eq(lines, 4); /* two A records, one A, one NODATA */
+	ck_assert_ptr_nonnull(strstr(dumped, "a.example. 300 IN A 10.0.0.1"));
+	ck_assert_ptr_nonnull(strstr(dumped, "; a.example. 60 NODATA AAAA"));
+	/* flush one name: every type of it goes, other names stay */
+	tu_name("A.Example.", n);
+	ck_assert_uint_eq(rw_cache_flush_name(cache, n), 2);
+	struct rw_cache_entry e;
+	ck_assert_int_eq(get(cache, "a.example.", 1, &e), RW_ENOTFOUND);
+	ck_assert_int_eq(get(cache, "a.example.", 28, &e), RW_ENOTFOUND);
+	ck_assert_int_eq(get(cache, "b.example.", 1, &e), 0);
+	ck_assert_uint_eq(rw_cache_flush_name(cache, n), 0);
+	/* expired entries are not dumped */
+	now_ms += 301000;
+	lines = 0;
+	ck_assert_uint_eq(rw_cache_dump(cache, dump_line, &lines), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cache");
@@ -361,6 +398,7 @@ int main(void)
 	tcase_add_test(tc, byte_bound_and_eviction);
 	tcase_add_test(tc, flood_does_not_flush_popular);
 	tcase_add_test(tc, concurrent_readers_writers);
+	tcase_add_test(tc, flush_name_and_dump);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -1,0 +1,314 @@
+/* The control socket and its client; see control.h. */
+#include "control.h"
+#include "rootwalk/err.h"
+#include "rootwalk/name.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define REQ_MAX (4 + 1 + 1 + 253)
+#define CONNS_MAX 16
+#define TIMEOUT_MS 5000
+
+struct cconn {
+	struct rw_control *ctl;
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	uv_write_t write;
+	int open_handles, closing, done;
+	uint8_t req[REQ_MAX];
+	size_t len;
+	char *out;
+};
+
+struct rw_control {
+	uv_pipe_t listener;
+	rw_control_handler handler;
+	void *ctx;
+	unsigned nconns;
+	int open_handles, closing;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static void ctl_maybe_free(struct rw_control *c)
+{
+	if (c->closing && c->open_handles == 0)
+		free(c);
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+	struct rw_control *c = h->data;
+	c->open_handles--;
+	ctl_maybe_free(c);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct cconn *k = h->data;
+	if (--k->open_handles > 0)
+		return;
+	struct rw_control *c = k->ctl;
+	c->nconns--;
+	c->open_handles--;
+	free(k->out);
+	free(k);
+	ctl_maybe_free(c);
+}
+
+static void conn_close(struct cconn *k)
+{
+	if (k->closing)
+		return;
+	k->closing = 1;
+	uv_close((uv_handle_t *)&k->pipe, conn_closed);
+	uv_close((uv_handle_t *)&k->timer, conn_closed);
+}
+
+static void written(uv_write_t *w, int status)
+{
+	(void)status;
+	conn_close(w->data);
+}
+
+static void respond(struct cconn *k, struct rw_buf *b)
+{
+	k->done = 1;
+	uv_read_stop((uv_stream_t *)&k->pipe);
+	if (b->failed) {
+		free(b->p);
+		b->p = strdup("error: out of memory\n");
+		b->len = b->p ? strlen(b->p) : 0;
+	}
+	k->out = b->p;
+	uv_buf_t buf = uv_buf_init(b->p ? b->p : "", (unsigned)b->len);
+	k->write.data = k;
+	if (uv_write(&k->write, (uv_stream_t *)&k->pipe, &buf, 1, written) != 0)
+		conn_close(k);
+}
+
+static void error_reply(struct cconn *k, const char *msg)
+{
+	struct rw_buf b = {0};
+	rw_buf_printf(&b, "error: %s\n", msg);
+	respond(k, &b);
+}
+
+/* Checks the request once it is complete; false while more is needed. */
+static bool try_handle(struct cconn *k)
+{
+	if (k->len >= 4 && memcmp(k->req, "RWC1", 4) != 0) {
+		error_reply(k, "not a rootwalk control request");
+		return true;
+	}
+	if (k->len < 6)
+		return false;
+	unsigned cmd = k->req[4], n = k->req[5];
+	if (cmd < RW_CTL_STATS || cmd > RW_CTL_DUMP) {
+		error_reply(k, "unknown command");
+		return true;
+	}
+	if (n > 253) {
+		error_reply(k, "argument too long");
+		return true;
+	}
+	if (k->len < 6 + n)
+		return false;
+	if (k->len > 6 + n) {
+		error_reply(k, "trailing bytes after the request");
+		return true;
+	}
+	char arg[254];
+	memcpy(arg, k->req + 6, n);
+	arg[n] = 0;
+	if (n > 0 && cmd != RW_CTL_FLUSH) {
+		error_reply(k, "this command takes no argument");
+		return true;
+	}
+	if (n > 0) {
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (memchr(arg, 0, n) != NULL ||
+		    rw_name_from_text(arg, n, (const uint8_t *)"", wire, &wl) != 0) {
+			error_reply(k, "not a domain name");
+			return true;
+		}
+	}
+	struct rw_buf b = {0};
+	k->ctl->handler(k->ctl->ctx, (enum rw_control_cmd)cmd, arg, &b);
+	respond(k, &b);
+	return true;
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct cconn *k = h->data;
+	/* one byte of room past a full request detects trailing bytes */
+	static char spill[1];
+	if (k->len >= REQ_MAX)
+		*buf = uv_buf_init(spill, 1);
+	else
+		*buf = uv_buf_init((char *)k->req + k->len, (unsigned)(REQ_MAX - k->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct cconn *k = s->data;
+	if (k->done || k->closing)
+		return;
+	if (nread < 0) {
+		conn_close(k);
+		return;
+	}
+	if (buf->base != (char *)k->req + k->len) { /* past REQ_MAX */
+		error_reply(k, "request too long");
+		return;
+	}
+	k->len += (size_t)nread;
+	try_handle(k);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct rw_control *c = server->data;
+	if (status < 0 || c->closing)
+		return;
+	struct cconn *k = calloc(1, sizeof *k);
+	if (k == NULL)
+		return;
+	k->ctl = c;
+	uv_pipe_init(server->loop, &k->pipe, 0);
+	uv_timer_init(server->loop, &k->timer);
+	k->pipe.data = k->timer.data = k;
+	k->open_handles = 2;
+	c->open_handles++;
+	c->nconns++;
+	if (uv_accept(server, (uv_stream_t *)&k->pipe) != 0 || c->nconns > CONNS_MAX) {
+		conn_close(k);
+		return;
+	}
+	uv_timer_start(&k->timer, on_timeout, TIMEOUT_MS, 0);
+	uv_read_start((uv_stream_t *)&k->pipe, on_alloc, on_read);
+}
+
+int rw_control_start(uv_loop_t *loop, const char *path, rw_control_handler handler, void *ctx,
+                     struct rw_control **out, char *err, size_t err_len)
+{
+	struct rw_control *c = calloc(1, sizeof *c);
+	if (c == NULL || strlen(path) >= sizeof c->path) {
+		free(c);
+		snprintf(err, err_len, "--control %s: path too long or out of memory", path);
+		return RW_EINVAL;
+	}
+	snprintf(c->path, sizeof c->path, "%s", path);
+	c->handler = handler;
+	c->ctx = ctx;
+	/* A stale socket from an earlier run is removed; anything else at
+	 * the path is left alone (and the bind fails). */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	uv_pipe_init(loop, &c->listener, 0);
+	c->listener.data = c;
+	c->open_handles = 1;
+	mode_t old = umask(077); /* created 0600: no window with wider rights */
+	int e = uv_pipe_bind(&c->listener, path);
+	umask(old);
+	if (e == 0)
+		e = chmod(path, 0600) == 0 ? 0 : uv_translate_sys_error(errno);
+	if (e == 0)
+		e = uv_listen((uv_stream_t *)&c->listener, 16, on_connection);
+	if (e != 0) {
+		snprintf(err, err_len, "--control %s: %s", path, uv_strerror(e));
+		c->closing = 1;
+		uv_close((uv_handle_t *)&c->listener, listener_closed);
+		return RW_EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+void rw_control_close(struct rw_control *c)
+{
+	if (c == NULL || c->closing)
+		return;
+	c->closing = 1;
+	unlink(c->path);
+	uv_close((uv_handle_t *)&c->listener, listener_closed);
+}
+
+/* --- client --------------------------------------------------------------- */
+
+int rw_control_client(int argc, char **argv, const char *default_path)
+{
+	const char *path = default_path;
+	int i = 1;
+	if (i + 1 < argc && strcmp(argv[i], "--control") == 0) {
+		path = argv[i + 1];
+		i += 2;
+	}
+	static const char *const names[] = {NULL, "stats", "reload", "flush", "dump-cache"};
+	int cmd = 0;
+	for (int k = 1; i < argc && k <= RW_CTL_DUMP; k++)
+		if (strcmp(argv[i], names[k]) == 0)
+			cmd = k;
+	const char *arg = cmd == RW_CTL_FLUSH && i + 1 < argc ? argv[i + 1] : "";
+	int extra = argc - i - 1 - (arg[0] != 0);
+	if (cmd == 0 || extra != 0 || strlen(arg) > 253) {
+		fprintf(stderr, "usage: rootwalk control [--control PATH] "
+		                "stats | reload | flush [NAME] | dump-cache\n");
+		return 2;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		fprintf(stderr, "rootwalk control: cannot connect to %s: %s\n", path,
+		        strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	uint8_t req[REQ_MAX];
+	size_t n = strlen(arg);
+	memcpy(req, "RWC1", 4);
+	req[4] = (uint8_t)cmd;
+	req[5] = (uint8_t)n;
+	memcpy(req + 6, arg, n);
+	if (write(fd, req, 6 + n) != (ssize_t)(6 + n)) {
+		fprintf(stderr, "rootwalk control: write: %s\n", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	/* Read to EOF (bounded by the server's reply; 30 s without data ends it). */
+	char buf[65536];
+	bool first = true, ok = false;
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 30000) <= 0)
+			break;
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r <= 0)
+			break;
+		if (first)
+			ok = r >= 2 && memcmp(buf, "ok", 2) == 0;
+		first = false;
+		fwrite(buf, 1, (size_t)r, stdout);
+	}
+	close(fd);
+	return ok ? 0 : 1;
+}
