@@ -26,7 +26,9 @@ enum kind {
 	K_ZONE,
 	K_LOGLEVEL,
 	K_FORWARD,
-	K_FWDZONE
+	K_FWDZONE,
+	K_NETBLOCK,
+	K_LOGFMT
 };
 
 struct setting {
@@ -51,6 +53,12 @@ enum {
 	OPT_NO_RR,
 	OPT_HTTP,
 	OPT_CONTROL,
+	OPT_ALLOW,
+	OPT_LOCAL_ANY,
+	OPT_RATE_LIMIT,
+	OPT_USER,
+	OPT_LOG_FORMAT,
+	OPT_LOG_QUERIES,
 	OPT_LOG_LEVEL,
 	OPT_EDNS,
 	OPT_TCP_IDLE,
@@ -97,6 +105,19 @@ static const struct setting settings[] = {
      "ADDR:PORT   serve /metrics, /healthz, /ready over HTTP (off by default)"},
     {"control", OPT_CONTROL, K_PATH, false, false, 0, 0,
      "PATH   control socket (mode 0600) for `rootwalk control ...`"},
+    {"allow", OPT_ALLOW, K_NETBLOCK, true, false, 0, 0,
+     "NETBLOCK   clients allowed recursion/forwarding (repeatable;\n"
+     "                         default 127.0.0.0/8 and ::1); others: REFUSED"},
+    {"allow-local-zones-from-any", OPT_LOCAL_ANY, K_FLAG, false, false, 0, 0,
+     "   answer local zones to every client, allowed or not"},
+    {"rate-limit", OPT_RATE_LIMIT, K_UINT, false, false, 0, 1000000,
+     "QPS   UDP responses per second per client (0: off, the default);\n"
+     "                         over it, every other reply is a TC=1 slip, the rest dropped"},
+    {"user", OPT_USER, K_STR, false, false, 0, 0,
+     "NAME   after binding, run as this user (refuses to stay root)"},
+    {"log-format", OPT_LOG_FORMAT, K_LOGFMT, false, false, 0, 0, "text|json   log line format"},
+    {"log-queries", OPT_LOG_QUERIES, K_FLAG, false, false, 0, 0,
+     "   one log line per query (client, name, type, rcode)"},
     {"log-level", OPT_LOG_LEVEL, K_LOGLEVEL, false, false, 0, 0, "LEVEL   error|warn|info|debug"},
     {"edns-buffer-size", OPT_EDNS, K_UINT, false, false, 512, 4096,
      "BYTES   largest UDP reply (default 1232)"},
@@ -225,6 +246,38 @@ int rw_config_parse_addr(const char *text, uint16_t default_port, struct rw_list
 	return RW_EINVAL;
 }
 
+int rw_config_parse_netblock(const char *text, struct rw_netblock *out)
+{
+	char host[64];
+	const char *slash = strchr(text, '/');
+	size_t hl = slash ? (size_t)(slash - text) : strlen(text);
+	if (hl == 0 || hl >= sizeof host)
+		return RW_EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = 0;
+	memset(out, 0, sizeof *out);
+	unsigned max;
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return RW_EINVAL;
+	}
+	unsigned long p = max;
+	if (slash != NULL) {
+		char *end;
+		errno = 0;
+		p = strtoul(slash + 1, &end, 10);
+		if (slash[1] == 0 || *end != 0 || errno != 0 || p > max)
+			return RW_EINVAL;
+	}
+	out->prefix = (uint8_t)p;
+	return 0;
+}
+
 /* Where a value came from, for error messages and relative paths. */
 struct origin {
 	const char *file; /* NULL: command line */
@@ -337,6 +390,10 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			cfg->nforward = 0;
 		} else if (s->kind == K_FWDZONE) {
 			free_forward_zones(cfg);
+		} else if (s->kind == K_NETBLOCK) {
+			free(cfg->allow);
+			cfg->allow = NULL;
+			cfg->nallow = 0;
 		}
 	}
 	switch (s->kind) {
@@ -349,6 +406,10 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			cfg->builtin_zones = !on;
 		else if (strcmp(name, "no-round-robin") == 0)
 			cfg->round_robin = !on;
+		else if (strcmp(name, "allow-local-zones-from-any") == 0)
+			cfg->local_from_any = on;
+		else if (strcmp(name, "log-queries") == 0)
+			cfg->log_queries = on;
 		else if (strcmp(name, "watch-zones") == 0)
 			cfg->watch_zones = on;
 		else if (strcmp(name, "query-loopback") == 0)
@@ -392,6 +453,8 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			cfg->upstream_timeout_ms = (unsigned)n;
 		else if (strcmp(name, "upstream-tries") == 0)
 			cfg->upstream_tries = (unsigned)n;
+		else if (strcmp(name, "rate-limit") == 0)
+			cfg->rate_limit = (unsigned)n;
 		else if (strcmp(name, "resolve-timeout-ms") == 0)
 			cfg->resolve_timeout_ms = (unsigned)n;
 		else if (strcmp(name, "max-cname-chain") == 0)
@@ -416,6 +479,25 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			    "%s: expected bytes from 64K to 1024G (suffix K, M or G), got '%s'",
 			    name, v);
 		cfg->cache_size = (size_t)n;
+		return 0;
+	}
+	case K_LOGFMT:
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return fail(err, err_len, o, "%s: expected text or json, got '%s'", name,
+			            v);
+		cfg->log_json = strcmp(v, "json") == 0;
+		return 0;
+	case K_NETBLOCK: {
+		struct rw_netblock b;
+		if (rw_config_parse_netblock(v, &b) != 0)
+			return fail(err, err_len, o,
+			            "%s: '%s' is not an address or ADDR/PREFIX (10.0.0.0/8, ::1)",
+			            name, v);
+		struct rw_netblock *list = realloc(cfg->allow, (cfg->nallow + 1) * sizeof *list);
+		if (list == NULL)
+			return RW_ENOMEM;
+		cfg->allow = list;
+		list[cfg->nallow++] = b;
 		return 0;
 	}
 	case K_ADDR: {
@@ -487,6 +569,12 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 		} else if (strcmp(name, "config") == 0) {
 			free(cfg->config_file);
 			cfg->config_file = p;
+		} else if (strcmp(name, "user") == 0) {
+			free(p);
+			free(cfg->user);
+			cfg->user = strdup(v);
+			if (cfg->user == NULL)
+				return RW_ENOMEM;
 		} else if (strcmp(name, "control") == 0) {
 			free(cfg->control);
 			cfg->control = p;
@@ -729,6 +817,15 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 		         cfg->max_ttl);
 		return RW_EINVAL;
 	}
+	if (cfg->nallow == 0) {
+		/* loopback only, for recursion and forwarding */
+		cfg->allow = calloc(2, sizeof *cfg->allow);
+		if (cfg->allow == NULL)
+			return RW_ENOMEM;
+		rw_config_parse_netblock("127.0.0.0/8", &cfg->allow[0]);
+		rw_config_parse_netblock("::1", &cfg->allow[1]);
+		cfg->nallow = 2;
+	}
 	if (cfg->nlisten == 0) {
 		apply(cfg, 1, "127.0.0.1:53", &cli, err, err_len);
 		apply(cfg, 1, "[::1]:53", &cli, err, err_len);
@@ -749,6 +846,8 @@ void rw_config_fini(struct rw_config *cfg)
 	free(cfg->forward);
 	free(cfg->http);
 	free(cfg->control);
+	free(cfg->allow);
+	free(cfg->user);
 	free(cfg->root_hints);
 	free_forward_zones(cfg);
 	memset(cfg, 0, sizeof *cfg);

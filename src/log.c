@@ -11,6 +11,30 @@
 #include <time.h>
 
 static _Atomic int log_level = RW_LOG_INFO;
+static _Atomic int log_json = 0;
+
+void rw_log_set_json(bool json)
+{
+	atomic_store(&log_json, json ? 1 : 0);
+}
+
+bool rw_log_limit(struct rw_log_limit *l, uint64_t now_ms, uint64_t *suppressed)
+{
+	if (now_ms - l->window_ms >= 1000 || l->window_ms == 0) {
+		*suppressed = l->suppressed;
+		l->window_ms = now_ms;
+		l->suppressed = 0;
+		l->logged = 1;
+		return true;
+	}
+	if (l->logged < RW_LOG_LIMIT_PER_S) {
+		l->logged++;
+		*suppressed = 0;
+		return true;
+	}
+	l->suppressed++;
+	return false;
+}
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -48,13 +72,41 @@ void rw_log(enum rw_log_level level, const char *fmt, ...)
 	                 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
 	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	                 ts.tv_nsec / 1000000, level_names[level]);
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	int m = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
+	if (m < 0)
+		msg[0] = 0;
+	if (atomic_load(&log_json)) {
+		/* {"ts":"...","level":"info","msg":"..."}: RFC 8259 escaping */
+		n = snprintf(line, sizeof line,
+		             "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\","
+		             "\"msg\":\"",
+		             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		             tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+		size_t len = (size_t)n;
+		for (const unsigned char *c = (const unsigned char *)msg;
+		     *c && len < sizeof line - 10; c++) {
+			if (*c == '"' || *c == '\\') {
+				line[len++] = '\\';
+				line[len++] = (char)*c;
+			} else if (*c < 0x20) {
+				len += (size_t)snprintf(line + len, 7, "\\u%04x", *c);
+			} else {
+				line[len++] = (char)*c;
+			}
+		}
+		memcpy(line + len, "\"}\n", 3);
+		fwrite(line, 1, len + 3, stderr);
+		return;
+	}
+	size_t ml = strlen(msg);
+	if (ml > sizeof line - (size_t)n - 2)
+		ml = sizeof line - (size_t)n - 2;
+	memcpy(line + n, msg, ml);
+	size_t len = (size_t)n + ml;
 	line[len++] = '\n';
 	fwrite(line, 1, len, stderr);
 }

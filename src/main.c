@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	rw_log_set_level(cfg.log_level);
+	rw_log_set_json(cfg.log_json);
 	struct rw_zoneset *zones = NULL;
 	if (rw_zoneload(&cfg, &zones, err, sizeof err) != 0) {
 		fprintf(stderr, "rootwalk: %s\n", err);

@@ -6,6 +6,7 @@
 #include "rootwalk/msg.h"
 #include "rootwalk/rr.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #define ARENA_BLOCK_BYTES (64 * 1024)
@@ -17,6 +18,36 @@ const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
     RW_TYPE_A,   RW_TYPE_AAAA, RW_TYPE_CNAME, RW_TYPE_MX,  RW_TYPE_TXT,
     RW_TYPE_SRV, RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA, RW_TYPE_ANY,
 };
+
+bool rw_netblock_match(const struct rw_netblock *blocks, size_t n, const struct sockaddr *sa)
+{
+	uint8_t a[16];
+	int fam = sa->sa_family;
+	if (fam == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (fam == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			fam = AF_INET;
+			memcpy(a, a6->s6_addr + 12, 4);
+		} else {
+			memcpy(a, a6->s6_addr, 16);
+		}
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct rw_netblock *b = &blocks[i];
+		if (b->family != fam)
+			continue;
+		unsigned full = b->prefix / 8, rest = b->prefix % 8;
+		if (memcmp(a, b->addr, full) != 0)
+			continue;
+		if (rest == 0 || ((a[full] ^ b->addr[full]) & (0xFF00 >> rest)) == 0)
+			return true;
+	}
+	return false;
+}
 
 void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones, uint16_t edns_size)
 {
@@ -312,6 +343,7 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
                  enum rw_transport transport, uint8_t *out, size_t out_cap, size_t *out_len,
                  struct rw_msg *q, struct reply *r)
 {
+	env->last.valid = false;
 	/* Shorter than a header, or a response: never answered (RFC 1035
 	 * §4.1.1; answering QR=1 would enable reflection loops). */
 	if (len < RW_HEADER_LEN || (req[2] & 0x80) || out_cap < 512) {
@@ -329,6 +361,11 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
 		env->stats.rcode[RW_RCODE_FORMERR]++;
 		return RW_QUERY_REPLY;
+	}
+	if (env->log_queries) {
+		memcpy(env->last.qname, q->qname, q->qname_len);
+		env->last.qtype = q->qtype;
+		env->last.valid = true;
 	}
 	size_t cap = reply_size(env, q, transport);
 	if (cap > out_cap)
@@ -380,6 +417,7 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 		    &r->b, (uint16_t)((rw_builder_flags(&r->b) & ~0xF) | (r->rcode & 0xF)));
 	}
 	env->stats.rcode[rcode_index(r->rcode & 0xF)]++;
+	env->last.rcode = r->rcode;
 	*out_len = rw_builder_finish(&r->b);
 	return RW_QUERY_REPLY;
 }
@@ -427,6 +465,13 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		r.rcode = RW_RCODE_REFUSED; /* never a zone dump */
 	} else if (q.qtype >= 128 && q.qtype <= 254) {
 		r.rcode = RW_RCODE_NOTIMP; /* MAILA, MAILB, TKEY, TSIG, ... */
+	} else if (env->client != NULL && env->nacl > 0 &&
+	           !rw_netblock_match(env->acl, env->nacl, env->client)) {
+		/* Not allowed: nothing, or local zones only. */
+		if (!env->local_from_any || !answer_local(&r, env->zones, &q)) {
+			r.rcode = RW_RCODE_REFUSED;
+			env->stats.acl_refused++;
+		}
 	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
 		uint8_t lname[RW_NAME_MAX];
 		rw_name_lower(lname, q.qname, q.qname_len);

@@ -21,7 +21,10 @@
 #include <ares.h>
 #include <stdatomic.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <netinet/in.h>
@@ -98,6 +101,23 @@ struct latency {
 	uint64_t count, sum_ns;
 };
 
+/* Per-client response rate limit (--rate-limit): a token bucket per
+ * client (IPv4 /32, IPv6 /56) in a direct-mapped table per worker; a new
+ * client takes over a slot. Over the limit, every other response slips
+ * out as an empty TC=1 reply (a real client retries over TCP, a spoofed
+ * victim gets nothing bigger than its query) and the rest are dropped. */
+#define RL_SLOTS 4096
+struct rl_slot {
+	uint8_t key[8];
+	uint8_t used, slip;
+	uint32_t tokens_milli; /* thousandths of a response */
+	uint64_t last_ms;
+};
+
+struct rl_stats {
+	uint64_t slipped, dropped;
+};
+
 /* What a worker publishes for /metrics: a copy of its counters, taken on
  * its own thread every SNAPSHOT_MS under snap_lock, so the main thread
  * reads consistent numbers without touching the worker's live ones. */
@@ -108,6 +128,7 @@ struct snapshot {
 	struct upstream_stats up;
 	struct rw_res_stats rs;
 	struct latency lat;
+	struct rl_stats rl;
 };
 
 struct worker {
@@ -135,6 +156,10 @@ struct worker {
 	struct upstream_stats up;
 	size_t waiting_bytes;
 	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
+	/* Rate limit (--rate-limit) and rate-limited logs. */
+	struct rl_slot *rl;
+	struct rl_stats rl_stats;
+	struct rw_log_limit drop_log, refuse_log, rl_log;
 	/* Metrics (--http): latency measured per query, counters published. */
 	int measure;
 	struct latency lat;
@@ -192,9 +217,10 @@ struct conn {
 	int open_handles;
 	int closing;
 	int reading;
-	int eof;          /* the client closed its side; close ours once replies are out */
-	unsigned waiting; /* its queries waiting upstream (waiters hold c) */
-	int dead;         /* handles closed; freed when the last waiter is done */
+	int eof; /* the client closed its side; close ours once replies are out */
+	struct sockaddr_storage peer; /* the client, for --allow and logs */
+	unsigned waiting;             /* its queries waiting upstream (waiters hold c) */
+	int dead;                     /* handles closed; freed when the last waiter is done */
 };
 
 struct wreq {
@@ -305,6 +331,108 @@ static void forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
                     const struct sockaddr *addr, struct conn *c, const uint8_t *req, size_t len,
                     uint64_t t0);
 
+static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+		          sizeof host);
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	snprintf(buf, len, "%s#%u", host, port);
+}
+
+/* --log-queries: one line per answered query. */
+static void log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t)
+{
+	if (!w->env.log_queries || !w->env.last.valid)
+		return;
+	char client[80], name[RW_NAME_TEXT_MAX], type[16];
+	addr_text(sa, client, sizeof client);
+	rw_name_to_text(w->env.last.qname, name, sizeof name);
+	rw_type_to_text(w->env.last.qtype, type, sizeof type);
+	static const char *const rc[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+	                                 "NXDOMAIN", "NOTIMP",  "REFUSED"};
+	unsigned r = w->env.last.rcode & 0xF;
+	rw_log_info("query %s %s %s %s %s", client, t == RW_TRANSPORT_UDP ? "udp" : "tcp", name,
+	            type, r < 6 ? rc[r] : "OTHER");
+}
+
+/* Packets an attacker can send at line rate are logged a few per second. */
+static void log_limited(struct worker *w, struct rw_log_limit *l, const char *what,
+                        const struct sockaddr *sa)
+{
+	uint64_t suppressed;
+	if (!rw_log_limit(l, uv_now(&w->loop), &suppressed))
+		return;
+	char client[80];
+	addr_text(sa, client, sizeof client);
+	if (suppressed > 0)
+		rw_log_info("worker %u: %s from %s (and %llu more not logged in the last second)",
+		            w->index, what, client, (unsigned long long)suppressed);
+	else
+		rw_log_info("worker %u: %s from %s", w->index, what, client);
+}
+
+/* Returns true to send the reply as is; false after it sent a TC=1 slip
+ * instead, or dropped it. */
+static bool rate_ok(struct worker *w, uv_udp_t *h, const struct sockaddr *sa, uint8_t *reply,
+                    size_t len)
+{
+	uint8_t key[8] = {0};
+	if (sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else {
+		key[0] = 6;
+		memcpy(key + 1, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 7);
+	}
+	uint32_t hsh = 2166136261u;
+	for (int i = 0; i < 8; i++)
+		hsh = (hsh ^ key[i]) * 16777619u;
+	struct rl_slot *sl = &w->rl[hsh % RL_SLOTS];
+	uint64_t now = uv_now(&w->loop);
+	uint32_t rate = w->srv->cfg->rate_limit;
+	uint64_t burst = (uint64_t)rate * 1000;
+	if (!sl->used || memcmp(sl->key, key, 8) != 0) {
+		memcpy(sl->key, key, 8);
+		sl->used = 1;
+		sl->tokens_milli = (uint32_t)(burst > UINT32_MAX ? UINT32_MAX : burst);
+		sl->last_ms = now;
+	} else if (now > sl->last_ms) {
+		uint64_t t = sl->tokens_milli + (now - sl->last_ms) * rate;
+		sl->tokens_milli = (uint32_t)(t > burst ? burst : t);
+		sl->last_ms = now;
+	}
+	if (sl->tokens_milli >= 1000) {
+		sl->tokens_milli -= 1000;
+		return true;
+	}
+	log_limited(w, &w->rl_log, "response rate limit", sa);
+	if ((sl->slip++ & 1) == 0) {
+		w->rl_stats.slipped++;
+		/* The header and question only, TC=1: "ask again over TCP". */
+		size_t qend = RW_HEADER_LEN;
+		if (len > RW_HEADER_LEN && rw_get16(reply + 4) == 1) {
+			qend += rw_name_len(reply + RW_HEADER_LEN) + 4;
+			if (qend > len)
+				qend = RW_HEADER_LEN;
+		}
+		reply[2] |= RW_FLAG_TC >> 8;
+		memset(reply + 6, 0, 6); /* no answer, authority or additional */
+		if (qend == RW_HEADER_LEN)
+			memset(reply + 4, 0, 2);
+		udp_reply(h, sa, reply, qend);
+	} else {
+		w->rl_stats.dropped++;
+	}
+	return false;
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
@@ -315,18 +443,27 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		return;
 	size_t out_len;
 	uint64_t t0 = w->measure ? uv_hrtime() : 0;
+	w->env.client = addr;
+	uint64_t refused = w->env.stats.acl_refused;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
 	                         RW_TRANSPORT_UDP, w->sbuf, sizeof w->sbuf, &out_len)) {
 	case RW_QUERY_REPLY:
+		if (w->env.stats.acl_refused != refused)
+			log_limited(w, &w->refuse_log, "refused (not in --allow)", addr);
+		if (w->rl != NULL && !rate_ok(w, h, addr, w->sbuf, out_len))
+			break;
 		udp_reply(h, addr, w->sbuf, out_len);
 		if (w->measure)
 			observe(w, t0);
+		log_query(w, addr, RW_TRANSPORT_UDP);
 		break;
 	case RW_QUERY_FORWARD:
 		forward(w, RW_TRANSPORT_UDP, h, addr, NULL, (const uint8_t *)buf->base,
 		        (size_t)nread, t0);
 		break;
-	case RW_QUERY_DROP: break;
+	case RW_QUERY_DROP:
+		log_limited(w, &w->drop_log, "dropped a packet that is not a query", addr);
+		break;
 	}
 }
 
@@ -460,12 +597,14 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			break;
 		size_t out_len;
 		uint64_t t0 = w->measure ? uv_hrtime() : 0;
+		w->env.client = (const struct sockaddr *)&c->peer;
 		switch (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {
 		case RW_QUERY_REPLY:
 			conn_send(c, w->sbuf, out_len);
 			if (w->measure)
 				observe(w, t0);
+			log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP);
 			break;
 		case RW_QUERY_FORWARD:
 			forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2, flen, t0);
@@ -508,6 +647,11 @@ static void tcp_accept(uv_stream_t *server, int status)
 	if (w->tcp_conns > w->tcp_limit) {
 		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index,
 		             w->tcp_limit);
+		conn_close(c);
+		return;
+	}
+	int plen = sizeof c->peer;
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0) {
 		conn_close(c);
 		return;
 	}
@@ -568,10 +712,16 @@ static void answer(struct worker *w, struct waiter *x, const struct result *res)
 	                    res != NULL && res->len > 0 ? res->data : NULL, res ? res->len : 0,
 	                    res ? &res->ede : NULL, w->sbuf, sizeof w->sbuf,
 	                    &len) == RW_QUERY_REPLY) {
-		if (x->transport == RW_TRANSPORT_UDP)
-			udp_reply(x->udp, (const struct sockaddr *)&x->addr, w->sbuf, len);
-		else if (!x->c->closing)
+		const struct sockaddr *sa = x->transport == RW_TRANSPORT_UDP
+		                                ? (const struct sockaddr *)&x->addr
+		                                : (const struct sockaddr *)&x->c->peer;
+		if (x->transport == RW_TRANSPORT_UDP) {
+			if (w->rl == NULL || rate_ok(w, x->udp, sa, w->sbuf, len))
+				udp_reply(x->udp, sa, w->sbuf, len);
+		} else if (!x->c->closing) {
 			conn_send(x->c, w->sbuf, len);
+		}
+		log_query(w, sa, x->transport);
 		if (w->measure && x->t0 != 0)
 			observe(w, x->t0);
 	}
@@ -863,6 +1013,7 @@ static void worker_free(struct worker *w, size_t nlisten)
 		rw_zoneset_unref(w->next_zones);
 	free(w->groups);
 	free(w->split);
+	free(w->rl);
 	for (size_t i = 0; i < nlisten; i++) {
 		if (w->udp_fds[i] >= 0)
 			close(w->udp_fds[i]);
@@ -915,6 +1066,12 @@ static int worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zo
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
 	w->env.cache = s->cache;
 	w->env.round_robin = s->cfg->round_robin;
+	w->env.acl = s->cfg->allow;
+	w->env.nacl = s->cfg->nallow;
+	w->env.local_from_any = s->cfg->local_from_any;
+	w->env.log_queries = s->cfg->log_queries;
+	if (s->cfg->rate_limit > 0)
+		w->rl = calloc(RL_SLOTS, sizeof *w->rl);
 	w->env.routes = s->routes;
 	w->env.nroutes = s->nroutes;
 	w->env.default_group = s->default_group;
@@ -946,6 +1103,7 @@ static void snapshot_cb(uv_timer_t *t)
 	w->snap.up = w->up;
 	w->snap.rs = w->res_stats;
 	w->snap.lat = w->lat;
+	w->snap.rl = w->rl_stats;
 	uv_mutex_unlock(&w->snap_lock);
 }
 
@@ -1280,6 +1438,9 @@ static void metrics(struct rw_server *s, struct rw_buf *b)
 			t.lat.bucket[k] += x.lat.bucket[k];
 		t.lat.count += x.lat.count;
 		t.lat.sum_ns += x.lat.sum_ns;
+		t.rl.slipped += x.rl.slipped;
+		t.rl.dropped += x.rl.dropped;
+		t.q.acl_refused += x.q.acl_refused;
 	}
 	rw_buf_printf(b, "# HELP rootwalk_queries_total Queries received, by transport.\n"
 	                 "# TYPE rootwalk_queries_total counter\n");
@@ -1332,6 +1493,14 @@ static void metrics(struct rw_server *s, struct rw_buf *b)
 	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
 	counter(b, "rootwalk_overload_total", "Clients refused because too much was in flight.",
 	        t.up.overloaded);
+	counter(b, "rootwalk_acl_refused_total", "Queries refused: client not in --allow.",
+	        t.q.acl_refused);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_ratelimited_total Responses over --rate-limit.\n"
+	              "# TYPE rootwalk_ratelimited_total counter\n"
+	              "rootwalk_ratelimited_total{action=\"slip\"} %llu\n"
+	              "rootwalk_ratelimited_total{action=\"drop\"} %llu\n",
+	              (unsigned long long)t.rl.slipped, (unsigned long long)t.rl.dropped);
 	rw_buf_printf(b, "# HELP rootwalk_query_duration_seconds Receive to reply.\n"
 	                 "# TYPE rootwalk_query_duration_seconds histogram\n");
 	uint64_t cum = 0;
@@ -1451,6 +1620,52 @@ static void on_signal(uv_signal_t *sig, int signum)
 	close_main_handles(s);
 }
 
+/* --user: after every socket is bound, become that user for good. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		rw_log_error("--user %s: no such user; refusing to run", user);
+		return RW_EINVAL;
+	}
+	if (getuid() == 0 && setgroups(0, NULL) != 0) {
+		rw_log_error("--user %s: setgroups: %s; refusing to run", user, strerror(errno));
+		return RW_EIO;
+	}
+	if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		rw_log_error("--user %s: cannot switch user: %s; refusing to run", user,
+		             strerror(errno));
+		return RW_EIO;
+	}
+	/* The drop must stick: no way back to root. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0 || getuid() == 0)) {
+		rw_log_error("--user %s: still able to regain root; refusing to run", user);
+		return RW_EIO;
+	}
+	rw_log_info("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+	            (unsigned)pw->pw_gid);
+	return 0;
+}
+
+static void start_side_services(struct rw_server *s)
+{
+	char err[512];
+	if (s->cfg->http != NULL) {
+		if (rw_http_start(&s->loop, s->cfg->http, http_handler, s, &s->http, err,
+		                  sizeof err) != 0)
+			rw_log_error("%s (metrics off, still serving DNS)", err);
+		else
+			rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
+	}
+	if (s->cfg->control != NULL) {
+		if (rw_control_start(&s->loop, s->cfg->control, control_handler, s, &s->control,
+		                     err, sizeof err) != 0)
+			rw_log_error("%s (control off, still serving DNS)", err);
+		else
+			rw_log_info("control socket at %s", s->cfg->control);
+	}
+}
+
 int rw_server_run(struct rw_server *s)
 {
 	char err[512];
@@ -1473,6 +1688,12 @@ int rw_server_run(struct rw_server *s)
 			ok = false;
 		}
 	}
+	/* HTTP and control listen before the privilege drop (the control
+	 * socket may live in a root-owned folder); then the workers start. */
+	if (ok)
+		start_side_services(s);
+	if (ok && s->cfg->user != NULL && drop_privileges(s->cfg->user) != 0)
+		ok = false;
 	for (unsigned i = 0; i < s->nworkers && ok; i++) {
 		if (uv_thread_create(&s->workers[i]->thread, worker_main, s->workers[i]) != 0) {
 			rw_log_error("could not start the worker threads");
@@ -1492,20 +1713,6 @@ int rw_server_run(struct rw_server *s)
 		if (s->cfg->watch_zones)
 			start_watches(s);
 		s->running = 1;
-		if (s->cfg->http != NULL) {
-			if (rw_http_start(&s->loop, s->cfg->http, http_handler, s, &s->http, err,
-			                  sizeof err) != 0)
-				rw_log_error("%s (metrics off, still serving DNS)", err);
-			else
-				rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
-		}
-		if (s->cfg->control != NULL) {
-			if (rw_control_start(&s->loop, s->cfg->control, control_handler, s,
-			                     &s->control, err, sizeof err) != 0)
-				rw_log_error("%s (control off, still serving DNS)", err);
-			else
-				rw_log_info("control socket at %s", s->cfg->control);
-		}
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	} else {
 		/* Stop what runs; close loops that never got a thread here. */
@@ -1519,8 +1726,7 @@ int rw_server_run(struct rw_server *s)
 			uv_run(&w->loop, UV_RUN_DEFAULT);
 			uv_loop_close(&w->loop);
 		}
-		for (int i = 0; i < 3; i++)
-			uv_close((uv_handle_t *)&s->sigs[i], NULL);
+		close_main_handles(s);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	}
 	int rc = ok ? 0 : RW_EIO;

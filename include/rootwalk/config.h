@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "rootwalk/log.h"
+#include "rootwalk/query.h"
 
 struct rw_listen_addr {
 	struct sockaddr_storage ss;
@@ -55,6 +56,14 @@ struct rw_config {
 	bool round_robin;            /* rotate A/AAAA order between answers */
 	struct rw_listen_addr *http; /* --http ADDR:PORT; NULL: off */
 	char *control;               /* --control PATH; NULL: off */
+	/* Safety and logging (issue 5). */
+	struct rw_netblock *allow; /* --allow; default 127.0.0.0/8 and ::1 */
+	size_t nallow;
+	bool local_from_any; /* --allow-local-zones-from-any */
+	unsigned rate_limit; /* responses per second per client; 0: off */
+	char *user;          /* --user NAME; NULL: keep the identity */
+	bool log_json;       /* --log-format json */
+	bool log_queries;    /* --log-queries */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;
@@ -86,6 +95,8 @@ void rw_config_fini(struct rw_config *cfg);
 /* Parses "ADDR:PORT", "[V6]:PORT", "ADDR" or "[V6]" (port defaults to
  * default_port). 0 or RW_EINVAL. */
 int rw_config_parse_addr(const char *text, uint16_t default_port, struct rw_listen_addr *out);
+/* Parses "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6). 0 or RW_EINVAL. */
+int rw_config_parse_netblock(const char *text, struct rw_netblock *out);
 /* The usage text printed by --help. */
 const char *rw_config_usage(void);
 

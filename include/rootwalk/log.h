@@ -1,10 +1,15 @@
-/* Logging: one line per event to stderr, filtered by level.
+/* Logging: one line per event to stderr, filtered by level, as text or
+ * JSON ({"ts","level","msg"}).
  *
- * The level is process-wide state set once at start-up (the one deliberate
- * exception to "no mutable globals": every thread logs, none passes a logger
- * around). Rate limiting and JSON output are not done here yet. */
+ * The level and format are process-wide state set once at start-up (the
+ * one deliberate exception to "no mutable globals": every thread logs, none
+ * passes a logger around). Events that an attacker can trigger at packet
+ * rate go through an rw_log_limit owned by the caller's thread. */
 #ifndef ROOTWALK_LOG_H
 #define ROOTWALK_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 enum rw_log_level {
 	RW_LOG_ERROR = 0,
@@ -14,6 +19,20 @@ enum rw_log_level {
 };
 
 void rw_log_set_level(enum rw_log_level level);
+void rw_log_set_json(bool json);
+
+/* At most RW_LOG_LIMIT_PER_S lines per second per limiter; the first line
+ * of a new second reports how many were suppressed in the last. One
+ * limiter per thread and event kind (not thread-safe). */
+#define RW_LOG_LIMIT_PER_S 5
+struct rw_log_limit {
+	uint64_t window_ms;
+	uint64_t suppressed;
+	unsigned logged;
+};
+/* True when the caller may log now; *suppressed: lines not logged since the
+ * last window (report them). */
+bool rw_log_limit(struct rw_log_limit *l, uint64_t now_ms, uint64_t *suppressed);
 enum rw_log_level rw_log_get_level(void);
 /* Parses "error", "warn", "info", "debug". Returns 0 or RW_EINVAL. */
 int rw_log_level_parse(const char *text, enum rw_log_level *out);

@@ -21,6 +21,8 @@
 #include "rootwalk/msg.h"
 #include "rootwalk/zone.h"
 
+#include <sys/socket.h>
+
 /* CNAME chain bound inside local data (each hop is one lookup). */
 #define RW_QUERY_CNAME_MAX 16
 /* A/AAAA sets larger than this are not rotated. */
@@ -41,6 +43,7 @@ struct rw_query_stats {
 	uint64_t truncated;
 	uint64_t by_type[RW_QSTAT_TYPES]; /* rw_qstat_types order, then other */
 	uint64_t by_transport[2];         /* UDP, TCP */
+	uint64_t acl_refused;             /* clients outside --allow */
 };
 
 /* A forwarding route: names at or under name go to upstream group. */
@@ -59,6 +62,17 @@ struct rw_query_forward {
 	uint16_t qtype, qclass;
 };
 
+/* One --allow netblock. */
+struct rw_netblock {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+/* True when sa (IPv4, IPv6 or IPv4-mapped IPv6) is inside one of the
+ * blocks. */
+bool rw_netblock_match(const struct rw_netblock *blocks, size_t n, const struct sockaddr *sa);
+
 struct rw_query_env {
 	const struct rw_zoneset *zones; /* borrowed; immutable */
 	struct rw_cache *cache;         /* borrowed, shared; NULL: no cache */
@@ -75,6 +89,20 @@ struct rw_query_env {
 	struct rw_query_forward fwd; /* set on RW_QUERY_FORWARD */
 	bool round_robin;            /* rotate A/AAAA order (default on) */
 	unsigned rotation;
+	/* Access control: set per request by the caller (NULL: trusted).
+	 * Clients outside acl get REFUSED, or local zones only when
+	 * local_from_any. */
+	const struct sockaddr *client;
+	const struct rw_netblock *acl;
+	size_t nacl;
+	bool local_from_any;
+	/* Filled per request when log_queries: what the query log prints. */
+	bool log_queries;
+	struct {
+		uint8_t qname[RW_NAME_MAX];
+		uint16_t qtype, rcode;
+		bool valid;
+	} last;
 };
 
 enum rw_query_result {
