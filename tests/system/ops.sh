@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# End-to-end tests of day-two operations: zone reload (SIGHUP, --watch-zones,
+# under load, bad files), round-robin, the service-list generator, the
+# ndots:5 search path through glibc, /metrics /healthz /ready, the control
+# socket, access control, response rate limiting, privilege drop, logging,
+# and the packaging examples. Loopback only; needs root (unshare, --user).
+# Usage: ops.sh PATH/TO/rootwalk
+set -u
+RW=${1:?usage: ops.sh path/to/rootwalk}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+ADDR=127.0.0.77
+PORT=$((20000 + $$ % 20000))
+HTTP=127.0.0.77:$((PORT + 1))
+UPORT=$((PORT + 2))
+FAKE=127.0.0.82
+WORK=$(mktemp -d /tmp/rw-ops.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+pass=0; fail=0
+
+cleanup() {
+	exec 2>/dev/null
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+expect() {
+	local name=$1 out=$2; shift 2
+	for re in "$@"; do
+		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
+	done
+	ok "$name"
+}
+refute() { if grep -Eq -- "$3" <<<"$2"; then bad "$1 (matched /$3/)" "$2"; else ok "$1"; fi; }
+D() { dig +time=2 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
+get() { curl -s -m 3 -o /dev/null -w "%{http_code}" "http://$HTTP$1"; }
+metric() { curl -s -m 3 "http://$HTTP/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+ctl() { "$RW" control --control "$WORK/ctl.sock" "$@" 2>&1; }
+
+mkdir -p "$WORK/zones"
+printf '. 1 NS a.nowhere.\na.nowhere. 1 A 127.53.255.254\n' >"$WORK/hints"
+zone_v() { # VERSION: the corp.example zone with svc at 10.0.0.VERSION
+	printf '$TTL 60\n@ SOA ns hm %s 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nsvc A 10.0.0.%s\n' \
+		"$1" "$1" >"$WORK/zones/corp.example.zone.tmp"
+	mv "$WORK/zones/corp.example.zone.tmp" "$WORK/zones/corp.example.zone"
+}
+zone_v 1
+# the service list -> cluster.local zone (tools/svc2zone)
+cat >"$WORK/services.json" <<'JSON'
+{"domain": "cluster.local", "ttl": 5, "services": [
+ {"name": "bookstore", "namespace": "default",
+  "endpoints": ["10.0.1.11", "10.0.1.12", "10.0.1.13", "fd00::11"],
+  "ports": [{"name": "http", "protocol": "tcp", "port": 80}]},
+ {"name": "db", "namespace": "shop", "headless": true,
+  "endpoints": [{"ip": "10.0.2.5", "hostname": "db-0"}, {"ip": "10.0.2.6", "hostname": "db-1"}],
+  "ports": [{"name": "pg", "protocol": "tcp", "port": 5432}]}]}
+JSON
+if $PY "$TOP/tools/svc2zone" "$WORK/services.json" "$WORK/zones/cluster.local.zone" \
+	--reverse "$WORK/zones/10.in-addr.arpa.zone" 2>"$WORK/svc2zone.err"; then
+	ok "svc2zone writes the service zone and its reverse zone"
+else
+	bad "svc2zone" "$(cat "$WORK/svc2zone.err")"
+fi
+echo '{"services": [{"name": "Bad_Name", "endpoints": ["10.0.0.1"]}]}' >"$WORK/bad.json"
+out=$($PY "$TOP/tools/svc2zone" "$WORK/bad.json" "$WORK/x.zone" 2>&1); rc=$?
+expect "svc2zone: a bad list names the service and field, exit 2" "$out" \
+	"services\[0\]\.name: 'Bad_Name' is not a DNS label"
+[ $rc -eq 2 ] && ok "svc2zone: exit 2 on a bad list" || bad "svc2zone exit code $rc"
+
+# The fake upstream counts what leaks out of local zones.
+$PY "$HERE/fakeup.py" "$FAKE" "$UPORT" "$WORK/upstream.log" 120 &
+PIDS+=("$!")
+
+start_daemon() { # LOG ARGS...
+	local log=$1; shift
+	"$RW" "$@" >"$log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 50); do
+		D localhost A +short | grep -q 127.0.0.1 && return 0
+		kill -0 "$DPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
+	wait "$DPID"
+}
+
+ARGS=(--listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" --threads 2
+	--forward "$FAKE:$UPORT" --http "$HTTP" --control "$WORK/ctl.sock" --watch-zones --log-queries)
+if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
+	bad "daemon starts with --http, --control, --watch-zones" "$(cat "$WORK/daemon.log")"
+	echo "$pass passed, $fail failed"; exit 1
+fi
+ok "daemon starts with --http, --control, --watch-zones"
+
+# --- service discovery shapes --------------------------------------------------
+out=$(D bookstore.default.svc.cluster.local A)
+expect "service A records (several endpoints), authoritative" "$out" "flags: qr aa rd ra;" \
+	"ANSWER: 3," "10\.0\.1\.11" "10\.0\.1\.12" "10\.0\.1\.13"
+expect "service AAAA" "$(D bookstore.default.svc.cluster.local AAAA +short)" "fd00::11"
+expect "headless service: one A per endpoint, and per pod hostname" \
+	"$(D db.shop.svc.cluster.local A +short; D db-1.db.shop.svc.cluster.local A +short)" \
+	"10\.0\.2\.5" "10\.0\.2\.6"
+expect "SRV _port._proto" "$(D _http._tcp.bookstore.default.svc.cluster.local SRV +short)" \
+	"0 100 80 bookstore\.default\.svc\.cluster\.local\."
+expect "headless SRV: one target per endpoint" "$(D _pg._tcp.db.shop.svc.cluster.local SRV +short)" \
+	"db-0\.db\.shop" "db-1\.db\.shop"
+expect "pod-style name" "$(D 10-0-1-12.default.pod.cluster.local A +short)" "10\.0\.1\.12"
+expect "reverse PTR" "$(D -x 10.0.2.6 +short)" "db-1\.db\.shop\.svc\.cluster\.local\."
+firsts=$(for i in 1 2 3 4 5 6; do D bookstore.default.svc.cluster.local A +short | head -1; done | sort -u | wc -l)
+[ "$firsts" -ge 3 ] && ok "round-robin: the first address rotates ($firsts different in 6 answers)" ||
+	bad "round-robin: only $firsts different first addresses"
+
+# --- ndots:5 search path through glibc, nothing leaks upstream -------------------
+cat >"$WORK/resolv.conf" <<CONF
+nameserver 127.0.0.53
+search default.svc.cluster.local svc.cluster.local cluster.local
+options ndots:5 timeout:2 attempts:1
+CONF
+cat >"$WORK/ndots.sh" <<SH
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf || exit 3
+"$RW" --listen 127.0.0.53:53 --zones-dir "$WORK/zones" --root-hints "$WORK/hints" --threads 1 \
+	--forward "$FAKE:$UPORT" --log-level warn &
+pid=\$!
+for _ in \$(seq 50); do dig +time=1 +tries=1 @127.0.0.53 localhost +short 2>/dev/null | grep -q 127.0.0.1 && break; sleep 0.1; done
+echo "short: \$(getent hosts bookstore | head -1)"
+echo "ns: \$(getent hosts db.shop | head -1)"
+echo "missing: \$(getent hosts nosuchsvc; echo rc=\$?)"
+kill -TERM \$pid; wait \$pid; echo "exit=\$?"
+SH
+: >"$WORK/upstream.log"
+out=$(timeout 30 unshare -m bash "$WORK/ndots.sh" 2>&1)
+expect "ndots:5: 'getent hosts bookstore' resolves through the search list" "$out" \
+	"short: (10\.0\.1\.1[123]|fd00::11)[[:space:]]+bookstore\.default\.svc\.cluster\.local"
+expect "ndots:5: 'getent hosts db.shop' resolves" "$out" "ns: 10\.0\.2\.[56]"
+refute "ndots:5: no search-list query under cluster.local reached the upstream" \
+	"$(cat "$WORK/upstream.log")" "cluster\.local"
+expect "ndots:5: a name missing everywhere: the search tries end locally (NXDOMAIN), only the bare name goes upstream" \
+	"$(cat "$WORK/upstream.log")" "^nosuchsvc (1|28)$"
+
+# --- metrics, health, readiness ----------------------------------------------------
+[ "$(get /healthz)" = 200 ] && ok "/healthz 200" || bad "/healthz"
+[ "$(get /ready)" = 200 ] && ok "/ready 200" || bad "/ready"
+[ "$(get /nope)" = 404 ] && ok "unknown path 404" || bad "unknown path"
+out=$($PY - "$HTTP" <<'PYX'
+import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=3)
+s.sendall(b"NONSENSE\r\n\r\n")
+print(s.recv(100).decode(errors="replace").splitlines()[0])
+PYX
+)
+expect "malformed request 400" "$out" "HTTP/1.1 400"
+sleep 0.4
+q0=$(metric 'rootwalk_queries_total{transport="udp"}')
+for i in $(seq 10); do D svc.corp.example A >/dev/null; done
+sleep 0.4
+q1=$(metric 'rootwalk_queries_total{transport="udp"}')
+[ $((q1 - q0)) -ge 10 ] && ok "metrics move with the queries sent (+$((q1 - q0)))" ||
+	bad "metrics did not move: $q0 -> $q1"
+m=$(curl -s -m 3 "http://$HTTP/metrics")
+expect "metrics: the families the issue asks for" "$m" 'rootwalk_queries_by_type_total\{type="A"\}' \
+	'rootwalk_responses_total\{rcode="NOERROR"\}' "rootwalk_cache_hits_total" \
+	"rootwalk_cache_entries" "rootwalk_cache_bytes" "rootwalk_cache_evictions_total" \
+	"rootwalk_upstream_queries_total" "rootwalk_upstream_timeouts_total" \
+	"rootwalk_upstream_errors_total" 'rootwalk_query_duration_seconds_bucket\{le="\+Inf"\}' \
+	'rootwalk_zone_reloads_total\{result="ok"\}'
+
+# --- reloads ----------------------------------------------------------------------
+expect "before reload" "$(D svc.corp.example A +short)" "^10\.0\.0\.1$"
+zone_v 2
+sleep 1
+expect "--watch-zones: a changed file is served within a second" "$(D svc.corp.example A +short)" "^10\.0\.0\.2$"
+zone_v 3
+kill -HUP "$DPID"; sleep 0.3
+expect "SIGHUP reload" "$(D svc.corp.example A +short)" "^10\.0\.0\.3$"
+printf '$TTL 60\n@ SOA ns hm 9 2 3 4 5\n@ NS ns\nsvc A 10.0.0.999\n' >"$WORK/zones/corp.example.zone"
+kill -HUP "$DPID"; sleep 1
+expect "bad zone file: the old data keeps serving" "$(D svc.corp.example A +short)" "^10\.0\.0\.3$"
+expect "bad zone file: the error names file, line and problem" "$(cat "$WORK/daemon.log")" \
+	"zone reload .* failed, still serving the previous zones: $WORK/zones/corp.example.zone:4: A record: bad IPv4 address"
+sleep 0.3
+f=$(metric 'rootwalk_zone_reloads_total{result="failed"}')
+[ "${f:-0}" -ge 1 ] && ok "failed reloads counted ($f)" || bad "failed reload counter: '$f'"
+[ "$(get /ready)" = 200 ] && ok "/ready stays ready after a bad reload" || bad "/ready after bad reload"
+zone_v 4
+# reload under load: a bounded dnsperf run while the zone is swapped 5 times
+printf 'svc.corp.example A\nbookstore.default.svc.cluster.local A\n' >"$WORK/perf.q"
+dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/perf.q" -l 4 -c 4 -q 20 -Q 4000 >"$WORK/perf.out" 2>&1 &
+perf=$!
+for v in 5 6 7 8 9; do sleep 0.6; zone_v $v; kill -HUP "$DPID"; done
+wait $perf
+out=$(cat "$WORK/perf.out")
+expect "reload under load: dnsperf ran" "$out" "Queries completed: +[1-9]"
+expect "reload under load: zero queries lost" "$out" "Queries lost: +0 "
+expect "reload under load: every response NOERROR" "$out" "NOERROR [0-9]+ \(100\.00%\)"
+expect "after the swaps the last zone is served" "$(D svc.corp.example A +short)" "^10\.0\.0\.9$"
+
+# --- control socket ------------------------------------------------------------------
+perm=$(stat -c %a "$WORK/ctl.sock")
+[ "$perm" = 600 ] && ok "control socket mode 0600" || bad "control socket mode $perm"
+expect "control stats" "$(ctl stats)" "^ok" "rootwalk_queries_total"
+expect "control reload" "$(ctl reload)" "^ok: reloaded: [0-9]+ zones"
+D www.up.example A >/dev/null # a forwarded answer, cached
+expect "control dump-cache" "$(ctl dump-cache)" "^ok: [1-9][0-9]* entries" "www\.up\.example\. [0-9]+ IN A 192\.0\.2\.98"
+expect "control flush NAME" "$(ctl flush www.up.example)" "^ok: flushed 1 entries for www\.up\.example"
+refute "flushed name gone from the cache" "$(ctl dump-cache)" "www\.up\.example\."
+D www2.up.example A >/dev/null
+expect "control flush (all)" "$(ctl flush)" "^ok: flushed [1-9][0-9]* entries"
+expect "control dump after flush: empty" "$(ctl dump-cache)" "^ok: 0 entries"
+out=$(ctl nonsense); rc=$?
+[ $rc -eq 2 ] && ok "control: unknown command is a usage error (exit 2)" || bad "control exit $rc" "$out"
+out=$($PY - "$WORK/ctl.sock" <<'PYX'
+import socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
+    return s.recv(200).decode().strip()
+print(ask(b"RWC1\x07\x00"))
+print(ask(b"RWC1\x03\x05a..bc"))
+print(ask(b"RWC1\x01\x02xy"))
+print(ask(b"HELLO"))
+PYX
+)
+expect "control: bad requests get 'error:' answers" "$out" "error: unknown command" \
+	"error: not a domain name" "error: this command takes no argument" "error: not a rootwalk control request"
+
+# --- logging ------------------------------------------------------------------------
+expect "query log: one line per query" "$(cat "$WORK/daemon.log")" \
+	"query 127\.0\.0\.1#[0-9]+ udp svc\.corp\.example\. A NOERROR"
+for i in $(seq 300); do printf '\x12'; done >"$WORK/junk"
+$PY - "$ADDR" "$PORT" <<'PYX'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(300):
+    s.sendto(b"\x12\x34\x81\x00" + b"\x00" * 8, (sys.argv[1], int(sys.argv[2])))  # QR=1: dropped
+PYX
+sleep 0.3
+n=$(grep -c "dropped a packet" "$WORK/daemon.log")
+[ "$n" -ge 1 ] && [ "$n" -le 12 ] && ok "300 dropped packets: $n log lines (rate-limited)" ||
+	bad "dropped-packet log lines: $n"
+
+if stop_daemon; then ok "SIGTERM: clean exit 0"; else bad "SIGTERM" "$(tail -5 "$WORK/daemon.log")"; fi
+
+# --- access control --------------------------------------------------------------------
+if start_daemon "$WORK/acl.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
+	--threads 1 --forward "$FAKE:$UPORT" --allow 127.0.0.1/32 --log-format json; then
+	expect "allowed client: forwarded" "$(D -b 127.0.0.1 www.up.example A)" "status: NOERROR"
+	expect "client outside --allow: REFUSED (forwarded name)" "$(D -b 127.0.0.2 www.up.example A)" "status: REFUSED"
+	expect "client outside --allow: REFUSED (local zone too, by default)" \
+		"$(D -b 127.0.0.2 svc.corp.example A)" "status: REFUSED"
+	out=$(head -1 "$WORK/acl.log")
+	$PY -c 'import json,sys; json.loads(sys.argv[1])' "$out" 2>/dev/null &&
+		ok "--log-format json: lines are JSON" || bad "--log-format json" "$out"
+	stop_daemon || bad "acl daemon stops"
+else
+	bad "acl daemon starts" "$(cat "$WORK/acl.log")"
+fi
+if start_daemon "$WORK/acl2.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
+	--threads 1 --forward "$FAKE:$UPORT" --allow 127.0.0.1/32 --allow-local-zones-from-any; then
+	expect "--allow-local-zones-from-any: local zone answered to anyone" \
+		"$(D -b 127.0.0.2 svc.corp.example A)" "status: NOERROR" "10\.0\.0\.9"
+	expect "--allow-local-zones-from-any: forwarding still refused" \
+		"$(D -b 127.0.0.2 www.up.example A)" "status: REFUSED"
+	stop_daemon || bad "acl2 daemon stops"
+else
+	bad "acl2 daemon starts" "$(cat "$WORK/acl2.log")"
+fi
+
+# --- response rate limiting ----------------------------------------------------------------
+if start_daemon "$WORK/rl.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
+	--threads 1 --rate-limit 20 --http "$HTTP"; then
+	out=$($PY - "$ADDR" "$PORT" <<'PYX'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+q = lambda i: struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + b"\x03svc\x04corp\x07example\x00\x00\x01\x00\x01"
+for i in range(200):
+    s.sendto(q(i), (sys.argv[1], int(sys.argv[2])))
+full = tc = 0
+try:
+    while True:
+        r = s.recv(2000)
+        if r[2] & 0x02: tc += 1
+        else: full += 1
+except socket.timeout:
+    pass
+print("full=%d tc=%d" % (full, tc))
+PYX
+)
+	full=$(sed -n 's/full=\([0-9]*\).*/\1/p' <<<"$out"); tc=$(sed -n 's/.*tc=\([0-9]*\)/\1/p' <<<"$out")
+	[ "${full:-0}" -ge 15 ] && [ "${full:-0}" -le 40 ] && [ "${tc:-0}" -ge 50 ] &&
+		ok "--rate-limit 20: 200 queries -> $full answers, $tc TC=1 slips, the rest dropped" ||
+		bad "rate limit: $out"
+	sleep 0.4
+	expect "rate limiting counted in /metrics" "$(curl -s -m 3 "http://$HTTP/metrics")" \
+		'rootwalk_ratelimited_total\{action="slip"\} [1-9]' 'rootwalk_ratelimited_total\{action="drop"\} [1-9]'
+	expect "a client under the limit is answered" "$(sleep 1.2; D -b 127.0.0.3 svc.corp.example A)" "status: NOERROR"
+	stop_daemon || bad "rl daemon stops"
+else
+	bad "rate-limit daemon starts" "$(cat "$WORK/rl.log")"
+fi
+
+# --- privilege drop ---------------------------------------------------------------------
+if start_daemon "$WORK/user.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
+	--threads 2 --user nobody; then
+	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$DPID/status")
+	[ "$uid" = "65534 65534 65534 65534" ] && ok "--user nobody: every uid is nobody's ($uid)" ||
+		bad "--user nobody: Uid $uid"
+	expect "--user nobody: still answering" "$(D svc.corp.example A)" "status: NOERROR"
+	stop_daemon || bad "user daemon stops"
+else
+	bad "--user daemon starts" "$(cat "$WORK/user.log")"
+fi
+out=$("$RW" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" --user nosuchuser-rw 2>&1); rc=$?
+expect "--user with an unknown user: refuses to run" "$out" "no such user; refusing to run"
+[ $rc -ne 0 ] && ok "--user failure: non-zero exit ($rc)" || bad "--user failure exit 0"
+
+# --- packaging examples ------------------------------------------------------------------
+out=$($PY "$TOP/tools/packaging/check.py" "$TOP/tools/packaging" "$RW" 2>&1)
+expect "packaging: systemd unit and Kubernetes manifest pass the structural checks" "$out" \
+	"packaging: 0 checks failed"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
