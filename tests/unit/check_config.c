@@ -189,6 +189,78 @@ START_TEST(cache_and_forward_settings)
 }
 END_TEST
 
+START_TEST(ops_settings)
+{
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, NULL), 0);
+	ck_assert_uint_eq(c.nallow, 2); /* loopback by default */
+	ck_assert_int_eq(c.allow[0].family, AF_INET);
+	ck_assert_uint_eq(c.allow[0].prefix, 8);
+	ck_assert_int_eq(c.allow[1].family, AF_INET6);
+	ck_assert_uint_eq(c.allow[1].prefix, 128);
+	ck_assert(c.round_robin);
+	ck_assert_ptr_null(c.http);
+	ck_assert_ptr_null(c.control);
+	ck_assert_uint_eq(c.rate_limit, 0);
+	rw_config_fini(&c);
+	ck_assert_msg(load(&c, err, sizeof err, "--allow", "10.0.0.0/8", "--allow", "fd00::/8",
+	                   "--allow-local-zones-from-any", "--rate-limit", "50", "--user", "nobody",
+	                   "--log-format", "json", "--log-queries", "--http", "127.0.0.1:9153",
+	                   "--control", "/run/rw.sock", "--watch-zones", "--no-round-robin",
+	                   "--root-hints", "/etc/hints", "--query-loopback", "--no-ipv6-upstream",
+	                   "--max-cname-chain", "4", "--max-outstanding", "99", NULL) == 0,
+	              "%s", err);
+	ck_assert_uint_eq(c.nallow, 2);
+	ck_assert_uint_eq(c.allow[0].prefix, 8);
+	ck_assert_uint_eq(c.allow[1].addr[0], 0xfd);
+	ck_assert(c.local_from_any);
+	ck_assert_uint_eq(c.rate_limit, 50);
+	ck_assert_str_eq(c.user, "nobody");
+	ck_assert(c.log_json);
+	ck_assert(c.log_queries);
+	ck_assert_str_eq(c.http->text, "127.0.0.1:9153");
+	ck_assert_str_eq(c.control, "/run/rw.sock");
+	ck_assert(c.watch_zones);
+	ck_assert(!c.round_robin);
+	ck_assert_str_eq(c.root_hints, "/etc/hints");
+	ck_assert(c.query_loopback);
+	ck_assert(!c.ipv6_upstream);
+	ck_assert_uint_eq(c.max_cname_chain, 4);
+	ck_assert_uint_eq(c.max_outstanding, 99);
+	rw_config_fini(&c);
+	static const char *const bad[][3] = {
+	    {"--allow", "10.0.0.0/33", "allow"},  {"--allow", "nothing", "allow"},
+	    {"--allow", "::1/129", "allow"},      {"--log-format", "xml", "log-format"},
+	    {"--http", "127.0.0.1", "http"},      {"--http", "localhost:80", "http"},
+	    {"--rate-limit", "-1", "rate-limit"}, {"--max-subrequest-depth", "9", "max-subrequest"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char e[512] = "";
+		ck_assert_msg(load(&c, e, sizeof e, bad[i][0], bad[i][1], NULL) == RW_EINVAL,
+		              "accepted %s %s", bad[i][0], bad[i][1]);
+		ck_assert_msg(strstr(e, bad[i][2]) != NULL, "'%s' lacks '%s'", e, bad[i][2]);
+		rw_config_fini(&c);
+	}
+	/* netblocks */
+	struct rw_netblock b[2];
+	ck_assert_int_eq(rw_config_parse_netblock("192.168.0.0/16", &b[0]), 0);
+	ck_assert_int_eq(rw_config_parse_netblock("2001:db8::/33", &b[1]), 0);
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	inet_pton(AF_INET, "192.168.255.1", &s4.sin_addr);
+	ck_assert(rw_netblock_match(b, 2, (struct sockaddr *)&s4));
+	inet_pton(AF_INET, "192.169.0.1", &s4.sin_addr);
+	ck_assert(!rw_netblock_match(b, 2, (struct sockaddr *)&s4));
+	inet_pton(AF_INET6, "2001:db8:7fff::1", &s6.sin6_addr);
+	ck_assert(rw_netblock_match(b, 2, (struct sockaddr *)&s6));
+	inet_pton(AF_INET6, "2001:db8:8000::1", &s6.sin6_addr);
+	ck_assert(!rw_netblock_match(b, 2, (struct sockaddr *)&s6)); /* bit 33 differs */
+	inet_pton(AF_INET6, "::ffff:192.168.1.1", &s6.sin6_addr);
+	ck_assert(rw_netblock_match(b, 2, (struct sockaddr *)&s6)); /* v4-mapped */
+}
+END_TEST
+
 START_TEST(addresses)
 {
 	struct rw_listen_addr a;
@@ -287,6 +359,7 @@ int main(void)
 	tcase_add_test(tc, flag_errors);
 	tcase_add_test(tc, addresses);
 	tcase_add_test(tc, cache_and_forward_settings);
+	tcase_add_test(tc, ops_settings);
 	tcase_add_test(tc, yaml_file_and_precedence);
 	tcase_add_test(tc, yaml_errors);
 	suite_add_tcase(s, tc);

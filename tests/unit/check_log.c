@@ -58,12 +58,56 @@ START_TEST(filtering_and_format)
 }
 END_TEST
 
+START_TEST(json_lines)
+{
+	char path[] = "/tmp/rwlogjXXXXXX";
+	int fd = mkstemp(path);
+	int saved = dup(2);
+	dup2(fd, 2);
+	rw_log_set_level(RW_LOG_INFO);
+	rw_log_set_json(true);
+	rw_log_info("say \"hi\" \\ tab\there");
+	rw_log_set_json(false);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	fclose(f);
+	unlink(path);
+	close(fd);
+	ck_assert_msg(strncmp(line, "{\"ts\":\"", 7) == 0, "%s", line);
+	ck_assert_ptr_nonnull(strstr(line, "\"level\":\"info\""));
+	ck_assert_msg(strstr(line, "\"msg\":\"say \\\"hi\\\" \\\\ tab\\u0009here\"}\n") != NULL,
+	              "%s", line);
+}
+END_TEST
+
+START_TEST(rate_limited)
+{
+	struct rw_log_limit l = {0};
+	uint64_t sup = 0;
+	unsigned allowed = 0;
+	for (int i = 0; i < 100; i++)
+		allowed += rw_log_limit(&l, 5000, &sup);
+	ck_assert_uint_eq(allowed, RW_LOG_LIMIT_PER_S);
+	/* the next second: allowed again, reporting what was held back */
+	ck_assert(rw_log_limit(&l, 6000, &sup));
+	ck_assert_uint_eq(sup, 100 - RW_LOG_LIMIT_PER_S);
+	ck_assert(rw_log_limit(&l, 6001, &sup));
+	ck_assert_uint_eq(sup, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, level_parse);
 	tcase_add_test(tc, filtering_and_format);
+	tcase_add_test(tc, json_lines);
+	tcase_add_test(tc, rate_limited);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -6,6 +6,7 @@
 #include "rootwalk/rr.h"
 #include "testutil.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 
 static struct rw_zoneset *zs;
@@ -266,6 +267,34 @@ START_TEST(round_robin)
 		struct rw_msg m = ask("www.example.", 1, false, NULL);
 		ck_assert_uint_eq(m.rr[0][0].rdata[3], 1); /* zone order */
 	}
+}
+END_TEST
+
+START_TEST(access_control)
+{
+	struct rw_netblock allow;
+	allow.family = AF_INET;
+	allow.prefix = 32;
+	memcpy(allow.addr, "\x7f\x00\x00\x01", 4);
+	struct sockaddr_in in = {.sin_family = AF_INET}, out4 = {.sin_family = AF_INET};
+	memcpy(&in.sin_addr, "\x7f\x00\x00\x01", 4);
+	memcpy(&out4.sin_addr, "\xc0\x00\x02\x09", 4);
+	env.acl = &allow;
+	env.nacl = 1;
+	env.client = (struct sockaddr *)&in;
+	struct rw_msg m = ask("www.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	env.client = (struct sockaddr *)&out4;
+	m = ask("www.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	ck_assert_uint_eq(env.stats.acl_refused, 1);
+	env.local_from_any = true; /* local zones for everyone */
+	m = ask("www.example.", 1, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	m = ask("www.elsewhere.", 1, false, NULL); /* but nothing else */
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+	env.client = NULL;
+	env.nacl = 0;
 }
 END_TEST
 
@@ -795,6 +824,7 @@ int main(void)
 	tcase_add_test(tc, cnames_and_wildcards);
 	tcase_add_test(tc, sizes_and_truncation);
 	tcase_add_test(tc, round_robin);
+	tcase_add_test(tc, access_control);
 	suite_add_tcase(s, tc);
 	TCase *tcc = tcase_create("cache");
 	tcase_add_checked_fixture(tcc, cache_setup, cache_teardown);
