@@ -135,6 +135,7 @@ mount --bind "$WORK/resolv.conf" /etc/resolv.conf || exit 3
 pid=\$!
 for _ in \$(seq 50); do dig +time=1 +tries=1 @127.0.0.53 localhost +short 2>/dev/null | grep -q 127.0.0.1 && break; sleep 0.1; done
 echo "short: \$(getent hosts bookstore | head -1)"
+echo "upstream-after-bookstore: \$(wc -l < "$WORK/upstream.log")"
 echo "ns: \$(getent hosts db.shop | head -1)"
 echo "missing: \$(getent hosts nosuchsvc; echo rc=\$?)"
 kill -TERM \$pid; wait \$pid; echo "exit=\$?"
@@ -143,6 +144,7 @@ SH
 out=$(timeout 30 unshare -m bash "$WORK/ndots.sh" 2>&1)
 expect "ndots:5: 'getent hosts bookstore' resolves through the search list" "$out" \
 	"short: (10\.0\.1\.1[123]|fd00::11)[[:space:]]+bookstore\.default\.svc\.cluster\.local"
+expect "ndots:5: 'getent hosts bookstore' sent nothing upstream" "$out" "upstream-after-bookstore: 0$"
 expect "ndots:5: 'getent hosts db.shop' resolves" "$out" "ns: 10\.0\.2\.[56]"
 refute "ndots:5: no search-list query under cluster.local reached the upstream" \
 	"$(cat "$WORK/upstream.log")" "cluster\.local"
