@@ -9,44 +9,19 @@
 set -u
 RW=${1:?usage: forward.sh rootwalk ares_client}
 ARES_CLIENT=${2:?usage: forward.sh rootwalk ares_client}
-HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-RAW="$PY $HERE/rawdns.py"
 ADDR=127.0.0.77          # rootwalk
 UP=127.0.0.78            # Unbound, the upstream resolver
 FAKE=127.0.0.80          # the scripted upstream
 PORT=$((20000 + $$ % 20000))
 UPORT=$((PORT + 1))
-WORK=$(mktemp -d /tmp/rw-forward.XXXXXX)
-PIDS=()
-pass=0; fail=0
-
-cleanup() {
-	exec 2>/dev/null # no "Killed" notices for the helpers stopped here
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
-expect() {
-	local name=$1 out=$2; shift 2
-	for re in "$@"; do
-		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
-	done
-	ok "$name"
-}
-# same NAME GOT WANT
-same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$2', want '$3')"; fi; }
+NAME=forward
+. "$(dirname "$0")/lib.sh"
 
 D() { dig +time=3 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 K() { kdig +time=3 +retry=0 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 # upstream_count NAME TYPE: queries the Unbound upstream received for it
 upstream_count() { grep -ci " $1\. $2 IN\$" "$WORK/unbound.log"; }
 fake_count() { grep -ci "^$1 $2\$" "$WORK/fake.log"; }
-ms() { date +%s%3N; }
 
 # --- the upstream world ---------------------------------------------------
 {
@@ -95,25 +70,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 : >"$WORK/fake.log"
-
-start_daemon() {
-	local log=$1; shift
-	"$RW" "$@" >"$log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 50); do
-		D localhost A +short | grep -q 127.0.0.1 && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
-	wait "$DPID"
-}
 
 # Budget: 300 ms per try, 2 tries on one server = 300 + 600 ms.
 ARGS=(--listen "$ADDR:$PORT" --threads 2 --forward "$UP:$UPORT"

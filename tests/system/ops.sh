@@ -7,37 +7,15 @@
 # Usage: ops.sh PATH/TO/rootwalk
 set -u
 RW=${1:?usage: ops.sh path/to/rootwalk}
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 ADDR=127.0.0.77
 PORT=$((20000 + $$ % 20000))
 HTTP=127.0.0.77:$((PORT + 1))
 UPORT=$((PORT + 2))
 FAKE=127.0.0.82
-WORK=$(mktemp -d /tmp/rw-ops.XXXXXX)
+NAME=ops
+. "$(dirname "$0")/lib.sh"
 chmod 755 "$WORK"
-PIDS=()
-pass=0; fail=0
 
-cleanup() {
-	exec 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
-expect() {
-	local name=$1 out=$2; shift 2
-	for re in "$@"; do
-		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
-	done
-	ok "$name"
-}
-refute() { if grep -Eq -- "$3" <<<"$2"; then bad "$1 (matched /$3/)" "$2"; else ok "$1"; fi; }
 D() { dig +time=2 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 get() { curl -s -m 3 -o /dev/null -w "%{http_code}" "http://$HTTP$1"; }
 metric() { curl -s -m 3 "http://$HTTP/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
@@ -76,25 +54,6 @@ expect "svc2zone: a bad list names the service and field, exit 2" "$out" \
 # The fake upstream counts what leaks out of local zones.
 $PY "$HERE/fakeup.py" "$FAKE" "$UPORT" "$WORK/upstream.log" 120 &
 PIDS+=("$!")
-
-start_daemon() { # LOG ARGS...
-	local log=$1; shift
-	"$RW" "$@" >"$log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 50); do
-		D localhost A +short | grep -q 127.0.0.1 && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
-	wait "$DPID"
-}
 
 ARGS=(--listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" --threads 2
 	--forward "$FAKE:$UPORT" --http "$HTTP" --control "$WORK/ctl.sock" --watch-zones --log-queries)

@@ -8,40 +8,14 @@
 # Usage: recursive.sh PATH/TO/rootwalk
 set -u
 RW=${1:?usage: recursive.sh path/to/rootwalk}
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 ADDR=127.0.0.77
 PORT=$((20000 + $$ % 20000))
 UB_PORT=$((PORT + 1))
-WORK=$(mktemp -d /tmp/rw-recursive.XXXXXX)
+NAME=recursive
+. "$(dirname "$0")/lib.sh"
 NET="$WORK/net"
-PIDS=()
-pass=0; fail=0
+cleanup_hook() { FAKENET_LIFETIME=1 "$TOP/tools/fakenet" stop "$NET" >/dev/null 2>&1; }
 
-cleanup() {
-	exec 2>/dev/null # no "Killed" notices for the helpers stopped here
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	FAKENET_LIFETIME=1 "$TOP/tools/fakenet" stop "$NET" >/dev/null 2>&1
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
-expect() {
-	local name=$1 out=$2; shift 2
-	for re in "$@"; do
-		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
-	done
-	ok "$name"
-}
-refute() { if grep -Eq -- "$3" <<<"$2"; then bad "$1 (matched /$3/)" "$2"; else ok "$1"; fi; }
-within() { # NAME MS LIMIT
-	if [ "$2" -le "$3" ]; then ok "$1 (${2} ms)"; else bad "$1 (${2} ms > $3 ms)"; fi
-}
-ms() { date +%s%3N; }
 D() { dig +time=5 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 # upstream_count NAME TYPE: rootwalk's upstream tries for it (debug log)
 upstream_count() { grep -c "upstream $1 $2 to " "$WORK/daemon.log"; }
@@ -52,26 +26,7 @@ if ! FAKENET_LIFETIME=300 "$TOP/tools/fakenet" start "$NET" >"$WORK/fakenet.out"
 fi
 ok "the fake internet starts (NSD on 127.53.x.y:53 and the scripted server)"
 
-start_daemon() { # LOG ARGS...
-	local log=$1; shift
-	"$RW" --listen "$ADDR:$PORT" "$@" >"$log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 50); do
-		D localhost A +short | grep -q 127.0.0.1 && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
-	wait "$DPID"
-}
-
-ARGS=(--root-hints "$NET/root.hints" --query-loopback --threads 2 --log-level debug
+ARGS=(--listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 2 --log-level debug
 	--resolve-timeout-ms 4000)
 if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
 	bad "rootwalk starts (recursive)" "$(cat "$WORK/daemon.log")"
@@ -194,7 +149,7 @@ expect "exit summary counts dropped mismatched replies" "$(cat "$WORK/daemon.log
 	"recursion: [0-9]+ resolutions, [0-9]+ upstream queries, [0-9]+ timeouts, [1-9][0-9]* mismatched"
 
 # --- limits, each a setting -----------------------------------------------------------
-if start_daemon "$WORK/limits.log" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
+if start_daemon "$WORK/limits.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
 	--max-cname-chain 1 --max-referrals 3 --max-glueless 0 --max-outstanding 1; then
 	expect "--max-cname-chain 1: a 2-hop chain is SERVFAIL + EDE" "$(D alias2.shop.alpha A)" \
 		"status: SERVFAIL" "CNAME chain too long"
@@ -215,7 +170,7 @@ else
 fi
 
 # --- the loopback rule ----------------------------------------------------------------------
-if start_daemon "$WORK/noloop.log" --root-hints "$NET/root.hints" --threads 1 --log-level debug; then
+if start_daemon "$WORK/noloop.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --threads 1 --log-level debug; then
 	out=$(D www.shop.alpha A)
 	expect "without --query-loopback: learned 127.x servers are not asked (SERVFAIL)" "$out" \
 		"status: SERVFAIL"
@@ -231,7 +186,7 @@ FWD=127.0.0.81
 $PY "$HERE/fakeup.py" "$FWD" "$UB_PORT" "$WORK/fwd.log" 60 &
 PIDS+=("$!")
 sleep 0.3
-if start_daemon "$WORK/fz.log" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
+if start_daemon "$WORK/fz.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
 	--forward-zone "shop.alpha=$FWD:$UB_PORT" --log-level debug; then
 	expect "forward zone in recursive mode: its names go to the forwarder" \
 		"$(D www.shop.alpha A)" "192\.0\.2\.98"
@@ -266,7 +221,7 @@ remote-control:
 CONF
 unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.out" 2>&1 &
 PIDS+=("$!")
-start_daemon "$WORK/diff.log" --root-hints "$NET/root.hints" --query-loopback --threads 1 ||
+start_daemon "$WORK/diff.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 ||
 	bad "differential: rootwalk starts"
 for _ in $(seq 50); do
 	dig +time=1 +tries=1 -p "$UB_PORT" @127.0.0.78 localhost. A >/dev/null 2>&1 && break

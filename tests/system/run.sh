@@ -5,36 +5,10 @@
 # Usage: run.sh PATH/TO/rootwalk        Prints "N passed, M failed".
 set -u
 RW=${1:?usage: run.sh path/to/rootwalk}
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-RAW="$PY $HERE/rawdns.py"
 ADDR=127.0.0.77
 PORT=$((20000 + $$ % 20000))
-WORK=$(mktemp -d /tmp/rw-system.XXXXXX)
-PIDS=()
-pass=0; fail=0
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
-# expect NAME OUTPUT REGEX...: every regex must match the output
-expect() {
-	local name=$1 out=$2; shift 2
-	for re in "$@"; do
-		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
-	done
-	ok "$name"
-}
-# refute NAME OUTPUT REGEX: the regex must not match
-refute() {
-	if grep -Eq -- "$3" <<<"$2"; then bad "$1 (matched /$3/)" "$2"; else ok "$1"; fi
-}
+NAME=system
+. "$(dirname "$0")/lib.sh"
 
 D() { dig +time=2 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 K() { kdig +time=2 +retry=0 -p "$PORT" @"$ADDR" "$@" 2>&1; }
@@ -47,30 +21,6 @@ cat >"$WORK/hints" <<HINTS
 a.nowhere.       3600000 A  127.53.255.254
 HINTS
 cp "$HERE/test.example.zone" "$HERE/big.inc" "$WORK/zones/"
-
-# start_daemon LOG ARGS...: starts rootwalk, waits until it answers (<= 5 s)
-start_daemon() {
-	local log=$1; shift
-	"$RW" "$@" >"$log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 50); do
-		if dig +time=1 +tries=1 -p "$PORT" @"$ADDR" localhost A +short 2>/dev/null | grep -q 127.0.0.1; then
-			return 0
-		fi
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# stop_daemon: SIGTERM, must exit 0 within 5 s
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
-	wait "$DPID"
-}
 
 COMMON=(--root-hints "$WORK/hints" --zones-dir "$WORK/zones" --listen "$ADDR:$PORT" --listen "[::1]:$PORT"
 	--threads 2 --tcp-idle-timeout-ms 800 --tcp-max-connections 8)

@@ -1,0 +1,62 @@
+# Shared by the system test scripts (sourced, never run): the result
+# counters, the assertions, and starting and stopping the daemon. Before
+# sourcing, a script sets RW (the daemon), ADDR and PORT (where it listens)
+# and NAME (for the work folder); it may define cleanup_hook to stop what
+# else it started. Everything started goes into PIDS and is killed on exit.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+RAW="$PY $HERE/rawdns.py"
+WORK=$(mktemp -d "/tmp/rw-$NAME.XXXXXX")
+PIDS=()
+pass=0; fail=0
+
+cleanup() {
+	exec 2>/dev/null # no "Killed" notices for the helpers stopped here
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	declare -F cleanup_hook >/dev/null && cleanup_hook
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       /'; }
+# expect NAME OUTPUT REGEX...: every regex must match the output
+expect() {
+	local name=$1 out=$2; shift 2
+	for re in "$@"; do
+		if ! grep -Eq -- "$re" <<<"$out"; then bad "$name (no /$re/)" "$out"; return; fi
+	done
+	ok "$name"
+}
+# refute NAME OUTPUT REGEX: the regex must not match
+refute() { if grep -Eq -- "$3" <<<"$2"; then bad "$1 (matched /$3/)" "$2"; else ok "$1"; fi; }
+# same NAME GOT WANT
+same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$2', want '$3')"; fi; }
+# within NAME MS LIMIT: a duration under a bound
+within() { if [ "$2" -le "$3" ]; then ok "$1 (${2} ms)"; else bad "$1 (${2} ms > $3 ms)"; fi; }
+ms() { date +%s%3N; }
+
+# start_daemon LOG ARGS...: starts rootwalk, waits until it answers (<= 5 s)
+start_daemon() {
+	local log=$1; shift
+	"$RW" "$@" >"$log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 50); do
+		dig +time=1 +tries=1 -p "$PORT" @"$ADDR" localhost A +short 2>/dev/null |
+			grep -q 127.0.0.1 && return 0
+		kill -0 "$DPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_daemon: SIGTERM, must exit 0 within 10 s
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
+	wait "$DPID"
+}
