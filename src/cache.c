@@ -288,9 +288,7 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
 	memcpy(e->data + nl, soa->owner, sl);
 	rw_put16(e->data + nl + sl, soa->rdlen[0]);
 	memcpy(e->data + nl + sl + 2, soa->rdata[0], soa->rdlen[0]);
-	/* RFC 2308 §5: the negative TTL is min(SOA TTL, SOA MINIMUM). */
-	uint32_t minimum = rw_get32(soa->rdata[0] + soa->rdlen[0] - 4);
-	uint32_t ttl = soa->ttl_s < minimum ? soa->ttl_s : minimum;
+	uint32_t ttl = rw_soa_negative_ttl(soa->ttl_s, soa->rdata[0], soa->rdlen[0]);
 	if (ttl > c->cfg.max_neg_ttl_s)
 		ttl = c->cfg.max_neg_ttl_s;
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
@@ -384,6 +382,42 @@ void rw_cache_flush(struct rw_cache *c)
 			entry_remove(s, s->head);
 		pthread_mutex_unlock(&s->lock);
 	}
+}
+
+bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum rw_section sec,
+                            const uint8_t *owner, uint16_t type, uint16_t rclass,
+                            struct rw_cache_rrset *out)
+{
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
+		const struct rw_rr *rr = &m->rr[sec][i];
+		if (rr->type == type && rr->rclass == rclass && rw_name_eq(rr->owner, owner))
+			n++;
+	}
+	if (n == 0 || n > RW_CACHE_RRSET_MAX)
+		return false;
+	uint16_t *rdlen = rw_arena_alloc(arena, n * sizeof *rdlen);
+	const uint8_t **rdata = rw_arena_alloc(arena, n * sizeof *rdata);
+	if (rdlen == NULL || rdata == NULL)
+		return false;
+	*out = (struct rw_cache_rrset){.owner = owner,
+	                               .type = type,
+	                               .rclass = rclass,
+	                               .ttl_s = UINT32_MAX,
+	                               .count = n,
+	                               .rdlen = rdlen,
+	                               .rdata = rdata};
+	n = 0;
+	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
+		const struct rw_rr *rr = &m->rr[sec][i];
+		if (rr->type != type || rr->rclass != rclass || !rw_name_eq(rr->owner, owner))
+			continue;
+		rdlen[n] = rr->rdlen;
+		rdata[n++] = rr->rdata;
+		if (rr->ttl < out->ttl_s)
+			out->ttl_s = rr->ttl;
+	}
+	return true;
 }
 
 size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name)

@@ -130,8 +130,7 @@ static void add_negative_soa(struct reply *r, const struct rw_zone *z)
 	uint16_t rdlen;
 	if (!rw_rrset_next(soa, &pos, &rd, &rdlen))
 		return;
-	uint32_t minimum = rw_get32(rd + rdlen - 4);
-	add_rrset(r, RW_SEC_NS, rw_zone_origin(z), soa, soa->ttl < minimum ? soa->ttl : minimum);
+	add_rrset(r, RW_SEC_NS, rw_zone_origin(z), soa, rw_soa_negative_ttl(soa->ttl, rd, rdlen));
 }
 
 /* The name inside an MX, SRV or NS record that may have addresses. */
@@ -504,43 +503,6 @@ size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw
 	return rw_builder_finish(&b);
 }
 
-/* Collects the records of one RRset (owner, type) from a section into a
- * cache record set in the arena. Returns false when there are none. */
-static bool collect(struct rw_arena *a, const struct rw_msg *m, enum rw_section sec,
-                    const uint8_t *owner, uint16_t type, struct rw_cache_rrset *out)
-{
-	uint16_t n = 0;
-	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
-		const struct rw_rr *rr = &m->rr[sec][i];
-		if (rr->type == type && rr->rclass == RW_CLASS_IN && rw_name_eq(rr->owner, owner))
-			n++;
-	}
-	if (n == 0 || n > RW_CACHE_RRSET_MAX)
-		return false;
-	uint16_t *rdlen = rw_arena_alloc(a, n * sizeof *rdlen);
-	const uint8_t **rdata = rw_arena_alloc(a, n * sizeof *rdata);
-	if (rdlen == NULL || rdata == NULL)
-		return false;
-	*out = (struct rw_cache_rrset){.owner = owner,
-	                               .type = type,
-	                               .rclass = RW_CLASS_IN,
-	                               .ttl_s = UINT32_MAX,
-	                               .count = n,
-	                               .rdlen = rdlen,
-	                               .rdata = rdata};
-	n = 0;
-	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
-		const struct rw_rr *rr = &m->rr[sec][i];
-		if (rr->type != type || rr->rclass != RW_CLASS_IN || !rw_name_eq(rr->owner, owner))
-			continue;
-		rdlen[n] = rr->rdlen;
-		rdata[n++] = rr->rdata;
-		if (rr->ttl < out->ttl_s)
-			out->ttl_s = rr->ttl; /* RFC 2181 §5.2: the set's TTL is one */
-	}
-	return true;
-}
-
 /* The SOA of the zone holding name, from the authority section. */
 static bool negative_soa(struct rw_arena *a, const struct rw_msg *m, const uint8_t *name,
                          struct rw_cache_rrset *out)
@@ -548,7 +510,8 @@ static bool negative_soa(struct rw_arena *a, const struct rw_msg *m, const uint8
 	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS]; i++) {
 		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
 		if (rr->type == RW_TYPE_SOA && rw_name_is_under(name, rr->owner))
-			return collect(a, m, RW_SEC_NS, rr->owner, RW_TYPE_SOA, out) &&
+			return rw_cache_rrset_collect(a, m, RW_SEC_NS, rr->owner, RW_TYPE_SOA,
+			                              RW_CLASS_IN, out) &&
 			       out->count == 1;
 	}
 	return false;
@@ -583,12 +546,14 @@ int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_for
 	/* Walk the chain the answer section proves, caching each piece; the
 	 * bound also stops CNAME loops. */
 	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
-		if (collect(&env->arena, &m, RW_SEC_AN, cur, f->qtype, &set)) {
+		if (rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, f->qtype, RW_CLASS_IN,
+		                           &set)) {
 			rw_cache_put(env->cache, &set, rank, &env->cache_stats);
 			return 0;
 		}
 		if (f->qtype == RW_TYPE_CNAME ||
-		    !collect(&env->arena, &m, RW_SEC_AN, cur, RW_TYPE_CNAME, &set) ||
+		    !rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, RW_TYPE_CNAME,
+		                            RW_CLASS_IN, &set) ||
 		    set.count != 1)
 			break;
 		rw_cache_put(env->cache, &set, rank, &env->cache_stats);

@@ -673,40 +673,11 @@ void rw_res_timeout(struct rw_res *r)
 
 /* --- replies --------------------------------------------------------------- */
 
-/* Collects one RRset (owner, type) of a section into a cache record set. */
+/* One RRset of a section, in the resolution's class and arena. */
 static bool rrset(struct rw_res *r, const struct rw_msg *m, enum rw_section sec,
                   const uint8_t *owner, uint16_t type, struct rw_cache_rrset *out)
 {
-	uint16_t n = 0;
-	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
-		const struct rw_rr *rr = &m->rr[sec][i];
-		if (rr->type == type && rr->rclass == r->qclass && rw_name_eq(rr->owner, owner))
-			n++;
-	}
-	if (n == 0 || n > RW_CACHE_RRSET_MAX)
-		return false;
-	uint16_t *lens = rw_arena_alloc(&r->arena, n * sizeof *lens);
-	const uint8_t **data = rw_arena_alloc(&r->arena, n * sizeof *data);
-	if (lens == NULL || data == NULL)
-		return false;
-	*out = (struct rw_cache_rrset){.owner = owner,
-	                               .type = type,
-	                               .rclass = r->qclass,
-	                               .ttl_s = UINT32_MAX,
-	                               .count = n,
-	                               .rdlen = lens,
-	                               .rdata = data};
-	n = 0;
-	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
-		const struct rw_rr *rr = &m->rr[sec][i];
-		if (rr->type != type || rr->rclass != r->qclass || !rw_name_eq(rr->owner, owner))
-			continue;
-		lens[n] = rr->rdlen;
-		data[n++] = rr->rdata;
-		if (rr->ttl < out->ttl_s)
-			out->ttl_s = rr->ttl;
-	}
-	return true;
+	return rw_cache_rrset_collect(&r->arena, m, sec, owner, type, r->qclass, out);
 }
 
 static void cache_put(struct rw_res *r, const struct rw_cache_rrset *s, enum rw_rank rank)
@@ -752,9 +723,7 @@ static void frame_negative(struct rw_res *r, struct frame *f, uint16_t rcode,
 	if (f->kind == F_MAIN) {
 		if (soa != NULL)
 			answer_rr(r, RW_SEC_NS, soa->owner, RW_TYPE_SOA,
-			          soa->ttl_s < rw_get32(soa->rdata[0] + soa->rdlen[0] - 4)
-			              ? soa->ttl_s
-			              : rw_get32(soa->rdata[0] + soa->rdlen[0] - 4),
+			          rw_soa_negative_ttl(soa->ttl_s, soa->rdata[0], soa->rdlen[0]),
 			          soa->rdata[0], soa->rdlen[0]);
 		finish(r, true, rcode, 0, NULL);
 	} else {

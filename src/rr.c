@@ -621,3 +621,11 @@ int rw_rr_to_text(const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t
 		return m;
 	return n + m;
 }
+
+uint32_t rw_soa_negative_ttl(uint32_t soa_ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	if (rdlen < 4)
+		return 0;
+	uint32_t minimum = rw_get32(rdata + rdlen - 4);
+	return soa_ttl < minimum ? soa_ttl : minimum;
+}

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "rootwalk/arena.h"
+#include "rootwalk/msg.h"
 
 #define RW_CACHE_SHARDS 64
 /* Records in one cached RRset at most (larger sets are not cached). */
@@ -111,6 +112,15 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
  * or expired) or RW_ENOMEM (arena full). */
 int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
+/* Gathers the records of one RRset (owner, type, rclass; owner compared
+ * case-insensitively) from a section of a parsed message into out, its
+ * arrays in arena, its TTL the lowest of the records' (RFC 2181 §5.2).
+ * False when there are none, more than RW_CACHE_RRSET_MAX, or the arena is
+ * full. */
+bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum rw_section sec,
+                            const uint8_t *owner, uint16_t type, uint16_t rclass,
+                            struct rw_cache_rrset *out);
+
 /* Removes every entry. */
 void rw_cache_flush(struct rw_cache *c);
 /* Removes every entry of one name (all types, and its NXDOMAIN); returns

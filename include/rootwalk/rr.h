@@ -87,6 +87,10 @@ const char *rw_class_to_text(uint16_t rclass, char *buf, size_t cap);
  * 2^31-1 (RFC 2181 §8). 0 or RW_EMALFORMED. */
 int rw_ttl_from_text(const char *text, size_t len, uint32_t *out);
 
+/* The TTL of a negative answer proven by this SOA: min(SOA TTL, MINIMUM)
+ * (RFC 2308 §3, §5). rdata is a canonical SOA (MINIMUM its last 4 bytes). */
+uint32_t rw_soa_negative_ttl(uint32_t soa_ttl, const uint8_t *rdata, uint16_t rdlen);
+
 /* Reads rdlen bytes of rdata at r->pos from a message of type `type` into
  * out in canonical form (names decompressed) and checks it against the field
  * list: every field must be complete and the fields must use exactly rdlen

@@ -247,6 +247,16 @@ START_TEST(rr_line)
 }
 END_TEST
 
+START_TEST(soa_negative_ttl)
+{
+	uint8_t rd[26] = {0}; /* root, root, then 5 counters: MINIMUM last */
+	rw_put32(rd + 22, 60);
+	ck_assert_uint_eq(rw_soa_negative_ttl(3600, rd, sizeof rd), 60);
+	ck_assert_uint_eq(rw_soa_negative_ttl(30, rd, sizeof rd), 30);
+	ck_assert_uint_eq(rw_soa_negative_ttl(30, rd, 3), 0); /* not an SOA */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rr");
@@ -256,6 +266,7 @@ int main(void)
 	tcase_add_test(tc, wire_validation);
 	tcase_add_test(tc, types_classes_ttls);
 	tcase_add_test(tc, rr_line);
+	tcase_add_test(tc, soa_negative_ttl);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
