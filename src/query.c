@@ -19,26 +19,53 @@ const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
     RW_TYPE_SRV, RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA, RW_TYPE_ANY,
 };
 
+/* The by_type slot of a query type: rw_qstat_types order, else "other". */
+static unsigned qstat_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case RW_TYPE_A: return 0;
+	case RW_TYPE_AAAA: return 1;
+	case RW_TYPE_CNAME: return 2;
+	case RW_TYPE_MX: return 3;
+	case RW_TYPE_TXT: return 4;
+	case RW_TYPE_SRV: return 5;
+	case RW_TYPE_PTR: return 6;
+	case RW_TYPE_NS: return 7;
+	case RW_TYPE_SOA: return 8;
+	case RW_TYPE_ANY: return 9;
+	default: return RW_QSTAT_TYPES - 1;
+	}
+}
+
+/* IPv4 (x in network order): word compares, as every query is checked. */
+static bool match_v4(const struct rw_netblock *blocks, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct rw_netblock *b = &blocks[i];
+		uint32_t net;
+		memcpy(&net, b->addr, 4);
+		uint32_t mask = b->prefix == 0 ? 0 : htonl(0xFFFFFFFFu << (32 - b->prefix));
+		if (b->family == AF_INET && ((x ^ net) & mask) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool rw_netblock_match(const struct rw_netblock *blocks, size_t n, const struct sockaddr *sa)
 {
-	uint8_t a[16];
-	int fam = sa->sa_family;
-	if (fam == AF_INET) {
-		memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	} else if (fam == AF_INET6) {
-		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			fam = AF_INET;
-			memcpy(a, a6->s6_addr + 12, 4);
-		} else {
-			memcpy(a, a6->s6_addr, 16);
-		}
-	} else {
+	uint32_t x;
+	if (sa->sa_family == AF_INET)
+		return match_v4(blocks, n, ((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	if (sa->sa_family != AF_INET6)
 		return false;
+	const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+		memcpy(&x, a + 12, 4);
+		return match_v4(blocks, n, x);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_netblock *b = &blocks[i];
-		if (b->family != fam)
+		if (b->family != AF_INET6)
 			continue;
 		unsigned full = b->prefix / 8, rest = b->prefix % 8;
 		if (memcmp(a, b->addr, full) != 0)
@@ -101,12 +128,14 @@ static bool add_rrset(struct reply *r, enum rw_section sec, const uint8_t *owner
 		lens[n++] = rdlen;
 	}
 	pos = 0;
+	size_t start = rotate && n > 0 ? r->rotate % n : 0;
 	for (size_t i = 0;; i++) {
 		if (rotate) {
 			if (i == n)
 				break;
-			rd = rds[(i + r->rotate) % n];
-			rdlen = lens[(i + r->rotate) % n];
+			size_t j = (start + i) < n ? start + i : start + i - n;
+			rd = rds[j];
+			rdlen = lens[j];
 		} else if (!rw_rrset_next(s, &pos, &rd, &rdlen)) {
 			break;
 		}
@@ -251,9 +280,10 @@ static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owne
 		return false;
 	struct rw_builder_mark m;
 	rw_builder_mark(&r->b, &m);
-	bool rotate = r->rotate != 0 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
-	for (uint16_t k = 0; k < s->count; k++) {
-		uint16_t i = rotate ? (uint16_t)((k + r->rotate) % s->count) : k;
+	bool rotate =
+	    r->rotate != 0 && s->count > 1 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
+	uint16_t i = rotate ? (uint16_t)(r->rotate % s->count) : 0; /* one division per set */
+	for (uint16_t k = 0; k < s->count; k++, i = i + 1 == s->count ? 0 : i + 1) {
 		if (rw_builder_rr(&r->b, sec, owner, s->type, s->rclass, s->ttl_s, s->rdata[i],
 		                  s->rdlen[i]) != 0) {
 			rw_builder_rollback(&r->b, &m);
@@ -449,10 +479,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	if (b != BEGUN)
 		return (enum rw_query_result)b;
 	env->stats.by_transport[transport]++;
-	unsigned ti = 0;
-	while (ti < RW_QSTAT_TYPES - 1 && rw_qstat_types[ti] != q.qtype)
-		ti++;
-	env->stats.by_type[ti]++;
+	env->stats.by_type[qstat_index(q.qtype)]++;
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;
