@@ -42,10 +42,12 @@ static bool match_v4(const struct rw_netblock *blocks, size_t n, uint32_t x)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct rw_netblock *b = &blocks[i];
+		if (b->family != AF_INET)
+			continue; /* (an IPv6 prefix may exceed 32) */
 		uint32_t net;
 		memcpy(&net, b->addr, 4);
 		uint32_t mask = b->prefix == 0 ? 0 : htonl(0xFFFFFFFFu << (32 - b->prefix));
-		if (b->family == AF_INET && ((x ^ net) & mask) == 0)
+		if (((x ^ net) & mask) == 0)
 			return true;
 	}
 	return false;
