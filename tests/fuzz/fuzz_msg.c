@@ -1,11 +1,11 @@
 /* Fuzz target (libFuzzer entry point): message parsing, the whole query
  * path over UDP and TCP, and parse -> build -> parse round trips. Any
  * crash, sanitizer report or broken invariant aborts. The seed corpus in
- * tests/fuzz/corpus runs in every test run through run_corpus.c. */
+ * tests/fuzz/corpus/msg runs in every test run through run_corpus.c. */
 #include "rootwalk/cache.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/query.h"
-#include "rootwalk/resolve.h"
+#include "rootwalk/iter.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/zone.h"
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus for fuzz_msg into tests/fuzz/corpus (run once;
+"""Writes the seed corpus for fuzz_msg into tests/fuzz/corpus/msg (run once;
 the files are committed). Pure standard library: packets built by hand."""
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "msg")
 
 
 def name(text):

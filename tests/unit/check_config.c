@@ -244,8 +244,8 @@ START_TEST(ops_settings)
 	}
 	/* netblocks */
 	struct rw_netblock b[2];
-	ck_assert_int_eq(rw_config_parse_netblock("192.168.0.0/16", &b[0]), 0);
-	ck_assert_int_eq(rw_config_parse_netblock("2001:db8::/33", &b[1]), 0);
+	ck_assert_int_eq(rw_netblock_parse("192.168.0.0/16", &b[0]), 0);
+	ck_assert_int_eq(rw_netblock_parse("2001:db8::/33", &b[1]), 0);
 	struct sockaddr_in s4 = {.sin_family = AF_INET};
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
 	inet_pton(AF_INET, "192.168.255.1", &s4.sin_addr);
@@ -263,15 +263,15 @@ END_TEST
 
 START_TEST(addresses)
 {
-	struct rw_listen_addr a;
-	ck_assert_int_eq(rw_config_parse_addr("127.0.0.1", 53, &a), 0);
+	struct rw_sockaddr a;
+	ck_assert_int_eq(rw_addr_parse("127.0.0.1", 53, &a), 0);
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&a.ss)->sin_port), 53);
-	ck_assert_int_eq(rw_config_parse_addr("::1", 53, &a), 0);
+	ck_assert_int_eq(rw_addr_parse("::1", 53, &a), 0);
 	ck_assert_int_eq(a.ss.ss_family, AF_INET6);
-	ck_assert_int_eq(rw_config_parse_addr("[::1]", 5, &a), 0);
-	ck_assert_int_eq(rw_config_parse_addr("[::1]x", 5, &a), RW_EINVAL);
-	ck_assert_int_eq(rw_config_parse_addr("", 5, &a), RW_EINVAL);
-	ck_assert_int_eq(rw_config_parse_addr("host.name:53", 5, &a), RW_EINVAL);
+	ck_assert_int_eq(rw_addr_parse("[::1]", 5, &a), 0);
+	ck_assert_int_eq(rw_addr_parse("[::1]x", 5, &a), RW_EINVAL);
+	ck_assert_int_eq(rw_addr_parse("", 5, &a), RW_EINVAL);
+	ck_assert_int_eq(rw_addr_parse("host.name:53", 5, &a), RW_EINVAL);
 }
 END_TEST
 
@@ -351,6 +351,100 @@ START_TEST(yaml_errors)
 }
 END_TEST
 
+/* Every row of the settings table, from the flags, from YAML and from both,
+ * in table order and reversed, each given twice: loads, keeps each value
+ * in its own field (setting one never frees another: the --control/--http
+ * use-after-free), lists hold exactly what the last source gave, and
+ * rw_config_fini frees all of it (the sanitizer run catches the rest). */
+static void every_setting(bool reverse, bool flags, bool file)
+{
+	size_t n = rw_config_setting_count();
+	char *argv[512] = {"rootwalk"};
+	int argc = 1;
+	char yaml[8192] = "";
+	size_t yl = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct rw_config_setting_info s;
+		ck_assert(rw_config_setting_info(reverse ? n - 1 - k : k, &s));
+		if (s.example == NULL || strcmp(s.name, "config") == 0)
+			continue; /* actions, and --config itself below */
+		for (int twice = 0; twice < 2; twice++) {
+			if (flags) {
+				static char names[512][64];
+				size_t slot = (size_t)argc;
+				snprintf(names[slot], sizeof names[slot], "--%s", s.name);
+				argv[argc++] = names[slot];
+				if (s.takes_value)
+					argv[argc++] = (char *)s.example;
+				ck_assert_int_lt(argc, 500);
+			}
+			if (file && s.file_key)
+				yl += (size_t)snprintf(yaml + yl, sizeof yaml - yl, "%s: \"%s\"\n",
+				                       s.name, s.example);
+		}
+	}
+	if (file) {
+		write_cfg(yaml);
+		argv[argc++] = "-c";
+		argv[argc++] = path;
+	}
+	struct rw_config c;
+	char err[512] = "";
+	int e = rw_config_load(&c, argc, argv, err, sizeof err);
+	ck_assert_msg(e == 0, "%s", err);
+	ck_assert_ptr_nonnull(c.control);
+	ck_assert_str_eq(c.control, "/run/rootwalk/control.sock");
+	ck_assert_ptr_nonnull(c.http);
+	ck_assert_str_eq(c.http->text, "127.0.0.1:8053");
+	ck_assert_str_eq(c.user, "nobody");
+	ck_assert_uint_eq(c.nlisten, 2);
+	ck_assert_str_eq(c.listen[1].text, "127.0.0.1:5353");
+	ck_assert_uint_eq(c.nforward, 2);
+	ck_assert_uint_eq(c.nforward_zones, 2);
+	ck_assert_uint_eq(c.forward_zones[1].nservers, 2);
+	ck_assert_uint_eq(c.nzones, 2);
+	ck_assert_uint_eq(c.nallow, 2);
+	ck_assert_uint_eq(c.threads, 2);
+	ck_assert_uint_eq(c.edns_size, 1400);
+	ck_assert_uint_eq(c.cache_size, 128u << 20);
+	ck_assert_uint_eq(c.max_outstanding, 5000);
+	ck_assert(!c.builtin_zones && !c.round_robin && !c.ipv6_upstream);
+	ck_assert(c.watch_zones && c.query_loopback && c.log_json && c.log_queries);
+	ck_assert_int_eq(c.log_level, RW_LOG_DEBUG);
+	rw_config_fini(&c);
+	if (file)
+		unlink(path);
+}
+
+START_TEST(every_setting_every_way)
+{
+	for (int reverse = 0; reverse < 2; reverse++) {
+		every_setting(reverse, true, false);
+		every_setting(reverse, false, true);
+		every_setting(reverse, true, true);
+	}
+	/* every row has an example, and every file key a flag */
+	for (size_t i = 0; i < rw_config_setting_count(); i++) {
+		struct rw_config_setting_info s;
+		ck_assert(rw_config_setting_info(i, &s));
+		ck_assert_msg(s.example != NULL || !s.file_key, "%s has no example", s.name);
+	}
+	/* the report's exact case: --control before --http */
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(
+	    load(&c, err, sizeof err, "--control", "/tmp/rw.ctl", "--http", "127.0.0.1:8053", NULL),
+	    0);
+	ck_assert_str_eq(c.control, "/tmp/rw.ctl");
+	rw_config_fini(&c);
+	write_cfg("control: /tmp/rw.ctl\nhttp: 127.0.0.1:8053\n");
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), 0);
+	ck_assert_str_eq(c.control, "/tmp/rw.ctl");
+	rw_config_fini(&c);
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -362,6 +456,7 @@ int main(void)
 	tcase_add_test(tc, ops_settings);
 	tcase_add_test(tc, yaml_file_and_precedence);
 	tcase_add_test(tc, yaml_errors);
+	tcase_add_test(tc, every_setting_every_way);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -6,7 +6,8 @@
  * fallbacks, and every limit. */
 #include "rootwalk/err.h"
 #include "rootwalk/msg.h"
-#include "rootwalk/resolve.h"
+#include "rootwalk/iter.h"
+#include "rootwalk/netaddr.h"
 #include "rootwalk/rr.h"
 #include "testutil.h"
 

@@ -25,7 +25,7 @@ static bool has(const struct rw_zoneset *zs, const char *name, uint16_t type)
 
 START_TEST(builtin_zones)
 {
-	struct rw_config c = {.builtin_zones = true};
+	struct rw_zone_sources c = {.builtin = true};
 	struct rw_zoneset *zs;
 	char err[512];
 	ck_assert_msg(rw_zoneload(&c, &zs, err, sizeof err) == 0, "%s", err);
@@ -40,7 +40,7 @@ START_TEST(builtin_zones)
 	ck_assert(has(zs, "168.192.in-addr.arpa.", RW_TYPE_SOA));
 	ck_assert(!has(zs, "foo.invalid.", RW_TYPE_A));
 	rw_zoneset_unref(zs);
-	c.builtin_zones = false;
+	c.builtin = false;
 	ck_assert_int_eq(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	ck_assert_uint_eq(rw_zoneset_count(zs), 0);
 	rw_zoneset_unref(zs);
@@ -49,7 +49,7 @@ END_TEST
 
 START_TEST(shipped_zones)
 {
-	struct rw_config c = {.builtin_zones = true, .zones_dir = RW_SOURCE_DIR "/zones"};
+	struct rw_zone_sources c = {.builtin = true, .dir = RW_SOURCE_DIR "/zones"};
 	struct rw_zoneset *zs;
 	char err[512];
 	ck_assert_msg(rw_zoneload(&c, &zs, err, sizeof err) == 0, "%s", err);
@@ -70,7 +70,7 @@ START_TEST(dir_and_zone_errors)
 	FILE *f = fopen(path, "w");
 	fputs("$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.1\n", f);
 	fclose(f);
-	struct rw_config c = {.zones_dir = dir};
+	struct rw_zone_sources c = {.dir = dir};
 	struct rw_zoneset *zs;
 	char err[512];
 	ck_assert_msg(rw_zoneload(&c, &zs, err, sizeof err) == 0, "%s", err);
@@ -82,7 +82,7 @@ START_TEST(dir_and_zone_errors)
 	f = fopen(other, "w");
 	fputs("$TTL 60\n@ SOA ns hm 1 2 3 4 5\nmail A 192.0.2.2\n", f);
 	fclose(f);
-	struct rw_zone_spec spec = {"good.test", other};
+	struct rw_zone_file spec = {"good.test", other};
 	c.zones = &spec;
 	c.nzones = 1;
 	ck_assert_int_eq(rw_zoneload(&c, &zs, err, sizeof err), 0);
@@ -108,7 +108,7 @@ START_TEST(dir_and_zone_errors)
 	ck_assert_int_ne(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	/* a missing directory */
 	c.nzones = 0;
-	c.zones_dir = "/nonexistent-dir";
+	c.dir = "/nonexistent-dir";
 	ck_assert_int_ne(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "cannot open zones directory"));
 	char cmd[128];

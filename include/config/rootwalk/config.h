@@ -1,0 +1,114 @@
+/* Daemon configuration: command line and YAML file.
+ *
+ * One table of settings (src/config/config.c: name, kind, field, default,
+ * bounds, example, help) drives getopt, the YAML reader, --help and the
+ * defaults, so every flag has a file key of the same name (without "--")
+ * and the same value syntax; repeatable flags are YAML sequences. Flags override the file:
+ * a repeatable flag given on the command line replaces the file's list.
+ * Relative paths in the file are taken relative to the file's folder.
+ * The config owns its strings; rw_config_fini frees them. */
+#ifndef ROOTWALK_CONFIG_H
+#define ROOTWALK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rootwalk/log.h"
+#include "rootwalk/netaddr.h"
+
+/* --forward-zone NAME=ADDR[,ADDR...]: names under NAME go to these. */
+struct rw_forward_zone {
+	char *name; /* presentation form, as given */
+	struct rw_sockaddr *servers;
+	size_t nservers;
+};
+
+struct rw_zone_spec {
+	char *name; /* presentation form */
+	char *file;
+};
+
+enum rw_config_action {
+	RW_CONFIG_RUN = 0,
+	RW_CONFIG_CHECK,   /* --check-config */
+	RW_CONFIG_HELP,    /* --help */
+	RW_CONFIG_VERSION, /* --version */
+};
+
+struct rw_config {
+	enum rw_config_action action;
+	char *config_file;
+	struct rw_sockaddr *listen;
+	size_t nlisten;
+	unsigned threads;
+	struct rw_zone_spec *zones;
+	size_t nzones;
+	char *zones_dir;
+	bool builtin_zones;       /* RFC 6761/6303 zones compiled in */
+	bool watch_zones;         /* reload when zone files change */
+	bool round_robin;         /* rotate A/AAAA order between answers */
+	struct rw_sockaddr *http; /* --http ADDR:PORT; NULL: off */
+	char *control;            /* --control PATH; NULL: off */
+	/* Safety and logging (issue 5). */
+	struct rw_netblock *allow; /* --allow; default 127.0.0.0/8 and ::1 */
+	size_t nallow;
+	bool local_from_any; /* --allow-local-zones-from-any */
+	unsigned rate_limit; /* responses per second per client; 0: off */
+	char *user;          /* --user NAME; NULL: keep the identity */
+	bool log_json;       /* --log-format json */
+	bool log_queries;    /* --log-queries */
+	enum rw_log_level log_level;
+	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
+	unsigned tcp_idle_timeout_ms;
+	unsigned tcp_max_connections;
+	/* Cache (issue 3). */
+	size_t cache_size; /* bytes; default 64 MiB */
+	uint32_t min_ttl, max_ttl, max_negative_ttl;
+	/* Forwarding: everything (forward) or names under a zone. */
+	struct rw_sockaddr *forward;
+	size_t nforward;
+	struct rw_forward_zone *forward_zones;
+	size_t nforward_zones;
+	unsigned upstream_timeout_ms; /* per try (c-ares) */
+	unsigned upstream_tries;      /* tries per server */
+	/* Recursion (issue 4). */
+	char *root_hints; /* NULL: the built-in IANA root servers */
+	bool query_loopback;
+	bool ipv6_upstream;
+	unsigned resolve_timeout_ms;
+	unsigned max_cname_chain, max_referrals, max_upstream_queries, max_glueless,
+	    max_subrequest_depth, max_outstanding;
+};
+
+/* Fills cfg from argv (and the config file named there). On error returns
+ * RW_EINVAL (or RW_ENOMEM) and writes one line into err (naming file and
+ * line for config-file errors). Call rw_config_fini() either way. */
+int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size_t err_len);
+/* Fills cfg with the defaults and then the settings in YAML text (as if
+ * read from a file called name). For tests and the fuzz target; same
+ * errors as rw_config_load. Call rw_config_fini() either way. */
+int rw_config_load_yaml(struct rw_config *cfg, const char *name, const uint8_t *text, size_t len,
+                        char *err, size_t err_len);
+/* Checks what single settings cannot (min-ttl <= max-ttl). 0 or
+ * RW_EINVAL with a message. */
+int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len);
+/* Frees everything cfg owns and zeroes it. */
+void rw_config_fini(struct rw_config *cfg);
+/* The usage text printed by --help. */
+const char *rw_config_usage(void);
+
+/* One row of the settings table, for tests and documentation. */
+struct rw_config_setting_info {
+	const char *name;    /* flag "--name" and file key "name" */
+	const char *example; /* a valid value; NULL for actions (--help...) */
+	bool list;           /* repeatable; a YAML sequence in the file */
+	bool takes_value;    /* false: a flag ("true"/"false" in the file) */
+	bool file_key;       /* false: command line only */
+};
+size_t rw_config_setting_count(void);
+/* Fills out for row i; false past the end. */
+bool rw_config_setting_info(size_t i, struct rw_config_setting_info *out);
+
+#endif

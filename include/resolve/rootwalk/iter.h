@@ -1,0 +1,94 @@
+/* Iterative resolution from the root, without I/O (RFC 1034 §5.3.3).
+ *
+ * A struct rw_res resolves one question. The caller drives it:
+ *   rw_res_next()    -> RW_RES_SEND: send q (to q->addr, over UDP or TCP,
+ *                       with a fresh random ID and source port) and wait at
+ *                       most q->timeout_ms; or RW_RES_DONE.
+ *   rw_res_reply()   with the bytes that came back from exactly that
+ *                       address and port with that ID (the I/O layer checks
+ *                       those); returns false when the reply is not for the
+ *                       question asked (then keep waiting);
+ *   rw_res_timeout() when nothing usable came in time (or the send failed).
+ * After RW_RES_DONE, rw_res_response() is a response message for the
+ * question (answer chain, and the SOA of a negative answer) or NULL for
+ * SERVFAIL, with an Extended DNS Error (RFC 8914) from rw_res_ede().
+ *
+ * What it does: start from the closest enclosing delegation in the cache
+ * (else the root hints, primed per RFC 8109), follow referrals, restart on
+ * CNAME, look up the addresses of glueless NS names as sub-requests, and
+ * cache what it learns -- only data in the bailiwick of the zone the server
+ * was asked about. Server choice uses the shared records in rw_infra.
+ * Every loop is bounded by the limits in rw_res_limits.
+ *
+ * Threading: a struct rw_res is used by one thread; the cache and the infra
+ * table it points to are shared (they lock inside). */
+#ifndef ROOTWALK_ITER_H
+#define ROOTWALK_ITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rootwalk/cache.h"
+#include "rootwalk/hints.h"
+#include "rootwalk/infra.h"
+#include "rootwalk/msg.h"
+#include "rootwalk/name.h"
+
+struct rw_res_limits {
+	unsigned cname_max;     /* CNAME hops per resolution (8) */
+	unsigned referrals_max; /* referrals followed per resolution (30) */
+	unsigned queries_max;   /* upstream queries per client query (64) */
+	unsigned glueless_max;  /* NS address lookups per delegation (4) */
+	unsigned depth_max;     /* nested sub-requests (3) */
+	unsigned timeout_ms;    /* whole resolution (10000) */
+};
+
+void rw_res_limits_default(struct rw_res_limits *l);
+
+struct rw_res_env {
+	struct rw_cache *cache;
+	struct rw_cache_stats *cache_stats;
+	struct rw_infra *infra;
+	const struct rw_hints *hints;
+	struct rw_res_limits lim;
+	bool query_loopback; /* use learned 127/8, ::1, 0/8, :: addresses */
+	bool ipv6;           /* query IPv6 servers */
+	uint16_t edns_size;
+	uint64_t (*clock)(void *ctx); /* monotonic milliseconds */
+	void *clock_ctx;
+};
+
+/* Counters, per worker, summed on read. */
+struct rw_res_stats {
+	uint64_t resolutions, queries, timeouts, mismatched, lame, referrals, edns_fallbacks,
+	    tcp_retries, glueless, limit_hits, servfails;
+};
+
+struct rw_res;
+
+enum rw_res_step { RW_RES_SEND = 1, RW_RES_DONE = 2 };
+
+struct rw_res_query {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	bool tcp;
+	uint32_t timeout_ms;
+	size_t len;
+	uint8_t buf[512]; /* ID 0: the I/O layer writes a random one */
+};
+
+/* qname in any case; NULL on allocation failure. */
+struct rw_res *rw_res_new(const struct rw_res_env *env, struct rw_res_stats *stats,
+                          const uint8_t *qname, uint16_t qtype, uint16_t qclass);
+void rw_res_free(struct rw_res *r);
+enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q);
+bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len);
+void rw_res_timeout(struct rw_res *r);
+/* After RW_RES_DONE: the response (NULL: SERVFAIL) and the EDE (code 0
+ * and text NULL: none). */
+const uint8_t *rw_res_response(const struct rw_res *r, size_t *len);
+struct rw_ede rw_res_ede(const struct rw_res *r);
+
+#endif

@@ -1,0 +1,41 @@
+/* Building the zone set the daemon serves from its configuration: the
+ * built-in locally served zones (RFC 6761, RFC 6303, RFC 7686, RFC 8375),
+ * then every "*.zone" file in --zones-dir, then each --zone NAME=FILE; a later
+ * zone with the same origin replaces an earlier one. */
+#ifndef ROOTWALK_ZONELOAD_H
+#define ROOTWALK_ZONELOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rootwalk/zone.h"
+
+/* One --zone NAME=FILE. Borrowed strings. */
+struct rw_zone_file {
+	const char *name; /* presentation form */
+	const char *file;
+};
+
+/* Where the zone set comes from. Everything borrowed. */
+struct rw_zone_sources {
+	bool builtin;    /* the RFC 6761/6303 zones compiled in */
+	const char *dir; /* every "*.zone" file in it; NULL: none */
+	const struct rw_zone_file *zones;
+	size_t nzones;
+};
+
+/* Loads all zones. On failure returns an error code and writes one line
+ * naming the file, the line and the problem into err. */
+int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char *err,
+                size_t err_len);
+
+/* The built-in zones, generated at build time from zones/local. */
+struct rw_builtin_zone {
+	const char *origin; /* presentation form */
+	const char *label;  /* for errors, e.g. "builtin:localhost.zone" */
+	const char *text;
+};
+extern const struct rw_builtin_zone rw_builtin_zones[];
+extern const size_t rw_builtin_zone_count;
+
+#endif

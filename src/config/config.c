@@ -1,0 +1,781 @@
+/* Command-line and YAML configuration; see include/config/rootwalk/config.h.
+ *
+ * Every setting is one row of settings[]: its name, value kind, the field it
+ * fills (an offset into struct rw_config), default, bounds, an example
+ * value and help. getopt's option list, the YAML reader, --help and the
+ * defaults are all driven by that table, and a value is stored only into
+ * its own row's field: setting one option can never free another's. The
+ * module validates values and owns strings; it loads no zones and opens no
+ * sockets. */
+#include "rootwalk/config.h"
+#include "rootwalk/err.h"
+#include "rootwalk/name.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/* How a value is written and where it goes. */
+enum kind {
+	K_BOOL,      /* bool; aux 1: the flag turns the field off (no-...) */
+	K_ACTION,    /* enum rw_config_action; aux: the action */
+	K_UINT,      /* unsigned integer of aux bytes (2, 4 or 8), min..max */
+	K_SIZE,      /* size_t bytes with an optional K/M/G suffix, min..max */
+	K_STR,       /* char *, as written */
+	K_PATH,      /* char *, relative to the config file's folder */
+	K_ADDR,      /* struct rw_sockaddr * (one, heap), a port required */
+	K_LOGLEVEL,  /* enum rw_log_level */
+	K_LOGFMT,    /* bool log_json: "text" or "json" */
+	K_ADDRS,     /* list of struct rw_sockaddr, port 53 by default */
+	K_NETBLOCKS, /* list of struct rw_netblock */
+	K_ZONES,     /* list of struct rw_zone_spec (NAME=FILE) */
+	K_FWDZONES,  /* list of struct rw_forward_zone (NAME=ADDR,...) */
+};
+
+#define S_CLI_ONLY 1u /* not a file key */
+
+struct setting {
+	const char *name;
+	char short_opt; /* 0: long option only */
+	enum kind kind;
+	size_t off; /* the field in struct rw_config */
+	size_t aux; /* K_UINT: field size; lists: offset of the count; see enum kind */
+	unsigned flags;
+	unsigned long long min, max;
+	const char *def;     /* default, parsed like a user's value (lists: space-separated) */
+	const char *example; /* a valid value, for tests and the sample file */
+	const char *arg;     /* metavariable in --help */
+	const char *help;
+};
+
+#define FIELD(f) offsetof(struct rw_config, f)
+#define UINT(f) FIELD(f), sizeof(((struct rw_config *)0)->f)
+#define LIST(f, n) FIELD(f), FIELD(n)
+
+static const struct setting settings[] = {
+    {"config", 'c', K_PATH, FIELD(config_file), 0, S_CLI_ONLY, 0, 0, NULL, "rootwalk.yaml", "FILE",
+     "read settings from a YAML file"},
+    {"listen", 0, K_ADDRS, LIST(listen, nlisten), 0, 0, 0, "127.0.0.1:53 [::1]:53",
+     "127.0.0.1:5353", "ADDR[:PORT]", "listen on UDP and TCP (repeatable; IPv6 as [::1]:53)"},
+    {"threads", 0, K_UINT, UINT(threads), 0, 1, 256, NULL, "2", "N",
+     "worker threads (default: the number of cores)"},
+    {"zone", 0, K_ZONES, LIST(zones, nzones), 0, 0, 0, NULL, "example.=example.zone", "NAME=FILE",
+     "serve a zone file (repeatable)"},
+    {"zones-dir", 0, K_PATH, FIELD(zones_dir), 0, 0, 0, 0, NULL, "zones", "DIR",
+     "serve every DIR/NAME.zone, origin = file name"},
+    {"no-builtin-zones", 0, K_BOOL, FIELD(builtin_zones), 1, 0, 0, 0, NULL, "true", NULL,
+     "do not serve the built-in RFC 6761/6303 zones"},
+    {"watch-zones", 0, K_BOOL, FIELD(watch_zones), 0, 0, 0, 0, NULL, "true", NULL,
+     "reload zones when their files change (SIGHUP always reloads)"},
+    {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
+     "keep A/AAAA records in zone order (default: rotate per answer)"},
+    {"http", 0, K_ADDR, FIELD(http), 0, 0, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
+     "serve /metrics, /healthz, /ready over HTTP (off by default)"},
+    {"control", 0, K_PATH, FIELD(control), 0, 0, 0, 0, NULL, "/run/rootwalk/control.sock", "PATH",
+     "control socket (mode 0600) for `rootwalk control ...`"},
+    {"allow", 0, K_NETBLOCKS, LIST(allow, nallow), 0, 0, 0, "127.0.0.0/8 ::1", "10.0.0.0/8",
+     "NETBLOCK", "clients allowed recursion/forwarding (repeatable); others: REFUSED"},
+    {"allow-local-zones-from-any", 0, K_BOOL, FIELD(local_from_any), 0, 0, 0, 0, NULL, "true", NULL,
+     "answer local zones to every client, allowed or not"},
+    {"rate-limit", 0, K_UINT, UINT(rate_limit), 0, 0, 1000000, NULL, "100", "QPS",
+     "UDP responses per second per client (0: off); over it, every other\n"
+     "reply is a TC=1 slip, the rest dropped"},
+    {"user", 0, K_STR, FIELD(user), 0, 0, 0, 0, NULL, "nobody", "NAME",
+     "after binding, run as this user (refuses to stay root)"},
+    {"log-format", 0, K_LOGFMT, FIELD(log_json), 0, 0, 0, 0, "text", "json", "text|json",
+     "log line format"},
+    {"log-queries", 0, K_BOOL, FIELD(log_queries), 0, 0, 0, 0, NULL, "true", NULL,
+     "one log line per query (client, name, type, rcode)"},
+    {"log-level", 0, K_LOGLEVEL, FIELD(log_level), 0, 0, 0, 0, "info", "debug", "LEVEL",
+     "error|warn|info|debug"},
+    {"edns-buffer-size", 0, K_UINT, UINT(edns_size), 0, 512, 4096, "1232", "1400", "BYTES",
+     "largest UDP reply"},
+    {"tcp-idle-timeout-ms", 0, K_UINT, UINT(tcp_idle_timeout_ms), 0, 100, 3600000, "10000", "5000",
+     "MS", "close idle TCP connections"},
+    {"tcp-max-connections", 0, K_UINT, UINT(tcp_max_connections), 0, 1, 1000000, "1000", "500", "N",
+     "open TCP connections at most"},
+    {"cache-size", 0, K_SIZE, FIELD(cache_size), 0, 0, 65536, 1ULL << 40, "64M", "128M", "BYTES",
+     "cache memory bound, suffix K, M or G"},
+    {"min-ttl", 0, K_UINT, UINT(min_ttl), 0, 0, 604800, "0", "5", "SECONDS",
+     "cache records at least this long"},
+    {"max-ttl", 0, K_UINT, UINT(max_ttl), 0, 1, 604800, "86400", "3600", "SECONDS",
+     "cache records at most this long"},
+    {"max-negative-ttl", 0, K_UINT, UINT(max_negative_ttl), 0, 0, 604800, "3600", "900", "SECONDS",
+     "cache NXDOMAIN/NODATA at most this long"},
+    {"forward", 0, K_ADDRS, LIST(forward, nforward), 0, 0, 0, NULL, "127.0.0.1:5300", "ADDR[:PORT]",
+     "send what local zones and the cache cannot answer to this resolver\n(repeatable)"},
+    {"forward-zone", 0, K_FWDZONES, LIST(forward_zones, nforward_zones), 0, 0, 0, NULL,
+     "corp.=127.0.0.1:5301,[::1]:5301", "NAME=ADDR[:PORT][,...]",
+     "send names under NAME there (repeatable; overrides --forward)"},
+    {"upstream-timeout-ms", 0, K_UINT, UINT(upstream_timeout_ms), 0, 10, 60000, "1000", "800", "MS",
+     "wait this long for an upstream reply per try"},
+    {"upstream-tries", 0, K_UINT, UINT(upstream_tries), 0, 1, 10, "2", "3", "N",
+     "tries per upstream server"},
+    {"root-hints", 0, K_PATH, FIELD(root_hints), 0, 0, 0, 0, NULL, "root.hints", "FILE",
+     "root servers (named.root format) instead of the built-in ones"},
+    {"query-loopback", 0, K_BOOL, FIELD(query_loopback), 0, 0, 0, 0, NULL, "true", NULL,
+     "also query 127/8, ::1, 0/8, :: addresses learned from the network"},
+    {"no-ipv6-upstream", 0, K_BOOL, FIELD(ipv6_upstream), 1, 0, 0, 0, NULL, "true", NULL,
+     "never query IPv6 servers when resolving"},
+    {"resolve-timeout-ms", 0, K_UINT, UINT(resolve_timeout_ms), 0, 100, 120000, "10000", "5000",
+     "MS", "give up a resolution (SERVFAIL) after this long"},
+    {"max-cname-chain", 0, K_UINT, UINT(max_cname_chain), 0, 1, 64, "8", "10", "N",
+     "CNAME hops per resolution"},
+    {"max-referrals", 0, K_UINT, UINT(max_referrals), 0, 1, 100, "30", "20", "N",
+     "referrals followed per resolution"},
+    {"max-upstream-queries", 0, K_UINT, UINT(max_upstream_queries), 0, 1, 1000, "64", "50", "N",
+     "upstream queries per client query"},
+    {"max-glueless", 0, K_UINT, UINT(max_glueless), 0, 0, 32, "4", "3", "N",
+     "NS address lookups per delegation"},
+    {"max-subrequest-depth", 0, K_UINT, UINT(max_subrequest_depth), 0, 1, 6, "3", "2", "N",
+     "nested NS address lookups"},
+    {"max-outstanding", 0, K_UINT, UINT(max_outstanding), 0, 1, 1000000, "10000", "5000", "N",
+     "questions in flight upstream at once"},
+    {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
+     NULL, "check config and zones, then exit"},
+    {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
+     "print the version and exit"},
+    {"help", 'h', K_ACTION, FIELD(action), RW_CONFIG_HELP, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
+     "print this help and exit"},
+};
+
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+#define SETTING_CONFIG 0 /* settings[0] is --config, read before the rest */
+/* getopt values: the row index, past the range of short options. */
+#define OPT_BASE 256
+
+static bool is_list(const struct setting *s)
+{
+	return s->kind >= K_ADDRS;
+}
+
+static bool takes_value(const struct setting *s)
+{
+	return s->kind != K_BOOL && s->kind != K_ACTION;
+}
+
+/* --- one setting's field --------------------------------------------- */
+
+static void *field(struct rw_config *cfg, const struct setting *s)
+{
+	return (char *)cfg + s->off;
+}
+
+static size_t *list_count(struct rw_config *cfg, const struct setting *s)
+{
+	return (size_t *)((char *)cfg + s->aux);
+}
+
+static size_t elem_size(enum kind k)
+{
+	switch (k) {
+	case K_ADDRS: return sizeof(struct rw_sockaddr);
+	case K_NETBLOCKS: return sizeof(struct rw_netblock);
+	case K_ZONES: return sizeof(struct rw_zone_spec);
+	case K_FWDZONES: return sizeof(struct rw_forward_zone);
+	default: return 0;
+	}
+}
+
+static void free_elem(enum kind k, void *e)
+{
+	if (k == K_ZONES) {
+		struct rw_zone_spec *z = e;
+		free(z->name);
+		free(z->file);
+	} else if (k == K_FWDZONES) {
+		struct rw_forward_zone *z = e;
+		free(z->name);
+		free(z->servers);
+	}
+}
+
+/* Frees what the row's field owns and zeroes it; never touches another
+ * field (the count of a list is the list's own). */
+static void clear(struct rw_config *cfg, const struct setting *s)
+{
+	if (is_list(s)) {
+		char **list = field(cfg, s);
+		size_t *n = list_count(cfg, s);
+		for (size_t i = 0; i < *n; i++)
+			free_elem(s->kind, *list + i * elem_size(s->kind));
+		free(*list);
+		*list = NULL;
+		*n = 0;
+	} else if (s->kind == K_STR || s->kind == K_PATH || s->kind == K_ADDR) {
+		void **p = field(cfg, s);
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* --- parsing values --------------------------------------------------- */
+
+/* Where a value came from, for error messages and relative paths. */
+struct origin {
+	const char *file; /* NULL: command line or default */
+	unsigned line;
+	bool list_reset[NSETTINGS]; /* lists replaced already by this source */
+};
+
+static int fail(char *err, size_t len, const struct origin *o, const char *fmt, const char *a,
+                const char *b)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a, b);
+	if (o->file != NULL)
+		snprintf(err, len, "%s:%u: %s", o->file, o->line, msg);
+	else
+		snprintf(err, len, "%s", msg);
+	return RW_EINVAL;
+}
+
+static char *resolve_path(const struct origin *o, const char *v)
+{
+	if (o->file == NULL || v[0] == '/' || strrchr(o->file, '/') == NULL)
+		return strdup(v);
+	const char *slash = strrchr(o->file, '/');
+	size_t dl = (size_t)(slash - o->file);
+	size_t n = dl + 1 + strlen(v) + 1;
+	char *p = malloc(n);
+	if (p != NULL)
+		snprintf(p, n, "%.*s/%s", (int)dl, o->file, v);
+	return p;
+}
+
+/* "64M" -> 67108864. Returns false on anything else than digits and one
+ * optional K/M/G suffix (binary units). */
+static bool parse_size(const char *v, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return false;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift != 0)
+		end++;
+	if (*end != 0 || errno != 0 || n > (~0ULL >> shift))
+		return false;
+	*out = n << shift;
+	return true;
+}
+
+/* "ADDR[:PORT]" of len bytes, port 53 by default. */
+static int parse_addr53(const char *text, size_t len, struct rw_sockaddr *out)
+{
+	char buf[64];
+	if (len == 0 || len >= sizeof buf)
+		return RW_EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	return rw_addr_parse(buf, 53, out);
+}
+
+/* NAME=REST with a valid domain NAME: *eq points at '='. */
+static bool name_eq(const char *v, const char **eq)
+{
+	uint8_t wire[RW_NAME_MAX];
+	size_t wl;
+	*eq = strchr(v, '=');
+	return *eq != NULL && *eq != v && (*eq)[1] != 0 &&
+	       rw_name_from_text(v, (size_t)(*eq - v), (const uint8_t *)"", wire, &wl) == 0;
+}
+
+/* Parses one list item into elem (elem_size(s->kind) bytes, zeroed). */
+static int parse_item(const struct setting *s, const char *v, const struct origin *o, void *elem,
+                      char *err, size_t err_len)
+{
+	const char *name = s->name, *eq;
+	switch (s->kind) {
+	case K_ADDRS:
+		if (parse_addr53(v, strlen(v), elem) != 0)
+			return fail(err, err_len, o,
+			            "%s: '%s' is not ADDR[:PORT] (IPv6 as [::1]:53)", name, v);
+		return 0;
+	case K_NETBLOCKS:
+		if (rw_netblock_parse(v, elem) != 0)
+			return fail(err, err_len, o,
+			            "%s: '%s' is not an address or ADDR/PREFIX (10.0.0.0/8, ::1)",
+			            name, v);
+		return 0;
+	case K_ZONES: {
+		struct rw_zone_spec *z = elem;
+		if (!name_eq(v, &eq))
+			return fail(err, err_len, o, "%s: '%s' is not NAME=FILE with a valid NAME",
+			            name, v);
+		z->name = strndup(v, (size_t)(eq - v));
+		z->file = resolve_path(o, eq + 1);
+		return z->name && z->file ? 0 : RW_ENOMEM;
+	}
+	case K_FWDZONES: {
+		struct rw_forward_zone *z = elem;
+		if (!name_eq(v, &eq))
+			return fail(
+			    err, err_len, o,
+			    "%s: '%s' is not NAME=ADDR[:PORT][,ADDR[:PORT]...] with a valid NAME",
+			    name, v);
+		if ((z->name = strndup(v, (size_t)(eq - v))) == NULL)
+			return RW_ENOMEM;
+		/* Bound: one address per comma of the value. */
+		for (const char *p = eq + 1;;) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			struct rw_sockaddr a;
+			if (parse_addr53(p, len, &a) != 0)
+				return fail(err, err_len, o,
+				            "%s: '%s' has an address that is not ADDR[:PORT]", name,
+				            v);
+			struct rw_sockaddr *l =
+			    realloc(z->servers, (z->nservers + 1) * sizeof *z->servers);
+			if (l == NULL)
+				return RW_ENOMEM;
+			z->servers = l;
+			l[z->nservers++] = a;
+			if (comma == NULL)
+				return 0;
+			p = comma + 1;
+		}
+	}
+	default: return RW_EINVAL;
+	}
+}
+
+static int append(struct rw_config *cfg, const struct setting *s, const char *v,
+                  const struct origin *o, char *err, size_t err_len)
+{
+	union {
+		struct rw_sockaddr a;
+		struct rw_netblock b;
+		struct rw_zone_spec z;
+		struct rw_forward_zone f;
+	} item;
+	memset(&item, 0, sizeof item);
+	int e = parse_item(s, v, o, &item, err, err_len);
+	char **list = field(cfg, s);
+	size_t *n = list_count(cfg, s), sz = elem_size(s->kind);
+	char *grown = e == 0 ? realloc(*list, (*n + 1) * sz) : NULL;
+	if (grown == NULL) {
+		free_elem(s->kind, &item);
+		return e != 0 ? e : RW_ENOMEM;
+	}
+	*list = grown;
+	memcpy(grown + *n * sz, &item, sz);
+	(*n)++;
+	return 0;
+}
+
+static int set_uint(struct rw_config *cfg, const struct setting *s, const char *v,
+                    const struct origin *o, char *err, size_t err_len)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (*v == 0 || *end != 0 || errno != 0 || v[0] == '-' || n < s->min || n > s->max) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "%s: expected a number %llu-%llu, got", s->name, s->min,
+		         s->max);
+		return fail(err, err_len, o, "%s '%s'", msg, v);
+	}
+	void *f = field(cfg, s);
+	if (s->aux == 2) {
+		uint16_t x = (uint16_t)n;
+		memcpy(f, &x, 2);
+	} else if (s->aux == 4) {
+		uint32_t x = (uint32_t)n;
+		memcpy(f, &x, 4);
+	} else {
+		uint64_t x = n;
+		memcpy(f, &x, 8);
+	}
+	return 0;
+}
+
+/* Stores v (NULL for a bare flag) into the row's field. The first list
+ * item from a new source replaces the list. */
+static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin *o, char *err,
+                 size_t err_len)
+{
+	const struct setting *s = &settings[idx];
+	if (is_list(s)) {
+		if (!o->list_reset[idx]) {
+			o->list_reset[idx] = true;
+			clear(cfg, s);
+		}
+		return append(cfg, s, v, o, err, err_len);
+	}
+	switch (s->kind) {
+	case K_BOOL:
+	case K_ACTION: {
+		bool on = v == NULL || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0;
+		if (v != NULL && !on && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
+			return fail(err, err_len, o, "%s: expected true or false, got '%s'",
+			            s->name, v);
+		if (s->kind == K_BOOL)
+			*(bool *)field(cfg, s) = s->aux ? !on : on;
+		else if (on)
+			*(enum rw_config_action *)field(cfg, s) = (enum rw_config_action)s->aux;
+		return 0;
+	}
+	case K_UINT: return set_uint(cfg, s, v, o, err, err_len);
+	case K_SIZE: {
+		unsigned long long n;
+		if (!parse_size(v, &n) || n < s->min || n > s->max)
+			return fail(
+			    err, err_len, o,
+			    "%s: expected bytes from 64K to 1024G (suffix K, M or G), got '%s'",
+			    s->name, v);
+		*(size_t *)field(cfg, s) = (size_t)n;
+		return 0;
+	}
+	case K_STR:
+	case K_PATH: {
+		char *p = s->kind == K_PATH ? resolve_path(o, v) : strdup(v);
+		if (p == NULL)
+			return RW_ENOMEM;
+		clear(cfg, s);
+		*(char **)field(cfg, s) = p;
+		return 0;
+	}
+	case K_ADDR: {
+		struct rw_sockaddr a, *p;
+		if (rw_addr_parse(v, 0, &a) != 0 || ((struct sockaddr_in *)&a.ss)->sin_port == 0)
+			return fail(err, err_len, o, "%s: '%s' is not ADDR:PORT", s->name, v);
+		if ((p = malloc(sizeof *p)) == NULL)
+			return RW_ENOMEM;
+		*p = a;
+		clear(cfg, s);
+		*(struct rw_sockaddr **)field(cfg, s) = p;
+		return 0;
+	}
+	case K_LOGLEVEL:
+		if (rw_log_level_parse(v, field(cfg, s)) != 0)
+			return fail(err, err_len, o,
+			            "%s: expected error, warn, info or debug, got '%s'", s->name,
+			            v);
+		return 0;
+	case K_LOGFMT:
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return fail(err, err_len, o, "%s: expected text or json, got '%s'", s->name,
+			            v);
+		*(bool *)field(cfg, s) = strcmp(v, "json") == 0;
+		return 0;
+	default: return RW_EINVAL;
+	}
+}
+
+/* --- defaults, help ----------------------------------------------------- */
+
+/* Every row's default, through apply() like a user's value. */
+static int defaults(struct rw_config *cfg, char *err, size_t err_len)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->builtin_zones = true;
+	cfg->round_robin = true;
+	cfg->ipv6_upstream = true;
+	struct origin o = {NULL, 0, {false}};
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *d = settings[i].def;
+		/* Bound: a default has a few space-separated items. */
+		while (d != NULL && *d != 0) {
+			char item[128];
+			size_t len = is_list(&settings[i]) ? strcspn(d, " ") : strlen(d);
+			snprintf(item, sizeof item, "%.*s", (int)len, d);
+			int e = apply(cfg, i, item, &o, err, err_len);
+			if (e != 0)
+				return e;
+			d += len;
+			d += *d == ' ';
+		}
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->threads = cores < 1 ? 1 : cores > 256 ? 256 : (unsigned)cores;
+	return 0;
+}
+
+const char *rw_config_usage(void)
+{
+	static char text[12288];
+	if (text[0] != 0)
+		return text;
+	size_t n = (size_t)snprintf(text, sizeof text,
+	                            "usage: rootwalk [options]\n"
+	                            "A caching DNS resolver. Options (each also a key in the "
+	                            "--config YAML file, unless marked *):\n");
+	for (size_t i = 0; i < NSETTINGS && n < sizeof text; i++) {
+		const struct setting *s = &settings[i];
+		char left[64], sh[8] = "    ";
+		if (s->short_opt != 0)
+			snprintf(sh, sizeof sh, "-%c, ", s->short_opt);
+		snprintf(left, sizeof left, "%s--%s%s%s", sh, s->name, s->arg ? " " : "",
+		         s->arg ? s->arg : "");
+		n += (size_t)snprintf(text + n, sizeof text - n, "  %s\n", left);
+		/* the help text, indented, one line per '\n' */
+		for (const char *h = s->help; n < sizeof text;) {
+			size_t len = strcspn(h, "\n");
+			n += (size_t)snprintf(text + n, sizeof text - n, "        %.*s", (int)len,
+			                      h);
+			h += len;
+			if (*h == 0)
+				break;
+			h++;
+			n += (size_t)snprintf(text + n, sizeof text - n, "\n");
+		}
+		if (n < sizeof text && s->def != NULL)
+			n += (size_t)snprintf(text + n, sizeof text - n, " (default %s)", s->def);
+		if (n < sizeof text)
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s\n",
+			                      s->flags & S_CLI_ONLY ? "  *" : "");
+	}
+	return text;
+}
+
+size_t rw_config_setting_count(void)
+{
+	return NSETTINGS;
+}
+
+bool rw_config_setting_info(size_t i, struct rw_config_setting_info *out)
+{
+	if (i >= NSETTINGS)
+		return false;
+	const struct setting *s = &settings[i];
+	*out = (struct rw_config_setting_info){
+	    .name = s->name,
+	    .example = s->example,
+	    .list = is_list(s),
+	    .takes_value = takes_value(s),
+	    .file_key = !(s->flags & S_CLI_ONLY),
+	};
+	return true;
+}
+
+/* --- the YAML file ---------------------------------------------------- */
+
+static size_t find_setting(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return i;
+	return NSETTINGS;
+}
+
+/* One "key: value" or "key: [values]" pair of the file's mapping. */
+static int load_pair(struct rw_config *cfg, yaml_document_t *doc, yaml_node_pair_t *pair,
+                     struct origin *o, char *err, size_t err_len)
+{
+	yaml_node_t *k = yaml_document_get_node(doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(doc, pair->value);
+	o->line = (unsigned)k->start_mark.line + 1;
+	if (k->type != YAML_SCALAR_NODE)
+		return fail(err, err_len, o, "%s%s", "setting names must be plain words", "");
+	const char *key = (const char *)k->data.scalar.value;
+	size_t idx = find_setting(key);
+	if (idx == NSETTINGS || (settings[idx].flags & S_CLI_ONLY))
+		return fail(err, err_len, o, "unknown setting '%s'%s", key,
+		            idx == NSETTINGS ? "" : " (command line only)");
+	if (v->type == YAML_SCALAR_NODE) {
+		o->line = (unsigned)v->start_mark.line + 1;
+		return apply(cfg, idx, (const char *)v->data.scalar.value, o, err, err_len);
+	}
+	if (v->type != YAML_SEQUENCE_NODE || !is_list(&settings[idx]))
+		return fail(err, err_len, o, "%s: expected %s", key,
+		            is_list(&settings[idx]) ? "a value or a list of values" : "one value");
+	/* Bound: the items libyaml parsed from a file of bounded size. */
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		o->line = (unsigned)item->start_mark.line + 1;
+		if (item->type != YAML_SCALAR_NODE)
+			return fail(err, err_len, o, "%s: list items must be plain values%s", key,
+			            "");
+		int e = apply(cfg, idx, (const char *)item->data.scalar.value, o, err, err_len);
+		if (e != 0)
+			return e;
+	}
+	return 0;
+}
+
+/* Reads YAML text: a mapping from setting names to scalars, or to
+ * sequences of scalars for repeatable settings. name is for messages and
+ * relative paths. */
+static int load_yaml(struct rw_config *cfg, const char *name, const uint8_t *text, size_t len,
+                     char *err, size_t err_len)
+{
+	struct origin o = {name, 0, {false}};
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&parser))
+		return RW_ENOMEM;
+	yaml_parser_set_input_string(&parser, text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, err_len, "%s:%zu: YAML error: %s", name, parser.problem_mark.line + 1,
+		         parser.problem ? parser.problem : "unknown");
+		yaml_parser_delete(&parser);
+		return RW_EINVAL;
+	}
+	int e = 0;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root != NULL && root->type != YAML_MAPPING_NODE) {
+		o.line = (unsigned)root->start_mark.line + 1;
+		e = fail(err, err_len, &o, "%s%s", "the file must be a mapping of setting: value",
+		         "");
+	}
+	/* root NULL: an empty file, all defaults. Bound: the pairs parsed. */
+	for (yaml_node_pair_t *pair = root != NULL && e == 0 ? root->data.mapping.pairs.start
+	                                                     : NULL;
+	     pair != NULL && pair < root->data.mapping.pairs.top && e == 0; pair++)
+		e = load_pair(cfg, &doc, pair, &o, err, err_len);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return e;
+}
+
+/* A config file is small: anything larger is a mistake, not a config. */
+#define CONFIG_FILE_MAX (1u << 20)
+
+static int load_file(struct rw_config *cfg, const char *path, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+		return RW_EINVAL;
+	}
+	uint8_t *text = malloc(CONFIG_FILE_MAX + 1);
+	if (text == NULL) {
+		fclose(f);
+		return RW_ENOMEM;
+	}
+	size_t len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	int rerr = ferror(f);
+	fclose(f);
+	int e;
+	if (rerr) {
+		snprintf(err, err_len, "%s: cannot read", path);
+		e = RW_EINVAL;
+	} else if (len > CONFIG_FILE_MAX) {
+		snprintf(err, err_len, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
+		e = RW_EINVAL;
+	} else {
+		e = load_yaml(cfg, path, text, len, err, err_len);
+	}
+	free(text);
+	return e;
+}
+
+int rw_config_load_yaml(struct rw_config *cfg, const char *name, const uint8_t *text, size_t len,
+                        char *err, size_t err_len)
+{
+	int e = defaults(cfg, err, err_len);
+	if (e == 0)
+		e = load_yaml(cfg, name, text, len, err, err_len);
+	char msg[256];
+	if (e == 0 && (e = rw_config_validate(cfg, msg, sizeof msg)) != 0)
+		snprintf(err, err_len, "%s: %s", name, msg);
+	return e;
+}
+
+/* --- the command line --------------------------------------------------- */
+
+static void build_longopts(struct option *lo, char *shortopts)
+{
+	size_t k = 0;
+	shortopts[k++] = ':'; /* report missing arguments distinctly */
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		lo[i] = (struct option){s->name, takes_value(s) ? required_argument : no_argument,
+		                        NULL, (int)(OPT_BASE + i)};
+		if (s->short_opt != 0) {
+			shortopts[k++] = s->short_opt;
+			if (takes_value(s))
+				shortopts[k++] = ':';
+		}
+	}
+	lo[NSETTINGS] = (struct option){NULL, 0, NULL, 0};
+	shortopts[k] = 0;
+}
+
+/* getopt's answer -> the row index, or NSETTINGS. */
+static size_t opt_index(int c)
+{
+	if (c >= OPT_BASE && (size_t)(c - OPT_BASE) < NSETTINGS)
+		return (size_t)(c - OPT_BASE);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].short_opt != 0 && settings[i].short_opt == c)
+			return i;
+	return NSETTINGS;
+}
+
+int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size_t err_len)
+{
+	int e = defaults(cfg, err, err_len);
+	if (e != 0)
+		return e;
+	struct option lo[NSETTINGS + 1];
+	char shortopts[2 * NSETTINGS + 2];
+	build_longopts(lo, shortopts);
+	struct origin cli = {NULL, 0, {false}};
+	/* Pass 1: only the config file, so the file is read before flags. */
+	opterr = 0;
+	optind = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1)
+		if (opt_index(c) == SETTING_CONFIG &&
+		    (e = apply(cfg, SETTING_CONFIG, optarg, &cli, err, err_len)) != 0)
+			return e;
+	if (cfg->config_file != NULL && (e = load_file(cfg, cfg->config_file, err, err_len)) != 0)
+		return e;
+	/* Pass 2: every flag, overriding the file. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == '?') {
+			snprintf(err, err_len, "unknown option '%s' (see --help)",
+			         argv[optind - 1]);
+			return RW_EINVAL;
+		}
+		if (c == ':') {
+			snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+			return RW_EINVAL;
+		}
+		size_t i = opt_index(c);
+		if (i == SETTING_CONFIG || i == NSETTINGS)
+			continue;
+		e = apply(cfg, i, takes_value(&settings[i]) ? optarg : NULL, &cli, err, err_len);
+		if (e != 0)
+			return e;
+	}
+	if (optind < argc) {
+		snprintf(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
+		return RW_EINVAL;
+	}
+	return rw_config_validate(cfg, err, err_len);
+}
+
+int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len)
+{
+	if (cfg->min_ttl > cfg->max_ttl) {
+		snprintf(err, err_len, "min-ttl (%u) is larger than max-ttl (%u)", cfg->min_ttl,
+		         cfg->max_ttl);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
+void rw_config_fini(struct rw_config *cfg)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		clear(cfg, &settings[i]);
+	memset(cfg, 0, sizeof *cfg);
+}

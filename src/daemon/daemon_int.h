@@ -1,0 +1,313 @@
+/* Private to src/daemon: the worker and server structs and the functions
+ * the daemon's files share (rw__ prefix). Not an interface: nothing outside
+ * this folder includes it.
+ *
+ * Who owns what:
+ * - struct rw_server (server.c) owns the workers, the shared cache,
+ *   in-flight table, infra records and hints, and the main thread's loop
+ *   (signals, reloads, HTTP, control: ops.c, metrics.c).
+ * - struct worker (worker.c) is one thread and one libuv loop: its
+ *   listeners (listen.c), client sessions and replies (session.c), the
+ *   clients waiting on upstream answers (pending.c), its counters
+ *   (metrics.c). Nothing in it is touched by another thread except the
+ *   mailbox and the snapshot, each under its own mutex.
+ * - A struct conn (one TCP client) lives until its handles are closed and
+ *   no waiter holds it (conn->waiting). */
+#ifndef ROOTWALK_DAEMON_INT_H
+#define ROOTWALK_DAEMON_INT_H
+
+#include "rootwalk/cache.h"
+#include "rootwalk/config.h"
+#include "rootwalk/flight.h"
+#include "rootwalk/hints.h"
+#include "rootwalk/iter.h"
+#include "rootwalk/log.h"
+#include "rootwalk/query.h"
+#include "rootwalk/ratelimit.h"
+#include "rootwalk/strbuf.h"
+#include "rootwalk/zone.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct rw_http;
+struct rw_control;
+struct rw_iter;
+struct rw_upstream;
+
+#define TCP_BACKLOG 1024
+
+/* Datagrams read per recvmmsg call: libuv hands each to udp_recv in turn,
+ * so a busy worker makes one receive syscall per batch, not per query. */
+#define UDP_RECV_BATCH 16
+
+#define UDP_DGRAM_MAX 65536
+
+#define TCP_BUF_MIN 4096
+
+#define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
+
+/* Stop reading from a client whose unread replies pile up past this. */
+#define TCP_PENDING_MAX (256 * 1024)
+
+/* Clients waiting on one question (--max-outstanding bounds the questions);
+ * past either bound a client gets SERVFAIL at once. */
+#define FLIGHT_WAITERS_MAX 1000
+
+/* Request bytes one worker keeps for clients waiting on upstream. */
+#define WAITING_BYTES_MAX (32u << 20)
+
+enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
+
+/* An upstream reply shared by the workers whose clients wait for it;
+ * len 0: SERVFAIL with ede. */
+struct result {
+	atomic_int refs;
+	struct rw_ede ede; /* text: a static string */
+	size_t len;
+	uint8_t data[];
+};
+
+/* One client waiting for an upstream answer. Owned by the worker that
+ * received the request; it is linked into the shared in-flight table and
+ * comes back to that worker (directly or through its mailbox) once. */
+struct waiter {
+	struct rw_flight_waiter link; /* first */
+	struct worker *w;
+	enum rw_transport transport;
+	uv_udp_t *udp; /* UDP: the socket it came in on, and the client */
+	struct sockaddr_storage addr;
+	struct conn *c;     /* TCP: the connection (kept alive by c->waiting) */
+	struct result *res; /* in a mailbox: the answer (NULL: SERVFAIL) */
+	uint64_t t0;        /* when the request came in (uv_hrtime), if measured */
+	size_t len;
+	uint8_t req[];
+};
+
+/* The leader's upstream query. Freed when both the c-ares callback has
+ * run and the deadline timer is closed. */
+struct upq {
+	enum hkind kind; /* H_UPQ: deadline.data */
+	struct worker *w;
+	struct rw_query_forward q;
+	uv_timer_t deadline;
+	int refs;
+	int answered; /* the waiters have been taken and answered */
+};
+
+struct upstream_stats {
+	uint64_t queries, replies, timeouts, failures, rejected, overloaded;
+};
+
+/* Query latency histogram (receive to reply), upper bounds in µs. Answers
+ * from local zones and the cache are timed 1 in LAT_SAMPLE (two clock
+ * reads on every hit cost 2.8% of its instructions); every answer that
+ * waited for upstream is timed. */
+#define LAT_SAMPLE 16
+
+#define LAT_BUCKETS 12
+
+struct latency {
+	uint64_t bucket[LAT_BUCKETS + 1]; /* the last: over every bound */
+	uint64_t count, sum_ns;
+};
+
+struct rl_stats {
+	uint64_t slipped, dropped;
+};
+
+struct retired {
+	struct retired *next;
+	struct rw_zoneset *zones;
+};
+
+/* What a worker publishes for /metrics: a copy of its counters, taken on
+ * its own thread every SNAPSHOT_MS under snap_lock, so the main thread
+ * reads consistent numbers without touching the worker's live ones. */
+#define SNAPSHOT_MS 250
+
+struct snapshot {
+	struct rw_query_stats q;
+	struct rw_cache_stats c;
+	struct upstream_stats up;
+	struct rw_res_stats rs;
+	struct latency lat;
+	struct rl_stats rl;
+};
+
+struct worker {
+	enum hkind kind; /* first: handle->data points here */
+	struct rw_server *srv;
+	unsigned index;
+	uv_thread_t thread;
+	uv_loop_t loop;
+	uv_async_t stop;
+	uv_udp_t *udp;
+	uv_tcp_t *tcp;
+	int *udp_fds, *tcp_fds;
+	unsigned tcp_conns, tcp_limit;
+	int loop_close_rc;
+	int loop_inited;
+	struct rw_query_env env;
+	uint8_t *rbuf; /* UDP_RECV_BATCH datagrams of 64 KiB (recvmmsg) */
+	uint8_t sbuf[65536];
+	/* Forwarding: one c-ares channel per upstream group; recursion. */
+	struct rw_upstream **groups;
+	struct rw_iter *iter;
+	uint64_t iter_dropped; /* replies with the wrong ID (kept at close) */
+	struct rw_res_env res_env;
+	struct rw_res_stats res_stats;
+	struct upstream_stats up;
+	size_t waiting_bytes;
+	struct rw_flight_waiter **split; /* per-worker lists, in deliver() */
+	/* Rate limit (--rate-limit) and rate-limited logs. */
+	struct rw_ratelimit *rl; /* NULL: off */
+	struct rl_stats rl_stats;
+	struct rw_log_limit drop_log, refuse_log, rl_log;
+	/* Metrics (--http): latency measured per query, counters published. */
+	int measure;
+	unsigned lat_tick;
+	struct latency lat;
+	uv_timer_t snap_timer;
+	uv_mutex_t snap_lock;
+	struct snapshot snap;
+	/* Zones: the set this worker serves (a reference), and the next one
+	 * handed over by a reload (under mail_lock). */
+	struct rw_zoneset *zones, *next_zones;
+	uv_async_t zones_async;
+	/* Mailbox: answered waiters handed over by other workers. */
+	uv_mutex_t mail_lock;
+	struct rw_flight_waiter *mail_head, **mail_tail;
+	int mail_closed;
+	uv_async_t mail_async;
+};
+
+struct rw_server {
+	const struct rw_config *cfg;
+	size_t nlisten;
+	unsigned nworkers;
+	struct worker **workers;
+	struct rw_cache *cache;   /* shared by the workers */
+	struct rw_flight *flight; /* shared by the workers */
+	struct rw_route *routes;  /* forward zones: group i is zone i */
+	size_t nroutes;
+	size_t ngroups; /* forward zones, plus one for --forward */
+	int default_group;
+	int recurse_group; /* the group resolved iteratively, -1: none */
+	struct rw_infra *infra;
+	struct rw_hints hints;
+	uv_loop_t loop; /* signals, zone reloads (and later HTTP, control) */
+	uv_signal_t sigs[3];
+	/* Zones: the set being served (one reference; each worker holds its
+	 * own), reload counters, and the --watch-zones watchers. */
+	struct rw_zoneset *zones;
+	uint64_t reloads_ok, reloads_failed;
+	uv_fs_event_t *watches;
+	size_t nwatches;
+	uv_timer_t reload_timer;
+	int reload_timer_inited;
+	struct rw_http *http;
+	struct rw_control *control;
+	/* Zone sets workers let go of, freed here on the main thread (a
+	 * large set takes milliseconds to free: never on a worker). */
+	uv_mutex_t retire_lock;
+	struct retired *retired;
+	uv_async_t retire_async;
+	int retire_inited;
+	int running; /* listeners bound and workers started: /ready */
+};
+
+struct conn {
+	enum hkind kind;
+	struct worker *w;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uint8_t *buf;
+	size_t len, cap;
+	size_t pending; /* bytes queued in uv_write */
+	int open_handles;
+	int closing;
+	int reading;
+	int eof; /* the client closed its side; close ours once replies are out */
+	struct sockaddr_storage peer; /* the client, for --allow and logs */
+	unsigned waiting;             /* its queries waiting upstream (waiters hold c) */
+	int dead;                     /* handles closed; freed when the last waiter is done */
+};
+
+struct wreq {
+	uv_write_t req;
+	struct conn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+/* --- listen.c: sockets and the receive side ------------------------------- */
+
+/* Binds a UDP or TCP socket on a (main thread); RW_EIO with a message. */
+int rw__listen_socket(const struct rw_sockaddr *a, int type, int reuseport, int *out, char *err,
+                      size_t err_len);
+/* Fails when anyone (another rootwalk included) holds a's port. */
+int rw__listen_probe(const struct rw_sockaddr *a, char *err, size_t err_len);
+/* Binds w's SO_REUSEPORT sockets for every listen address (main thread). */
+int rw__listen_bind(struct rw_server *s, struct worker *w, char *err, size_t err_len);
+/* Hands w's bound sockets to its loop and starts receiving. */
+int rw__listen_start(struct rw_server *s, struct worker *w, char *err, size_t err_len);
+/* Starts (again) reading from a TCP client. */
+void rw__conn_resume(struct conn *c);
+
+/* --- session.c: the send side -------------------------------------------- */
+
+void rw__udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len);
+/* --rate-limit: true to send reply as is; false when it was sent as a
+ * TC=1 slip instead, or dropped (both counted and logged). */
+bool rw__reply_allowed(struct worker *w, uv_udp_t *h, const struct sockaddr *sa, uint8_t *reply,
+                       size_t len);
+void rw__conn_send(struct conn *c, const uint8_t *msg, size_t len);
+void rw__conn_close(struct conn *c);
+
+/* --- pending.c: clients waiting for upstream answers ---------------------- */
+
+/* A request the core routed upstream (w->env.fwd): joins or leads the
+ * question's in-flight entry. */
+void rw__pending_forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
+                         const struct sockaddr *addr, struct conn *c, const uint8_t *req,
+                         size_t len, uint64_t t0);
+void rw__pending_mail_cb(uv_async_t *a);
+/* After the threads are joined: forgets mail that came too late. */
+void rw__pending_drain(struct worker *w);
+void rw__upq_timer_closed(uv_handle_t *h);
+
+/* --- metrics.c: counters, latency, logs of queries, /metrics -------------- */
+
+void rw__metrics_observe(struct worker *w, uint64_t t0);
+void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t);
+void rw__log_limited(struct worker *w, struct rw_log_limit *l, const char *what,
+                     const struct sockaddr *sa);
+void rw__metrics_write(struct rw_server *s, struct rw_buf *b);
+int rw__metrics_http(void *ctx, const char *path, struct rw_buf *body, const char **type);
+void rw__metrics_snapshot_cb(uv_timer_t *t);
+/* The exit summary: queries, cache, upstream and recursion totals. */
+void rw__metrics_log_summary(struct rw_server *s);
+
+/* --- worker.c: one thread, one loop --------------------------------------- */
+
+int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones,
+                   struct worker **out, char *err, size_t err_len);
+int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t err_len);
+void rw__worker_main(void *arg);
+void rw__worker_shutdown(struct worker *w);
+void rw__worker_free(struct worker *w, size_t nlisten);
+
+/* --- ops.c: reloads, zone watching, control, signals, privileges ---------- */
+
+void rw__ops_retire_drain(struct rw_server *s);
+void rw__ops_retire_cb(uv_async_t *a);
+void rw__ops_start_watches(struct rw_server *s);
+void rw__ops_start_side_services(struct rw_server *s);
+void rw__ops_close_main(struct rw_server *s);
+void rw__ops_on_signal(uv_signal_t *sig, int signum);
+int rw__ops_drop_privileges(const char *user);
+
+#endif

@@ -1,0 +1,255 @@
+/* The metrics/health HTTP endpoint; see http.h. */
+#include "http.h"
+#include "rootwalk/err.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REQ_MAX 8192
+#define CONN_MAX 64
+#define CONN_TIMEOUT_MS 5000
+
+struct hconn {
+	struct hconn *next, **pprev;
+	struct rw_http *h;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_write_t write;
+	int open_handles;
+	int closing;
+	int replied;
+	char req[REQ_MAX];
+	size_t len;
+	char *out; /* the response being written */
+};
+
+struct rw_http {
+	uv_tcp_t listener;
+	rw_http_handler handler;
+	void *ctx;
+	struct hconn *conns;
+	unsigned nconns;
+	int closing;
+	int open_handles;
+};
+
+static void listener_closed(uv_handle_t *hd)
+{
+	struct rw_http *h = hd->data;
+	if (--h->open_handles == 0)
+		free(h);
+}
+
+static void conn_closed(uv_handle_t *hd)
+{
+	struct hconn *c = hd->data;
+	if (--c->open_handles > 0)
+		return;
+	struct rw_http *h = c->h;
+	free(c->out);
+	free(c);
+	if (--h->open_handles == 0 && h->closing)
+		free(h);
+}
+
+static void conn_close(struct hconn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	c->h->nconns--;
+	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	uv_close((uv_handle_t *)&c->timer, conn_closed);
+}
+
+static void written(uv_write_t *w, int status)
+{
+	(void)status;
+	conn_close(w->data);
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static void reply(struct hconn *c, int status, const char *type, const char *body, size_t len,
+                  bool head)
+{
+	c->replied = 1;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	struct rw_buf b = {0};
+	rw_buf_printf(&b,
+	              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	              "Connection: close\r\n\r\n",
+	              status, reason(status), type, len);
+	if (!head && len > 0) {
+		rw_buf_printf(&b, "%.*s", (int)len, body);
+	}
+	if (b.failed) {
+		free(b.p);
+		conn_close(c);
+		return;
+	}
+	c->out = b.p;
+	uv_buf_t buf = uv_buf_init(b.p, (unsigned)b.len);
+	c->write.data = c;
+	if (uv_write(&c->write, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0)
+		conn_close(c);
+}
+
+static void simple(struct hconn *c, int status)
+{
+	char body[64];
+	int n = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
+	reply(c, status, "text/plain; charset=utf-8", body, (size_t)n, false);
+}
+
+/* The request is complete (headers end): parse the request line. */
+static void handle(struct hconn *c)
+{
+	char *eol = memchr(c->req, '\n', c->len);
+	if (eol == NULL) {
+		simple(c, 400);
+		return;
+	}
+	*eol = 0;
+	char method[8], path[1024], version[16];
+	if (sscanf(c->req, "%7s %1023s %15s", method, path, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7) != 0 || path[0] != '/') {
+		simple(c, 400);
+		return;
+	}
+	bool head = strcmp(method, "HEAD") == 0;
+	if (!head && strcmp(method, "GET") != 0) {
+		simple(c, 405);
+		return;
+	}
+	char *q = strchr(path, '?');
+	if (q != NULL)
+		*q = 0;
+	struct rw_buf body = {0};
+	const char *type = "text/plain; charset=utf-8";
+	int status = c->h->handler(c->h->ctx, path, &body, &type);
+	if (body.failed)
+		status = 500;
+	if (status == 404 && body.len == 0)
+		rw_buf_printf(&body, "404 Not Found\n");
+	reply(c, status, type, body.p ? body.p : "", body.failed ? 0 : body.len, head);
+	free(body.p);
+}
+
+static void on_alloc(uv_handle_t *hd, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct hconn *c = hd->data;
+	*buf = uv_buf_init(c->req + c->len, (unsigned)(REQ_MAX - 1 - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	struct hconn *c = s->data;
+	if (c->replied || c->closing)
+		return;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	c->req[c->len] = 0;
+	for (size_t i = 0; i < c->len; i++)
+		if (c->req[i] == 0) { /* NUL in a request line or header */
+			simple(c, 400);
+			return;
+		}
+	if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
+		handle(c);
+		return;
+	}
+	if (c->len >= REQ_MAX - 1)
+		simple(c, 400); /* headers too long */
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct rw_http *h = server->data;
+	if (status < 0 || h->closing)
+		return;
+	struct hconn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return;
+	c->h = h;
+	uv_tcp_init(server->loop, &c->tcp);
+	uv_timer_init(server->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	h->open_handles++;
+	c->next = h->conns;
+	c->pprev = &h->conns;
+	if (h->conns != NULL)
+		h->conns->pprev = &c->next;
+	h->conns = c;
+	h->nconns++;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || h->nconns > CONN_MAX) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timeout, CONN_TIMEOUT_MS, 0);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handler handler,
+                  void *ctx, struct rw_http **out, char *err, size_t err_len)
+{
+	struct rw_http *h = calloc(1, sizeof *h);
+	if (h == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return RW_ENOMEM;
+	}
+	h->handler = handler;
+	h->ctx = ctx;
+	uv_tcp_init(loop, &h->listener);
+	h->listener.data = h;
+	h->open_handles = 1;
+	int e = uv_tcp_bind(&h->listener, (const struct sockaddr *)&addr->ss, 0);
+	if (e == 0)
+		e = uv_listen((uv_stream_t *)&h->listener, 64, on_connection);
+	if (e != 0) {
+		snprintf(err, err_len, "--http %s: %s", addr->text, uv_strerror(e));
+		h->closing = 1;
+		uv_close((uv_handle_t *)&h->listener, listener_closed);
+		return RW_EIO;
+	}
+	*out = h;
+	return 0;
+}
+
+void rw_http_close(struct rw_http *h)
+{
+	if (h == NULL || h->closing)
+		return;
+	h->closing = 1;
+	while (h->conns != NULL)
+		conn_close(h->conns);
+	uv_close((uv_handle_t *)&h->listener, listener_closed);
+}

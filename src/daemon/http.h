@@ -1,0 +1,29 @@
+/* A minimal HTTP/1.x server for /metrics, /healthz and /ready on the main
+ * thread's loop (internal to the daemon; never on a DNS worker).
+ *
+ * One request per connection: the request line and headers must arrive
+ * within 8 KiB and 5 s, else 400 (or the connection is closed); only GET
+ * and HEAD; the handler picks the status and body; the connection closes
+ * after the reply. At most 64 connections at once; more are closed at
+ * accept. */
+#ifndef ROOTWALK_HTTP_H
+#define ROOTWALK_HTTP_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "rootwalk/netaddr.h"
+#include "rootwalk/strbuf.h"
+
+struct rw_http;
+
+/* Fills body for path; returns the HTTP status (200, 404, 503...). */
+typedef int (*rw_http_handler)(void *ctx, const char *path, struct rw_buf *body,
+                               const char **content_type);
+
+int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handler handler,
+                  void *ctx, struct rw_http **out, char *err, size_t err_len);
+/* Closes the listener and every connection; frees itself when closed. */
+void rw_http_close(struct rw_http *h);
+
+#endif

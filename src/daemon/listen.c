@@ -1,0 +1,271 @@
+/* The receive side of the DNS transports (Knot Resolver's daemon/io.c,
+ * Unbound's services/listen_dnsport.c): binding the listen sockets, UDP
+ * datagrams in recvmmsg batches, TCP accept and RFC 7766 framing of
+ * pipelined queries. Each request goes to the core (rw_query_process) and
+ * its reply to session.c; requests the core routes upstream go to
+ * pending.c. Knows nothing about DNS beyond the 2-byte TCP frame length. */
+#include "daemon_int.h"
+#include "rootwalk/err.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int rw__listen_socket(const struct rw_sockaddr *a, int type, int reuseport, int *out, char *err,
+                      size_t err_len)
+{
+	const char *proto = type == SOCK_DGRAM ? "UDP" : "TCP";
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot listen on %s (%s): %s", a->text, proto,
+		         strerror(errno));
+		return RW_EIO;
+	}
+	int one = 1;
+	/* SO_REUSEADDR only for TCP (TIME_WAIT): on UDP it would let another
+	 * socket share the port and defeat the in-use probe. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 ||
+	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
+		int e = errno;
+		const char *hint = e == EACCES
+		                       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+		                   : e == EADDRINUSE ? " (another server is running there)"
+		                                     : "";
+		snprintf(err, err_len,
+		         "cannot listen on %s (%s): %s%s; try --listen 127.0.0.1:5353", a->text,
+		         proto, strerror(e), hint);
+		close(fd);
+		return RW_EIO;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* SO_REUSEPORT lets a second copy of us bind the same port silently, so
+ * first probe each address without it: that fails if anyone holds it. */
+int rw__listen_probe(const struct rw_sockaddr *a, char *err, size_t err_len)
+{
+	int types[2] = {SOCK_DGRAM, SOCK_STREAM};
+	for (int i = 0; i < 2; i++) {
+		int fd;
+		int e = rw__listen_socket(a, types[i], 0, &fd, err, err_len);
+		if (e != 0)
+			return e;
+		close(fd);
+	}
+	return 0;
+}
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct worker *w = h->data;
+	*buf = uv_buf_init((char *)w->rbuf, UDP_RECV_BATCH * UDP_DGRAM_MAX);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
+{
+	struct worker *w = h->data;
+	/* nread 0 with UV_UDP_MMSG_FREE ends a batch; the buffer is the
+	 * worker's own, so there is nothing to free. */
+	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	size_t out_len;
+	uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
+	w->env.client = addr;
+	uint64_t refused = w->env.stats.acl_refused;
+	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
+	                         RW_TRANSPORT_UDP, w->sbuf, sizeof w->sbuf, &out_len)) {
+	case RW_QUERY_REPLY:
+		if (w->env.stats.acl_refused != refused)
+			rw__log_limited(w, &w->refuse_log, "refused (not in --allow)", addr);
+		if (w->rl != NULL && !rw__reply_allowed(w, h, addr, w->sbuf, out_len))
+			break;
+		rw__udp_reply(h, addr, w->sbuf, out_len);
+		if (t0 != 0)
+			rw__metrics_observe(w, t0);
+		rw__log_query(w, addr, RW_TRANSPORT_UDP);
+		break;
+	case RW_QUERY_FORWARD:
+		rw__pending_forward(w, RW_TRANSPORT_UDP, h, addr, NULL, (const uint8_t *)buf->base,
+		                    (size_t)nread, t0);
+		break;
+	case RW_QUERY_DROP:
+		rw__log_limited(w, &w->drop_log, "dropped a packet that is not a query", addr);
+		break;
+	}
+}
+
+static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)hint;
+	struct conn *c = h->data;
+	if (c->cap - c->len < TCP_BUF_MIN / 2 && c->cap < TCP_BUF_MAX) {
+		size_t cap = c->cap * 2 > TCP_BUF_MAX ? TCP_BUF_MAX : c->cap * 2;
+		uint8_t *p = realloc(c->buf, cap);
+		if (p != NULL) {
+			c->buf = p;
+			c->cap = cap;
+		}
+	}
+	/* Never empty: at most one partial frame (< 65537 bytes) is kept. */
+	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void conn_idle(uv_timer_t *t)
+{
+	rw__conn_close(t->data);
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	struct conn *c = s->data;
+	if (nread == UV_EOF && (c->pending > 0 || c->waiting > 0) && !c->closing) {
+		/* Half-close after the last query (RFC 7766 §6.2.4): finish
+		 * sending the queued replies first; conn_written closes. */
+		c->eof = 1;
+		uv_read_stop(s);
+		c->reading = 0;
+		return;
+	}
+	if (nread < 0) {
+		rw__conn_close(c); /* EOF with nothing queued, or an error */
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	c->len += (size_t)nread;
+	uv_timer_again(&c->timer);
+	struct worker *w = c->w;
+	size_t pos = 0;
+	/* Bound: each iteration consumes one whole frame from the buffer. */
+	while (c->len - pos >= 2 && !c->closing) {
+		size_t flen = (size_t)c->buf[pos] << 8 | c->buf[pos + 1];
+		if (c->len - pos - 2 < flen)
+			break;
+		size_t out_len;
+		uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
+		w->env.client = (const struct sockaddr *)&c->peer;
+		switch (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
+		                         sizeof w->sbuf, &out_len)) {
+		case RW_QUERY_REPLY:
+			rw__conn_send(c, w->sbuf, out_len);
+			if (t0 != 0)
+				rw__metrics_observe(w, t0);
+			rw__log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP);
+			break;
+		case RW_QUERY_FORWARD:
+			rw__pending_forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2,
+			                    flen, t0);
+			break;
+		case RW_QUERY_DROP: break;
+		}
+		pos += 2 + flen;
+	}
+	if (pos > 0) {
+		memmove(c->buf, c->buf + pos, c->len - pos);
+		c->len -= pos;
+	}
+	if (c->pending > TCP_PENDING_MAX && c->reading && !c->closing) {
+		uv_read_stop((uv_stream_t *)&c->tcp); /* back-pressure */
+		c->reading = 0;
+	}
+}
+
+static void tcp_accept(uv_stream_t *server, int status)
+{
+	struct worker *w = server->data;
+	if (status < 0)
+		return;
+	struct conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return;
+	c->kind = H_CONN;
+	c->w = w;
+	c->cap = TCP_BUF_MIN;
+	c->buf = malloc(c->cap);
+	uv_tcp_init(&w->loop, &c->tcp);
+	uv_timer_init(&w->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	w->tcp_conns++;
+	if (c->buf == NULL || uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		rw__conn_close(c);
+		return;
+	}
+	if (w->tcp_conns > w->tcp_limit) {
+		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index,
+		             w->tcp_limit);
+		rw__conn_close(c);
+		return;
+	}
+	int plen = sizeof c->peer;
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0) {
+		rw__conn_close(c);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	unsigned idle = w->srv->cfg->tcp_idle_timeout_ms;
+	uv_timer_start(&c->timer, conn_idle, idle, idle);
+	c->reading = 1;
+	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
+}
+
+int rw__listen_bind(struct rw_server *s, struct worker *w, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < s->nlisten; i++) {
+		const struct rw_sockaddr *a = &s->cfg->listen[i];
+		int e = rw__listen_socket(a, SOCK_DGRAM, 1, &w->udp_fds[i], err, err_len);
+		if (e == 0)
+			e = rw__listen_socket(a, SOCK_STREAM, 1, &w->tcp_fds[i], err, err_len);
+		if (e != 0)
+			return e;
+	}
+	return 0;
+}
+
+/* Hands the bound sockets to libuv; after this the loop owns them. */
+int rw__listen_start(struct rw_server *s, struct worker *w, char *err, size_t err_len)
+{
+	int e;
+	for (size_t i = 0; i < s->nlisten; i++) {
+		uv_udp_init_ex(&w->loop, &w->udp[i], AF_UNSPEC | UV_UDP_RECVMMSG);
+		uv_tcp_init(&w->loop, &w->tcp[i]);
+		w->udp[i].data = w->tcp[i].data = w;
+		e = uv_udp_open(&w->udp[i], w->udp_fds[i]);
+		if (e == 0) {
+			w->udp_fds[i] = -1;
+			e = uv_tcp_open(&w->tcp[i], w->tcp_fds[i]);
+		}
+		if (e == 0) {
+			w->tcp_fds[i] = -1;
+			e = uv_udp_recv_start(&w->udp[i], udp_alloc, udp_recv);
+		}
+		if (e == 0)
+			e = uv_listen((uv_stream_t *)&w->tcp[i], TCP_BACKLOG, tcp_accept);
+		if (e != 0) {
+			snprintf(err, err_len, "cannot listen on %s: %s", s->cfg->listen[i].text,
+			         uv_strerror(e));
+			return RW_EIO;
+		}
+	}
+	return 0;
+}
+
+void rw__conn_resume(struct conn *c)
+{
+	c->reading = 1;
+	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
+}

@@ -1,0 +1,269 @@
+/* Counters and their readers (Unbound's daemon/stats.c): latency
+ * sampling, the query log and rate-limited logs, per-worker snapshots,
+ * /metrics in Prometheus text, /healthz, /ready, and the exit summary. */
+#include "daemon_int.h"
+#include "rootwalk/err.h"
+#include "rootwalk/rr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const uint32_t lat_bounds_us[LAT_BUCKETS] = {50,   100,   250,   500,    1000,    2500,
+                                                    5000, 10000, 50000, 250000, 1000000, 5000000};
+
+void rw__metrics_observe(struct worker *w, uint64_t t0)
+{
+	uint64_t ns = uv_hrtime() - t0;
+	uint64_t us = ns / 1000;
+	unsigned i = 0;
+	while (i < LAT_BUCKETS && us > lat_bounds_us[i])
+		i++;
+	w->lat.bucket[i]++;
+	w->lat.count++;
+	w->lat.sum_ns += ns;
+}
+
+/* --log-queries: one line per answered query. */
+void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t)
+{
+	if (!w->env.log_queries || !w->env.last.valid)
+		return;
+	char client[80], name[RW_NAME_TEXT_MAX], type[16];
+	rw_addr_text(sa, client, sizeof client);
+	rw_name_to_text(w->env.last.qname, name, sizeof name);
+	rw_type_to_text(w->env.last.qtype, type, sizeof type);
+	static const char *const rc[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+	                                 "NXDOMAIN", "NOTIMP",  "REFUSED"};
+	unsigned r = w->env.last.rcode & 0xF;
+	rw_log_info("query %s %s %s %s %s", client, t == RW_TRANSPORT_UDP ? "udp" : "tcp", name,
+	            type, r < 6 ? rc[r] : "OTHER");
+}
+
+/* Packets an attacker can send at line rate are logged a few per second. */
+void rw__log_limited(struct worker *w, struct rw_log_limit *l, const char *what,
+                     const struct sockaddr *sa)
+{
+	uint64_t suppressed;
+	if (!rw_log_limit(l, uv_now(&w->loop), &suppressed))
+		return;
+	char client[80];
+	rw_addr_text(sa, client, sizeof client);
+	if (suppressed > 0)
+		rw_log_info("worker %u: %s from %s (and %llu more not logged in the last second)",
+		            w->index, what, client, (unsigned long long)suppressed);
+	else
+		rw_log_info("worker %u: %s from %s", w->index, what, client);
+}
+
+static const char *const rcode_names[6] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                           "NXDOMAIN", "NOTIMP",  "REFUSED"};
+
+static void counter(struct rw_buf *b, const char *name, const char *help, uint64_t v)
+{
+	rw_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	              (unsigned long long)v);
+}
+
+static void gauge(struct rw_buf *b, const char *name, const char *help, uint64_t v)
+{
+	rw_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
+	              (unsigned long long)v);
+}
+
+void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
+{
+	struct snapshot t;
+	memset(&t, 0, sizeof t);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		uv_mutex_lock(&w->snap_lock);
+		struct snapshot x = w->snap;
+		uv_mutex_unlock(&w->snap_lock);
+		t.q.queries += x.q.queries;
+		t.q.dropped += x.q.dropped;
+		t.q.truncated += x.q.truncated;
+		for (int k = 0; k < 6; k++)
+			t.q.rcode[k] += x.q.rcode[k];
+		for (int k = 0; k < RW_QSTAT_TYPES; k++)
+			t.q.by_type[k] += x.q.by_type[k];
+		for (int k = 0; k < 2; k++)
+			t.q.by_transport[k] += x.q.by_transport[k];
+		rw_cache_stats_add(&t.c, &x.c);
+		t.up.queries += x.up.queries;
+		t.up.timeouts += x.up.timeouts;
+		t.up.failures += x.up.failures + x.up.rejected;
+		t.up.overloaded += x.up.overloaded;
+		t.rs.queries += x.rs.queries;
+		t.rs.timeouts += x.rs.timeouts;
+		t.rs.servfails += x.rs.servfails;
+		t.rs.mismatched += x.rs.mismatched;
+		t.rs.resolutions += x.rs.resolutions;
+		for (int k = 0; k <= LAT_BUCKETS; k++)
+			t.lat.bucket[k] += x.lat.bucket[k];
+		t.lat.count += x.lat.count;
+		t.lat.sum_ns += x.lat.sum_ns;
+		t.rl.slipped += x.rl.slipped;
+		t.rl.dropped += x.rl.dropped;
+		t.q.acl_refused += x.q.acl_refused;
+	}
+	rw_buf_printf(b, "# HELP rootwalk_queries_total Queries received, by transport.\n"
+	                 "# TYPE rootwalk_queries_total counter\n");
+	rw_buf_printf(b, "rootwalk_queries_total{transport=\"udp\"} %llu\n",
+	              (unsigned long long)t.q.by_transport[0]);
+	rw_buf_printf(b, "rootwalk_queries_total{transport=\"tcp\"} %llu\n",
+	              (unsigned long long)t.q.by_transport[1]);
+	rw_buf_printf(b, "# HELP rootwalk_queries_by_type_total Queries received, by type.\n"
+	                 "# TYPE rootwalk_queries_by_type_total counter\n");
+	for (int k = 0; k < RW_QSTAT_TYPES; k++) {
+		char type[16] = "other";
+		if (k < RW_QSTAT_TYPES - 1)
+			rw_type_to_text(rw_qstat_types[k], type, sizeof type);
+		rw_buf_printf(b, "rootwalk_queries_by_type_total{type=\"%s\"} %llu\n", type,
+		              (unsigned long long)t.q.by_type[k]);
+	}
+	rw_buf_printf(b, "# HELP rootwalk_responses_total Responses sent, by rcode.\n"
+	                 "# TYPE rootwalk_responses_total counter\n");
+	for (int k = 0; k < 6; k++)
+		rw_buf_printf(b, "rootwalk_responses_total{rcode=\"%s\"} %llu\n", rcode_names[k],
+		              (unsigned long long)t.q.rcode[k]);
+	counter(b, "rootwalk_dropped_total", "Requests dropped without a reply.", t.q.dropped);
+	counter(b, "rootwalk_truncated_total", "Replies sent with TC=1.", t.q.truncated);
+	counter(b, "rootwalk_cache_hits_total", "Cache lookups that found a live entry.", t.c.hits);
+	counter(b, "rootwalk_cache_misses_total", "Cache lookups that found nothing.", t.c.misses);
+	counter(b, "rootwalk_cache_inserts_total", "Entries put in the cache.", t.c.inserts);
+	counter(b, "rootwalk_cache_evictions_total", "Entries evicted for space.", t.c.evictions);
+	counter(b, "rootwalk_cache_expired_total", "Entries found expired.", t.c.expired);
+	gauge(b, "rootwalk_cache_entries", "Entries in the cache.", rw_cache_entries(s->cache));
+	gauge(b, "rootwalk_cache_bytes", "Memory the cache counts against --cache-size.",
+	      rw_cache_bytes(s->cache));
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_queries_total Queries sent upstream.\n"
+	              "# TYPE rootwalk_upstream_queries_total counter\n"
+	              "rootwalk_upstream_queries_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_queries_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.queries, (unsigned long long)t.rs.queries);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_timeouts_total Upstream timeouts.\n"
+	              "# TYPE rootwalk_upstream_timeouts_total counter\n"
+	              "rootwalk_upstream_timeouts_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_timeouts_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.timeouts, (unsigned long long)t.rs.timeouts);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_upstream_errors_total Upstream failures and bad replies.\n"
+	              "# TYPE rootwalk_upstream_errors_total counter\n"
+	              "rootwalk_upstream_errors_total{mode=\"forward\"} %llu\n"
+	              "rootwalk_upstream_errors_total{mode=\"recursive\"} %llu\n",
+	              (unsigned long long)t.up.failures,
+	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
+	counter(b, "rootwalk_overload_total", "Clients refused because too much was in flight.",
+	        t.up.overloaded);
+	counter(b, "rootwalk_acl_refused_total", "Queries refused: client not in --allow.",
+	        t.q.acl_refused);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_ratelimited_total Responses over --rate-limit.\n"
+	              "# TYPE rootwalk_ratelimited_total counter\n"
+	              "rootwalk_ratelimited_total{action=\"slip\"} %llu\n"
+	              "rootwalk_ratelimited_total{action=\"drop\"} %llu\n",
+	              (unsigned long long)t.rl.slipped, (unsigned long long)t.rl.dropped);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_query_duration_seconds Receive to reply (local and cached "
+	              "answers sampled 1 in 16, upstream answers all).\n"
+	              "# TYPE rootwalk_query_duration_seconds histogram\n");
+	uint64_t cum = 0;
+	for (int k = 0; k < LAT_BUCKETS; k++) {
+		cum += t.lat.bucket[k];
+		rw_buf_printf(b, "rootwalk_query_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		              lat_bounds_us[k] / 1e6, (unsigned long long)cum);
+	}
+	rw_buf_printf(b,
+	              "rootwalk_query_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	              "rootwalk_query_duration_seconds_sum %.9f\n"
+	              "rootwalk_query_duration_seconds_count %llu\n",
+	              (unsigned long long)t.lat.count, (double)t.lat.sum_ns / 1e9,
+	              (unsigned long long)t.lat.count);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_zone_reloads_total Zone reloads.\n"
+	              "# TYPE rootwalk_zone_reloads_total counter\n"
+	              "rootwalk_zone_reloads_total{result=\"ok\"} %llu\n"
+	              "rootwalk_zone_reloads_total{result=\"failed\"} %llu\n",
+	              (unsigned long long)s->reloads_ok, (unsigned long long)s->reloads_failed);
+	gauge(b, "rootwalk_zones", "Zones served.", rw_zoneset_count(s->zones));
+}
+
+int rw__metrics_http(void *ctx, const char *path, struct rw_buf *body, const char **type)
+{
+	struct rw_server *s = ctx;
+	if (strcmp(path, "/metrics") == 0) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		rw__metrics_write(s, body);
+		return 200;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		rw_buf_printf(body, "ok\n");
+		return 200;
+	}
+	if (strcmp(path, "/ready") == 0) {
+		bool ready = s->running && s->zones != NULL;
+		rw_buf_printf(body, ready ? "ready\n" : "not ready\n");
+		return ready ? 200 : 503;
+	}
+	return 404;
+}
+
+void rw__metrics_snapshot_cb(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uv_mutex_lock(&w->snap_lock);
+	w->snap.q = w->env.stats;
+	w->snap.c = w->env.cache_stats;
+	w->snap.up = w->up;
+	w->snap.rs = w->res_stats;
+	w->snap.lat = w->lat;
+	w->snap.rl = w->rl_stats;
+	uv_mutex_unlock(&w->snap_lock);
+}
+
+void rw__metrics_log_summary(struct rw_server *s)
+{
+	struct rw_query_stats q = {0};
+	struct rw_cache_stats cs = {0};
+	struct upstream_stats up = {0};
+	struct rw_res_stats rs = {0};
+	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		if (w == NULL)
+			continue;
+		q.queries += w->env.stats.queries;
+		rw_cache_stats_add(&cs, &w->env.cache_stats);
+		up.queries += w->up.queries;
+		up.timeouts += w->up.timeouts;
+		up.failures += w->up.failures;
+		up.rejected += w->up.rejected;
+		up.overloaded += w->up.overloaded;
+		rs.resolutions += w->res_stats.resolutions;
+		rs.queries += w->res_stats.queries;
+		rs.timeouts += w->res_stats.timeouts;
+		rs.mismatched += w->res_stats.mismatched + w->iter_dropped;
+		rs.lame += w->res_stats.lame;
+		rs.limit_hits += w->res_stats.limit_hits;
+		rs.servfails += w->res_stats.servfails;
+	}
+	if (q.queries > 0)
+		rw_log_info(
+		    "served %llu queries; cache: %llu hits, %llu misses, %zu entries, %zu bytes; "
+		    "upstream: %llu queries, %llu timeouts, %llu failures, %llu rejected",
+		    (unsigned long long)q.queries, (unsigned long long)cs.hits,
+		    (unsigned long long)cs.misses,
+		    s->cache != NULL ? rw_cache_entries(s->cache) : 0,
+		    s->cache != NULL ? rw_cache_bytes(s->cache) : 0, (unsigned long long)up.queries,
+		    (unsigned long long)up.timeouts, (unsigned long long)up.failures,
+		    (unsigned long long)up.rejected);
+	if (rs.resolutions > 0)
+		rw_log_info(
+		    "recursion: %llu resolutions, %llu upstream queries, %llu timeouts, "
+		    "%llu mismatched replies dropped, %llu lame, %llu limits hit, %llu SERVFAIL",
+		    (unsigned long long)rs.resolutions, (unsigned long long)rs.queries,
+		    (unsigned long long)rs.timeouts, (unsigned long long)rs.mismatched,
+		    (unsigned long long)rs.lame, (unsigned long long)rs.limit_hits,
+		    (unsigned long long)rs.servfails);
+}

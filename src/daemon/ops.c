@@ -1,0 +1,291 @@
+/* Day-two operations on the main thread (Unbound's daemon/remote.c):
+ * zone reloads built aside and handed to the workers, --watch-zones,
+ * retiring old zone sets, the control socket's commands, signals, the
+ * HTTP and control listeners, and dropping privileges. */
+#include "daemon_int.h"
+#include "rootwalk/err.h"
+#include "control.h"
+#include "http.h"
+#include "rootwalk/zoneload.h"
+#include "server.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Main thread: drops the references workers handed back. */
+void rw__ops_retire_drain(struct rw_server *s)
+{
+	uv_mutex_lock(&s->retire_lock);
+	struct retired *r = s->retired;
+	s->retired = NULL;
+	uv_mutex_unlock(&s->retire_lock);
+	while (r != NULL) {
+		struct retired *next = r->next;
+		rw_zoneset_unref(r->zones);
+		free(r);
+		r = next;
+	}
+}
+
+void rw__ops_retire_cb(uv_async_t *a)
+{
+	rw__ops_retire_drain(a->data);
+}
+
+int rw_server_load_zones(const struct rw_config *cfg, struct rw_zoneset **out, char *err,
+                         size_t err_len)
+{
+	struct rw_zone_file *files = NULL;
+	if (cfg->nzones > 0 && (files = calloc(cfg->nzones, sizeof *files)) == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return RW_ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->nzones; i++)
+		files[i] = (struct rw_zone_file){cfg->zones[i].name, cfg->zones[i].file};
+	struct rw_zone_sources src = {.builtin = cfg->builtin_zones,
+	                              .dir = cfg->zones_dir,
+	                              .zones = files,
+	                              .nzones = cfg->nzones};
+	int e = rw_zoneload(&src, out, err, err_len);
+	free(files);
+	return e;
+}
+
+/* Builds the new zone set aside (this thread), then hands it to every
+ * worker; on any error the old set keeps serving. */
+static int reload(struct rw_server *s, const char *why, char *err, size_t err_len)
+{
+	uint64_t t0 = uv_hrtime();
+	struct rw_zoneset *next = NULL;
+	if (rw_server_load_zones(s->cfg, &next, err, err_len) != 0) {
+		s->reloads_failed++;
+		rw_log_error("zone reload (%s) failed, still serving the previous zones: %s", why,
+		             err);
+		return RW_EINVAL;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker *w = s->workers[i];
+		uv_mutex_lock(&w->mail_lock);
+		if (w->next_zones != NULL)
+			rw_zoneset_unref(w->next_zones);
+		w->next_zones = rw_zoneset_ref(next);
+		if (!w->mail_closed)
+			uv_async_send(&w->zones_async);
+		uv_mutex_unlock(&w->mail_lock);
+	}
+	rw_zoneset_unref(s->zones);
+	s->zones = next;
+	s->reloads_ok++;
+	size_t records = 0;
+	for (size_t i = 0; i < rw_zoneset_count(next); i++)
+		records += rw_zone_record_count(rw_zoneset_at(next, i));
+	double ms = (double)(uv_hrtime() - t0) / 1e6;
+	rw_log_info("zones reloaded (%s): %zu zones, %zu records, built in %.1f ms", why,
+	            rw_zoneset_count(next), records, ms);
+	snprintf(err, err_len, "%zu zones, %zu records, built in %.1f ms", rw_zoneset_count(next),
+	         records, ms);
+	return 0;
+}
+
+static void reload_timer_cb(uv_timer_t *t)
+{
+	char msg[1024];
+	reload(t->data, "zone files changed", msg, sizeof msg);
+}
+
+/* --watch-zones: editors write a file in several steps (or rename a new
+ * one over it), so wait for 300 ms of quiet before reloading. */
+static void on_zone_change(uv_fs_event_t *h, const char *file, int events, int status)
+{
+	(void)events;
+	struct rw_server *s = h->data;
+	if (status < 0)
+		return;
+	size_t n = file != NULL ? strlen(file) : 0;
+	bool relevant = file == NULL || (n > 5 && strcmp(file + n - 5, ".zone") == 0);
+	for (size_t i = 0; !relevant && i < s->cfg->nzones; i++) {
+		const char *slash = strrchr(s->cfg->zones[i].file, '/');
+		relevant = strcmp(slash ? slash + 1 : s->cfg->zones[i].file, file) == 0;
+	}
+	if (relevant)
+		uv_timer_start(&s->reload_timer, reload_timer_cb, 300, 0);
+}
+
+static void watch_dir(struct rw_server *s, const char *dir)
+{
+	for (size_t i = 0; i < s->nwatches; i++) {
+		char path[4096];
+		size_t len = sizeof path;
+		if (uv_fs_event_getpath(&s->watches[i], path, &len) == 0 && strcmp(path, dir) == 0)
+			return;
+	}
+	uv_fs_event_t *h = &s->watches[s->nwatches];
+	uv_fs_event_init(&s->loop, h);
+	h->data = s;
+	int e = uv_fs_event_start(h, on_zone_change, dir, 0);
+	if (e != 0) {
+		rw_log_warn("--watch-zones: cannot watch %s: %s", dir, uv_strerror(e));
+		uv_close((uv_handle_t *)h, NULL);
+		return;
+	}
+	s->nwatches++;
+}
+
+/* Watches the folders holding the zone files (a file replaced by rename
+ * keeps its folder, not its inode). */
+void rw__ops_start_watches(struct rw_server *s)
+{
+	const struct rw_config *cfg = s->cfg;
+	uv_timer_init(&s->loop, &s->reload_timer);
+	s->reload_timer.data = s;
+	s->reload_timer_inited = 1;
+	s->watches = calloc(cfg->nzones + 1, sizeof *s->watches);
+	if (s->watches == NULL)
+		return;
+	if (cfg->zones_dir != NULL)
+		watch_dir(s, cfg->zones_dir);
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", cfg->zones[i].file);
+		char *slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = 0;
+		else if (slash != NULL)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof dir, ".");
+		watch_dir(s, dir);
+	}
+	rw_log_info("watching %zu folder%s for zone changes", s->nwatches,
+	            s->nwatches == 1 ? "" : "s");
+}
+
+static void dump_line(void *ctx, const char *line)
+{
+	rw_buf_printf(ctx, "%s\n", line);
+}
+
+static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg, struct rw_buf *out)
+{
+	struct rw_server *s = ctx;
+	char msg[1024];
+	switch (cmd) {
+	case RW_CTL_STATS:
+		rw_buf_printf(out, "ok\n");
+		rw__metrics_write(s, out);
+		break;
+	case RW_CTL_RELOAD:
+		if (reload(s, "control", msg, sizeof msg) == 0)
+			rw_buf_printf(out, "ok: reloaded: %s\n", msg);
+		else
+			rw_buf_printf(out, "error: %s (still serving the previous zones)\n", msg);
+		break;
+	case RW_CTL_FLUSH:
+		if (arg[0] == 0) {
+			size_t n = rw_cache_entries(s->cache);
+			rw_cache_flush(s->cache);
+			rw_buf_printf(out, "ok: flushed %zu entries\n", n);
+		} else {
+			uint8_t wire[RW_NAME_MAX];
+			size_t wl;
+			rw_name_from_text(arg, strlen(arg), (const uint8_t *)"", wire, &wl);
+			rw_buf_printf(out, "ok: flushed %zu entries for %s\n",
+			              rw_cache_flush_name(s->cache, wire), arg);
+		}
+		break;
+	case RW_CTL_DUMP: {
+		struct rw_buf lines = {0};
+		size_t n = rw_cache_dump(s->cache, dump_line, &lines);
+		rw_buf_printf(out, "ok: %zu entries\n", n);
+		if (lines.len > 0)
+			rw_buf_printf(out, "%.*s", (int)lines.len, lines.p);
+		out->failed |= lines.failed;
+		free(lines.p);
+		break;
+	}
+	}
+}
+
+void rw__ops_close_main(struct rw_server *s)
+{
+	if (s->retire_inited && !uv_is_closing((uv_handle_t *)&s->retire_async))
+		uv_close((uv_handle_t *)&s->retire_async, NULL);
+	rw_http_close(s->http);
+	s->http = NULL;
+	rw_control_close(s->control);
+	s->control = NULL;
+	for (int i = 0; i < 3; i++)
+		if (!uv_is_closing((uv_handle_t *)&s->sigs[i]))
+			uv_close((uv_handle_t *)&s->sigs[i], NULL);
+	for (size_t i = 0; i < s->nwatches; i++)
+		uv_close((uv_handle_t *)&s->watches[i], NULL);
+	s->nwatches = 0;
+	if (s->reload_timer_inited && !uv_is_closing((uv_handle_t *)&s->reload_timer))
+		uv_close((uv_handle_t *)&s->reload_timer, NULL);
+}
+
+void rw__ops_on_signal(uv_signal_t *sig, int signum)
+{
+	struct rw_server *s = sig->data;
+	if (signum == SIGHUP) {
+		char msg[1024];
+		reload(s, "SIGHUP", msg, sizeof msg);
+		return;
+	}
+	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	for (unsigned i = 0; i < s->nworkers; i++)
+		uv_async_send(&s->workers[i]->stop);
+	rw__ops_close_main(s);
+}
+
+/* --user: after every socket is bound, become that user for good. */
+int rw__ops_drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		rw_log_error("--user %s: no such user; refusing to run", user);
+		return RW_EINVAL;
+	}
+	if (getuid() == 0 && setgroups(0, NULL) != 0) {
+		rw_log_error("--user %s: setgroups: %s; refusing to run", user, strerror(errno));
+		return RW_EIO;
+	}
+	if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		rw_log_error("--user %s: cannot switch user: %s; refusing to run", user,
+		             strerror(errno));
+		return RW_EIO;
+	}
+	/* The drop must stick: no way back to root. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0 || getuid() == 0)) {
+		rw_log_error("--user %s: still able to regain root; refusing to run", user);
+		return RW_EIO;
+	}
+	rw_log_info("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+	            (unsigned)pw->pw_gid);
+	return 0;
+}
+
+void rw__ops_start_side_services(struct rw_server *s)
+{
+	char err[512];
+	if (s->cfg->http != NULL) {
+		if (rw_http_start(&s->loop, s->cfg->http, rw__metrics_http, s, &s->http, err,
+		                  sizeof err) != 0)
+			rw_log_error("%s (metrics off, still serving DNS)", err);
+		else
+			rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
+	}
+	if (s->cfg->control != NULL) {
+		if (rw_control_start(&s->loop, s->cfg->control, control_handler, s, &s->control,
+		                     err, sizeof err) != 0)
+			rw_log_error("%s (control off, still serving DNS)", err);
+		else
+			rw_log_info("control socket at %s", s->cfg->control);
+	}
+}

@@ -1,0 +1,200 @@
+/* The server's lifecycle: the shared state (cache, in-flight table, infra,
+ * hints, forwarding routes), binding every worker's sockets, running the
+ * main loop while the workers run theirs, and the orderly shutdown
+ * (src/DESIGN.md). The parts live beside it: listen.c, session.c,
+ * pending.c, worker.c, metrics.c, ops.c (daemon_int.h says who owns what). */
+#include "server.h"
+#include "daemon_int.h"
+#include "control.h"
+#include "http.h"
+#include "rootwalk/err.h"
+#include "rootwalk/infra.h"
+
+#include <ares.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int setup_shared(struct rw_server *s, char *err, size_t err_len)
+{
+	const struct rw_config *cfg = s->cfg;
+	struct rw_cache_config cc;
+	rw_cache_config_default(&cc);
+	cc.limit_bytes = cfg->cache_size;
+	cc.min_ttl_s = cfg->min_ttl;
+	cc.max_ttl_s = cfg->max_ttl;
+	cc.max_neg_ttl_s = cfg->max_negative_ttl;
+	s->cache = rw_cache_new(&cc);
+	s->flight = rw_flight_new(cfg->max_outstanding, FLIGHT_WAITERS_MAX);
+	s->infra = rw_infra_new(100000);
+	s->nroutes = cfg->nforward_zones;
+	s->routes = calloc(s->nroutes + 1, sizeof *s->routes);
+	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL)
+		return RW_ENOMEM;
+	if (cfg->root_hints != NULL) {
+		if (rw_hints_load(cfg->root_hints, &s->hints, err, err_len) != 0)
+			return RW_EINVAL;
+	} else {
+		rw_hints_builtin(&s->hints);
+	}
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const char *name = cfg->forward_zones[i].name;
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (rw_name_from_text(name, strlen(name), (const uint8_t *)"", wire, &wl) != 0) {
+			snprintf(err, err_len, "forward-zone: bad name '%s'", name);
+			return RW_EINVAL;
+		}
+		rw_name_lower(s->routes[i].name, wire, wl);
+		s->routes[i].group = (unsigned)i;
+	}
+	/* Groups: one per forward zone, then --forward or, without it,
+	 * recursion from the root (no c-ares channel). */
+	s->ngroups = s->nroutes + 1;
+	s->default_group = (int)s->nroutes;
+	s->recurse_group = cfg->nforward > 0 ? -1 : (int)s->nroutes;
+	int rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
+		return RW_EIO;
+	}
+	return 0;
+}
+
+int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct rw_server **out,
+                  char *err, size_t err_len)
+{
+	struct rw_server *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return RW_ENOMEM;
+	s->cfg = cfg;
+	uv_mutex_init(&s->retire_lock);
+	s->zones = rw_zoneset_ref(zones);
+	s->nlisten = cfg->nlisten;
+	s->nworkers = cfg->threads;
+	s->workers = calloc(s->nworkers, sizeof *s->workers);
+	int e = s->workers == NULL ? RW_ENOMEM : setup_shared(s, err, err_len);
+	for (size_t i = 0; i < s->nlisten && e == 0; i++)
+		e = rw__listen_probe(&cfg->listen[i], err, err_len);
+	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
+		e = rw__worker_new(s, i, zones, &s->workers[i], err, err_len);
+	if (e != 0) {
+		if (e == RW_ENOMEM)
+			snprintf(err, err_len, "out of memory");
+		rw_server_free(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+int rw_server_run(struct rw_server *s)
+{
+	char err[512];
+	int e = uv_loop_init(&s->loop);
+	if (e != 0) {
+		rw_log_error("event loop: %s", uv_strerror(e));
+		return RW_EIO;
+	}
+	uv_async_init(&s->loop, &s->retire_async, rw__ops_retire_cb);
+	s->retire_async.data = s;
+	s->retire_inited = 1;
+	int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&s->loop, &s->sigs[i]);
+		s->sigs[i].data = s;
+		uv_signal_start(&s->sigs[i], rw__ops_on_signal, signums[i]);
+	}
+	unsigned started = 0;
+	bool ok = true;
+	for (unsigned i = 0; i < s->nworkers && ok; i++) {
+		if (rw__worker_start(s, s->workers[i], err, sizeof err) != 0) {
+			rw_log_error("%s", err);
+			ok = false;
+		}
+	}
+	/* HTTP and control listen before the privilege drop (the control
+	 * socket may live in a root-owned folder); then the workers start. */
+	if (ok)
+		rw__ops_start_side_services(s);
+	if (ok && s->cfg->user != NULL && rw__ops_drop_privileges(s->cfg->user) != 0)
+		ok = false;
+	for (unsigned i = 0; i < s->nworkers && ok; i++) {
+		if (uv_thread_create(&s->workers[i]->thread, rw__worker_main, s->workers[i]) != 0) {
+			rw_log_error("could not start the worker threads");
+			ok = false;
+			break;
+		}
+		started++;
+	}
+	if (ok) {
+		char addrs[1024] = "";
+		size_t n = 0;
+		for (size_t i = 0; i < s->nlisten && n < sizeof addrs; i++)
+			n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", i ? " " : "",
+			                      s->cfg->listen[i].text);
+		rw_log_info("rootwalk serving on %s (UDP and TCP) with %u worker%s", addrs,
+		            s->nworkers, s->nworkers == 1 ? "" : "s");
+		if (s->cfg->watch_zones)
+			rw__ops_start_watches(s);
+		s->running = 1;
+		/* This thread builds reloaded zones (tens of ms for 100,000
+		 * records) and serves HTTP and control: let the DNS workers
+		 * win the CPU (Linux: nice is per thread). */
+		if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+			rw_log_debug("could not lower the main thread's priority");
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+	} else {
+		/* Stop what runs; close loops that never got a thread here. */
+		for (unsigned i = 0; i < started; i++)
+			uv_async_send(&s->workers[i]->stop);
+		for (unsigned i = started; i < s->nworkers; i++) {
+			struct worker *w = s->workers[i];
+			if (!w->loop_inited)
+				continue;
+			rw__worker_shutdown(w);
+			uv_run(&w->loop, UV_RUN_DEFAULT);
+			uv_loop_close(&w->loop);
+		}
+		rw__ops_close_main(s);
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+	}
+	int rc = ok ? 0 : RW_EIO;
+	for (unsigned i = 0; i < started; i++) {
+		uv_thread_join(&s->workers[i]->thread);
+		if (s->workers[i]->loop_close_rc != 0) {
+			rw_log_error("worker %u: handles left open at exit", i);
+			rc = RW_EIO;
+		}
+	}
+	if (uv_loop_close(&s->loop) != 0) {
+		rw_log_error("main loop: handles left open at exit");
+		rc = RW_EIO;
+	}
+	return rc;
+}
+
+void rw_server_free(struct rw_server *s)
+{
+	if (s == NULL)
+		return;
+	rw__metrics_log_summary(s);
+	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
+		rw__worker_free(s->workers[i], s->nlisten);
+	free(s->workers);
+	rw__ops_retire_drain(s); /* sets handed back after the main loop stopped */
+	uv_mutex_destroy(&s->retire_lock);
+	rw_flight_free(s->flight);
+	rw_cache_free(s->cache);
+	rw_infra_free(s->infra);
+	free(s->routes);
+	free(s->watches);
+	if (s->zones != NULL)
+		rw_zoneset_unref(s->zones);
+	ares_library_cleanup();
+	free(s);
+}

@@ -1,0 +1,127 @@
+/* The send side of a client transport (Knot Resolver's session2.c): UDP
+ * replies (sent at once, queued only when the socket is full), the rate
+ * limiter's verdict, TCP framed writes in order with back-pressure, and a
+ * TCP connection's lifetime. */
+#include "daemon_int.h"
+#include "rootwalk/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void udp_send_done(uv_udp_send_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+void rw__udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+	int r = uv_udp_try_send(h, &b, 1, addr);
+	if (r >= 0 || (r != UV_EAGAIN && r != UV_ENOSYS))
+		return;
+	/* The socket buffer is full: queue a copy (rare; the hot path
+	 * allocates nothing). */
+	uv_udp_send_t *req = malloc(sizeof *req + len);
+	if (req == NULL)
+		return;
+	memcpy(req + 1, msg, len);
+	b = uv_buf_init((char *)(req + 1), (unsigned)len);
+	if (uv_udp_send(req, h, &b, 1, addr, udp_send_done) != 0)
+		free(req);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	if (--c->open_handles > 0)
+		return;
+	c->w->tcp_conns--;
+	if (c->waiting > 0) {
+		c->dead = 1; /* the last waiter frees it */
+		return;
+	}
+	free(c->buf);
+	free(c);
+}
+
+void rw__conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	uv_close((uv_handle_t *)&c->timer, conn_closed);
+}
+
+static void conn_written(uv_write_t *req, int status)
+{
+	struct wreq *wr = (struct wreq *)req;
+	struct conn *c = wr->c;
+	c->pending -= wr->len;
+	free(wr);
+	if (status < 0 || (c->eof && c->pending == 0 && c->waiting == 0)) {
+		rw__conn_close(c);
+		return;
+	}
+	if (!c->reading && !c->closing && !c->eof && c->pending < TCP_PENDING_MAX / 2) {
+		rw__conn_resume(c);
+	}
+}
+
+/* Sends one framed reply, directly when the socket takes it, else queued
+ * (libuv keeps queued writes in order, and try_write refuses while any are
+ * queued, so replies never reorder). */
+void rw__conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	uv_buf_t bufs[2] = {uv_buf_init((char *)prefix, 2),
+	                    uv_buf_init((char *)msg, (unsigned)len)};
+	size_t total = len + 2, done = 0;
+	int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, 2);
+	if (r > 0)
+		done = (size_t)r;
+	else if (r != UV_EAGAIN && r != UV_ENOSYS) {
+		rw__conn_close(c);
+		return;
+	}
+	if (done == total)
+		return;
+	size_t rest = total - done;
+	struct wreq *wr = malloc(sizeof *wr + rest);
+	if (wr == NULL) {
+		rw__conn_close(c);
+		return;
+	}
+	for (size_t i = done; i < total; i++)
+		wr->data[i - done] = i < 2 ? prefix[i] : msg[i - 2];
+	wr->c = c;
+	wr->len = rest;
+	uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)rest);
+	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, conn_written) != 0) {
+		free(wr);
+		rw__conn_close(c);
+		return;
+	}
+	c->pending += rest;
+}
+
+/* --rate-limit (src/base/ratelimit.c gives the verdict; the slip is built
+ * by the core from the reply's question). */
+bool rw__reply_allowed(struct worker *w, uv_udp_t *h, const struct sockaddr *sa, uint8_t *reply,
+                       size_t len)
+{
+	enum rw_rl_verdict v = rw_ratelimit_check(w->rl, sa, uv_now(&w->loop));
+	if (v == RW_RL_PASS)
+		return true;
+	rw__log_limited(w, &w->rl_log, "response rate limit", sa);
+	if (v == RW_RL_SLIP) {
+		w->rl_stats.slipped++;
+		size_t n = rw_query_slip(reply, len);
+		if (n > 0)
+			rw__udp_reply(h, sa, reply, n);
+	} else {
+		w->rl_stats.dropped++;
+	}
+	return false;
+}

@@ -1,0 +1,322 @@
+/* Message parsing and building; see include/dns/rootwalk/msg.h. Does not decide
+ * what goes into a reply (query.c does) and never touches sockets. */
+#include "rootwalk/msg.h"
+#include "rootwalk/err.h"
+#include "rootwalk/rr.h"
+#include "rootwalk/wire.h"
+
+#include <string.h>
+
+/* The smallest record: root owner (1) + type, class, ttl, rdlength (10). */
+#define MIN_RR_LEN 11
+
+static int parse_edns(const struct rw_rr *rr, struct rw_edns *e)
+{
+	if (e->present || rr->owner[0] != 0)
+		return RW_EMALFORMED; /* RFC 6891 §6.1.1: one OPT, at the root */
+	e->present = true;
+	e->udp_size = rr->rclass;
+	e->ext_rcode = (uint8_t)(rr->ttl >> 24);
+	e->version = (uint8_t)(rr->ttl >> 16);
+	e->do_bit = (rr->ttl & 0x8000) != 0;
+	/* Options: code(2) length(2) data; framing must be exact. */
+	size_t pos = 0;
+	while (pos < rr->rdlen) {
+		if (rr->rdlen - pos < 4)
+			return RW_EMALFORMED;
+		size_t olen = rw_get16(rr->rdata + pos + 2);
+		if (rr->rdlen - pos - 4 < olen)
+			return RW_EMALFORMED;
+		pos += 4 + olen;
+	}
+	e->opts = rr->rdata;
+	e->opts_len = rr->rdlen;
+	return 0;
+}
+
+int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct rw_msg *m)
+{
+	memset(m, 0, offsetof(struct rw_msg, qname));
+	m->qname_len = 0;
+	memset(m->rr, 0, sizeof m->rr);
+	memset(m->nrr, 0, sizeof m->nrr);
+	memset(&m->edns, 0, sizeof m->edns);
+	if (len < RW_HEADER_LEN)
+		return RW_EMALFORMED;
+	struct rw_rbuf r;
+	rw_rbuf_init(&r, pkt, len);
+	uint16_t counts[4];
+	rw_rbuf_u16(&r, &m->id);
+	rw_rbuf_u16(&r, &m->flags);
+	for (int i = 0; i < 4; i++)
+		rw_rbuf_u16(&r, &counts[i]);
+	m->qdcount = counts[0];
+	if (counts[0] > 1)
+		return RW_EMALFORMED;
+	/* Counts the packet cannot possibly hold are rejected before any
+	 * allocation (RFC 9267 §5). */
+	size_t need =
+	    (size_t)counts[0] * 5 + ((size_t)counts[1] + counts[2] + counts[3]) * MIN_RR_LEN;
+	if (need > rw_rbuf_left(&r))
+		return RW_EMALFORMED;
+	if (counts[0] == 1) {
+		if (rw_name_read(&r, m->qname, &m->qname_len) != 0 ||
+		    rw_rbuf_u16(&r, &m->qtype) != 0 || rw_rbuf_u16(&r, &m->qclass) != 0)
+			return RW_EMALFORMED;
+	}
+	for (int s = 0; s < 3; s++) {
+		uint16_t n = counts[s + 1];
+		if (n == 0)
+			continue;
+		struct rw_rr *rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs);
+		if (rrs == NULL)
+			return RW_ENOMEM;
+		m->rr[s] = rrs;
+		/* Bound: n <= 65535 and each record consumes >= 11 bytes. */
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t owner[RW_NAME_MAX];
+			size_t owner_len;
+			uint16_t rdlen;
+			struct rw_rr rr;
+			if (rw_name_read(&r, owner, &owner_len) != 0 ||
+			    rw_rbuf_u16(&r, &rr.type) != 0 || rw_rbuf_u16(&r, &rr.rclass) != 0 ||
+			    rw_rbuf_u32(&r, &rr.ttl) != 0 || rw_rbuf_u16(&r, &rdlen) != 0 ||
+			    rw_rbuf_left(&r) < rdlen)
+				return RW_EMALFORMED;
+			/* Canonical rdata grows at most by decompressing names;
+			 * a known type holds at most two names. */
+			size_t cap = (size_t)rdlen + 2 * RW_NAME_MAX;
+			uint8_t *rd = rw_arena_alloc(arena, cap);
+			uint8_t *on = rw_arena_dup(arena, owner, owner_len);
+			if (rd == NULL || on == NULL)
+				return RW_ENOMEM;
+			struct rw_wbuf w;
+			rw_wbuf_init(&w, rd, cap);
+			if (rw_rdata_read(&r, rr.type, rdlen, &w) != 0 || w.len > 65535)
+				return RW_EMALFORMED;
+			rr.owner = on;
+			rr.rdata = rd;
+			rr.rdlen = (uint16_t)w.len;
+			if (rr.type == RW_TYPE_OPT) {
+				if (s != RW_SEC_AR || parse_edns(&rr, &m->edns) != 0)
+					return RW_EMALFORMED;
+				continue;
+			}
+			rrs[m->nrr[s]++] = rr;
+		}
+	}
+	if (rw_rbuf_left(&r) != 0)
+		return RW_EMALFORMED; /* trailing garbage */
+	return 0;
+}
+
+/* --- builder ------------------------------------------------------------- */
+
+void rw_builder_init(struct rw_builder *b, uint8_t *buf, size_t cap, uint16_t id, uint16_t flags)
+{
+	b->buf = buf;
+	b->cap = cap > 65535 ? 65535 : cap;
+	b->limit = b->cap;
+	b->len = RW_HEADER_LEN;
+	memset(b->count, 0, sizeof b->count);
+	b->ncomp = 0;
+	memset(buf, 0, RW_HEADER_LEN);
+	rw_put16(buf, id);
+	rw_put16(buf + 2, flags);
+}
+
+int rw_builder_reserve(struct rw_builder *b, size_t n)
+{
+	if (b->limit - b->len < n)
+		return RW_ETRUNC;
+	b->limit -= n;
+	return 0;
+}
+
+void rw_builder_set_flags(struct rw_builder *b, uint16_t flags)
+{
+	rw_put16(b->buf + 2, flags);
+}
+
+uint16_t rw_builder_flags(const struct rw_builder *b)
+{
+	return rw_get16(b->buf + 2);
+}
+
+void rw_builder_mark(const struct rw_builder *b, struct rw_builder_mark *m)
+{
+	m->len = b->len;
+	memcpy(m->count, b->count, sizeof m->count);
+	m->ncomp = b->ncomp;
+}
+
+void rw_builder_rollback(struct rw_builder *b, const struct rw_builder_mark *m)
+{
+	b->len = m->len;
+	memcpy(b->count, m->count, sizeof b->count);
+	b->ncomp = m->ncomp;
+}
+
+/* Does the (possibly compressed) name at buf[off] equal the uncompressed
+ * name, byte for byte? Case-exact on purpose: a pointer must not replace
+ * the case of the data with the case of the question. Both were written by
+ * us, so pointers only go backwards; hops are bounded anyway. */
+static bool name_at_eq(const uint8_t *buf, size_t off, const uint8_t *name)
+{
+	for (int hops = 0; hops < 128;) {
+		uint8_t c = buf[off];
+		if ((c & 0xC0) == 0xC0) {
+			off = (size_t)(c & 0x3F) << 8 | buf[off + 1];
+			hops++;
+			continue;
+		}
+		if (c != *name)
+			return false;
+		if (c == 0)
+			return true;
+		if (memcmp(buf + off + 1, name + 1, c) != 0)
+			return false;
+		off += (size_t)c + 1;
+		name += c + 1;
+	}
+	return false;
+}
+
+static int write_name(struct rw_builder *b, const uint8_t *name, bool compress)
+{
+	size_t total = rw_name_len(name);
+	size_t start = b->len;
+	/* Find the longest suffix already in the message. Bound: at most 128
+	 * suffixes times RW_COMP_MAX entries. */
+	size_t prefix = total; /* bytes to write as labels */
+	size_t ptr = 0;
+	if (compress) {
+		for (size_t i = 0; name[i] != 0 && ptr == 0; i += (size_t)name[i] + 1) {
+			for (unsigned k = 0; k < b->ncomp; k++) {
+				if (name_at_eq(b->buf, b->comp[k], name + i)) {
+					prefix = i;
+					ptr = b->comp[k];
+					break;
+				}
+			}
+		}
+	}
+	size_t need = ptr ? prefix + 2 : total;
+	if (b->limit - b->len < need)
+		return RW_ETRUNC;
+	memcpy(b->buf + b->len, name, ptr ? prefix : total);
+	b->len += ptr ? prefix : total;
+	if (ptr) {
+		rw_put16(b->buf + b->len, (uint16_t)(0xC000 | ptr));
+		b->len += 2;
+	}
+	/* Remember the new label positions as future pointer targets. */
+	for (size_t i = 0; i < prefix && name[i] != 0; i += (size_t)name[i] + 1) {
+		if (b->ncomp < RW_COMP_MAX && start + i < 0x4000)
+			b->comp[b->ncomp++] = (uint16_t)(start + i);
+	}
+	return 0;
+}
+
+int rw_builder_question(struct rw_builder *b, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
+{
+	struct rw_builder_mark m;
+	rw_builder_mark(b, &m);
+	if (write_name(b, qname, true) != 0 || b->limit - b->len < 4) {
+		rw_builder_rollback(b, &m);
+		return RW_ETRUNC;
+	}
+	rw_put16(b->buf + b->len, qtype);
+	rw_put16(b->buf + b->len + 2, qclass);
+	b->len += 4;
+	b->count[0]++;
+	return 0;
+}
+
+static int write_rdata(struct rw_builder *b, uint16_t type, const uint8_t *rd, size_t rdlen)
+{
+	const struct rw_type_desc *d = rw_type_desc(type);
+	bool has_cname = false;
+	if (d != NULL)
+		for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++)
+			has_cname |= d->fields[f] == RW_RDF_CNAME;
+	if (!has_cname) {
+		if (b->limit - b->len < rdlen)
+			return RW_ETRUNC;
+		memcpy(b->buf + b->len, rd, rdlen);
+		b->len += rdlen;
+		return 0;
+	}
+	/* Only NS, CNAME, SOA, PTR, MX reach here: fixed fields and names. */
+	size_t pos = 0;
+	for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++) {
+		size_t n;
+		switch (d->fields[f]) {
+		case RW_RDF_CNAME:
+			if (pos >= rdlen || write_name(b, rd + pos, true) != 0)
+				return RW_ETRUNC;
+			pos += rw_name_len(rd + pos);
+			continue;
+		case RW_RDF_U16: n = 2; break;
+		default: n = 4; break; /* U32, TTL */
+		}
+		if (rdlen - pos < n || b->limit - b->len < n)
+			return RW_ETRUNC;
+		memcpy(b->buf + b->len, rd + pos, n);
+		b->len += n;
+		pos += n;
+	}
+	return 0;
+}
+
+int rw_builder_rr(struct rw_builder *b, enum rw_section sec, const uint8_t *owner, uint16_t type,
+                  uint16_t rclass, uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	struct rw_builder_mark m;
+	rw_builder_mark(b, &m);
+	if (write_name(b, owner, true) != 0 || b->limit - b->len < 10)
+		goto trunc;
+	uint8_t *hdr = b->buf + b->len;
+	rw_put16(hdr, type);
+	rw_put16(hdr + 2, rclass);
+	rw_put32(hdr + 4, ttl);
+	b->len += 10;
+	size_t rd_start = b->len;
+	if (write_rdata(b, type, rdata, rdlen) != 0 || b->len - rd_start > 65535)
+		goto trunc;
+	rw_put16(hdr + 8, (uint16_t)(b->len - rd_start));
+	b->count[sec + 1]++;
+	return 0;
+trunc:
+	rw_builder_rollback(b, &m);
+	return RW_ETRUNC;
+}
+
+int rw_builder_opt(struct rw_builder *b, uint16_t udp_size, uint16_t rcode, bool do_bit,
+                   const uint8_t *opts, size_t opts_len)
+{
+	b->limit = b->cap;
+	if (b->limit - b->len < 11 + opts_len)
+		return RW_ETRUNC;
+	uint8_t *p = b->buf + b->len;
+	p[0] = 0; /* root owner */
+	rw_put16(p + 1, RW_TYPE_OPT);
+	rw_put16(p + 3, udp_size);
+	uint32_t ttl = (uint32_t)(rcode >> 4) << 24 | (do_bit ? 0x8000u : 0);
+	rw_put32(p + 5, ttl);
+	rw_put16(p + 9, (uint16_t)opts_len);
+	if (opts_len > 0)
+		memcpy(p + 11, opts, opts_len);
+	b->len += 11 + opts_len;
+	b->count[3]++;
+	uint16_t flags = rw_builder_flags(b);
+	rw_builder_set_flags(b, (uint16_t)((flags & ~0xF) | (rcode & 0xF)));
+	return 0;
+}
+
+size_t rw_builder_finish(struct rw_builder *b)
+{
+	for (int i = 0; i < 4; i++)
+		rw_put16(b->buf + 4 + 2 * i, b->count[i]);
+	return b->len;
+}

@@ -1,0 +1,635 @@
+/* Request admission and answers from local zones; see
+ * include/resolve/rootwalk/query.h. No I/O, no heap allocation per request (the
+ * arena keeps its first block across resets). */
+#include "rootwalk/query.h"
+#include "rootwalk/err.h"
+#include "rootwalk/msg.h"
+#include "rootwalk/rr.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define ARENA_BLOCK_BYTES (64 * 1024)
+#define ARENA_LIMIT_BYTES (1024 * 1024)
+/* Targets of MX/SRV/NS answers looked up for the additional section. */
+#define ADDITIONAL_TARGETS_MAX 16
+
+const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
+    RW_TYPE_A,   RW_TYPE_AAAA, RW_TYPE_CNAME, RW_TYPE_MX,  RW_TYPE_TXT,
+    RW_TYPE_SRV, RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA, RW_TYPE_ANY,
+};
+
+/* The by_type slot of a query type: rw_qstat_types order, else "other". */
+static unsigned qstat_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case RW_TYPE_A: return 0;
+	case RW_TYPE_AAAA: return 1;
+	case RW_TYPE_CNAME: return 2;
+	case RW_TYPE_MX: return 3;
+	case RW_TYPE_TXT: return 4;
+	case RW_TYPE_SRV: return 5;
+	case RW_TYPE_PTR: return 6;
+	case RW_TYPE_NS: return 7;
+	case RW_TYPE_SOA: return 8;
+	case RW_TYPE_ANY: return 9;
+	default: return RW_QSTAT_TYPES - 1;
+	}
+}
+
+void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones, uint16_t edns_size)
+{
+	memset(env, 0, sizeof *env);
+	env->zones = zones;
+	env->edns_size = edns_size < 512 ? 512 : edns_size;
+	env->default_group = -1;
+	env->round_robin = true;
+	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
+}
+
+void rw_query_env_fini(struct rw_query_env *env)
+{
+	rw_arena_fini(&env->arena);
+}
+
+/* A reply being assembled. */
+struct reply {
+	struct rw_builder b;
+	unsigned rotate; /* round-robin start for A/AAAA sets; 0: off */
+	uint16_t rcode;  /* full 12-bit code, applied at the end */
+	bool truncated;
+	bool edns;
+	bool do_bit;
+};
+
+/* Adds a whole RRset or nothing (RFC 2181 §9). For required sections a
+ * partial fit sets TC; the additional section is best effort. */
+static bool add_rrset(struct reply *r, enum rw_section sec, const uint8_t *owner,
+                      const struct rw_rrset *s, uint32_t ttl)
+{
+	if (r->truncated)
+		return false;
+	struct rw_builder_mark m;
+	rw_builder_mark(&r->b, &m);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	/* Round-robin: A/AAAA records start at a rotating offset, so clients
+	 * that take the first address spread over all of them. */
+	const uint8_t *rds[RW_QUERY_ROTATE_MAX];
+	uint16_t lens[RW_QUERY_ROTATE_MAX];
+	size_t n = 0;
+	bool rotate = r->rotate != 0 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
+	while (rotate && rw_rrset_next(s, &pos, &rd, &rdlen)) {
+		if (n == RW_QUERY_ROTATE_MAX) {
+			rotate = false;
+			break;
+		}
+		rds[n] = rd;
+		lens[n++] = rdlen;
+	}
+	pos = 0;
+	size_t start = rotate && n > 0 ? r->rotate % n : 0;
+	for (size_t i = 0;; i++) {
+		if (rotate) {
+			if (i == n)
+				break;
+			size_t j = (start + i) < n ? start + i : start + i - n;
+			rd = rds[j];
+			rdlen = lens[j];
+		} else if (!rw_rrset_next(s, &pos, &rd, &rdlen)) {
+			break;
+		}
+		if (rw_builder_rr(&r->b, sec, owner, s->type, RW_CLASS_IN, ttl, rd, rdlen) != 0) {
+			rw_builder_rollback(&r->b, &m);
+			if (sec != RW_SEC_AR)
+				r->truncated = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Negative answers carry the SOA; its TTL is min(SOA TTL, MINIMUM)
+ * (RFC 2308 §3, §5). */
+static void add_negative_soa(struct reply *r, const struct rw_zone *z)
+{
+	const struct rw_rrset *soa = rw_zone_soa(z);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	if (!rw_rrset_next(soa, &pos, &rd, &rdlen))
+		return;
+	add_rrset(r, RW_SEC_NS, rw_zone_origin(z), soa, rw_soa_negative_ttl(soa->ttl, rd, rdlen));
+}
+
+/* The name inside an MX, SRV or NS record that may have addresses. */
+static const uint8_t *target_of(uint16_t type, const uint8_t *rd, uint16_t rdlen)
+{
+	switch (type) {
+	case RW_TYPE_MX: return rdlen > 2 ? rd + 2 : NULL;
+	case RW_TYPE_SRV: return rdlen > 6 ? rd + 6 : NULL;
+	case RW_TYPE_NS: return rd;
+	default: return NULL;
+	}
+}
+
+/* Adds local A/AAAA records of MX/SRV/NS targets to the additional
+ * section (RFC 1035 §3.3.9, RFC 2782). */
+static void add_additional(struct reply *r, const struct rw_zoneset *zs, const struct rw_rrset *s)
+{
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	unsigned k = 0;
+	while (rw_rrset_next(s, &pos, &rd, &rdlen) && k++ < ADDITIONAL_TARGETS_MAX) {
+		const uint8_t *t = target_of(s->type, rd, rdlen);
+		if (t == NULL)
+			return;
+		uint8_t lt[RW_NAME_MAX];
+		rw_name_lower(lt, t, rw_name_len(t));
+		const struct rw_zone *z = rw_zoneset_find(zs, lt);
+		const struct rw_znode *n;
+		if (z == NULL || rw_zone_lookup(z, lt, &n) != RW_ZONE_FOUND)
+			continue;
+		const struct rw_rrset *a = rw_znode_rrset(n, RW_TYPE_A);
+		const struct rw_rrset *aaaa = rw_znode_rrset(n, RW_TYPE_AAAA);
+		if (a != NULL)
+			add_rrset(r, RW_SEC_AR, t, a, a->ttl);
+		if (aaaa != NULL)
+			add_rrset(r, RW_SEC_AR, t, aaaa, aaaa->ttl);
+	}
+}
+
+/* RFC 8482 §4.2: answer ANY with one synthesised HINFO record. */
+static void add_any_hinfo(struct reply *r, const uint8_t *owner, uint32_t ttl)
+{
+	static const uint8_t rd[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
+	if (rw_builder_rr(&r->b, RW_SEC_AN, owner, RW_TYPE_HINFO, RW_CLASS_IN, ttl, rd,
+	                  sizeof rd) != 0)
+		r->truncated = true;
+}
+
+/* Answers from local zones, following CNAMEs within local data. Returns
+ * false when the name is not under any local zone. */
+static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const struct rw_msg *q)
+{
+	uint8_t lname[RW_NAME_MAX];
+	rw_name_lower(lname, q->qname, q->qname_len);
+	const struct rw_zone *z = rw_zoneset_find(zs, lname);
+	if (z == NULL)
+		return false;
+	rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_AA);
+	/* owner: as it goes into the reply (client's case for the first hop,
+	 * so it compresses against the question). */
+	const uint8_t *owner = q->qname;
+	uint8_t owner_buf[RW_NAME_MAX];
+	/* Names already visited, to stop CNAME loops early. */
+	uint32_t seen[RW_QUERY_CNAME_MAX + 1];
+	for (unsigned hop = 0; hop <= RW_QUERY_CNAME_MAX; hop++) {
+		uint32_t h = rw_name_hash(lname);
+		for (unsigned i = 0; i < hop; i++)
+			if (seen[i] == h)
+				return true; /* loop: the chain so far is the answer */
+		seen[hop] = h;
+		const struct rw_znode *node;
+		enum rw_zone_match m = rw_zone_lookup(z, lname, &node);
+		if (m == RW_ZONE_NXDOMAIN) {
+			r->rcode = RW_RCODE_NXDOMAIN; /* RFC 6604: of the last name */
+			add_negative_soa(r, z);
+			return true;
+		}
+		if (q->qtype == RW_TYPE_ANY) {
+			if (rw_znode_rrset_count(node) == 0)
+				add_negative_soa(r, z);
+			else
+				add_any_hinfo(r, owner, rw_znode_rrset_at(node, 0)->ttl);
+			return true;
+		}
+		const struct rw_rrset *s = rw_znode_rrset(node, q->qtype);
+		if (s != NULL) {
+			if (add_rrset(r, RW_SEC_AN, owner, s, s->ttl))
+				add_additional(r, zs, s);
+			return true;
+		}
+		const struct rw_rrset *cname = rw_znode_rrset(node, RW_TYPE_CNAME);
+		if (cname == NULL) {
+			add_negative_soa(r, z); /* NODATA */
+			return true;
+		}
+		if (!add_rrset(r, RW_SEC_AN, owner, cname, cname->ttl))
+			return true;
+		size_t pos = 0;
+		const uint8_t *target;
+		uint16_t tlen;
+		rw_rrset_next(cname, &pos, &target, &tlen);
+		memcpy(owner_buf, target, tlen);
+		owner = owner_buf;
+		rw_name_lower(lname, target, tlen);
+		z = rw_zoneset_find(zs, lname);
+		if (z == NULL)
+			return true; /* the chain leaves local data */
+	}
+	return true;
+}
+
+/* Adds a cached record set to a section (whole or not at all). */
+static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owner,
+                       const struct rw_cache_rrset *s)
+{
+	if (r->truncated)
+		return false;
+	struct rw_builder_mark m;
+	rw_builder_mark(&r->b, &m);
+	bool rotate =
+	    r->rotate != 0 && s->count > 1 && (s->type == RW_TYPE_A || s->type == RW_TYPE_AAAA);
+	uint16_t i = rotate ? (uint16_t)(r->rotate % s->count) : 0; /* one division per set */
+	for (uint16_t k = 0; k < s->count; k++, i = i + 1 == s->count ? 0 : i + 1) {
+		if (rw_builder_rr(&r->b, sec, owner, s->type, s->rclass, s->ttl_s, s->rdata[i],
+		                  s->rdlen[i]) != 0) {
+			rw_builder_rollback(&r->b, &m);
+			r->truncated = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Answers from the cache, assembling CNAME chains from separately cached
+ * RRsets (RFC 1034 §4.3.2 step 3a, applied to cached data). Returns false
+ * -- with nothing added -- when the cache cannot answer completely: the
+ * name is missing, or a chain leads to a name it does not hold. */
+static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q)
+{
+	if (env->cache == NULL)
+		return false;
+	struct rw_builder_mark start;
+	rw_builder_mark(&r->b, &start);
+	const uint8_t *cur = q->qname, *owner = q->qname;
+	/* Bound: RW_QUERY_CACHE_CNAME_MAX hops; a longer or looping chain is
+	 * not answered from the cache. */
+	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
+		struct rw_cache_entry e;
+		int rc = rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena, &e,
+		                      &env->cache_stats);
+		if (rc == 0) {
+			if (e.kind == RW_CACHE_POSITIVE) {
+				add_cached(r, RW_SEC_AN, owner, &e.set);
+			} else {
+				if (e.kind == RW_CACHE_NXDOMAIN)
+					r->rcode = RW_RCODE_NXDOMAIN;
+				add_cached(r, RW_SEC_NS, e.soa.owner, &e.soa); /* RFC 2308 §5 */
+			}
+			return true;
+		}
+		if (rc != RW_ENOTFOUND || q->qtype == RW_TYPE_CNAME)
+			break;
+		rc = rw_cache_get(env->cache, cur, RW_TYPE_CNAME, q->qclass, &env->arena, &e,
+		                  &env->cache_stats);
+		if (rc != 0 || e.kind != RW_CACHE_POSITIVE || e.set.count != 1)
+			break;
+		if (!add_cached(r, RW_SEC_AN, owner, &e.set))
+			return true; /* TC set: the client retries over TCP */
+		cur = owner = e.set.rdata[0];
+	}
+	rw_builder_rollback(&r->b, &start);
+	r->rcode = RW_RCODE_NOERROR;
+	return false;
+}
+
+static uint16_t reply_size(const struct rw_query_env *env, const struct rw_msg *q,
+                           enum rw_transport t)
+{
+	if (t == RW_TRANSPORT_TCP)
+		return 65535;
+	if (!q->edns.present)
+		return 512; /* RFC 1035 §4.2.1 */
+	uint16_t n = q->edns.udp_size < env->edns_size ? q->edns.udp_size : env->edns_size;
+	return n < 512 ? 512 : n; /* RFC 6891 §6.2.5 */
+}
+
+/* A header-only reply for requests whose body cannot be trusted. */
+static size_t header_reply(const uint8_t *req, uint8_t *out, uint16_t rcode)
+{
+	uint16_t flags = rw_get16(req + 2);
+	flags = (uint16_t)(RW_FLAG_QR | (flags & (0x7800 | RW_FLAG_RD)) | rcode);
+	memset(out, 0, RW_HEADER_LEN);
+	memcpy(out, req, 2);
+	rw_put16(out + 2, flags);
+	return RW_HEADER_LEN;
+}
+
+static uint8_t rcode_index(uint16_t rcode)
+{
+	return rcode < 6 ? (uint8_t)rcode : 5;
+}
+
+/* Where a request stands after admission. */
+enum { BEGUN = 3 };
+
+/* Admission (shared by fresh and forwarded requests): drops or answers
+ * requests that cannot be processed, else parses q and starts r. */
+static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
+                 enum rw_transport transport, uint8_t *out, size_t out_cap, size_t *out_len,
+                 struct rw_msg *q, struct reply *r)
+{
+	env->last.valid = false;
+	/* Shorter than a header, or a response: never answered (RFC 1035
+	 * §4.1.1; answering QR=1 would enable reflection loops). */
+	if (len < RW_HEADER_LEN || (req[2] & 0x80) || out_cap < 512) {
+		env->stats.dropped++;
+		return RW_QUERY_DROP;
+	}
+	uint16_t flags = rw_get16(req + 2);
+	if (RW_OPCODE(flags) != RW_OPCODE_QUERY) {
+		*out_len = header_reply(req, out, RW_RCODE_NOTIMP);
+		env->stats.rcode[RW_RCODE_NOTIMP]++;
+		return RW_QUERY_REPLY;
+	}
+	rw_arena_reset(&env->arena);
+	if (rw_msg_parse(req, len, &env->arena, q) != 0 || q->qdcount != 1) {
+		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
+		env->stats.rcode[RW_RCODE_FORMERR]++;
+		return RW_QUERY_REPLY;
+	}
+	if (env->log_queries) {
+		memcpy(env->last.qname, q->qname, q->qname_len);
+		env->last.qtype = q->qtype;
+		env->last.valid = true;
+	}
+	size_t cap = reply_size(env, q, transport);
+	if (cap > out_cap)
+		cap = out_cap;
+	*r = (struct reply){
+	    .rcode = RW_RCODE_NOERROR, .edns = q->edns.present, .do_bit = q->edns.do_bit};
+	/* Non-zero when on; the high bit keeps it so while the low bits
+	 * step through every offset. */
+	if (env->round_robin)
+		r->rotate = ++env->rotation | 0x80000000u;
+	/* Echo ID, opcode, RD and CD; QR set; RA when we forward. */
+	uint16_t rflags = (uint16_t)(RW_FLAG_QR | (flags & (RW_FLAG_RD | RW_FLAG_CD)));
+	if (env->nroutes > 0 || env->default_group >= 0)
+		rflags |= RW_FLAG_RA;
+	rw_builder_init(&r->b, out, cap, q->id, rflags);
+	if (r->edns)
+		rw_builder_reserve(&r->b, 11);
+	if (rw_builder_question(&r->b, q->qname, q->qtype, q->qclass) != 0) {
+		env->stats.dropped++;
+		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
+	}
+	return BEGUN;
+}
+
+static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_t *out_len,
+                                const struct rw_ede *ede)
+{
+	if (r->truncated) {
+		rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_TC);
+		env->stats.truncated++;
+	}
+	if (r->edns) {
+		/* RFC 3225 §3: DO is copied into the reply; an EDE (RFC 8914)
+		 * goes along when it fits. */
+		uint8_t opt[4 + 2 + 64];
+		size_t ol = 0;
+		if (ede != NULL && ede->text != NULL) {
+			size_t tl = strnlen(ede->text, sizeof opt - 6);
+			rw_put16(opt, RW_EDNS_EDE);
+			rw_put16(opt + 2, (uint16_t)(2 + tl));
+			rw_put16(opt + 4, ede->code);
+			memcpy(opt + 6, ede->text, tl);
+			ol = 6 + tl;
+		}
+		if (rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, opt, ol) != 0)
+			rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, NULL, 0);
+	} else {
+		rw_builder_set_flags(
+		    &r->b, (uint16_t)((rw_builder_flags(&r->b) & ~0xF) | (r->rcode & 0xF)));
+	}
+	env->stats.rcode[rcode_index(r->rcode & 0xF)]++;
+	env->last.rcode = r->rcode;
+	*out_len = rw_builder_finish(&r->b);
+	return RW_QUERY_REPLY;
+}
+
+/* The upstream group for a name: the longest matching route, else the
+ * default; -1 for none. */
+static int route(const struct rw_query_env *env, const uint8_t *lname)
+{
+	int best = env->default_group;
+	size_t best_len = 0;
+	for (size_t i = 0; i < env->nroutes; i++) {
+		const uint8_t *zn = env->routes[i].name;
+		size_t zl = rw_name_len(zn);
+		if (zl > best_len && rw_name_is_under(lname, zn)) {
+			best = (int)env->routes[i].group;
+			best_len = zl;
+		}
+	}
+	return best;
+}
+
+enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
+                                      enum rw_transport transport, uint8_t *out, size_t out_cap,
+                                      size_t *out_len)
+{
+	env->stats.queries++;
+	struct rw_msg q;
+	struct reply r;
+	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
+	if (b != BEGUN)
+		return (enum rw_query_result)b;
+	env->stats.by_transport[transport]++;
+	env->stats.by_type[qstat_index(q.qtype)]++;
+	if (r.edns && q.edns.version != 0) {
+		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
+		env->stats.badvers++;
+	} else if (q.qclass != RW_CLASS_IN) {
+		r.rcode = RW_RCODE_REFUSED; /* CH, HS, ANY, ...: not served */
+	} else if (q.qtype == RW_TYPE_OPT) {
+		r.rcode = RW_RCODE_FORMERR; /* OPT is a pseudo-type, not a question */
+	} else if (q.qtype == RW_TYPE_AXFR || q.qtype == RW_TYPE_IXFR) {
+		r.rcode = RW_RCODE_REFUSED; /* never a zone dump */
+	} else if (q.qtype >= 128 && q.qtype <= 254) {
+		r.rcode = RW_RCODE_NOTIMP; /* MAILA, MAILB, TKEY, TSIG, ... */
+	} else if (env->client != NULL && env->nacl > 0 &&
+	           !rw_netblock_match(env->acl, env->nacl, env->client)) {
+		/* Not allowed: nothing, or local zones only. */
+		if (!env->local_from_any || !answer_local(&r, env->zones, &q)) {
+			r.rcode = RW_RCODE_REFUSED;
+			env->stats.acl_refused++;
+		}
+	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
+		uint8_t lname[RW_NAME_MAX];
+		rw_name_lower(lname, q.qname, q.qname_len);
+		int group = route(env, lname);
+		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
+		if (group < 0 || !(q.flags & RW_FLAG_RD)) {
+			r.rcode = RW_RCODE_REFUSED;
+		} else {
+			env->fwd.group = (unsigned)group;
+			memcpy(env->fwd.qname, lname, q.qname_len);
+			env->fwd.qname_len = q.qname_len;
+			env->fwd.qtype = q.qtype;
+			env->fwd.qclass = q.qclass;
+			return RW_QUERY_FORWARD;
+		}
+	}
+	return end(env, &r, out_len, NULL);
+}
+
+size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
+                                 uint8_t *out, size_t cap)
+{
+	struct rw_builder b;
+	if (cap < RW_HEADER_LEN)
+		return 0;
+	rw_builder_init(&b, out, cap, 0, RW_FLAG_RD);
+	if (rw_builder_question(&b, f->qname, f->qtype, f->qclass) != 0 ||
+	    rw_builder_opt(&b, env->edns_size, 0, false, NULL, 0) != 0)
+		return 0;
+	return rw_builder_finish(&b);
+}
+
+/* The SOA of the zone holding name, from the authority section. */
+static bool negative_soa(struct rw_arena *a, const struct rw_msg *m, const uint8_t *name,
+                         struct rw_cache_rrset *out)
+{
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
+		if (rr->type == RW_TYPE_SOA && rw_name_is_under(name, rr->owner))
+			return rw_cache_rrset_collect(a, m, RW_SEC_NS, rr->owner, RW_TYPE_SOA,
+			                              RW_CLASS_IN, out) &&
+			       out->count == 1;
+	}
+	return false;
+}
+
+/* Parses and checks an upstream reply against f. */
+static int check_upstream(struct rw_query_env *env, const struct rw_query_forward *f,
+                          const uint8_t *resp, size_t resp_len, struct rw_msg *m)
+{
+	if (rw_msg_parse(resp, resp_len, &env->arena, m) != 0 || m->qdcount != 1 ||
+	    !(m->flags & RW_FLAG_QR) || RW_OPCODE(m->flags) != RW_OPCODE_QUERY ||
+	    (m->flags & RW_FLAG_TC) || m->qtype != f->qtype || m->qclass != f->qclass ||
+	    !rw_name_eq(m->qname, f->qname))
+		return RW_EMALFORMED;
+	uint16_t rcode = RW_RCODE(m->flags);
+	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
+		return RW_ELIMIT;
+	return 0;
+}
+
+int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_forward *f,
+                             const uint8_t *resp, size_t resp_len)
+{
+	rw_arena_reset(&env->arena);
+	struct rw_msg m;
+	int e = check_upstream(env, f, resp, resp_len, &m);
+	if (e != 0 || env->cache == NULL || f->qtype == RW_TYPE_ANY)
+		return e;
+	enum rw_rank rank = (m.flags & RW_FLAG_AA) ? RW_RANK_AUTH_ANSWER : RW_RANK_ANSWER;
+	const uint8_t *cur = f->qname;
+	struct rw_cache_rrset set;
+	/* Walk the chain the answer section proves, caching each piece; the
+	 * bound also stops CNAME loops. */
+	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
+		if (rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, f->qtype, RW_CLASS_IN,
+		                           &set)) {
+			rw_cache_put(env->cache, &set, rank, &env->cache_stats);
+			return 0;
+		}
+		if (f->qtype == RW_TYPE_CNAME ||
+		    !rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, RW_TYPE_CNAME,
+		                            RW_CLASS_IN, &set) ||
+		    set.count != 1)
+			break;
+		rw_cache_put(env->cache, &set, rank, &env->cache_stats);
+		cur = set.rdata[0];
+	}
+	struct rw_cache_rrset soa;
+	if (!negative_soa(&env->arena, &m, cur, &soa))
+		return 0;
+	if (RW_RCODE(m.flags) == RW_RCODE_NXDOMAIN)
+		rw_cache_put_negative(env->cache, RW_CACHE_NXDOMAIN, cur, 0, f->qclass, &soa,
+		                      RW_RANK_AUTHORITY, &env->cache_stats);
+	else
+		rw_cache_put_negative(env->cache, RW_CACHE_NODATA, cur, f->qtype, f->qclass, &soa,
+		                      RW_RANK_AUTHORITY, &env->cache_stats);
+	return 0;
+}
+
+/* Copies a section's records in RRset-sized runs (whole or not at all),
+ * writing owner names equal to the question in the client's case. With
+ * soa_only, only SOA records (the negative-answer proof) are copied. */
+static void copy_section(struct reply *r, const struct rw_msg *q, const struct rw_msg *m,
+                         enum rw_section sec, bool soa_only)
+{
+	uint16_t i = 0;
+	while (i < m->nrr[sec] && !r->truncated) {
+		const struct rw_rr *first = &m->rr[sec][i];
+		uint16_t j = i + 1;
+		while (j < m->nrr[sec] && m->rr[sec][j].type == first->type &&
+		       rw_name_eq(m->rr[sec][j].owner, first->owner))
+			j++;
+		if (!soa_only || first->type == RW_TYPE_SOA) {
+			const uint8_t *owner =
+			    rw_name_eq(first->owner, q->qname) ? q->qname : first->owner;
+			struct rw_builder_mark mk;
+			rw_builder_mark(&r->b, &mk);
+			for (uint16_t k = i; k < j; k++) {
+				const struct rw_rr *rr = &m->rr[sec][k];
+				if (rw_builder_rr(&r->b, sec, owner, rr->type, rr->rclass, rr->ttl,
+				                  rr->rdata, rr->rdlen) != 0) {
+					rw_builder_rollback(&r->b, &mk);
+					r->truncated = true;
+					break;
+				}
+			}
+		}
+		i = j;
+	}
+}
+
+enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
+                                     enum rw_transport transport, const uint8_t *resp,
+                                     size_t resp_len, const struct rw_ede *ede, uint8_t *out,
+                                     size_t out_cap, size_t *out_len)
+{
+	struct rw_msg q, m;
+	struct reply r;
+	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
+	if (b != BEGUN)
+		return (enum rw_query_result)b;
+	struct rw_query_forward f = {
+	    .qname_len = q.qname_len, .qtype = q.qtype, .qclass = q.qclass};
+	rw_name_lower(f.qname, q.qname, q.qname_len);
+	if (resp == NULL || check_upstream(env, &f, resp, resp_len, &m) != 0) {
+		r.rcode = RW_RCODE_SERVFAIL;
+		return end(env, &r, out_len, ede);
+	}
+	r.rcode = RW_RCODE(m.flags);
+	copy_section(&r, &q, &m, RW_SEC_AN, false);
+	if (m.nrr[RW_SEC_AN] == 0 || r.rcode == RW_RCODE_NXDOMAIN)
+		copy_section(&r, &q, &m, RW_SEC_NS, true);
+	return end(env, &r, out_len, NULL);
+}
+
+size_t rw_query_slip(uint8_t *reply, size_t len)
+{
+	if (len < RW_HEADER_LEN)
+		return 0;
+	/* Our own reply: the header, then at most one question, read with
+	 * the bounds-checked reader all the same. */
+	struct rw_rbuf r;
+	rw_rbuf_init(&r, reply + RW_HEADER_LEN, len - RW_HEADER_LEN);
+	uint8_t name[RW_NAME_MAX];
+	size_t nl;
+	uint16_t type, klass;
+	bool question = rw_get16(reply + 4) == 1 && rw_name_read(&r, name, &nl) == 0 &&
+	                rw_rbuf_u16(&r, &type) == 0 && rw_rbuf_u16(&r, &klass) == 0;
+	reply[2] |= RW_FLAG_TC >> 8;
+	rw_put16(reply + 4, question ? 1 : 0);
+	memset(reply + 6, 0, 6); /* no answer, authority or additional */
+	return question ? RW_HEADER_LEN + (len - RW_HEADER_LEN - rw_rbuf_left(&r)) : RW_HEADER_LEN;
+}
