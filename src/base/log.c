@@ -2,9 +2,11 @@
  * does no buffering and no rate limiting (one write per line, so lines from
  * several threads do not interleave). */
 #include "rootwalk/log.h"
+#include "rootwalk/assert.h"
 #include "rootwalk/err.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,9 +123,23 @@ const char *rw_strerror(int err)
 	case RW_ETRUNC: return "does not fit";
 	case RW_ENOTFOUND: return "not found";
 	case RW_ETIMEOUT: return "timed out";
+	case RW_ECANCELED: return "cancelled";
+	case RW_EUPSTREAM: return "upstream failure";
+	case RW_EEXIST: return "better data exists";
 	case RW_EIO: return "I/O error";
 	case RW_ELIMIT: return "limit reached";
 	case RW_ENOTIMPL: return "not implemented";
 	}
 	return "unknown error";
+}
+
+void rw__assert_failed(const char *expr, const char *file, int line, bool fatal)
+{
+	rw_log_error("internal error: assertion '%s' failed at %s:%d%s", expr, file, line,
+	             fatal ? "; aborting" : "");
+#ifdef RW_ASSERT_ABORT
+	fatal = true;
+#endif
+	if (fatal)
+		abort();
 }

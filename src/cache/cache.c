@@ -205,7 +205,7 @@ static int put_entry(struct rw_cache *c, struct centry *e, size_t name_len,
 		st->refused_rank++;
 		pthread_mutex_unlock(&s->lock);
 		free(e);
-		return RW_ELIMIT; /* RFC 2181 §5.4.1 */
+		return RW_EEXIST; /* RFC 2181 §5.4.1 */
 	}
 	if (old != NULL)
 		entry_remove(s, old);

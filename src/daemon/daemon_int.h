@@ -16,6 +16,7 @@
 #ifndef ROOTWALK_DAEMON_INT_H
 #define ROOTWALK_DAEMON_INT_H
 
+#include "rootwalk/answer.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/config.h"
 #include "rootwalk/flight.h"
@@ -56,42 +57,34 @@ struct rw_upstream;
  * past either bound a client gets SERVFAIL at once. */
 #define FLIGHT_WAITERS_MAX 1000
 
-/* Request bytes one worker keeps for clients waiting on upstream. */
+/* Memory one worker keeps for clients waiting on upstream (waiters). */
 #define WAITING_BYTES_MAX (32u << 20)
 
 enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
 
-/* An upstream reply shared by the workers whose clients wait for it;
- * len 0: SERVFAIL with ede. */
-struct result {
-	atomic_int refs;
-	struct rw_ede ede; /* text: a static string */
-	size_t len;
-	uint8_t data[];
-};
-
-/* One client waiting for an upstream answer. Owned by the worker that
- * received the request; it is linked into the shared in-flight table and
- * comes back to that worker (directly or through its mailbox) once. */
+/* One client waiting for an upstream answer: where to send the reply and
+ * the parsed request (struct rw_request; the request bytes are not kept).
+ * Owned by the worker that received the request; it is linked into the
+ * shared in-flight table and comes back to that worker (directly or
+ * through its mailbox) once. */
 struct waiter {
 	struct rw_flight_waiter link; /* first */
 	struct worker *w;
-	enum rw_transport transport;
 	uv_udp_t *udp; /* UDP: the socket it came in on, and the client */
 	struct sockaddr_storage addr;
-	struct conn *c;     /* TCP: the connection (kept alive by c->waiting) */
-	struct result *res; /* in a mailbox: the answer (NULL: SERVFAIL) */
-	uint64_t t0;        /* when the request came in (uv_hrtime), if measured */
-	size_t len;
-	uint8_t req[];
+	struct conn *c;        /* TCP: the connection (kept alive by c->waiting) */
+	struct rw_answer *ans; /* in a mailbox: the answer (a reference; NULL: SERVFAIL) */
+	uint64_t t0;           /* when the request came in (uv_hrtime), if measured */
+	struct rw_request req;
 };
 
-/* The leader's upstream query. Freed when both the c-ares callback has
- * run and the deadline timer is closed. */
+/* The leader's upstream work for one question: a forwarded query or a
+ * resolution. Freed when both its callback has run and the deadline timer
+ * is closed. */
 struct upq {
 	enum hkind kind; /* H_UPQ: deadline.data */
 	struct worker *w;
-	struct rw_query_forward q;
+	struct rw_question q;
 	uv_timer_t deadline;
 	int refs;
 	int answered; /* the waiters have been taken and answered */
@@ -194,8 +187,10 @@ struct rw_server {
 	struct rw_route *routes;  /* forward zones: group i is zone i */
 	size_t nroutes;
 	size_t ngroups; /* forward zones, plus one for --forward */
-	int default_group;
-	int recurse_group; /* the group resolved iteratively, -1: none */
+	/* Misses outside every forward zone: --forward's group, or
+	 * recursion from the root (the default). */
+	enum rw_route_kind default_route;
+	unsigned default_group;
 	struct rw_infra *infra;
 	struct rw_hints hints;
 	uv_loop_t loop; /* signals, zone reloads (and later HTTP, control) */
@@ -269,11 +264,10 @@ void rw__conn_close(struct conn *c);
 
 /* --- pending.c: clients waiting for upstream answers ---------------------- */
 
-/* A request the core routed upstream (w->env.fwd): joins or leads the
+/* A request the core routed upstream (w->env.request): joins or leads the
  * question's in-flight entry. */
-void rw__pending_forward(struct worker *w, enum rw_transport t, uv_udp_t *udp,
-                         const struct sockaddr *addr, struct conn *c, const uint8_t *req,
-                         size_t len, uint64_t t0);
+void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr *addr,
+                         struct conn *c, uint64_t t0);
 void rw__pending_mail_cb(uv_async_t *a);
 /* After the threads are joined: forgets mail that came too late. */
 void rw__pending_drain(struct worker *w);

@@ -107,13 +107,14 @@ static void step(struct job *j);
 
 static void job_done(struct job *j)
 {
-	size_t len;
-	const uint8_t *resp = rw_res_response(j->res, &len);
-	struct rw_ede ede = rw_res_ede(j->res);
+	/* Not finished only when the loop stopped for shutdown. */
+	struct rw_answer *ans = rw_res_state(j->res) == RW_ITER_FINISHED
+	                            ? rw_res_take_answer(j->res)
+	                            : rw_answer_servfail(RW_EDE_OTHER, "shutting down");
 	*j->pprev = j->next;
 	if (j->next != NULL)
 		j->next->pprev = j->pprev;
-	j->cb(j->arg, resp, len, ede);
+	j->cb(j->arg, ans);
 	rw_res_free(j->res);
 	free(j);
 }
@@ -327,7 +328,7 @@ static void step(struct job *j)
 	job_done(j);
 }
 
-void rw_iter_start(struct rw_iter *it, const struct rw_query_forward *q, rw_iter_cb cb, void *arg)
+void rw_iter_start(struct rw_iter *it, const struct rw_question *q, rw_iter_cb cb, void *arg)
 {
 	struct job *j = calloc(1, sizeof *j);
 	struct rw_res *res = j != NULL && !it->closing
@@ -335,7 +336,7 @@ void rw_iter_start(struct rw_iter *it, const struct rw_query_forward *q, rw_iter
 	                         : NULL;
 	if (res == NULL) {
 		free(j);
-		cb(arg, NULL, 0, (struct rw_ede){RW_EDE_OTHER, "out of memory"});
+		cb(arg, rw_answer_servfail(RW_EDE_OTHER, "out of memory"));
 		return;
 	}
 	j->it = it;
@@ -364,7 +365,7 @@ void rw_iter_close(struct rw_iter *it)
 		*j->pprev = j->next;
 		if (j->next != NULL)
 			j->next->pprev = j->pprev;
-		j->cb(j->arg, NULL, 0, (struct rw_ede){RW_EDE_OTHER, "shutting down"});
+		j->cb(j->arg, rw_answer_servfail(RW_EDE_OTHER, "shutting down"));
 		rw_res_free(j->res);
 		free(j);
 	}

@@ -18,7 +18,8 @@
 struct rw_iter;
 
 /* resp NULL: SERVFAIL, with ede. */
-typedef void (*rw_iter_cb)(void *arg, const uint8_t *resp, size_t len, struct rw_ede ede);
+/* ans: the answer (one reference, now the callee's; NULL: SERVFAIL). */
+typedef void (*rw_iter_cb)(void *arg, struct rw_answer *ans);
 
 /* Marks the handles this module puts on the loop (handle->data points to a
  * struct starting with this value). */
@@ -27,7 +28,7 @@ typedef void (*rw_iter_cb)(void *arg, const uint8_t *resp, size_t len, struct rw
 struct rw_iter *rw_iter_new(uv_loop_t *loop, const struct rw_res_env *env,
                             struct rw_res_stats *stats);
 /* Resolves q; cb runs exactly once (maybe before this returns). */
-void rw_iter_start(struct rw_iter *it, const struct rw_query_forward *q, rw_iter_cb cb, void *arg);
+void rw_iter_start(struct rw_iter *it, const struct rw_question *q, rw_iter_cb cb, void *arg);
 /* Upstream packets dropped: wrong ID, or not a reply to the question. */
 uint64_t rw_iter_dropped(const struct rw_iter *it);
 /* Ends every job (callbacks with SERVFAIL), closes handles, frees itself

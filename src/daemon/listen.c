@@ -97,10 +97,7 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 			rw__metrics_observe(w, t0);
 		rw__log_query(w, addr, RW_TRANSPORT_UDP);
 		break;
-	case RW_QUERY_FORWARD:
-		rw__pending_forward(w, RW_TRANSPORT_UDP, h, addr, NULL, (const uint8_t *)buf->base,
-		                    (size_t)nread, t0);
-		break;
+	case RW_QUERY_UPSTREAM: rw__pending_forward(w, h, addr, NULL, t0); break;
 	case RW_QUERY_DROP:
 		rw__log_limited(w, &w->drop_log, "dropped a packet that is not a query", addr);
 		break;
@@ -166,10 +163,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 				rw__metrics_observe(w, t0);
 			rw__log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP);
 			break;
-		case RW_QUERY_FORWARD:
-			rw__pending_forward(w, RW_TRANSPORT_TCP, NULL, NULL, c, c->buf + pos + 2,
-			                    flen, t0);
-			break;
+		case RW_QUERY_UPSTREAM: rw__pending_forward(w, NULL, NULL, c, t0); break;
 		case RW_QUERY_DROP: break;
 		}
 		pos += 2 + flen;

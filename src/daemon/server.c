@@ -52,11 +52,11 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 		rw_name_lower(s->routes[i].name, wire, wl);
 		s->routes[i].group = (unsigned)i;
 	}
-	/* Groups: one per forward zone, then --forward or, without it,
-	 * recursion from the root (no c-ares channel). */
-	s->ngroups = s->nroutes + 1;
-	s->default_group = (int)s->nroutes;
-	s->recurse_group = cfg->nforward > 0 ? -1 : (int)s->nroutes;
+	/* Upstream groups: one per forward zone, then --forward; without
+	 * --forward, the rest is resolved from the root. */
+	s->default_route = cfg->nforward > 0 ? RW_ROUTE_FORWARD : RW_ROUTE_ITERATE;
+	s->default_group = (unsigned)s->nroutes;
+	s->ngroups = s->nroutes + (cfg->nforward > 0);
 	int rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));

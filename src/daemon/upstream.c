@@ -199,9 +199,9 @@ static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	case ARES_ETIMEOUT: st = RW_ETIMEOUT; break;
 	case ARES_ESERVFAIL:
 	case ARES_EREFUSED:
-	case ARES_ENOTIMP: st = RW_ELIMIT; break;
+	case ARES_ENOTIMP: st = RW_EUPSTREAM; break;
 	case ARES_EDESTRUCTION:
-	case ARES_ECANCELLED: st = RW_ENOTFOUND; break;
+	case ARES_ECANCELLED: st = RW_ECANCELED; break;
 	default: st = RW_EIO; break;
 	}
 	s->cb(s->arg, st, st == 0 ? abuf : NULL, st == 0 ? (size_t)alen : 0);
@@ -214,7 +214,7 @@ void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, r
 	struct usend *s = malloc(sizeof *s);
 	if (s == NULL || u->closing) {
 		free(s);
-		cb(arg, u->closing ? RW_ENOTFOUND : RW_ENOMEM, NULL, 0);
+		cb(arg, u->closing ? RW_ECANCELED : RW_ENOMEM, NULL, 0);
 		return;
 	}
 	s->cb = cb;
@@ -232,7 +232,7 @@ void rw_upstream_close(struct rw_upstream *u)
 {
 	if (u == NULL || u->closing)
 		return;
-	/* Cancels every query (callbacks run with RW_ENOTFOUND) and reports
+	/* Cancels every query (callbacks run with RW_ECANCELED) and reports
 	 * each socket closed through sock_state, which closes its poll. */
 	u->closing = 1;
 	ares_destroy(u->ch);

@@ -118,6 +118,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 		w->rl = rw_ratelimit_new(s->cfg->rate_limit);
 	w->env.routes = s->routes;
 	w->env.nroutes = s->nroutes;
+	w->env.default_route = s->default_route;
 	w->env.default_group = s->default_group;
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
 	    w->tcp == NULL || w->groups == NULL || w->split == NULL) {
@@ -194,7 +195,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		w->snap_timer.data = w;
 		uv_timer_start(&w->snap_timer, rw__metrics_snapshot_cb, SNAPSHOT_MS, SNAPSHOT_MS);
 	}
-	if (s->recurse_group >= 0) {
+	if (s->default_route == RW_ROUTE_ITERATE) {
 		w->res_env = (struct rw_res_env){
 		    .cache = s->cache,
 		    .cache_stats = &w->env.cache_stats,
@@ -215,8 +216,6 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		}
 	}
 	for (size_t g = 0; g < s->ngroups; g++) {
-		if ((int)g == s->recurse_group)
-			continue;
 		const struct rw_sockaddr *servers =
 		    g < cfg->nforward_zones ? cfg->forward_zones[g].servers : cfg->forward;
 		size_t n = g < cfg->nforward_zones ? cfg->forward_zones[g].nservers : cfg->nforward;

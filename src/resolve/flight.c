@@ -13,7 +13,7 @@
 
 struct entry {
 	struct entry *next;
-	struct rw_query_forward q;
+	struct rw_question q;
 	struct rw_flight_waiter *head, **tail;
 	size_t nwaiters;
 };
@@ -50,13 +50,14 @@ void rw_flight_free(struct rw_flight *f)
 	free(f);
 }
 
-static bool same(const struct rw_query_forward *a, const struct rw_query_forward *b)
+static bool same(const struct rw_question *a, const struct rw_question *b)
 {
-	return a->group == b->group && a->qtype == b->qtype && a->qclass == b->qclass &&
-	       a->qname_len == b->qname_len && memcmp(a->qname, b->qname, a->qname_len) == 0;
+	return a->route == b->route && a->group == b->group && a->qtype == b->qtype &&
+	       a->qclass == b->qclass && a->qname_len == b->qname_len &&
+	       memcmp(a->qname, b->qname, a->qname_len) == 0;
 }
 
-static struct entry **slot(struct rw_flight *f, const struct rw_query_forward *q)
+static struct entry **slot(struct rw_flight *f, const struct rw_question *q)
 {
 	uint32_t h = rw_name_hash(q->qname) ^ (uint32_t)q->qtype * 0x9e3779b1u ^ q->group;
 	struct entry **p = &f->buckets[h % BUCKETS];
@@ -65,8 +66,8 @@ static struct entry **slot(struct rw_flight *f, const struct rw_query_forward *q
 	return p;
 }
 
-int rw_flight_join(struct rw_flight *f, const struct rw_query_forward *q,
-                   struct rw_flight_waiter *w, bool *leader)
+int rw_flight_join(struct rw_flight *f, const struct rw_question *q, struct rw_flight_waiter *w,
+                   bool *leader)
 {
 	int rc = 0;
 	w->next = NULL;
@@ -101,7 +102,7 @@ out:
 	return rc;
 }
 
-struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_query_forward *q)
+struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_question *q)
 {
 	pthread_mutex_lock(&f->lock);
 	struct entry **p = slot(f, q);

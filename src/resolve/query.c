@@ -42,7 +42,7 @@ void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
 	memset(env, 0, sizeof *env);
 	env->zones = zones;
 	env->edns_size = edns_size < 512 ? 512 : edns_size;
-	env->default_group = -1;
+	env->default_route = RW_ROUTE_NONE;
 	env->round_robin = true;
 	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
 }
@@ -368,7 +368,7 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		r->rotate = ++env->rotation | 0x80000000u;
 	/* Echo ID, opcode, RD and CD; QR set; RA when we forward. */
 	uint16_t rflags = (uint16_t)(RW_FLAG_QR | (flags & (RW_FLAG_RD | RW_FLAG_CD)));
-	if (env->nroutes > 0 || env->default_group >= 0)
+	if (env->nroutes > 0 || env->default_route != RW_ROUTE_NONE)
 		rflags |= RW_FLAG_RA;
 	rw_builder_init(&r->b, out, cap, q->id, rflags);
 	if (r->edns)
@@ -412,21 +412,39 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 	return RW_QUERY_REPLY;
 }
 
-/* The upstream group for a name: the longest matching route, else the
- * default; -1 for none. */
-static int route(const struct rw_query_env *env, const uint8_t *lname)
+/* Where a miss for lname goes: the longest matching forward route, else
+ * the default. */
+static void route(const struct rw_query_env *env, const uint8_t *lname, struct rw_request *req)
 {
-	int best = env->default_group;
+	req->route = env->default_route;
+	req->group = env->default_group;
 	size_t best_len = 0;
 	for (size_t i = 0; i < env->nroutes; i++) {
 		const uint8_t *zn = env->routes[i].name;
 		size_t zl = rw_name_len(zn);
 		if (zl > best_len && rw_name_is_under(lname, zn)) {
-			best = (int)env->routes[i].group;
+			req->route = RW_ROUTE_FORWARD;
+			req->group = env->routes[i].group;
 			best_len = zl;
 		}
 	}
-	return best;
+}
+
+/* Fills env->request from the parsed request. */
+static void make_request(struct rw_query_env *env, const struct rw_msg *q,
+                         enum rw_transport transport, const struct reply *r)
+{
+	struct rw_request *req = &env->request;
+	req->id = q->id;
+	req->flags = q->flags & (RW_FLAG_RD | RW_FLAG_CD);
+	req->qtype = q->qtype;
+	req->qclass = q->qclass;
+	req->udp_limit = reply_size(env, q, RW_TRANSPORT_UDP);
+	req->edns = r->edns;
+	req->do_bit = r->do_bit;
+	req->transport = transport;
+	req->qname_len = (uint8_t)q->qname_len;
+	memcpy(req->qname, q->qname, q->qname_len);
 }
 
 enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
@@ -462,156 +480,82 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
 		uint8_t lname[RW_NAME_MAX];
 		rw_name_lower(lname, q.qname, q.qname_len);
-		int group = route(env, lname);
+		route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
-		if (group < 0 || !(q.flags & RW_FLAG_RD)) {
+		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
 			r.rcode = RW_RCODE_REFUSED;
 		} else {
-			env->fwd.group = (unsigned)group;
-			memcpy(env->fwd.qname, lname, q.qname_len);
-			env->fwd.qname_len = q.qname_len;
-			env->fwd.qtype = q.qtype;
-			env->fwd.qclass = q.qclass;
-			return RW_QUERY_FORWARD;
+			make_request(env, &q, transport, &r);
+			return RW_QUERY_UPSTREAM;
 		}
 	}
 	return end(env, &r, out_len, NULL);
 }
 
-size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
-                                 uint8_t *out, size_t cap)
+void rw_request_question(const struct rw_request *r, struct rw_question *q)
 {
-	struct rw_builder b;
-	if (cap < RW_HEADER_LEN)
-		return 0;
-	rw_builder_init(&b, out, cap, 0, RW_FLAG_RD);
-	if (rw_builder_question(&b, f->qname, f->qtype, f->qclass) != 0 ||
-	    rw_builder_opt(&b, env->edns_size, 0, false, NULL, 0) != 0)
-		return 0;
-	return rw_builder_finish(&b);
+	q->route = r->route;
+	q->group = r->group;
+	q->qname_len = r->qname_len;
+	rw_name_lower(q->qname, r->qname, r->qname_len);
+	q->qtype = r->qtype;
+	q->qclass = r->qclass;
 }
 
-/* The SOA of the zone holding name, from the authority section. */
-static bool negative_soa(struct rw_arena *a, const struct rw_msg *m, const uint8_t *name,
-                         struct rw_cache_rrset *out)
+/* Adds one section of an answer in RRset-sized runs (whole or not at
+ * all), owner names equal to the question in the client's case. */
+static void add_answer_section(struct reply *r, const struct rw_request *req, const uint8_t *lqname,
+                               const struct rw_answer *a, enum rw_section sec)
 {
-	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS]; i++) {
-		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
-		if (rr->type == RW_TYPE_SOA && rw_name_is_under(name, rr->owner))
-			return rw_cache_rrset_collect(a, m, RW_SEC_NS, rr->owner, RW_TYPE_SOA,
-			                              RW_CLASS_IN, out) &&
-			       out->count == 1;
-	}
-	return false;
-}
-
-/* Parses and checks an upstream reply against f. */
-static int check_upstream(struct rw_query_env *env, const struct rw_query_forward *f,
-                          const uint8_t *resp, size_t resp_len, struct rw_msg *m)
-{
-	if (rw_msg_parse(resp, resp_len, &env->arena, m) != 0 || m->qdcount != 1 ||
-	    !(m->flags & RW_FLAG_QR) || RW_OPCODE(m->flags) != RW_OPCODE_QUERY ||
-	    (m->flags & RW_FLAG_TC) || m->qtype != f->qtype || m->qclass != f->qclass ||
-	    !rw_name_eq(m->qname, f->qname))
-		return RW_EMALFORMED;
-	uint16_t rcode = RW_RCODE(m->flags);
-	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
-		return RW_ELIMIT;
-	return 0;
-}
-
-int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_forward *f,
-                             const uint8_t *resp, size_t resp_len)
-{
-	rw_arena_reset(&env->arena);
-	struct rw_msg m;
-	int e = check_upstream(env, f, resp, resp_len, &m);
-	if (e != 0 || env->cache == NULL || f->qtype == RW_TYPE_ANY)
-		return e;
-	enum rw_rank rank = (m.flags & RW_FLAG_AA) ? RW_RANK_AUTH_ANSWER : RW_RANK_ANSWER;
-	const uint8_t *cur = f->qname;
-	struct rw_cache_rrset set;
-	/* Walk the chain the answer section proves, caching each piece; the
-	 * bound also stops CNAME loops. */
-	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
-		if (rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, f->qtype, RW_CLASS_IN,
-		                           &set)) {
-			rw_cache_put(env->cache, &set, rank, &env->cache_stats);
-			return 0;
-		}
-		if (f->qtype == RW_TYPE_CNAME ||
-		    !rw_cache_rrset_collect(&env->arena, &m, RW_SEC_AN, cur, RW_TYPE_CNAME,
-		                            RW_CLASS_IN, &set) ||
-		    set.count != 1)
-			break;
-		rw_cache_put(env->cache, &set, rank, &env->cache_stats);
-		cur = set.rdata[0];
-	}
-	struct rw_cache_rrset soa;
-	if (!negative_soa(&env->arena, &m, cur, &soa))
-		return 0;
-	if (RW_RCODE(m.flags) == RW_RCODE_NXDOMAIN)
-		rw_cache_put_negative(env->cache, RW_CACHE_NXDOMAIN, cur, 0, f->qclass, &soa,
-		                      RW_RANK_AUTHORITY, &env->cache_stats);
-	else
-		rw_cache_put_negative(env->cache, RW_CACHE_NODATA, cur, f->qtype, f->qclass, &soa,
-		                      RW_RANK_AUTHORITY, &env->cache_stats);
-	return 0;
-}
-
-/* Copies a section's records in RRset-sized runs (whole or not at all),
- * writing owner names equal to the question in the client's case. With
- * soa_only, only SOA records (the negative-answer proof) are copied. */
-static void copy_section(struct reply *r, const struct rw_msg *q, const struct rw_msg *m,
-                         enum rw_section sec, bool soa_only)
-{
-	uint16_t i = 0;
-	while (i < m->nrr[sec] && !r->truncated) {
-		const struct rw_rr *first = &m->rr[sec][i];
+	const struct rw_answer_rr *rr = a->rr[sec];
+	uint16_t n = a->nrr[sec];
+	/* Bound: the answer's records (RW_ANSWER_RR_MAX). */
+	for (uint16_t i = 0; i < n && !r->truncated;) {
 		uint16_t j = i + 1;
-		while (j < m->nrr[sec] && m->rr[sec][j].type == first->type &&
-		       rw_name_eq(m->rr[sec][j].owner, first->owner))
+		while (j < n && rr[j].type == rr[i].type && rw_name_eq(rr[j].owner, rr[i].owner))
 			j++;
-		if (!soa_only || first->type == RW_TYPE_SOA) {
-			const uint8_t *owner =
-			    rw_name_eq(first->owner, q->qname) ? q->qname : first->owner;
-			struct rw_builder_mark mk;
-			rw_builder_mark(&r->b, &mk);
-			for (uint16_t k = i; k < j; k++) {
-				const struct rw_rr *rr = &m->rr[sec][k];
-				if (rw_builder_rr(&r->b, sec, owner, rr->type, rr->rclass, rr->ttl,
-				                  rr->rdata, rr->rdlen) != 0) {
-					rw_builder_rollback(&r->b, &mk);
-					r->truncated = true;
-					break;
-				}
+		const uint8_t *owner = rw_name_eq(rr[i].owner, lqname) ? req->qname : rr[i].owner;
+		struct rw_builder_mark mk;
+		rw_builder_mark(&r->b, &mk);
+		for (uint16_t k = i; k < j; k++) {
+			if (rw_builder_rr(&r->b, sec, owner, rr[k].type, rr[k].rclass, rr[k].ttl,
+			                  rr[k].rdata, rr[k].rdlen) != 0) {
+				rw_builder_rollback(&r->b, &mk);
+				r->truncated = true;
+				break;
 			}
 		}
 		i = j;
 	}
 }
 
-enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
-                                     enum rw_transport transport, const uint8_t *resp,
-                                     size_t resp_len, const struct rw_ede *ede, uint8_t *out,
-                                     size_t out_cap, size_t *out_len)
+enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
+                                     const struct rw_answer *ans, uint8_t *out, size_t out_cap,
+                                     size_t *out_len)
 {
-	struct rw_msg q, m;
-	struct reply r;
-	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
-	if (b != BEGUN)
-		return (enum rw_query_result)b;
-	struct rw_query_forward f = {
-	    .qname_len = q.qname_len, .qtype = q.qtype, .qclass = q.qclass};
-	rw_name_lower(f.qname, q.qname, q.qname_len);
-	if (resp == NULL || check_upstream(env, &f, resp, resp_len, &m) != 0) {
-		r.rcode = RW_RCODE_SERVFAIL;
-		return end(env, &r, out_len, ede);
+	size_t cap = req->transport == RW_TRANSPORT_TCP ? 65535 : req->udp_limit;
+	if (cap > out_cap)
+		cap = out_cap;
+	struct reply r = {.rcode = RW_RCODE_SERVFAIL, .edns = req->edns, .do_bit = req->do_bit};
+	rw_builder_init(&r.b, out, cap, req->id, (uint16_t)(RW_FLAG_QR | req->flags | RW_FLAG_RA));
+	if (r.edns)
+		rw_builder_reserve(&r.b, 11);
+	if (rw_builder_question(&r.b, req->qname, req->qtype, req->qclass) != 0) {
+		env->stats.dropped++;
+		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
-	r.rcode = RW_RCODE(m.flags);
-	copy_section(&r, &q, &m, RW_SEC_AN, false);
-	if (m.nrr[RW_SEC_AN] == 0 || r.rcode == RW_RCODE_NXDOMAIN)
-		copy_section(&r, &q, &m, RW_SEC_NS, true);
+	if (env->log_queries) {
+		memcpy(env->last.qname, req->qname, req->qname_len);
+		env->last.qtype = req->qtype;
+		env->last.valid = true;
+	}
+	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL)
+		return end(env, &r, out_len, ans != NULL ? &ans->ede : NULL);
+	uint8_t lqname[RW_NAME_MAX];
+	rw_name_lower(lqname, req->qname, req->qname_len);
+	r.rcode = ans->rcode;
+	add_answer_section(&r, req, lqname, ans, RW_SEC_AN);
+	add_answer_section(&r, req, lqname, ans, RW_SEC_NS);
 	return end(env, &r, out_len, NULL);
 }
 

@@ -3,6 +3,7 @@
  * crash, sanitizer report or broken invariant aborts. The seed corpus in
  * tests/fuzz/corpus/msg runs in every test run through run_corpus.c. */
 #include "rootwalk/cache.h"
+#include "rootwalk/forward.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/query.h"
 #include "rootwalk/iter.h"
@@ -96,11 +97,14 @@ static void fuzz_resolver(const uint8_t *data, size_t size)
 				rw_res_timeout(r);
 			}
 		}
-		size_t len;
-		const uint8_t *resp = rw_res_response(r, &len);
-		struct rw_msg out;
-		if (resp != NULL && rw_msg_parse(resp, len, &a, &out) != 0)
-			abort();
+		/* Done or not (the loop may stop first), the resolver is freed
+		 * cleanly; a finished one hands over a consistent answer. */
+		if (rw_res_state(r) == RW_ITER_FINISHED) {
+			struct rw_answer *ans = rw_res_take_answer(r);
+			if (ans != NULL && ans->rcode != RW_RCODE_SERVFAIL && ans->ede.text != NULL)
+				abort();
+			rw_answer_unref(ans);
+		}
 		rw_res_free(r);
 	}
 	rw_cache_free(env.cache);
@@ -189,19 +193,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct rw_msg up;
 		if (env.cache != NULL && rw_msg_parse(data, size, &a3, &up) == 0 &&
 		    up.qdcount == 1) {
-			struct rw_query_forward f = {
-			    .qname_len = up.qname_len, .qtype = up.qtype, .qclass = up.qclass};
-			rw_name_lower(f.qname, up.qname, up.qname_len);
-			uint8_t req[512];
-			struct rw_builder b;
-			rw_builder_init(&b, req, sizeof req, 0x5151, RW_FLAG_RD);
-			rw_builder_question(&b, up.qname, up.qtype, up.qclass);
-			size_t rl = rw_builder_finish(&b);
-			int ok = rw_query_upstream_accept(&env, &f, data, size) == 0;
+			struct rw_request req = {.route = RW_ROUTE_FORWARD,
+			                         .id = 0x5151,
+			                         .flags = RW_FLAG_RD,
+			                         .qtype = up.qtype,
+			                         .qclass = up.qclass,
+			                         .udp_limit = 512,
+			                         .transport = RW_TRANSPORT_UDP,
+			                         .qname_len = (uint8_t)up.qname_len};
+			memcpy(req.qname, up.qname, up.qname_len);
+			struct rw_question f;
+			rw_request_question(&req, &f);
+			struct rw_answer *ans = NULL;
+			if (rw_forward_accept(&env, &f, data, size, &ans) != 0 && ans != NULL)
+				abort();
 			size_t len = 0;
-			if (rw_query_finish(&env, req, rl, RW_TRANSPORT_UDP, ok ? data : NULL,
-			                    ok ? size : 0, NULL, out, sizeof out,
-			                    &len) == RW_QUERY_REPLY) {
+			enum rw_query_result qr =
+			    rw_query_finish(&env, &req, ans, out, sizeof out, &len);
+			rw_answer_unref(ans);
+			if (qr == RW_QUERY_REPLY) {
 				struct rw_msg r;
 				if (rw_msg_parse(out, len, &a3, &r) != 0 || len > 512 ||
 				    r.id != 0x5151)

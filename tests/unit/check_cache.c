@@ -187,7 +187,7 @@ START_TEST(ranking_and_whole_replacement)
 	struct rw_cache_entry e;
 	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 2, 1, RW_RANK_AUTH_ANSWER), 0);
 	/* glue never replaces answer data (RFC 2181 §5.4.1) */
-	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 1, 50, RW_RANK_ADDITIONAL), RW_ELIMIT);
+	ck_assert_int_eq(put_a(cache, "ns.example.", 300, 1, 50, RW_RANK_ADDITIONAL), RW_EEXIST);
 	ck_assert_uint_eq(st.refused_rank, 1);
 	ck_assert_int_eq(get(cache, "ns.example.", 1, &e), 0);
 	ck_assert_uint_eq(e.set.count, 2);

@@ -13,9 +13,10 @@ struct waiter {
 	int id;
 };
 
-static struct rw_query_forward question(const char *name, uint16_t type, unsigned group)
+static struct rw_question question(const char *name, uint16_t type, unsigned group)
 {
-	struct rw_query_forward q = {.group = group, .qtype = type, .qclass = 1};
+	struct rw_question q = {
+	    .route = RW_ROUTE_FORWARD, .group = group, .qtype = type, .qclass = 1};
 	q.qname_len = tu_name(name, q.qname);
 	return q;
 }
@@ -23,8 +24,8 @@ static struct rw_query_forward question(const char *name, uint16_t type, unsigne
 START_TEST(leader_and_joiners)
 {
 	struct rw_flight *f = rw_flight_new(100, 10);
-	struct rw_query_forward a = question("a.test.", 1, 0), a6 = question("a.test.", 28, 0),
-	                        ag = question("a.test.", 1, 1);
+	struct rw_question a = question("a.test.", 1, 0), a6 = question("a.test.", 28, 0),
+	                   ag = question("a.test.", 1, 1);
 	struct waiter w[5] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}, {.id = 4}};
 	bool leader;
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &leader), 0);
@@ -62,8 +63,8 @@ END_TEST
 START_TEST(bounds)
 {
 	struct rw_flight *f = rw_flight_new(2, 2);
-	struct rw_query_forward a = question("a.test.", 1, 0), b = question("b.test.", 1, 0),
-	                        c = question("c.test.", 1, 0);
+	struct rw_question a = question("a.test.", 1, 0), b = question("b.test.", 1, 0),
+	                   c = question("c.test.", 1, 0);
 	struct waiter w[5];
 	bool leader;
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &leader), 0);
@@ -96,7 +97,7 @@ static void *racer(void *arg)
 	char name[32];
 	for (int i = 0; i < ROUNDS; i++) {
 		snprintf(name, sizeof name, "n%d.test.", (i * 7 + t) % 5);
-		struct rw_query_forward q = question(name, 1, 0);
+		struct rw_question q = question(name, 1, 0);
 		pool[t][i].id = t * ROUNDS + i;
 		bool leader;
 		if (rw_flight_join(shared, &q, &pool[t][i].link, &leader) != 0)
@@ -125,7 +126,7 @@ START_TEST(threads)
 	for (int k = 0; k < 5; k++) {
 		char name[32];
 		snprintf(name, sizeof name, "n%d.test.", k);
-		struct rw_query_forward q = question(name, 1, 0);
+		struct rw_question q = question(name, 1, 0);
 		for (struct rw_flight_waiter *l = rw_flight_take(shared, &q); l != NULL;
 		     l = l->next) {
 			int id = ((struct waiter *)l)->id;

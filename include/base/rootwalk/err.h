@@ -17,6 +17,9 @@ enum rw_err {
 	RW_EIO = -7,    /* operating system I/O error */
 	RW_ELIMIT = -8, /* a configured bound was reached */
 	RW_ENOTIMPL = -9,
+	RW_ECANCELED = -10, /* the operation was abandoned (shutting down) */
+	RW_EUPSTREAM = -11, /* every upstream answered with a failure rcode */
+	RW_EEXIST = -12,    /* kept: better data is there already (cache rank) */
 };
 
 /* Short fixed English text for an error code; never NULL. */

@@ -97,7 +97,7 @@ struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg);
 void rw_cache_free(struct rw_cache *c);
 
 /* Caches a positive RRset (copied). TTLs are clamped to [min, max].
- * Returns 0, RW_ELIMIT (lower rank than the live cached data, or too big
+ * Returns 0, RW_EEXIST (lower rank than the live cached data), RW_ELIMIT (too big
  * to cache), RW_EINVAL or RW_ENOMEM. */
 int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_rank rank,
                  struct rw_cache_stats *st);

@@ -39,11 +39,11 @@ void rw_flight_free(struct rw_flight *f);
  * which case *leader is set: the caller sends the upstream query and
  * later calls rw_flight_take(). Returns 0 or RW_ELIMIT (a bound is
  * reached: answer the client SERVFAIL) or RW_ENOMEM. */
-int rw_flight_join(struct rw_flight *f, const struct rw_query_forward *q,
-                   struct rw_flight_waiter *w, bool *leader);
+int rw_flight_join(struct rw_flight *f, const struct rw_question *q, struct rw_flight_waiter *w,
+                   bool *leader);
 /* Removes the question's entry and returns its waiters in arrival order
  * (NULL when there is no entry). */
-struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_query_forward *q);
+struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_question *q);
 /* Questions in flight now. */
 size_t rw_flight_count(struct rw_flight *f);
 

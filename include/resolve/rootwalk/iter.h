@@ -9,9 +9,21 @@
  *                       those); returns false when the reply is not for the
  *                       question asked (then keep waiting);
  *   rw_res_timeout() when nothing usable came in time (or the send failed).
- * After RW_RES_DONE, rw_res_response() is a response message for the
- * question (answer chain, and the SOA of a negative answer) or NULL for
- * SERVFAIL, with an Extended DNS Error (RFC 8914) from rw_res_ede().
+ * After RW_RES_DONE, rw_res_take_answer() hands over the answer (the
+ * CNAME chain and final RRset, or the SOA of a negative answer, or SERVFAIL
+ * with an Extended DNS Error, RFC 8914), cached by the same rules as
+ * forwarded replies (ingest.h).
+ *
+ * Each frame of the resolution is in one named state (enum rw_iter_state,
+ * Unbound's iter_state); rw_res_next() is the one dispatcher over them and
+ * rw_res_reply()/rw_res_timeout() move a waiting frame on:
+ *
+ *   INIT --> QUERY_TARGETS --send--> WAIT_REPLY --reply/timeout--> ...
+ *     ^            |                     |  EDNS FORMERR, TC: RETRY_SAME
+ *     |            | no server: a glueless NS name as a sub-frame (INIT),
+ *     |            | or the frame ends                     |
+ *     +-- CNAME target, priming done, referral followed ---+
+ *   FINISHED: frame 0 done; the answer is built.
  *
  * What it does: start from the closest enclosing delegation in the cache
  * (else the root hints, primed per RFC 8109), follow referrals, restart on
@@ -30,6 +42,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rootwalk/answer.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
@@ -70,6 +83,18 @@ struct rw_res;
 
 enum rw_res_step { RW_RES_SEND = 1, RW_RES_DONE = 2 };
 
+/* The state of one frame of a resolution. */
+enum rw_iter_state {
+	RW_ITER_INIT = 0,      /* choose the zone cut: the cache, a delegation, priming */
+	RW_ITER_QUERY_TARGETS, /* pick a server and send; none left: glueless or give up */
+	RW_ITER_RETRY_SAME,    /* the same server again: without EDNS, or over TCP */
+	RW_ITER_WAIT_REPLY,    /* a query is out: rw_res_reply() or rw_res_timeout() */
+	RW_ITER_FINISHED,      /* the resolution is over (frame 0) */
+};
+
+/* "INIT", "QUERY_TARGETS", ...; "?" for anything else. */
+const char *rw_iter_state_name(enum rw_iter_state s);
+
 struct rw_res_query {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -86,9 +111,10 @@ void rw_res_free(struct rw_res *r);
 enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q);
 bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len);
 void rw_res_timeout(struct rw_res *r);
-/* After RW_RES_DONE: the response (NULL: SERVFAIL) and the EDE (code 0
- * and text NULL: none). */
-const uint8_t *rw_res_response(const struct rw_res *r, size_t *len);
-struct rw_ede rw_res_ede(const struct rw_res *r);
+/* After RW_RES_DONE: the answer (one reference, which the caller now owns;
+ * NULL when out of memory, i.e. SERVFAIL). Once only. */
+struct rw_answer *rw_res_take_answer(struct rw_res *r);
+/* The state of the frame on top (for tests and debug logs). */
+enum rw_iter_state rw_res_state(const struct rw_res *r);
 
 #endif

@@ -2,10 +2,23 @@
  *
  * rw_query_process() takes the bytes of a request and writes the bytes of
  * the reply (or says to drop it). It applies the server's admission rules
- * (RFC 1035 §4.1.1, RFC 6891, RFC 8482) and answers from local zones. It
- * never touches sockets, never blocks and allocates only from the worker's
- * arena, which it resets per request. The listeners (server.c) call it for
- * UDP datagrams and TCP frames alike.
+ * (RFC 1035 §4.1.1, RFC 6891, RFC 8482) and answers from local zones and
+ * the cache. It never touches sockets, never blocks and allocates only from
+ * the worker's arena, which it resets per request. The listeners
+ * (src/daemon/listen.c) call it for UDP datagrams and TCP frames alike.
+ *
+ * A request that needs upstream, end to end (the daemon only moves bytes
+ * and timers):
+ *   rw_query_process(bytes) -> RW_QUERY_UPSTREAM: env->request is the
+ *       request, parsed once and routed once (forward group or iteration).
+ *   The daemon keeps that struct rw_request while the client waits, and
+ *   joins identical questions (rw_request_question(), flight.h). For the
+ *   first of them it produces the upstream work:
+ *     RW_ROUTE_FORWARD: rw_forward_query() to the group's servers, whose
+ *         reply rw_forward_accept() consumes once -> an rw_answer;
+ *     RW_ROUTE_ITERATE: an rw_res (iter.h), which ends in an rw_answer.
+ *   Both cache through one rule set (ingest.h). rw_query_finish(request,
+ *   answer) then writes each waiting client's reply, parsing nothing.
  *
  * Threading: one struct rw_query_env per worker thread. The zone set it
  * points to is shared and immutable. */
@@ -16,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rootwalk/answer.h"
 #include "rootwalk/arena.h"
 #include "rootwalk/cache.h"
 #include "rootwalk/netaddr.h"
@@ -47,21 +61,50 @@ struct rw_query_stats {
 	uint64_t acl_refused;             /* clients outside --allow */
 };
 
+enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
+
 /* A forwarding route: names at or under name go to upstream group. */
 struct rw_route {
 	uint8_t name[RW_NAME_MAX]; /* lower-case wire form */
 	unsigned group;
 };
 
-/* The question of a request that needs an upstream answer, as filled in
- * by rw_query_process() when it returns RW_QUERY_FORWARD. Identical
- * questions (same group, name, type, class) may share one upstream query. */
-struct rw_query_forward {
-	unsigned group;
-	uint8_t qname[RW_NAME_MAX]; /* lower-case */
+/* How a request the local zones and the cache cannot answer is resolved;
+ * decided once, by the core (rw_query_process). */
+enum rw_route_kind {
+	RW_ROUTE_NONE = 0, /* nowhere: REFUSED */
+	RW_ROUTE_FORWARD,  /* to upstream group `group` (c-ares) */
+	RW_ROUTE_ITERATE,  /* from the root (iter.h) */
+};
+
+/* What identical requests share while one upstream answer is awaited: the
+ * lower-cased question and its route (the in-flight table's key). */
+struct rw_question {
+	enum rw_route_kind route;
+	unsigned group; /* RW_ROUTE_FORWARD */
+	uint8_t qname[RW_NAME_MAX];
 	size_t qname_len;
 	uint16_t qtype, qclass;
 };
+
+/* One client's request waiting for an upstream answer: everything its
+ * reply needs, parsed once by rw_query_process (the request bytes are not
+ * kept). Plain data: copy it where the request waits. */
+struct rw_request {
+	enum rw_route_kind route;
+	unsigned group;
+	uint16_t id;
+	uint16_t flags; /* the client's RD and CD */
+	uint16_t qtype, qclass;
+	uint16_t udp_limit; /* reply size over UDP: 512, or the EDNS size clamped */
+	bool edns, do_bit;
+	enum rw_transport transport;
+	uint8_t qname_len;
+	uint8_t qname[RW_NAME_MAX]; /* the client's letter case */
+};
+
+/* The question r waits for (lower-cased). */
+void rw_request_question(const struct rw_request *r, struct rw_question *q);
 
 struct rw_query_env {
 	const struct rw_zoneset *zones; /* borrowed; immutable */
@@ -70,14 +113,15 @@ struct rw_query_env {
 	uint16_t edns_size;    /* our UDP payload limit (1232) */
 	struct rw_arena arena; /* reset for every request */
 	struct rw_query_stats stats;
-	/* Forwarding: the longest matching route wins, else default_group
-	 * (-1: none; such misses are REFUSED). Borrowed. With any route,
-	 * replies carry RA=1. */
+	/* Misses: the longest matching forward route wins, else the default
+	 * (RW_ROUTE_NONE: REFUSED). Borrowed. With any route, replies carry
+	 * RA=1. */
 	const struct rw_route *routes;
 	size_t nroutes;
-	int default_group;
-	struct rw_query_forward fwd; /* set on RW_QUERY_FORWARD */
-	bool round_robin;            /* rotate A/AAAA order (default on) */
+	enum rw_route_kind default_route;
+	unsigned default_group;    /* default_route RW_ROUTE_FORWARD */
+	struct rw_request request; /* filled on RW_QUERY_UPSTREAM */
+	bool round_robin;          /* rotate A/AAAA order (default on) */
 	unsigned rotation;
 	/* Access control: set per request by the caller (NULL: trusted).
 	 * Clients outside acl get REFUSED, or local zones only when
@@ -98,12 +142,10 @@ struct rw_query_env {
 enum rw_query_result {
 	RW_QUERY_DROP = 0,  /* send nothing */
 	RW_QUERY_REPLY = 1, /* *out_len bytes in out */
-	/* Nothing written: env->fwd names the question to ask upstream;
-	 * keep the request bytes and finish with rw_query_finish(). */
-	RW_QUERY_FORWARD = 2,
+	/* Nothing written: env->request is the parsed request, routed;
+	 * it waits for an rw_answer and ends with rw_query_finish(). */
+	RW_QUERY_UPSTREAM = 2,
 };
-
-enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
 
 void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
                        uint16_t edns_size);
@@ -117,35 +159,15 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
                                       enum rw_transport transport, uint8_t *out, size_t out_cap,
                                       size_t *out_len);
 
-/* Writes the query to send upstream for f: ID 0 (the transport picks
- * one), RD=1, EDNS0 with env->edns_size. Returns the length, 0 if cap is
- * too small. */
-size_t rw_query_upstream_request(const struct rw_query_env *env, const struct rw_query_forward *f,
-                                 uint8_t *out, size_t cap);
-
-/* Checks an upstream reply to f and caches what it proves. Accepted: a
- * response to the same question (name compared case-insensitively, same
- * type and class), opcode QUERY, not truncated, rcode NOERROR or NXDOMAIN.
- * Cached: the answer-section RRsets along the CNAME chain from the
- * question (rank by AA), and a negative entry (NXDOMAIN for the last name,
- * or NODATA for it and the type) when the authority section has the
- * zone's SOA (RFC 2308 §5; without one nothing negative is cached).
- * Nothing from the authority or additional sections is cached otherwise.
- * Returns 0, RW_EMALFORMED (garbage, or not a reply to f) or RW_ELIMIT
- * (SERVFAIL, REFUSED or another failure rcode). Uses env's arena. */
-int rw_query_upstream_accept(struct rw_query_env *env, const struct rw_query_forward *f,
-                             const uint8_t *resp, size_t resp_len);
-
-/* Builds the reply to a request that got RW_QUERY_FORWARD, from an
- * upstream reply that passed rw_query_upstream_accept() or, with resp NULL,
- * a SERVFAIL (with ede, when given and the client speaks EDNS). The client gets its own ID, its own
- * letter case in the question and the owner names equal to it, RA=1, the answer section and, for a
- * negative answer, the SOA; sized to the client's limit like rw_query_process (TC when the answer
- * does not fit over UDP). */
-enum rw_query_result rw_query_finish(struct rw_query_env *env, const uint8_t *req, size_t len,
-                                     enum rw_transport transport, const uint8_t *resp,
-                                     size_t resp_len, const struct rw_ede *ede, uint8_t *out,
-                                     size_t out_cap, size_t *out_len);
+/* Builds a waiting request's reply from the answer to its question (ans
+ * NULL: SERVFAIL): the client's own ID and letter case (in the question
+ * and in owner names equal to it), RA=1, the answer and authority
+ * sections, the EDE of a SERVFAIL when the client speaks EDNS; sized to the
+ * client's limit like rw_query_process (TC when the answer does not fit
+ * over UDP). Parses nothing. */
+enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
+                                     const struct rw_answer *ans, uint8_t *out, size_t out_cap,
+                                     size_t *out_len);
 
 /* Turns a reply built by rw_query_process/finish into a rate-limit "slip"
  * in place: the header with TC=1 and the question only ("ask again over

@@ -1,0 +1,82 @@
+/* Forward mode; see include/resolve/rootwalk/forward.h. */
+#include "rootwalk/forward.h"
+#include "rootwalk/err.h"
+#include "rootwalk/ingest.h"
+#include "rootwalk/rr.h"
+
+#include <string.h>
+
+size_t rw_forward_query(const struct rw_question *q, uint16_t edns_size, uint8_t *out, size_t cap)
+{
+	struct rw_builder b;
+	if (cap < RW_HEADER_LEN)
+		return 0;
+	rw_builder_init(&b, out, cap, 0, RW_FLAG_RD);
+	if (rw_builder_question(&b, q->qname, q->qtype, q->qclass) != 0 ||
+	    rw_builder_opt(&b, edns_size, 0, false, NULL, 0) != 0)
+		return 0;
+	return rw_builder_finish(&b);
+}
+
+/* ANY (RFC 8482): whatever the upstream gave for the name, not cached (it
+ * is no complete RRset of any one type). Bound: the answer section. */
+static void collect_any(struct rw_answer_builder *ab, const struct rw_msg *m,
+                        const struct rw_question *q)
+{
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_AN][i];
+		if (rr->rclass == q->qclass && rw_name_eq(rr->owner, q->qname))
+			rw_answer_add(ab, RW_SEC_AN, rr->owner, rr->type, rr->rclass, rr->ttl,
+			              rr->rdata, rr->rdlen);
+	}
+}
+
+int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, const uint8_t *resp,
+                      size_t resp_len, struct rw_answer **out)
+{
+	*out = NULL;
+	rw_arena_reset(&env->arena);
+	struct rw_msg m;
+	/* The header and the question first: a reply to anything else is
+	 * not ours. */
+	if (resp_len < RW_HEADER_LEN || !(resp[2] & 0x80) || RW_OPCODE(rw_get16(resp + 2)) != 0 ||
+	    (rw_get16(resp + 2) & RW_FLAG_TC) || rw_get16(resp + 4) != 1)
+		return RW_EMALFORMED;
+	if (rw_msg_parse(resp, resp_len, &env->arena, &m) != 0 || m.qtype != q->qtype ||
+	    m.qclass != q->qclass || !rw_name_eq(m.qname, q->qname))
+		return RW_EMALFORMED;
+	uint16_t rcode = RW_RCODE(m.flags);
+	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN) {
+		*out =
+		    rw_answer_servfail(RW_EDE_OTHER, rcode == RW_RCODE_REFUSED ? "upstream refused"
+		                                                               : "upstream failed");
+		return *out != NULL ? 0 : RW_ENOMEM;
+	}
+	struct rw_answer_builder ab;
+	rw_answer_builder_init(&ab, &env->arena);
+	struct rw_ingest in = {
+	    .cache = env->cache,
+	    .stats = &env->cache_stats,
+	    .arena = &env->arena,
+	    .bailiwick = (const uint8_t *)"",
+	    .answer = &ab,
+	};
+	if (q->qtype == RW_TYPE_ANY) {
+		collect_any(&ab, &m, q);
+	} else {
+		struct rw_chain chain;
+		rw_chain_init(&chain, q->qname, RW_FORWARD_CNAME_MAX);
+		const uint8_t *end;
+		enum rw_ingest_result r =
+		    rw_ingest_chain(&in, &m, q->qname, q->qtype, q->qclass, &chain, &end);
+		/* No final RRset: the last name of the chain is the one the
+		 * rcode and any SOA speak of (RFC 6604). A loop or an overlong
+		 * chain is passed on as the upstream gave it, not cached
+		 * further. */
+		if (r == RW_INGEST_NOTHING || r == RW_INGEST_ALIAS)
+			rw_ingest_negative(&in, &m, end, q->qtype, q->qclass,
+			                   rcode == RW_RCODE_NXDOMAIN);
+	}
+	*out = rw_answer_build(&ab, rcode);
+	return *out != NULL ? 0 : RW_ENOMEM;
+}
