@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tools/run and tools/test: installs missing Debian packages.
 # usage: need_packages PKG...   (uses apt-get; sudo when not root)
 need_packages() {

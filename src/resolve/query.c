@@ -185,7 +185,7 @@ static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const str
 	const uint8_t *owner = q->qname;
 	uint8_t owner_buf[RW_NAME_MAX];
 	/* Names already visited, to stop CNAME loops early. */
-	uint32_t seen[RW_QUERY_CNAME_MAX + 1];
+	uint32_t seen[RW_QUERY_CNAME_MAX + 1] = {0};
 	for (unsigned hop = 0; hop <= RW_QUERY_CNAME_MAX; hop++) {
 		uint32_t h = rw_name_hash(lname);
 		for (unsigned i = 0; i < hop; i++)

@@ -82,7 +82,7 @@ static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t er
 		if (e != 0)
 			break;
 		struct rw_zone *z = NULL;
-		struct rw_zone_error ze;
+		struct rw_zone_error ze = {0};
 		e = rw_zone_load_file(path, origin, &z, &ze);
 		e = add_zone(zs, e, z, &ze, err, err_len);
 		if (e == 0)
@@ -110,7 +110,7 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 		uint8_t origin[RW_NAME_MAX];
 		e = origin_of(b->origin, strlen(b->origin), origin, b->label, err, err_len);
 		struct rw_zone *z = NULL;
-		struct rw_zone_error ze;
+		struct rw_zone_error ze = {0};
 		if (e == 0) {
 			e = rw_zone_load_text(b->label, b->text, strlen(b->text), origin, &z, &ze);
 			e = add_zone(zs, e, z, &ze, err, err_len);
@@ -123,7 +123,7 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 		e = origin_of(src->zones[i].name, strlen(src->zones[i].name), origin, "--zone", err,
 		              err_len);
 		struct rw_zone *z = NULL;
-		struct rw_zone_error ze;
+		struct rw_zone_error ze = {0};
 		if (e == 0) {
 			e = rw_zone_load_file(src->zones[i].file, origin, &z, &ze);
 			e = add_zone(zs, e, z, &ze, err, err_len);

@@ -16,6 +16,8 @@ PORT=$((20000 + $$ % 20000))
 UPORT=$((PORT + 1))
 NAME=forward
 . "$(dirname "$0")/lib.sh"
+need dig kdig unbound unshare getent
+need_root
 
 D() { dig +time=3 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 K() { kdig +time=3 +retry=0 -p "$PORT" @"$ADDR" "$@" 2>&1; }
@@ -79,8 +81,10 @@ if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
 	echo "$pass passed, $fail failed"; exit 1
 fi
 ok "daemon starts in forwarding mode"
+MAIN_PID=$DPID
 
 # --- answers and the cache -------------------------------------------------
+group_answers_and_the_cache() {
 out=$(D www.up.example A)
 expect "forwarded answer, RA set, AA clear" "$out" "status: NOERROR" "flags: qr rd ra;" \
 	"ANSWER: 2," "192.0.2.1" "192.0.2.2"
@@ -137,8 +141,10 @@ same "big answer fetched once" "$(upstream_count big.up.example A)" 1
 out=$(D +norecurse never.up.example A)
 expect "RD=0 and not cached: REFUSED, not forwarded" "$out" "status: REFUSED"
 same "RD=0 sent nothing upstream" "$(upstream_count never.up.example A)" 0
+}
 
 # --- joining identical questions --------------------------------------------
+group_joining_identical_questions() {
 out=$($RAW burst "$ADDR" "$PORT" 50 burst.up.example)
 expect "50-client burst: every client answered with its ID and case" "$out" \
 	"answered 50 of 50 rcodes=\[0\] ok"
@@ -153,13 +159,17 @@ out=$($RAW tcpburst "$ADDR" "$PORT" 20 slow-tcp.fault.example)
 expect "20 pipelined TCP queries joined, then half-close: all answered" "$out" \
 	"answered 20 of 20 rcodes=\[0\] ok"
 same "pipelined TCP joins: one upstream query" "$(fake_count slow-tcp.fault.example 1)" 1
+}
 
 # --- conditional forwarding --------------------------------------------------
+group_conditional_forwarding() {
 out=$(D plain.fault.example A)
 expect "forward-zone: names under it go to its server" "$out" "192.0.2.98"
 same "forward-zone: the default upstream never saw it" "$(upstream_count plain.fault.example A)" 0
+}
 
 # --- upstream failures: SERVFAIL in bounded time, never silence ---------------
+group_upstream_failures() {
 for kind in refused servfail garbage wrongq short drop; do
 	t0=$(ms)
 	out=$(D "$kind-1.fault.example" A)
@@ -173,8 +183,10 @@ expect "nothing from garbage was cached (asked upstream again)" \
 	"$(fake_count garbage-1.fault.example 1)" "^[2-9]"
 out=$(D www.test. A)  # the built-in empty zone test.: served locally
 expect "other names still served during upstream faults" "$out" "status: NXDOMAIN" "flags: qr aa"
+}
 
 # --- real stub clients: glibc and c-ares via resolv.conf ---------------------
+group_real_stub_clients() {
 # rootwalk on 127.0.0.53:53 inside a private mount namespace whose
 # /etc/resolv.conf names it; nothing outside the namespace changes.
 cat >"$WORK/resolv.conf" <<CONF
@@ -199,8 +211,11 @@ expect "glibc getent: NXDOMAIN is 'not found' (rc 2)" "$out" "getent-nx: rc=2"
 expect "c-ares client through rootwalk" "$out" "ares: 192.0.2.61"
 expect "c-ares client: NXDOMAIN is an error" "$out" "ares-nx: ares_client: Domain name not found" "^rc=1"
 expect "stub daemon exits cleanly" "$out" "exit=0"
+}
 
 # --- upstream gone --------------------------------------------------------------
+group_upstream_gone() {
+D www.up.example A >/dev/null # cached while the upstream is up
 kill -TERM "$UPID"; wait "$UPID" 2>/dev/null
 out=$(D www.up.example A)
 expect "upstream stopped: cached name still answered" "$out" "status: NOERROR" "192.0.2.1"
@@ -210,8 +225,10 @@ t=$(( $(ms) - t0 ))
 expect "upstream stopped: uncached name gets SERVFAIL" "$out" "status: SERVFAIL"
 if [ "$t" -le 1500 ]; then ok "upstream stopped: SERVFAIL in ${t} ms (budget 900)"
 else bad "upstream stopped: SERVFAIL took ${t} ms (budget 900)"; fi
+}
 
 # --- shutdown with clients still waiting --------------------------------------
+group_shutdown_with_clients_still_waiting() {
 ( D drop-2.fault.example A >/dev/null ) &
 CLIENT=$!
 sleep 0.2
@@ -220,6 +237,6 @@ else bad "SIGTERM with a query in flight" "$(tail -5 "$WORK/daemon.log")"; fi
 expect "exit summary counts cache and upstream" "$(cat "$WORK/daemon.log")" \
 	"cache: [0-9]+ hits" "upstream: [0-9]+ queries"
 wait "$CLIENT"
+}
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+run_groups "$@"

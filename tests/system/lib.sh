@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the system test scripts (sourced, never run): the result
 # counters, the assertions, and starting and stopping the daemon. Before
 # sourcing, a script sets RW (the daemon), ADDR and PORT (where it listens)
@@ -53,10 +54,53 @@ start_daemon() {
 	return 1
 }
 
+# stop_main: stops the script's main daemon (MAIN_PID) if it still runs,
+# for a case group that starts a daemon of its own on the same port.
+stop_main() {
+	[ -n "${MAIN_PID:-}" ] && kill -0 "$MAIN_PID" 2>/dev/null || return 0
+	DPID=$MAIN_PID
+	stop_daemon
+}
+
 # stop_daemon: SIGTERM, must exit 0 within 10 s
 stop_daemon() {
 	kill -TERM "$DPID" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$DPID" 2>/dev/null; then kill -9 "$DPID"; return 1; fi
 	wait "$DPID"
+}
+
+# need CMD...: skips the whole script (exit 77, "skipped" in meson) when a
+# prerequisite is missing, rather than failing; tools/test installs them all.
+need() {
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "SKIP: $c is not installed"
+			exit 77
+		fi
+	done
+}
+# need_root: port 53 on 127.53.x.y, unshare and --user need root.
+need_root() { [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }; }
+
+# run_groups: runs the case group named by $RW_GROUP (each a function
+# group_NAME; meson registers one test per group, so a failure names its
+# group), or every group in order when RW_GROUP is unset. Then prints the
+# closing line and exits 1 on any failure.
+run_groups() {
+	local groups
+	groups=$(declare -F | sed -n 's/^declare -f group_//p')
+	if [ -n "${RW_GROUP:-}" ]; then
+		if ! grep -qx -- "$RW_GROUP" <<<"$groups"; then
+			bad "no case group '$RW_GROUP' (have: ${groups//$'\n'/ })"
+		else
+			"group_$RW_GROUP"
+		fi
+	else
+		# declare -F sorts by name: run them in the file's order instead.
+		while read -r g; do "group_$g"; done < <(sed -n 's/^group_\([a-z0-9_]*\)() {$/\1/p' "$0")
+	fi
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
 }

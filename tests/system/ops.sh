@@ -14,6 +14,8 @@ UPORT=$((PORT + 2))
 FAKE=127.0.0.82
 NAME=ops
 . "$(dirname "$0")/lib.sh"
+need dig curl unshare getent dnsperf
+need_root
 chmod 755 "$WORK"
 
 D() { dig +time=2 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
@@ -62,8 +64,10 @@ if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
 	echo "$pass passed, $fail failed"; exit 1
 fi
 ok "daemon starts with --http, --control, --watch-zones"
+MAIN_PID=$DPID
 
 # --- service discovery shapes --------------------------------------------------
+group_service_discovery_shapes() {
 out=$(D bookstore.default.svc.cluster.local A)
 expect "service A records (several endpoints), authoritative" "$out" "flags: qr aa rd ra;" \
 	"ANSWER: 3," "10\.0\.1\.11" "10\.0\.1\.12" "10\.0\.1\.13"
@@ -80,8 +84,10 @@ expect "reverse PTR" "$(D -x 10.0.2.6 +short)" "db-1\.db\.shop\.svc\.cluster\.lo
 firsts=$(for i in 1 2 3 4 5 6; do D bookstore.default.svc.cluster.local A +short | head -1; done | sort -u | wc -l)
 [ "$firsts" -ge 3 ] && ok "round-robin: the first address rotates ($firsts different in 6 answers)" ||
 	bad "round-robin: only $firsts different first addresses"
+}
 
 # --- ndots:5 search path through glibc, nothing leaks upstream -------------------
+group_ndots() {
 cat >"$WORK/resolv.conf" <<CONF
 nameserver 127.0.0.53
 search default.svc.cluster.local svc.cluster.local cluster.local
@@ -109,8 +115,10 @@ refute "ndots:5: no search-list query under cluster.local reached the upstream" 
 	"$(cat "$WORK/upstream.log")" "cluster\.local"
 expect "ndots:5: a name missing everywhere: the search tries end locally (NXDOMAIN), only the bare name goes upstream" \
 	"$(cat "$WORK/upstream.log")" "^nosuchsvc (1|28)$"
+}
 
 # --- metrics, health, readiness ----------------------------------------------------
+group_metrics() {
 [ "$(get /healthz)" = 200 ] && ok "/healthz 200" || bad "/healthz"
 [ "$(get /ready)" = 200 ] && ok "/ready 200" || bad "/ready"
 [ "$(get /nope)" = 404 ] && ok "unknown path 404" || bad "unknown path"
@@ -137,8 +145,10 @@ expect "metrics: the families the issue asks for" "$m" 'rootwalk_queries_by_type
 	"rootwalk_upstream_queries_total" "rootwalk_upstream_timeouts_total" \
 	"rootwalk_upstream_errors_total" 'rootwalk_query_duration_seconds_bucket\{le="\+Inf"\}' \
 	'rootwalk_zone_reloads_total\{result="ok"\}'
+}
 
 # --- reloads ----------------------------------------------------------------------
+group_reloads() {
 expect "before reload" "$(D svc.corp.example A +short)" "^10\.0\.0\.1$"
 zone_v 2
 sleep 1
@@ -160,15 +170,17 @@ zone_v 4
 printf 'svc.corp.example A\nbookstore.default.svc.cluster.local A\n' >"$WORK/perf.q"
 dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/perf.q" -l 4 -c 4 -q 20 -Q 4000 >"$WORK/perf.out" 2>&1 &
 perf=$!
-for v in 5 6 7 8 9; do sleep 0.6; zone_v $v; kill -HUP "$DPID"; done
-wait $perf
+for v in 5 6 7 8 9; do sleep 0.6; zone_v "$v"; kill -HUP "$DPID"; done
+wait "$perf"
 out=$(cat "$WORK/perf.out")
 expect "reload under load: dnsperf ran" "$out" "Queries completed: +[1-9]"
 expect "reload under load: zero queries lost" "$out" "Queries lost: +0 "
 expect "reload under load: every response NOERROR" "$out" "NOERROR [0-9]+ \(100\.00%\)"
 expect "after the swaps the last zone is served" "$(D svc.corp.example A +short)" "^10\.0\.0\.9$"
+}
 
 # --- control socket ------------------------------------------------------------------
+group_control_socket() {
 perm=$(stat -c %a "$WORK/ctl.sock")
 [ "$perm" = 600 ] && ok "control socket mode 0600" || bad "control socket mode $perm"
 expect "control stats" "$(ctl stats)" "^ok" "rootwalk_queries_total"
@@ -181,7 +193,7 @@ D www2.up.example A >/dev/null
 expect "control flush (all)" "$(ctl flush)" "^ok: flushed [1-9][0-9]* entries"
 expect "control dump after flush: empty" "$(ctl dump-cache)" "^ok: 0 entries"
 out=$(ctl nonsense); rc=$?
-[ $rc -eq 2 ] && ok "control: unknown command is a usage error (exit 2)" || bad "control exit $rc" "$out"
+[ "$rc" -eq 2 ] && ok "control: unknown command is a usage error (exit 2)" || bad "control exit $rc" "$out"
 out=$($PY - "$WORK/ctl.sock" <<'PYX'
 import socket, sys
 def ask(data):
@@ -195,8 +207,12 @@ PYX
 )
 expect "control: bad requests get 'error:' answers" "$out" "error: unknown command" \
 	"error: not a domain name" "error: this command takes no argument" "error: not a rootwalk control request"
+}
 
 # --- logging ------------------------------------------------------------------------
+group_logging() {
+D svc.corp.example A >/dev/null
+sleep 0.1
 expect "query log: one line per query" "$(cat "$WORK/daemon.log")" \
 	"query 127\.0\.0\.1#[0-9]+ udp svc\.corp\.example\. A NOERROR"
 for i in $(seq 300); do printf '\x12'; done >"$WORK/junk"
@@ -212,8 +228,12 @@ n=$(grep -c "dropped a packet" "$WORK/daemon.log")
 	bad "dropped-packet log lines: $n"
 
 if stop_daemon; then ok "SIGTERM: clean exit 0"; else bad "SIGTERM" "$(tail -5 "$WORK/daemon.log")"; fi
+}
 
 # --- access control --------------------------------------------------------------------
+group_access_control() {
+stop_main || bad "main daemon stops"
+zone_v 9 # svc.corp.example at 10.0.0.9
 if start_daemon "$WORK/acl.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
 	--threads 1 --forward "$FAKE:$UPORT" --allow 127.0.0.1/32 --log-format json; then
 	expect "allowed client: forwarded" "$(D -b 127.0.0.1 www.up.example A)" "status: NOERROR"
@@ -237,8 +257,11 @@ if start_daemon "$WORK/acl2.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones
 else
 	bad "acl2 daemon starts" "$(cat "$WORK/acl2.log")"
 fi
+}
 
 # --- response rate limiting ----------------------------------------------------------------
+group_response_rate_limiting() {
+stop_main || bad "main daemon stops"
 if start_daemon "$WORK/rl.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
 	--threads 1 --rate-limit 20 --http "$HTTP"; then
 	out=$($PY - "$ADDR" "$PORT" <<'PYX'
@@ -271,8 +294,11 @@ PYX
 else
 	bad "rate-limit daemon starts" "$(cat "$WORK/rl.log")"
 fi
+}
 
 # --- privilege drop ---------------------------------------------------------------------
+group_privilege_drop() {
+stop_main || bad "main daemon stops"
 if start_daemon "$WORK/user.log" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" \
 	--threads 2 --user nobody; then
 	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$DPID/status")
@@ -285,12 +311,14 @@ else
 fi
 out=$("$RW" --listen "$ADDR:$PORT" --zones-dir "$WORK/zones" --root-hints "$WORK/hints" --user nosuchuser-rw 2>&1); rc=$?
 expect "--user with an unknown user: refuses to run" "$out" "no such user; refusing to run"
-[ $rc -ne 0 ] && ok "--user failure: non-zero exit ($rc)" || bad "--user failure exit 0"
+[ "$rc" -ne 0 ] && ok "--user failure: non-zero exit ($rc)" || bad "--user failure exit 0"
+}
 
 # --- packaging examples ------------------------------------------------------------------
+group_packaging_examples() {
 out=$($PY "$TOP/tools/packaging/check.py" "$TOP/tools/packaging" "$RW" 2>&1)
 expect "packaging: systemd unit and Kubernetes manifest pass the structural checks" "$out" \
 	"packaging: 0 checks failed"
+}
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+run_groups "$@"

@@ -13,6 +13,8 @@ PORT=$((20000 + $$ % 20000))
 UB_PORT=$((PORT + 1))
 NAME=recursive
 . "$(dirname "$0")/lib.sh"
+need dig nsd unbound
+need_root
 NET="$WORK/net"
 cleanup_hook() { FAKENET_LIFETIME=1 "$TOP/tools/fakenet" stop "$NET" >/dev/null 2>&1; }
 
@@ -32,8 +34,10 @@ if ! start_daemon "$WORK/daemon.log" "${ARGS[@]}"; then
 	bad "rootwalk starts (recursive)" "$(cat "$WORK/daemon.log")"
 	echo "$pass passed, $fail failed"; exit 1
 fi
+MAIN_PID=$DPID
 
 # --- a cold walk, then the cache ---------------------------------------------
+group_a_cold_walk() {
 out=$(D www.shop.alpha A)
 expect "cold walk root -> alpha. -> shop.alpha.: A" "$out" "status: NOERROR" "flags: qr rd ra;" \
 	"192.0.2.80" "192.0.2.81"
@@ -56,15 +60,19 @@ refute "the delegation is cached: the next name skips the root" \
 out=$(D www.glueless.alpha A)
 expect "glueless delegation (NS name in another TLD, resolved first)" "$out" "192\.0\.2\.55"
 expect "the NS name's address was looked up" "$(cat "$WORK/daemon.log")" "upstream ns\.blog\.beta\. A to"
+}
 
 # --- data types ---------------------------------------------------------------
+group_data_types() {
 expect "AAAA" "$(D www.shop.alpha AAAA)" "2001:db8::80"
 expect "MX" "$(D shop.alpha MX)" "MX[[:space:]]+10 mail\.shop\.alpha\."
 expect "TXT (two strings)" "$(D info.shop.alpha TXT)" '"v=fake1" "hello from shop.alpha"'
 expect "SRV" "$(D _http._tcp.shop.alpha SRV)" "SRV[[:space:]]+10 5 80 www\.shop\.alpha\."
 expect "wildcard" "$(D anything.wild.shop.alpha A)" "anything\.wild\.shop\.alpha\.[[:space:]].*192\.0\.2\.99"
+}
 
 # --- CNAMEs ----------------------------------------------------------------------
+group_cnames() {
 expect "CNAME chain within a zone" "$(D alias2.shop.alpha A)" "ANSWER: 4," \
 	"alias2\.shop\.alpha\..*CNAME.*alias\.shop\.alpha\." "192\.0\.2\.80"
 expect "CNAME across zones (restart at beta.)" "$(D blog.shop.alpha A)" "ANSWER: 2," \
@@ -76,8 +84,10 @@ expect "CNAME to a name that does not exist: chain + NXDOMAIN" "$(D broken.shop.
 t0=$(ms); out=$(D loop1.shop.alpha A); t=$(( $(ms) - t0 ))
 expect "CNAME loop: SERVFAIL with an EDE" "$out" "status: SERVFAIL" "EDE: 0 \(Other\): \(CNAME loop\)"
 within "CNAME loop ends quickly" "$t" 2000
+}
 
 # --- negative answers ------------------------------------------------------------
+group_negative_answers() {
 expect "NXDOMAIN with the zone's SOA" "$(D nothere.shop.alpha A)" "status: NXDOMAIN" \
 	"shop\.alpha\..*SOA"
 expect "NODATA with the SOA" "$(D textonly.shop.alpha A)" "status: NOERROR" "ANSWER: 0," "SOA"
@@ -87,8 +97,10 @@ n=$(upstream_count nothere.shop.alpha. A)
 D nothere.shop.alpha TXT >/dev/null
 [ "$(upstream_count nothere.shop.alpha. TXT)" -eq 0 ] && ok "NXDOMAIN cached for every type" ||
 	bad "NXDOMAIN cached"
+}
 
 # --- delegations -------------------------------------------------------------------
+group_delegations() {
 t0=$(ms); out=$(D www.half.alpha A); t=$(( $(ms) - t0 ))
 expect "one dead and one live server: answered" "$out" "192\.0\.2\.66"
 within "half-dead delegation answered within one timeout" "$t" 1500
@@ -99,15 +111,19 @@ t0=$(ms); out=$(D other.dead.alpha A); t=$(( $(ms) - t0 ))
 expect "dead servers are backed off: the next name fails fast" "$out" "status: SERVFAIL"
 within "backed-off delegation answers at once" "$t" 300
 expect "a deep chain of zone cuts (4 below alpha.)" "$(D www.a.b.c.deep.alpha A)" "192\.0\.2\.77"
+}
 
 # --- sizes: >1232 bytes over TCP ------------------------------------------------------
+group_sizes() {
 out=$(D big.shop.alpha TXT +ignore)
 expect "big answer to a UDP client: TC" "$out" "flags: qr tc rd ra;"
 expect "rootwalk fetched it over TCP after TC" "$(cat "$WORK/daemon.log")" \
 	"upstream big\.shop\.alpha\. TXT to 127\.53\.10\.[12] tcp"
 expect "big answer over TCP: all 30 records" "$(D big.shop.alpha TXT +tcp)" "ANSWER: 30,"
+}
 
 # --- TTLs ---------------------------------------------------------------------------------
+group_ttls() {
 expect "long TTL clamped in the cache (--max-ttl 86400)" \
 	"$(D long.shop.alpha A >/dev/null; D long.shop.alpha A +noall +answer)" "[[:space:]]86(400|399|398)[[:space:]]"
 D short.shop.alpha A >/dev/null
@@ -115,8 +131,11 @@ sleep 2.5
 D short.shop.alpha A >/dev/null
 [ "$(upstream_count short.shop.alpha. A)" -eq 2 ] && ok "short TTL (2 s): fetched again after expiry" ||
 	bad "short TTL refetch" "$(grep 'short\.shop' "$WORK/daemon.log")"
+}
 
 # --- the misbehaving server: nothing bad gets in ------------------------------------
+group_the_misbehaving_server() {
+D www.shop.alpha A >/dev/null # cached before the poison attempts
 expect "poison attempt: only the in-bailiwick answer" "$(D poison.evil.beta A)" "ANSWER: 1," "192\.0\.2\.31"
 expect "a server that does not know EDNS: FORMERR, then asked without" \
 	"$(D oldedns.evil.beta A)" "192\.0\.2\.30"
@@ -124,7 +143,7 @@ n=$(grep -c 'upstream oldedns\.evil\.beta\. A to 127\.53\.20\.1 udp' "$WORK/daem
 [ "$n" -eq 2 ] && ok "the EDNS fallback: the same server asked twice" ||
 	bad "the EDNS fallback: the same server asked twice (got $n)"
 for k in wrongid wrongq wrongport garbage delay; do
-	out=$(D $k.evil.beta A)
+	out=$(D "$k".evil.beta A)
 	expect "$k: the bad reply is ignored, the right one taken" "$out" "192\.0\.2\.30"
 	refute "$k: the bad record never reaches the client" "$out" "6\.6\.6\.6"
 done
@@ -147,8 +166,11 @@ expect "still serving other names" "$(D www.blog.beta A)" "192\.0\.2\.44"
 if stop_daemon; then ok "SIGTERM: clean exit 0"; else bad "SIGTERM" "$(tail -5 "$WORK/daemon.log")"; fi
 expect "exit summary counts dropped mismatched replies" "$(cat "$WORK/daemon.log")" \
 	"recursion: [0-9]+ resolutions, [0-9]+ upstream queries, [0-9]+ timeouts, [1-9][0-9]* mismatched"
+}
 
 # --- limits, each a setting -----------------------------------------------------------
+group_limits() {
+stop_main || bad "main daemon stops"
 if start_daemon "$WORK/limits.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
 	--max-cname-chain 1 --max-referrals 3 --max-glueless 0 --max-outstanding 1; then
 	expect "--max-cname-chain 1: a 2-hop chain is SERVFAIL + EDE" "$(D alias2.shop.alpha A)" \
@@ -168,8 +190,11 @@ if start_daemon "$WORK/limits.log" --listen "$ADDR:$PORT" --root-hints "$NET/roo
 else
 	bad "limits daemon starts" "$(cat "$WORK/limits.log")"
 fi
+}
 
 # --- the loopback rule ----------------------------------------------------------------------
+group_the_loopback_rule() {
+stop_main || bad "main daemon stops"
 if start_daemon "$WORK/noloop.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --threads 1 --log-level debug; then
 	out=$(D www.shop.alpha A)
 	expect "without --query-loopback: learned 127.x servers are not asked (SERVFAIL)" "$out" \
@@ -180,8 +205,11 @@ if start_daemon "$WORK/noloop.log" --listen "$ADDR:$PORT" --root-hints "$NET/roo
 else
 	bad "noloop daemon starts" "$(cat "$WORK/noloop.log")"
 fi
+}
 
 # --- forward zones override iteration ----------------------------------------------
+group_forward_zones_override_iteration() {
+stop_main || bad "main daemon stops"
 FWD=127.0.0.81
 $PY "$HERE/fakeup.py" "$FWD" "$UB_PORT" "$WORK/fwd.log" 60 &
 PIDS+=("$!")
@@ -195,8 +223,11 @@ if start_daemon "$WORK/fz.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hi
 else
 	bad "forward-zone daemon starts" "$(cat "$WORK/fz.log")"
 fi
+}
 
 # --- differential: the same questions to Unbound on the same roots ----------------
+group_differential() {
+stop_main || bad "main daemon stops"
 cat >"$WORK/unbound.conf" <<CONF
 server:
   interface: 127.0.0.78@$UB_PORT
@@ -232,7 +263,7 @@ answer() {
 	local name=$1 type=$2; shift 2
 	local out
 	out=$(dig +time=10 +tries=1 "$@" "$name" "$type" +noall +answer +comments 2>&1)
-	echo "$(grep -o 'status: [A-Z]*' <<<"$out")"
+	grep -o 'status: [A-Z]*' <<<"$out"
 	grep -Ev '^;|^$' <<<"$out" | awk '{ $2=""; print tolower($0) }' | sort
 }
 diffs=0
@@ -255,8 +286,8 @@ for c in $CASES; do
 		bad "differential: ${c%/*} ${c#*/}" "$(diff <(echo "$b") <(echo "$a"))"
 	fi
 done
-[ $diffs -eq 0 ] && ok "differential: $(wc -w <<<"$CASES") questions, same rcode and answers as Unbound (Unbound asked twice: $unbound_retries)"
+[ "$diffs" -eq 0 ] && ok "differential: $(wc -w <<<"$CASES") questions, same rcode and answers as Unbound (Unbound asked twice: $unbound_retries)"
 stop_daemon || bad "differential daemon stops"
+}
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+run_groups "$@"

@@ -9,6 +9,7 @@ ADDR=127.0.0.77
 PORT=$((20000 + $$ % 20000))
 NAME=system
 . "$(dirname "$0")/lib.sh"
+need dig kdig
 
 D() { dig +time=2 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
 K() { kdig +time=2 +retry=0 -p "$PORT" @"$ADDR" "$@" 2>&1; }
@@ -31,8 +32,10 @@ if ! start_daemon "$WORK/daemon.log" "${COMMON[@]}"; then
 	exit 1
 fi
 ok "daemon starts and answers"
+MAIN_PID=$DPID
 
 # --- answers over UDP and TCP, dig and kdig ------------------------------
+group_answers_over_udp_and_tcp() {
 out=$(D www.test.example A)
 expect "UDP A answer, AA set" "$out" "status: NOERROR" "flags: qr aa rd ra;" \
 	"ANSWER: 2," "www.test.example.\s+300\s+IN\s+A\s+192.0.2.1" "udp: 1232"
@@ -60,8 +63,10 @@ out=$(D -x 127.0.0.1)
 expect "built-in loopback reverse" "$out" "PTR\s+localhost."
 out=$(D anything.invalid A)
 expect "built-in invalid. is NXDOMAIN" "$out" "status: NXDOMAIN" "flags: qr aa"
+}
 
 # --- negative answers, CNAME, wildcard -----------------------------------
+group_negative_answers() {
 out=$(D nope.test.example A)
 expect "NXDOMAIN with SOA, negative TTL = min(SOA TTL, MINIMUM)" "$out" "status: NXDOMAIN" \
 	"AUTHORITY: 1" "test.example.\s+60\s+IN\s+SOA"
@@ -83,8 +88,10 @@ expect "names not served locally are resolved (no root here: SERVFAIL + EDE)" "$
 	"status: SERVFAIL" "EDE: 22"
 out=$(D +norecurse example.org A)
 expect "RD=0 and not cached: REFUSED" "$out" "status: REFUSED"
+}
 
 # --- EDNS sizes and truncation -------------------------------------------
+group_edns_sizes_and_truncation() {
 out=$(D big.test.example TXT +noedns +ignore)
 expect "no EDNS: 512 limit, TC set, no partial RRset" "$out" "flags: qr aa tc" "ANSWER: 0," "MSG SIZE  rcvd: ([0-9]|[0-9][0-9]|[1-4][0-9][0-9]|50[0-9]|51[0-2])$"
 out=$(D big.test.example TXT +bufsize=4096 +ignore)
@@ -98,8 +105,10 @@ out=$(D www.test.example A +dnssec)
 expect "DO bit echoed" "$out" "flags: do;"
 out=$(D www.test.example A +edns=1 +noednsneg)
 expect "EDNS version 1: BADVERS" "$out" "status: BADVERS" "EDNS: version: 0"
+}
 
 # --- opcodes, classes, meta types ----------------------------------------
+group_opcodes() {
 out=$(D www.test.example A +opcode=status)
 expect "opcode STATUS: NOTIMP" "$out" "opcode: STATUS, status: NOTIMP"
 out=$(D www.test.example A +opcode=notify)
@@ -116,61 +125,67 @@ out=$(K test.example AXFR)
 expect "kdig AXFR refused" "$out" "REFUSED"
 out=$(D www.test.example MAILA)
 expect "MAILA: NOTIMP" "$out" "status: NOTIMP"
+}
 
 # --- malformed packets: FORMERR or drop, and the daemon keeps serving ----
+group_malformed_packets() {
 hdr() { printf '%04x%04x%04x%04x%04x%04x' "$@"; }
 q_www="03777777047465737407657861 6d706c6500 0001 0001"
 q_www=${q_www// /}
-r=$($RAW udp $ADDR $PORT "$(hdr 0x1111 0x0100 1 0 0 0)c00c00010001")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x1111 0x0100 1 0 0 0)c00c00010001")
 expect "pointer loop in question: FORMERR" "$r" "^11118101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x2222 0x0100 1 0 0 0)40$(printf 'aa%.0s' $(seq 64))0000010001")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x2222 0x0100 1 0 0 0)40$(printf 'aa%.0s' $(seq 64))0000010001")
 expect "label over 63: FORMERR" "$r" "^22228101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x3333 0x0100 1 65535 0 0)$q_www")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x3333 0x0100 1 65535 0 0)$q_www")
 expect "counts larger than the packet: FORMERR" "$r" "^33338101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x4444 0x0100 2 0 0 0)$q_www$q_www")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x4444 0x0100 2 0 0 0)$q_www$q_www")
 expect "QDCOUNT 2: FORMERR" "$r" "^44448101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x5555 0x0100 0 0 0 0)")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x5555 0x0100 0 0 0 0)")
 expect "QDCOUNT 0: FORMERR" "$r" "^55558101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x6666 0x0100 1 0 0 1)${q_www}0000290200000000000008000a00ff0102")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x6666 0x0100 1 0 0 1)${q_www}0000290200000000000008000a00ff0102")
 expect "EDNS option overrunning OPT: FORMERR" "$r" "^66668101"
 opt_rr="00002904d0000000000000"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x7777 0x0100 1 0 0 2)${q_www}${opt_rr}${opt_rr}")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x7777 0x0100 1 0 0 2)${q_www}${opt_rr}${opt_rr}")
 expect "two OPT records: FORMERR" "$r" "^77778101"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x7778 0x0100 1 0 0 0)${q_www%00010001}00fb0001")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x7778 0x0100 1 0 0 0)${q_www%00010001}00fb0001")
 expect "IXFR over UDP: REFUSED" "$r" "^77788185"
-r=$($RAW udp $ADDR $PORT "${q_www}ffffff")
+r=$($RAW udp "$ADDR" "$PORT" "${q_www}ffffff")
 expect "garbage bytes: FORMERR or dropped" "$r" "^[0-9a-f]{4}[89a-f][0-9a-f]{3}|TIMEOUT"
-r=$($RAW udp $ADDR $PORT "123456")
+r=$($RAW udp "$ADDR" "$PORT" "123456")
 expect "shorter than a header: dropped" "$r" "^TIMEOUT$"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x8888 0x8100 1 0 0 0)$q_www")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x8888 0x8100 1 0 0 0)$q_www")
 expect "QR=1 (a response): never answered" "$r" "^TIMEOUT$"
-r=$($RAW udp $ADDR $PORT "$(hdr 0x9999 0x0100 1 0 0 0)${q_www}00")
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x9999 0x0100 1 0 0 0)${q_www}00")
 expect "trailing byte: FORMERR" "$r" "^99998101"
 out=$(D www.test.example A)
 expect "still serving after malformed input" "$out" "status: NOERROR" "ANSWER: 2,"
+}
 
 # --- TCP: pipelining, partial reads, idle timeout, connection limit ------
-r=$($RAW pipeline $ADDR $PORT 20)
+group_tcp() {
+r=$($RAW pipeline "$ADDR" "$PORT" 20)
 expect "20 pipelined queries on one connection, in order" "$r" "^OK$"
-r=$($RAW halfclose $ADDR $PORT 1000)
+r=$($RAW halfclose "$ADDR" "$PORT" 1000)
 expect "half-closed connection still gets all 1000 large replies" "$r" "^OK$"
-r=$($RAW dribble $ADDR $PORT)
+r=$($RAW dribble "$ADDR" "$PORT")
 expect "query sent one byte at a time" "$r" "^OK$"
 out=$(D +tcp +keepopen www.test.example A www.test.example AAAA nope.test.example A)
 expect "several queries on one kept-open connection" "$out" "192.0.2.1" "2001:db8::1" "NXDOMAIN"
-r=$($RAW idle $ADDR $PORT 3)
+r=$($RAW idle "$ADDR" "$PORT" 3)
 expect "idle TCP connection closed by the server" "$r" "^CLOSED$"
-r=$($RAW conns $ADDR $PORT 12)
+r=$($RAW conns "$ADDR" "$PORT" 12)
 n=${r//[^0-9]/}
 if [ -n "$n" ] && [ "$n" -le 8 ] && [ "$n" -ge 1 ]; then ok "TCP connection limit (8): $n of 12 answered"; else bad "TCP connection limit" "$r"; fi
 out=$(D www.test.example A +tcp)
 expect "TCP still serving after the limit was hit" "$out" "status: NOERROR"
+}
 
 # --- operations -------------------------------------------------------------
+group_operations() {
 out=$("$RW" --root-hints "$WORK/hints" --listen "$ADDR:$PORT" --no-builtin-zones 2>&1); rc=$?
 expect "port in use: one clear line, non-zero exit ($rc)" "$out" \
 	"cannot listen on $ADDR:$PORT \(UDP\): Address already in use.*try --listen 127.0.0.1:5353"
-[ $rc -ne 0 ] && ok "port in use exits non-zero" || bad "port in use exits non-zero"
+[ "$rc" -ne 0 ] && ok "port in use exits non-zero" || bad "port in use exits non-zero"
 
 if stop_daemon; then ok "SIGTERM: clean exit 0"; else bad "SIGTERM: clean exit" "$(tail -5 "$WORK/daemon.log")"; fi
 expect "shutdown logged" "$(cat "$WORK/daemon.log")" "received SIGTERM, shutting down"
@@ -179,13 +194,13 @@ refute "no handle left open" "$(cat "$WORK/daemon.log")" "left open"
 printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\nwww A 300.1.1.1\n' >"$WORK/bad.zone"
 out=$("$RW" --root-hints "$WORK/hints" --zone "bad.example=$WORK/bad.zone" --listen "$ADDR:$PORT" 2>&1); rc=$?
 expect "bad zone at startup: file, line and problem" "$out" "$WORK/bad.zone:3: A record: bad IPv4 address"
-[ $rc -ne 0 ] && ok "bad zone: refuses to start" || bad "bad zone: refuses to start"
+[ "$rc" -ne 0 ] && ok "bad zone: refuses to start" || bad "bad zone: refuses to start"
 out=$("$RW" --zone "bad.example=$WORK/bad.zone" --check-config 2>&1); rc=$?
-[ $rc -ne 0 ] && ok "--check-config fails on a bad zone" || bad "--check-config on a bad zone" "$out"
+[ "$rc" -ne 0 ] && ok "--check-config fails on a bad zone" || bad "--check-config on a bad zone" "$out"
 out=$("$RW" --zones-dir "$TOP/zones" --check-config 2>&1); rc=$?
-[ $rc -eq 0 ] && expect "--check-config passes on zones/" "$out" "configuration OK" || bad "--check-config zones/" "$out"
+[ "$rc" -eq 0 ] && expect "--check-config passes on zones/" "$out" "configuration OK" || bad "--check-config zones/" "$out"
 out=$("$RW" --threads 0 2>&1); rc=$?
-expect "bad flag: clear error, exit 2" "$out" "threads: expected a number" && [ $rc -eq 2 ] || bad "exit code $rc"
+expect "bad flag: clear error, exit 2" "$out" "threads: expected a number" && [ "$rc" -eq 2 ] || bad "exit code $rc"
 
 cat >"$WORK/rootwalk.yaml" <<YAML
 listen:
@@ -203,6 +218,6 @@ if start_daemon "$WORK/daemon2.log" -c "$WORK/rootwalk.yaml" --threads 2; then
 else
 	bad "daemon starts from a YAML config" "$(cat "$WORK/daemon2.log")"
 fi
+}
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+run_groups "$@"

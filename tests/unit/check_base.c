@@ -1,0 +1,179 @@
+/* Unit tests for the base layer's newer modules: addresses and netblocks
+ * (netaddr), the text buffer (strbuf), per-client rate limits (ratelimit)
+ * and the error texts. */
+#include "rootwalk/err.h"
+#include "rootwalk/netaddr.h"
+#include "rootwalk/ratelimit.h"
+#include "rootwalk/strbuf.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+START_TEST(addr_parse_and_text)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		const char *printed;
+	} cases[] = {
+	    {"127.0.0.1", 1, "127.0.0.1#53"},
+	    {"127.0.0.1:5353", 1, "127.0.0.1#5353"},
+	    {"::1", 1, "::1#53"},
+	    {"[::1]:54", 1, "::1#54"},
+	    {"[2001:db8::1]", 1, "2001:db8::1#53"},
+	    {"", 0, NULL},
+	    {"[::1", 0, NULL},
+	    {"[::1]x", 0, NULL},
+	    {"1.2.3:53", 0, NULL},
+	    {"127.0.0.1:0", 0, NULL},
+	    {"127.0.0.1:65536", 0, NULL},
+	    {"127.0.0.1:", 0, NULL},
+	    {"host.name:53", 0, NULL},
+	    {"0123456789012345678901234567890123456789012345678901234567890123456789", 0, NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct rw_sockaddr a;
+		int e = rw_addr_parse(cases[i].text, 53, &a);
+		ck_assert_msg((e == 0) == cases[i].ok, "%s: %d", cases[i].text, e);
+		if (!cases[i].ok) {
+			ck_assert_int_eq(e, RW_EINVAL);
+			continue;
+		}
+		char buf[80];
+		rw_addr_text((const struct sockaddr *)&a.ss, buf, sizeof buf);
+		ck_assert_str_eq(buf, cases[i].printed);
+		ck_assert_str_eq(a.text, cases[i].text);
+	}
+	/* a tiny buffer is still terminated */
+	struct rw_sockaddr a;
+	ck_assert_int_eq(rw_addr_parse("192.0.2.1:53", 53, &a), 0);
+	char small[5];
+	rw_addr_text((const struct sockaddr *)&a.ss, small, sizeof small);
+	ck_assert_str_eq(small, "192.");
+}
+END_TEST
+
+START_TEST(netblocks_and_loopback)
+{
+	struct rw_netblock b[3];
+	ck_assert_int_eq(rw_netblock_parse("10.0.0.0/8", &b[0]), 0);
+	ck_assert_int_eq(rw_netblock_parse("2001:db8::/33", &b[1]), 0);
+	ck_assert_int_eq(rw_netblock_parse("0.0.0.0/0", &b[2]), 0);
+	ck_assert_int_eq(rw_netblock_parse("10.0.0.0/33", &b[0]), RW_EINVAL);
+	ck_assert_int_eq(rw_netblock_parse("::/129", &b[0]), RW_EINVAL);
+	ck_assert_int_eq(rw_netblock_parse("10.0.0.0/", &b[0]), RW_EINVAL);
+	ck_assert_int_eq(rw_netblock_parse("/8", &b[0]), RW_EINVAL);
+	ck_assert_int_eq(rw_netblock_parse("ten/8", &b[0]), RW_EINVAL);
+	ck_assert_int_eq(rw_netblock_parse("10.0.0.0/8", &b[0]), 0);
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	inet_pton(AF_INET, "10.255.0.1", &s4.sin_addr);
+	ck_assert(rw_netblock_match(b, 2, (struct sockaddr *)&s4));
+	inet_pton(AF_INET, "11.0.0.1", &s4.sin_addr);
+	ck_assert(!rw_netblock_match(b, 2, (struct sockaddr *)&s4));
+	ck_assert(rw_netblock_match(b, 3, (struct sockaddr *)&s4)); /* /0 */
+	inet_pton(AF_INET6, "2001:db8:8000::1", &s6.sin6_addr);
+	ck_assert(!rw_netblock_match(b, 2, (struct sockaddr *)&s6)); /* bit 33 */
+	inet_pton(AF_INET6, "::ffff:10.1.2.3", &s6.sin6_addr);
+	ck_assert(rw_netblock_match(b, 2, (struct sockaddr *)&s6)); /* v4-mapped */
+	/* loopback and unspecified, in every form */
+	static const char *const loop[] = {"127.0.0.1", "127.255.1.2", "0.0.0.0",
+	                                   "::1",       "::",          "::ffff:127.0.0.1"};
+	for (size_t i = 0; i < sizeof loop / sizeof loop[0]; i++) {
+		struct rw_sockaddr a;
+		ck_assert_int_eq(rw_addr_parse(loop[i], 53, &a), 0);
+		ck_assert_msg(rw_addr_is_loopback_or_any((const struct sockaddr *)&a.ss), "%s",
+		              loop[i]);
+	}
+	struct rw_sockaddr a;
+	ck_assert_int_eq(rw_addr_parse("192.0.2.1", 53, &a), 0);
+	ck_assert(!rw_addr_is_loopback_or_any((const struct sockaddr *)&a.ss));
+	ck_assert_int_eq(rw_addr_parse("2001:db8::1", 53, &a), 0);
+	ck_assert(!rw_addr_is_loopback_or_any((const struct sockaddr *)&a.ss));
+}
+END_TEST
+
+START_TEST(strbuf_grows)
+{
+	struct rw_buf b = {0};
+	for (int i = 0; i < 2000; i++)
+		rw_buf_printf(&b, "line %d\n", i);
+	ck_assert(!b.failed);
+	ck_assert_ptr_nonnull(strstr(b.p, "line 1999\n"));
+	ck_assert_uint_eq(strlen(b.p), b.len);
+	free(b.p);
+	struct rw_buf f = {.failed = 1};
+	rw_buf_printf(&f, "ignored");
+	ck_assert_ptr_null(f.p);
+}
+END_TEST
+
+START_TEST(ratelimit_verdicts)
+{
+	struct rw_ratelimit *rl = rw_ratelimit_new(10);
+	ck_assert_ptr_nonnull(rl);
+	struct sockaddr_in a = {.sin_family = AF_INET}, other = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+	inet_pton(AF_INET, "192.0.2.2", &other.sin_addr);
+	uint64_t t = 1000;
+	/* a burst of one second's worth passes */
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(rw_ratelimit_check(rl, (struct sockaddr *)&a, t), RW_RL_PASS);
+	/* then every other reply slips, the rest drop */
+	int slips = 0, drops = 0;
+	for (int i = 0; i < 20; i++) {
+		enum rw_rl_verdict v = rw_ratelimit_check(rl, (struct sockaddr *)&a, t);
+		slips += v == RW_RL_SLIP;
+		drops += v == RW_RL_DROP;
+	}
+	ck_assert_int_eq(slips, 10);
+	ck_assert_int_eq(drops, 10);
+	/* another client has its own bucket */
+	ck_assert_int_eq(rw_ratelimit_check(rl, (struct sockaddr *)&other, t), RW_RL_PASS);
+	/* 100 ms later: one more token (10 per second) */
+	t += 100;
+	ck_assert_int_eq(rw_ratelimit_check(rl, (struct sockaddr *)&a, t), RW_RL_PASS);
+	ck_assert_int_ne(rw_ratelimit_check(rl, (struct sockaddr *)&a, t), RW_RL_PASS);
+	/* IPv6 clients share a bucket per /56 */
+	struct sockaddr_in6 x = {.sin6_family = AF_INET6}, y = {.sin6_family = AF_INET6};
+	inet_pton(AF_INET6, "2001:db8:0:1::1", &x.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:0:2::9", &y.sin6_addr);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(rw_ratelimit_check(rl, (struct sockaddr *)&x, t), RW_RL_PASS);
+	ck_assert_int_ne(rw_ratelimit_check(rl, (struct sockaddr *)&y, t), RW_RL_PASS);
+	rw_ratelimit_free(rl);
+}
+END_TEST
+
+START_TEST(error_texts)
+{
+	for (int e = 0; e >= RW_EEXIST; e--)
+		ck_assert_str_ne(rw_strerror(e), "unknown error");
+	ck_assert_ptr_nonnull(rw_strerror(-1000));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("base");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, addr_parse_and_text);
+	tcase_add_test(tc, netblocks_and_loopback);
+	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, ratelimit_verdicts);
+	tcase_add_test(tc, error_texts);
+	suite_add_tcase(s, tc);
+	return run(s);
+}
