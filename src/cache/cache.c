@@ -301,14 +301,19 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
 	return put_entry(c, e, nl, st);
 }
 
-/* Copies a live entry into the arena (lock held). */
-static int copy_out(const struct centry *e, uint32_t ttl, struct rw_arena *a,
+/* Copies a live entry into the arena (lock held): one allocation for the
+ * bytes and the per-record arrays. nl: the owner's length (the key's). */
+static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, struct rw_arena *a,
                     struct rw_cache_entry *out)
 {
-	uint8_t *data = rw_arena_dup(a, e->data, e->data_len);
-	if (data == NULL)
+	size_t arrays = (size_t)e->count * (sizeof(const uint8_t *) + sizeof(uint16_t));
+	uint8_t *block = rw_arena_alloc(a, arrays + e->data_len);
+	if (block == NULL)
 		return RW_ENOMEM;
-	size_t nl = rw_name_len(data);
+	const uint8_t **rds = (const uint8_t **)(void *)block; /* 8-aligned first */
+	uint16_t *lens = (uint16_t *)(void *)(block + (size_t)e->count * sizeof *rds);
+	uint8_t *data = block + arrays;
+	memcpy(data, e->data, e->data_len);
 	memset(out, 0, sizeof *out);
 	out->kind = (enum rw_cache_kind)e->kind;
 	out->rank = (enum rw_rank)e->rank;
@@ -324,10 +329,6 @@ static int copy_out(const struct centry *e, uint32_t ttl, struct rw_arena *a,
 		set->ttl_s = ttl;
 		nl += rw_name_len(data + nl);
 	}
-	uint16_t *lens = rw_arena_alloc(a, e->count * sizeof *lens);
-	const uint8_t **rds = rw_arena_alloc(a, e->count * sizeof *rds);
-	if (lens == NULL || rds == NULL)
-		return RW_ENOMEM;
 	size_t pos = nl;
 	for (uint16_t i = 0; i < e->count; i++) {
 		lens[i] = rw_get16(data + pos);
@@ -346,7 +347,13 @@ int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_
 	uint8_t lname[RW_NAME_MAX];
 	size_t nl = rw_name_len(name);
 	rw_name_lower(lname, name, nl);
-	uint32_t h = rw_name_hash(lname);
+	return rw_cache_get_lower(c, lname, nl, rw_name_hash(lname), type, rclass, arena, out, st);
+}
+
+int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t h,
+                       uint16_t type, uint16_t rclass, struct rw_arena *arena,
+                       struct rw_cache_entry *out, struct rw_cache_stats *st)
+{
 	struct shard *s = shard_of(c, h);
 	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
 	int rc = RW_ENOTFOUND;
@@ -363,7 +370,7 @@ int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_
 			continue;
 		}
 		e->visited = 1;
-		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), arena, out);
+		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl, arena, out);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (rc == 0)

@@ -66,12 +66,7 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 	}
 	for (int s = 0; s < 3; s++) {
 		uint16_t n = counts[s + 1];
-		if (n == 0)
-			continue;
-		struct rw_rr *rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs);
-		if (rrs == NULL)
-			return RW_ENOMEM;
-		m->rr[s] = rrs;
+		struct rw_rr *rrs = NULL; /* allocated at the first record kept */
 		/* Bound: n <= 65535 and each record consumes >= 11 bytes. */
 		for (uint16_t i = 0; i < n; i++) {
 			uint8_t owner[RW_NAME_MAX];
@@ -83,6 +78,24 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			    rw_rbuf_u32(&r, &rr.ttl) != 0 || rw_rbuf_u16(&r, &rdlen) != 0 ||
 			    rw_rbuf_left(&r) < rdlen)
 				return RW_EMALFORMED;
+			if (rr.type == RW_TYPE_OPT) {
+				/* Options are opaque: copied as they are, and not at
+				 * all when there are none (the common query). */
+				rr.owner = owner;
+				rr.rdlen = rdlen;
+				rr.rdata = rdlen == 0 ? (const uint8_t *)""
+				                      : rw_arena_dup(arena, r.base + r.pos, rdlen);
+				if (rr.rdata == NULL)
+					return RW_ENOMEM;
+				r.pos += rdlen;
+				if (s != RW_SEC_AR || parse_edns(&rr, &m->edns) != 0)
+					return RW_EMALFORMED;
+				continue;
+			}
+			if (rrs == NULL &&
+			    (rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs)) == NULL)
+				return RW_ENOMEM;
+			m->rr[s] = rrs;
 			/* Canonical rdata grows at most by decompressing names;
 			 * a known type holds at most two names. */
 			size_t cap = (size_t)rdlen + 2 * RW_NAME_MAX;
@@ -97,11 +110,6 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			rr.owner = on;
 			rr.rdata = rd;
 			rr.rdlen = (uint16_t)w.len;
-			if (rr.type == RW_TYPE_OPT) {
-				if (s != RW_SEC_AR || parse_edns(&rr, &m->edns) != 0)
-					return RW_EMALFORMED;
-				continue;
-			}
 			rrs[m->nrr[s]++] = rr;
 		}
 	}
@@ -120,6 +128,7 @@ void rw_builder_init(struct rw_builder *b, uint8_t *buf, size_t cap, uint16_t id
 	b->len = RW_HEADER_LEN;
 	memset(b->count, 0, sizeof b->count);
 	b->ncomp = 0;
+	b->qname_off = b->qname_len = 0;
 	memset(buf, 0, RW_HEADER_LEN);
 	rw_put16(buf, id);
 	rw_put16(buf + 2, flags);
@@ -155,6 +164,8 @@ void rw_builder_rollback(struct rw_builder *b, const struct rw_builder_mark *m)
 	b->len = m->len;
 	memcpy(b->count, m->count, sizeof b->count);
 	b->ncomp = m->ncomp;
+	if (b->qname_off >= m->len)
+		b->qname_off = 0; /* the question itself was rolled back */
 }
 
 /* Does the (possibly compressed) name at buf[off] equal the uncompressed
@@ -186,11 +197,19 @@ static int write_name(struct rw_builder *b, const uint8_t *name, bool compress)
 {
 	size_t total = rw_name_len(name);
 	size_t start = b->len;
+	if (compress && total == b->qname_len && b->qname_off != 0 &&
+	    memcmp(name, b->buf + b->qname_off, total) == 0) {
+		if (b->limit - b->len < 2)
+			return RW_ETRUNC;
+		rw_put16(b->buf + b->len, (uint16_t)(0xC000 | b->qname_off));
+		b->len += 2;
+		return 0;
+	}
 	/* Find the longest suffix already in the message. Bound: at most 128
 	 * suffixes times RW_COMP_MAX entries. */
 	size_t prefix = total; /* bytes to write as labels */
 	size_t ptr = 0;
-	if (compress) {
+	if (compress && b->ncomp > 0) {
 		for (size_t i = 0; name[i] != 0 && ptr == 0; i += (size_t)name[i] + 1) {
 			for (unsigned k = 0; k < b->ncomp; k++) {
 				if (name_at_eq(b->buf, b->comp[k], name + i)) {
@@ -222,9 +241,14 @@ int rw_builder_question(struct rw_builder *b, const uint8_t *qname, uint16_t qty
 {
 	struct rw_builder_mark m;
 	rw_builder_mark(b, &m);
+	size_t off = b->len;
 	if (write_name(b, qname, true) != 0 || b->limit - b->len < 4) {
 		rw_builder_rollback(b, &m);
 		return RW_ETRUNC;
+	}
+	if (b->qname_off == 0 && off < 0x4000 && b->len - off == rw_name_len(qname)) {
+		b->qname_off = (uint16_t)off; /* written whole, not compressed */
+		b->qname_len = (uint16_t)(b->len - off);
 	}
 	rw_put16(b->buf + b->len, qtype);
 	rw_put16(b->buf + b->len + 2, qclass);

@@ -172,10 +172,11 @@ static void add_any_hinfo(struct reply *r, const uint8_t *owner, uint32_t ttl)
 
 /* Answers from local zones, following CNAMEs within local data. Returns
  * false when the name is not under any local zone. */
-static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const struct rw_msg *q)
+static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const struct rw_msg *q,
+                         const uint8_t *qlname)
 {
-	uint8_t lname[RW_NAME_MAX];
-	rw_name_lower(lname, q->qname, q->qname_len);
+	const uint8_t *lname = qlname; /* lower-case; a CNAME target's in lbuf */
+	uint8_t lbuf[RW_NAME_MAX];
 	const struct rw_zone *z = rw_zoneset_find(zs, lname);
 	if (z == NULL)
 		return false;
@@ -225,7 +226,8 @@ static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const str
 		rw_rrset_next(cname, &pos, &target, &tlen);
 		memcpy(owner_buf, target, tlen);
 		owner = owner_buf;
-		rw_name_lower(lname, target, tlen);
+		rw_name_lower(lbuf, target, tlen);
+		lname = lbuf;
 		z = rw_zoneset_find(zs, lname);
 		if (z == NULL)
 			return true; /* the chain leaves local data */
@@ -259,7 +261,8 @@ static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owne
  * RRsets (RFC 1034 §4.3.2 step 3a, applied to cached data). Returns false
  * -- with nothing added -- when the cache cannot answer completely: the
  * name is missing, or a chain leads to a name it does not hold. */
-static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q)
+static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
+                          const uint8_t *qlname)
 {
 	if (env->cache == NULL)
 		return false;
@@ -270,8 +273,12 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 	 * not answered from the cache. */
 	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
 		struct rw_cache_entry e;
-		int rc = rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena, &e,
-		                      &env->cache_stats);
+		/* The question's name is lowered and hashed once per request. */
+		int rc = hop == 0 ? rw_cache_get_lower(env->cache, qlname, q->qname_len,
+		                                       rw_name_hash(qlname), q->qtype, q->qclass,
+		                                       &env->arena, &e, &env->cache_stats)
+		                  : rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena,
+		                                 &e, &env->cache_stats);
 		if (rc == 0) {
 			if (e.kind == RW_CACHE_POSITIVE) {
 				add_cached(r, RW_SEC_AN, owner, &e.set);
@@ -459,6 +466,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		return (enum rw_query_result)b;
 	env->stats.by_transport[transport]++;
 	env->stats.by_type[qstat_index(q.qtype)]++;
+	uint8_t lname[RW_NAME_MAX]; /* lowered once for zones, cache and routes */
+	rw_name_lower(lname, q.qname, q.qname_len);
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;
@@ -473,13 +482,11 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	} else if (env->client != NULL && env->nacl > 0 &&
 	           !rw_netblock_match(env->acl, env->nacl, env->client)) {
 		/* Not allowed: nothing, or local zones only. */
-		if (!env->local_from_any || !answer_local(&r, env->zones, &q)) {
+		if (!env->local_from_any || !answer_local(&r, env->zones, &q, lname)) {
 			r.rcode = RW_RCODE_REFUSED;
 			env->stats.acl_refused++;
 		}
-	} else if (!answer_local(&r, env->zones, &q) && !answer_cached(&r, env, &q)) {
-		uint8_t lname[RW_NAME_MAX];
-		rw_name_lower(lname, q.qname, q.qname_len);
+	} else if (!answer_local(&r, env->zones, &q, lname) && !answer_cached(&r, env, &q, lname)) {
 		route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {

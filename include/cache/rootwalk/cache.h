@@ -112,6 +112,11 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
  * or expired) or RW_ENOMEM (arena full). */
 int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
+/* The same for a name already lower-cased, with its length and
+ * rw_name_hash() (the hit path has them at hand). */
+int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t hash,
+                       uint16_t type, uint16_t rclass, struct rw_arena *arena,
+                       struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* Gathers the records of one RRset (owner, type, rclass; owner compared
  * case-insensitively) from a section of a parsed message into out, its
  * arrays in arena, its TTL the lowest of the records' (RFC 2181 §5.2).

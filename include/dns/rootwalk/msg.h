@@ -108,6 +108,10 @@ struct rw_builder {
 	uint16_t count[4];          /* QD, AN, NS, AR */
 	uint16_t comp[RW_COMP_MAX]; /* offsets of names usable as pointers */
 	unsigned ncomp;
+	/* The question's name as written (0: none yet): an owner with the
+	 * very same bytes -- the common case -- becomes a pointer to it
+	 * without a search. */
+	uint16_t qname_off, qname_len;
 };
 
 struct rw_builder_mark {
