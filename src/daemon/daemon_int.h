@@ -62,6 +62,21 @@ struct rw_upstream;
 
 enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
 
+/* The largest UDP reply: --edns-buffer-size is at most 4096. */
+#define UDP_REPLY_MAX 4096
+
+/* The replies to one recvmmsg batch, sent with one sendmmsg when libuv
+ * says the batch is over (UV_UDP_MMSG_FREE): one send syscall per batch
+ * instead of one per reply. */
+struct udp_batch {
+	uv_udp_t *h; /* the socket the batch came in on */
+	unsigned n;
+	struct mmsghdr msg[UDP_RECV_BATCH];
+	struct iovec iov[UDP_RECV_BATCH];
+	struct sockaddr_storage addr[UDP_RECV_BATCH];
+	uint8_t buf[UDP_RECV_BATCH][UDP_REPLY_MAX];
+};
+
 /* One client waiting for an upstream answer: where to send the reply and
  * the parsed request (struct rw_request; the request bytes are not kept).
  * Owned by the worker that received the request; it is linked into the
@@ -146,6 +161,8 @@ struct worker {
 	struct rw_query_env env;
 	uint8_t *rbuf; /* UDP_RECV_BATCH datagrams of 64 KiB (recvmmsg) */
 	uint8_t sbuf[65536];
+	struct udp_batch batch;
+	uv_check_t flush_check; /* flushes the batch once per loop iteration */
 	/* Forwarding: one c-ares channel per upstream group; recursion. */
 	struct rw_upstream **groups;
 	struct rw_iter *iter;
@@ -254,7 +271,21 @@ void rw__conn_resume(struct conn *c);
 
 /* --- session.c: the send side -------------------------------------------- */
 
-void rw__udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len);
+/* UDP replies are batched: they go out together (one sendmmsg) when a
+ * recvmmsg batch ends, when the batch is full or another socket's reply
+ * comes, and at the end of every loop iteration (a uv_check handle), so
+ * no reply waits for the next poll. */
+void rw__udp_send(struct worker *w, uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg,
+                  size_t len);
+/* A free reply slot of the worker's batch for socket h (UDP_REPLY_MAX
+ * bytes), flushing the batch first if it is full or another socket's. */
+uint8_t *rw__udp_batch_slot(struct worker *w, uv_udp_t *h);
+/* Queues the reply written into the slot rw__udp_batch_slot gave. */
+void rw__udp_batch_add(struct worker *w, const struct sockaddr *addr, size_t len);
+/* Sends the batch (sendmmsg); what the socket does not take now is sent
+ * one by one, and queued in libuv if the socket is full. */
+void rw__udp_batch_flush(struct worker *w);
+void rw__udp_flush_cb(uv_check_t *c);
 /* --rate-limit: true to send reply as is; false when it was sent as a
  * TC=1 slip instead, or dropped (both counted and logged). */
 bool rw__reply_allowed(struct worker *w, uv_udp_t *h, const struct sockaddr *sa, uint8_t *reply,

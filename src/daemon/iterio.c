@@ -55,6 +55,10 @@ struct rw_iter {
 	uint64_t dropped;
 	int closing;
 	uint8_t rbuf[65536];
+	/* Query IDs come from the kernel's CSPRNG, 256 at a time (one
+	 * getrandom per 256 tries, not per try). */
+	uint16_t ids[256];
+	unsigned ids_left;
 };
 
 struct rw_iter *rw_iter_new(uv_loop_t *loop, const struct rw_res_env *env,
@@ -74,12 +78,15 @@ uint64_t rw_iter_dropped(const struct rw_iter *it)
 	return it->dropped;
 }
 
-static uint16_t random_id(void)
+static uint16_t random_id(struct rw_iter *it)
 {
-	uint16_t id;
-	if (getrandom(&id, sizeof id, 0) != sizeof id)
-		id = (uint16_t)rand(); /* never on Linux >= 3.17 */
-	return id;
+	if (it->ids_left == 0) {
+		if (getrandom(it->ids, sizeof it->ids, 0) != (ssize_t)sizeof it->ids)
+			for (size_t i = 0; i < sizeof it->ids / sizeof it->ids[0]; i++)
+				it->ids[i] = (uint16_t)rand(); /* never on Linux >= 3.17 */
+		it->ids_left = sizeof it->ids / sizeof it->ids[0];
+	}
+	return it->ids[--it->ids_left];
 }
 
 static void try_closed(uv_handle_t *h)
@@ -307,7 +314,7 @@ static void step(struct job *j)
 		t->kind = RW_ITER_HANDLE_KIND;
 		t->job = j;
 		t->tcp = q.tcp;
-		t->id = random_id();
+		t->id = random_id(j->it);
 		rw_put16(t->out, (uint16_t)q.len);
 		memcpy(t->out + 2, q.buf, q.len);
 		rw_put16(t->out + 2, t->id);

@@ -77,22 +77,29 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
                      unsigned flags)
 {
 	struct worker *w = h->data;
-	/* nread 0 with UV_UDP_MMSG_FREE ends a batch; the buffer is the
-	 * worker's own, so there is nothing to free. */
+	/* nread 0 with UV_UDP_MMSG_FREE ends a recvmmsg batch (the buffer is
+	 * the worker's own: nothing to free): its replies go out together. */
+	if (flags & UV_UDP_MMSG_FREE) {
+		rw__udp_batch_flush(w);
+		return;
+	}
 	if (nread <= 0 || addr == NULL || (flags & UV_UDP_PARTIAL))
 		return;
+	/* The reply is written straight into the batch. */
+	uint8_t *out = rw__udp_batch_slot(w, h);
+	size_t out_cap = UDP_REPLY_MAX;
 	size_t out_len;
 	uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
 	w->env.client = addr;
 	uint64_t refused = w->env.stats.acl_refused;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
-	                         RW_TRANSPORT_UDP, w->sbuf, sizeof w->sbuf, &out_len)) {
+	                         RW_TRANSPORT_UDP, out, out_cap, &out_len)) {
 	case RW_QUERY_REPLY:
 		if (w->env.stats.acl_refused != refused)
 			rw__log_limited(w, &w->refuse_log, "refused (not in --allow)", addr);
-		if (w->rl != NULL && !rw__reply_allowed(w, h, addr, w->sbuf, out_len))
+		if (w->rl != NULL && !rw__reply_allowed(w, h, addr, out, out_len))
 			break;
-		rw__udp_reply(h, addr, w->sbuf, out_len);
+		rw__udp_batch_add(w, addr, out_len);
 		if (t0 != 0)
 			rw__metrics_observe(w, t0);
 		rw__log_query(w, addr, RW_TRANSPORT_UDP);

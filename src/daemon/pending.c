@@ -43,7 +43,7 @@ static void answer(struct worker *w, struct waiter *x, const struct rw_answer *a
 		                                : (const struct sockaddr *)&x->c->peer;
 		if (x->req.transport == RW_TRANSPORT_UDP) {
 			if (w->rl == NULL || rw__reply_allowed(w, x->udp, sa, w->sbuf, len))
-				rw__udp_reply(x->udp, sa, w->sbuf, len);
+				rw__udp_send(w, x->udp, sa, w->sbuf, len);
 		} else if (!x->c->closing) {
 			rw__conn_send(x->c, w->sbuf, len);
 		}
@@ -236,7 +236,7 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		if (rw_query_finish(&w->env, req, NULL, w->sbuf, sizeof w->sbuf, &ol) ==
 		    RW_QUERY_REPLY) {
 			if (c == NULL)
-				rw__udp_reply(udp, addr, w->sbuf, ol);
+				rw__udp_send(w, udp, addr, w->sbuf, ol);
 			else
 				rw__conn_send(c, w->sbuf, ol);
 		}

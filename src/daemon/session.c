@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static void udp_send_done(uv_udp_send_t *req, int status)
 {
@@ -14,7 +15,8 @@ static void udp_send_done(uv_udp_send_t *req, int status)
 	free(req);
 }
 
-void rw__udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len)
+/* Sends one reply now (a copy is queued when the socket is full). */
+static void udp_send_now(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg, size_t len)
 {
 	uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
 	int r = uv_udp_try_send(h, &b, 1, addr);
@@ -29,6 +31,67 @@ void rw__udp_reply(uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg,
 	b = uv_buf_init((char *)(req + 1), (unsigned)len);
 	if (uv_udp_send(req, h, &b, 1, addr, udp_send_done) != 0)
 		free(req);
+}
+
+uint8_t *rw__udp_batch_slot(struct worker *w, uv_udp_t *h)
+{
+	struct udp_batch *b = &w->batch;
+	if (b->n == UDP_RECV_BATCH || (b->n > 0 && b->h != h))
+		rw__udp_batch_flush(w);
+	b->h = h;
+	return b->buf[b->n];
+}
+
+void rw__udp_send(struct worker *w, uv_udp_t *h, const struct sockaddr *addr, const uint8_t *msg,
+                  size_t len)
+{
+	if (len > UDP_REPLY_MAX) { /* cannot happen: replies are sized to 4096 */
+		udp_send_now(h, addr, msg, len);
+		return;
+	}
+	uint8_t *slot = rw__udp_batch_slot(w, h);
+	if (slot != msg)
+		memcpy(slot, msg, len);
+	rw__udp_batch_add(w, addr, len);
+}
+
+void rw__udp_flush_cb(uv_check_t *c)
+{
+	rw__udp_batch_flush(c->data);
+}
+
+void rw__udp_batch_add(struct worker *w, const struct sockaddr *addr, size_t len)
+{
+	struct udp_batch *b = &w->batch;
+	unsigned i = b->n++;
+	size_t alen =
+	    addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	memcpy(&b->addr[i], addr, alen);
+	b->iov[i] = (struct iovec){.iov_base = b->buf[i], .iov_len = len};
+	b->msg[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &b->addr[i],
+	                                         .msg_namelen = (socklen_t)alen,
+	                                         .msg_iov = &b->iov[i],
+	                                         .msg_iovlen = 1}};
+}
+
+void rw__udp_batch_flush(struct worker *w)
+{
+	struct udp_batch *b = &w->batch;
+	if (b->n == 0)
+		return;
+	unsigned sent = 0;
+	uv_os_fd_t fd;
+	/* Queued sends go first (libuv keeps their order): then no batch. */
+	if (b->h->send_queue_count == 0 && uv_fileno((uv_handle_t *)b->h, &fd) == 0) {
+		int r = sendmmsg(fd, b->msg, b->n, MSG_DONTWAIT);
+		sent = r > 0 ? (unsigned)r : 0;
+	}
+	/* Bound: the batch's replies. What the socket did not take (full:
+	 * EAGAIN) is retried one by one, and queued if need be. */
+	for (unsigned i = sent; i < b->n; i++)
+		udp_send_now(b->h, (const struct sockaddr *)&b->addr[i], b->buf[i],
+		             b->iov[i].iov_len);
+	b->n = 0;
 }
 
 static void conn_closed(uv_handle_t *h)
@@ -119,7 +182,7 @@ bool rw__reply_allowed(struct worker *w, uv_udp_t *h, const struct sockaddr *sa,
 		w->rl_stats.slipped++;
 		size_t n = rw_query_slip(reply, len);
 		if (n > 0)
-			rw__udp_reply(h, sa, reply, n);
+			rw__udp_send(w, h, sa, reply, n);
 	} else {
 		w->rl_stats.dropped++;
 	}

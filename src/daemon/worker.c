@@ -28,6 +28,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 void rw__worker_shutdown(struct worker *w)
 {
+	rw__udp_batch_flush(w); /* replies of this iteration go out first */
 	uv_mutex_lock(&w->mail_lock);
 	w->mail_closed = 1;
 	uv_mutex_unlock(&w->mail_lock);
@@ -189,6 +190,9 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		return RW_EIO;
 	}
 	w->mail_async.data = w;
+	uv_check_init(&w->loop, &w->flush_check);
+	w->flush_check.data = w;
+	uv_check_start(&w->flush_check, rw__udp_flush_cb);
 	const struct rw_config *cfg = s->cfg;
 	if (w->measure) {
 		uv_timer_init(&w->loop, &w->snap_timer);

@@ -51,14 +51,22 @@ const char *rw_iter_state_name(enum rw_iter_state s)
 
 /* --- state ------------------------------------------------------------- */
 
+/* An IPv4 or IPv6 server address: 28 bytes, not a sockaddr_storage's
+ * 128 (a resolution holds up to 13 x 4 of them per frame). */
+union saddr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
 struct server {
-	struct sockaddr_storage ss;
+	union saddr ss;
 	uint8_t tries;
 	bool failed; /* lame, refused, or broken for this zone */
 };
 
 struct ns {
-	uint8_t name[RW_NAME_MAX];
+	const uint8_t *name; /* lower-case; in r->names, or the hints' */
 	struct server addr[ADDRS_PER_NS];
 	uint8_t naddr;
 	bool looked_up; /* addresses asked for already (cache or sub-request) */
@@ -85,8 +93,12 @@ struct rw_res {
 	struct rw_arena arena; /* per reply: reset for each */
 	uint64_t start_ms, deadline_ms;
 	uint16_t qclass;
-	struct frame frames[DEPTH_CAP];
-	unsigned depth; /* frames in use */
+	/* frames[0] is frame0; the others are allocated at their first push
+	 * and kept for reuse (priming and glueless lookups are rare). */
+	struct frame frame0;
+	struct frame *frames[DEPTH_CAP];
+	unsigned depth;        /* frames in use */
+	struct rw_arena names; /* NS names of every cut, until the end */
 	bool primed;
 	unsigned queries, referrals;
 	struct rw_chain chain; /* the client's CNAME chain, across replies */
@@ -111,12 +123,12 @@ static uint64_t now(const struct rw_res *r)
 
 static struct frame *top(struct rw_res *r)
 {
-	return &r->frames[r->depth - 1];
+	return r->frames[r->depth - 1];
 }
 
 static bool finished(const struct rw_res *r)
 {
-	return r->frames[0].state == RW_ITER_FINISHED;
+	return r->frame0.state == RW_ITER_FINISHED;
 }
 
 struct rw_res *rw_res_new(const struct rw_res_env *env, struct rw_res_stats *stats,
@@ -128,14 +140,15 @@ struct rw_res *rw_res_new(const struct rw_res_env *env, struct rw_res_stats *sta
 	r->env = env;
 	r->stats = stats;
 	stats->resolutions++;
-	rw_arena_init(&r->arena, 16384, 1 << 20);
-	rw_arena_init(&r->answer_arena, 4096, 1 << 20);
+	rw_arena_init(&r->arena, 4096, 1 << 20);
+	rw_arena_init(&r->answer_arena, 1024, 1 << 20);
+	rw_arena_init(&r->names, 1024, 1 << 20);
 	rw_answer_builder_init(&r->ab, &r->answer_arena);
 	r->start_ms = now(r);
 	r->deadline_ms = r->start_ms + env->lim.timeout_ms;
 	r->qclass = qclass;
 	r->depth = 1;
-	struct frame *f = &r->frames[0];
+	struct frame *f = r->frames[0] = &r->frame0;
 	f->kind = F_MAIN;
 	f->state = RW_ITER_INIT;
 	rw_name_lower(f->qname, qname, rw_name_len(qname));
@@ -151,6 +164,9 @@ void rw_res_free(struct rw_res *r)
 	rw_answer_unref(r->answer);
 	rw_arena_fini(&r->arena);
 	rw_arena_fini(&r->answer_arena);
+	rw_arena_fini(&r->names);
+	for (unsigned i = 1; i < DEPTH_CAP; i++)
+		free(r->frames[i]);
 	free(r);
 }
 
@@ -159,7 +175,7 @@ static void finish(struct rw_res *r, uint16_t rcode)
 {
 	r->answer = rw_answer_build(&r->ab, rcode);
 	r->depth = 1;
-	r->frames[0].state = RW_ITER_FINISHED;
+	r->frame0.state = RW_ITER_FINISHED;
 }
 
 /* Ends the resolution with SERVFAIL and an EDE (RFC 8914). */
@@ -168,7 +184,7 @@ static void fail(struct rw_res *r, uint16_t ede, const char *text)
 	r->stats->servfails++;
 	r->answer = rw_answer_servfail(ede, text);
 	r->depth = 1;
-	r->frames[0].state = RW_ITER_FINISHED;
+	r->frame0.state = RW_ITER_FINISHED;
 }
 
 static void fail_limit(struct rw_res *r, const char *text)
@@ -179,14 +195,20 @@ static void fail_limit(struct rw_res *r, const char *text)
 
 /* --- servers ------------------------------------------------------------ */
 
-static bool usable_addr(const struct rw_res *r, const struct sockaddr_storage *ss, bool configured)
+static bool usable_addr(const struct rw_res *r, const struct sockaddr *sa, bool configured)
 {
-	if (ss->ss_family == AF_INET6 && !r->env->ipv6)
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return false;
-	if (!configured && !r->env->query_loopback &&
-	    rw_addr_is_loopback_or_any((const struct sockaddr *)ss))
+	if (sa->sa_family == AF_INET6 && !r->env->ipv6)
+		return false;
+	if (!configured && !r->env->query_loopback && rw_addr_is_loopback_or_any(sa))
 		return false;
 	return true;
+}
+
+static socklen_t saddr_len(const union saddr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof a->v6 : sizeof a->v4;
 }
 
 static void add_addr(struct rw_res *r, struct ns *n, uint16_t type, const uint8_t *rd,
@@ -194,22 +216,20 @@ static void add_addr(struct rw_res *r, struct ns *n, uint16_t type, const uint8_
 {
 	if (n->naddr == ADDRS_PER_NS)
 		return;
-	struct sockaddr_storage ss;
+	union saddr ss;
 	memset(&ss, 0, sizeof ss);
 	if (type == RW_TYPE_A && rdlen == 4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(53);
-		memcpy(&s4->sin_addr, rd, 4);
+		ss.v4.sin_family = AF_INET;
+		ss.v4.sin_port = htons(53);
+		memcpy(&ss.v4.sin_addr, rd, 4);
 	} else if (type == RW_TYPE_AAAA && rdlen == 16) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(53);
-		memcpy(&s6->sin6_addr, rd, 16);
+		ss.v6.sin6_family = AF_INET6;
+		ss.v6.sin6_port = htons(53);
+		memcpy(&ss.v6.sin6_addr, rd, 16);
 	} else {
 		return;
 	}
-	if (!usable_addr(r, &ss, configured))
+	if (!usable_addr(r, &ss.sa, configured))
 		return;
 	for (unsigned i = 0; i < n->naddr; i++)
 		if (memcmp(&n->addr[i].ss, &ss, sizeof ss) == 0)
@@ -244,11 +264,17 @@ static void use_hints(struct rw_res *r, struct frame *f)
 	for (unsigned i = 0; i < h->nns && f->nns < NS_MAX; i++) {
 		struct ns *n = &f->ns[f->nns++];
 		memset(n, 0, sizeof *n);
-		memcpy(n->name, h->ns[i].name, rw_name_len(h->ns[i].name));
+		n->name = h->ns[i].name; /* the hints outlive the resolution */
 		n->looked_up = true;
-		for (unsigned k = 0; k < h->ns[i].naddr && n->naddr < ADDRS_PER_NS; k++)
-			if (usable_addr(r, &h->ns[i].addr[k], true))
-				n->addr[n->naddr++] = (struct server){.ss = h->ns[i].addr[k]};
+		for (unsigned k = 0; k < h->ns[i].naddr && n->naddr < ADDRS_PER_NS; k++) {
+			const struct sockaddr *sa = (const struct sockaddr *)&h->ns[i].addr[k];
+			if (!usable_addr(r, sa, true))
+				continue;
+			struct server *s = &n->addr[n->naddr++];
+			memset(s, 0, sizeof *s);
+			memcpy(&s->ss, sa,
+			       sa->sa_family == AF_INET6 ? sizeof s->ss.v6 : sizeof s->ss.v4);
+		}
 	}
 }
 
@@ -261,9 +287,14 @@ static void set_cut(struct rw_res *r, struct frame *f, const uint8_t *zone,
 	f->glueless = 0;
 	f->from_hints = false;
 	for (uint16_t i = 0; i < nss->count && f->nns < NS_MAX; i++) {
+		size_t len = rw_name_len(nss->rdata[i]);
+		uint8_t *name = rw_arena_alloc(&r->names, len);
+		if (name == NULL)
+			break; /* the names arena's limit: fewer servers */
+		rw_name_lower(name, nss->rdata[i], len);
 		struct ns *n = &f->ns[f->nns++];
 		memset(n, 0, sizeof *n);
-		rw_name_lower(n->name, nss->rdata[i], rw_name_len(nss->rdata[i]));
+		n->name = name;
 		cached_addrs(r, n);
 	}
 }
@@ -289,7 +320,10 @@ static struct frame *push(struct rw_res *r, enum frame_kind kind, const uint8_t 
                           uint16_t qtype)
 {
 	RW_REQUIRE(r->depth < DEPTH_CAP);
-	struct frame *f = &r->frames[r->depth++];
+	if (r->frames[r->depth] == NULL &&
+	    (r->frames[r->depth] = malloc(sizeof(struct frame))) == NULL)
+		return NULL;
+	struct frame *f = r->frames[r->depth++];
 	memset(f, 0, sizeof *f);
 	f->kind = kind;
 	f->state = RW_ITER_INIT;
@@ -338,7 +372,7 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			if (s->failed || s->tries >= TRIES_PER_SERVER)
 				continue;
 			struct rw_infra_info info;
-			rw_infra_get(r->env->infra, (const struct sockaddr *)&s->ss, t, &info);
+			rw_infra_get(r->env->infra, &s->ss.sa, t, &info);
 			if (info.lame_zone_hash == zh && info.lame_zone_hash != 0)
 				continue;
 			/* Servers in back-off are not asked at all until it ends
@@ -401,7 +435,7 @@ static void state_init(struct rw_res *r, struct frame *f)
 	if (f->kind == F_NSADDR) {
 		struct ns tmp;
 		memset(&tmp, 0, sizeof tmp);
-		memcpy(tmp.name, f->qname, rw_name_len(f->qname));
+		tmp.name = f->qname;
 		cached_addrs(r, &tmp);
 		if (tmp.naddr > 0) {
 			pop(r, true);
@@ -415,6 +449,10 @@ static void state_init(struct rw_res *r, struct frame *f)
 	if (f->from_hints && !r->primed && f->kind != F_PRIME && r->depth < DEPTH_CAP) {
 		/* RFC 8109: ask the hints for the root's NS first. */
 		struct frame *p = push(r, F_PRIME, (const uint8_t *)"", RW_TYPE_NS);
+		if (p == NULL) { /* out of memory: ask the hints without priming */
+			r->primed = true;
+			return;
+		}
 		use_hints(r, p);
 		p->state = RW_ITER_QUERY_TARGETS;
 	}
@@ -437,7 +475,8 @@ static void no_server_left(struct rw_res *r, struct frame *f)
 		if (rw_name_is_under(f->ns[i].name, f->zone) && f->zone[0] != 0)
 			return;
 		struct frame *sub = push(r, F_NSADDR, f->ns[i].name, RW_TYPE_A);
-		sub->parent_ns = i;
+		if (sub != NULL)
+			sub->parent_ns = i;
 		return;
 	}
 	if (f->kind != F_MAIN) {
@@ -457,7 +496,7 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 {
 	uint64_t t = now(r);
 	struct rw_infra_info info;
-	rw_infra_get(r->env->infra, (const struct sockaddr *)&s->ss, t, &info);
+	rw_infra_get(r->env->infra, &s->ss.sa, t, &info);
 	q->len = make_query(r, f, edns, q->buf, sizeof q->buf);
 	if (q->len == 0) {
 		fail(r, RW_EDE_OTHER, "query does not fit");
@@ -470,9 +509,9 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 	r->cur.tcp = tcp;
 	r->cur.edns = edns;
 	r->cur.sent_ms = t;
-	memcpy(&q->addr, &s->ss, sizeof s->ss);
-	q->addr_len =
-	    s->ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	memset(&q->addr, 0, sizeof q->addr);
+	q->addr_len = saddr_len(&s->ss);
+	memcpy(&q->addr, &s->ss, q->addr_len);
 	q->tcp = tcp;
 	uint64_t left = r->deadline_ms - t;
 	uint32_t to = tcp ? info.rto_ms * 3 : info.rto_ms;
@@ -491,7 +530,7 @@ static bool state_query_targets(struct rw_res *r, struct frame *f, struct rw_res
 		return false;
 	}
 	struct rw_infra_info info;
-	rw_infra_get(r->env->infra, (const struct sockaddr *)&s->ss, now(r), &info);
+	rw_infra_get(r->env->infra, &s->ss.sa, now(r), &info);
 	return send_to(r, f, s, info.tcp_only, !info.no_edns, q);
 }
 
@@ -538,7 +577,7 @@ void rw_res_timeout(struct rw_res *r)
 	if (f->state != RW_ITER_WAIT_REPLY || r->cur.srv == NULL)
 		return;
 	r->stats->timeouts++;
-	rw_infra_timeout(r->env->infra, (const struct sockaddr *)&r->cur.srv->ss, now(r));
+	rw_infra_timeout(r->env->infra, &r->cur.srv->ss.sa, now(r));
 	r->cur.srv = NULL;
 	f->state = RW_ITER_QUERY_TARGETS;
 }
@@ -551,8 +590,7 @@ static void server_failed(struct rw_res *r, struct frame *f, bool lame)
 	r->cur.srv->failed = true;
 	if (lame) {
 		r->stats->lame++;
-		rw_infra_set_lame(r->env->infra, (const struct sockaddr *)&r->cur.srv->ss,
-		                  rw_name_hash(f->zone), now(r));
+		rw_infra_set_lame(r->env->infra, &r->cur.srv->ss.sa, rw_name_hash(f->zone), now(r));
 	}
 	r->cur.srv = NULL;
 	f->state = RW_ITER_QUERY_TARGETS;
@@ -684,7 +722,7 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 		return false;
 	}
 	uint64_t t = now(r);
-	const struct sockaddr *sa = (const struct sockaddr *)&r->cur.srv->ss;
+	const struct sockaddr *sa = &r->cur.srv->ss.sa;
 	rw_infra_rtt(r->env->infra, sa, (uint32_t)(t - r->cur.sent_ms), t);
 	uint16_t rcode = RW_RCODE(m.flags);
 	if ((rcode == RW_RCODE_FORMERR || rcode == RW_RCODE_NOTIMP) && r->cur.edns &&
@@ -722,5 +760,5 @@ struct rw_answer *rw_res_take_answer(struct rw_res *r)
 
 enum rw_iter_state rw_res_state(const struct rw_res *r)
 {
-	return r->frames[r->depth - 1].state;
+	return r->frames[r->depth - 1]->state;
 }
