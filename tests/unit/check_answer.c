@@ -99,6 +99,15 @@ static struct rw_ingest ingest(const char *bailiwick, struct rw_answer_builder *
 
 #define N(a) (sizeof(a) / sizeof(a)[0])
 
+/* rw_ingest_chain from m's question with a fresh chain of max hops. */
+static enum rw_ingest_result walk(const struct rw_ingest *in, const struct rw_msg *m,
+                                  uint16_t qtype, unsigned max, struct rw_chain *ch,
+                                  const uint8_t **end)
+{
+	rw_chain_init(ch, m->qname, max);
+	return rw_ingest_chain(in, m, m->qname, qtype, RW_CLASS_IN, ch, end);
+}
+
 /* --- answers -------------------------------------------------------------- */
 
 START_TEST(answer_build_share_and_bound)
@@ -167,9 +176,7 @@ START_TEST(chain_in_bailiwick_is_cached_and_answered)
 	/* AA: answer data is authoritative, so a non-AA copy cannot replace it */
 	static const struct rec worse[] = {{RW_SEC_AN, "edge.tld.", RW_TYPE_A, "6.6.6.6"}};
 	m = reply(0, "edge.tld.", RW_TYPE_A, worse, N(worse));
-	rw_chain_init(&ch, m.qname, 8);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_A, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_ANSWER);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_A, 8, &ch, &end), RW_INGEST_ANSWER);
 	uint8_t n[RW_NAME_MAX];
 	tu_name("edge.tld.", n);
 	struct rw_cache_entry e;
@@ -199,9 +206,7 @@ START_TEST(chain_leaving_bailiwick_stops)
 	ck_assert_uint_eq(ab.nrr[RW_SEC_AN], 1); /* the CNAME only */
 	/* the root as bailiwick (a forwarder) trusts it */
 	in = ingest(".", &ab);
-	rw_chain_init(&ch, m.qname, 8);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_A, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_ANSWER);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_A, 8, &ch, &end), RW_INGEST_ANSWER);
 	ck_assert(cached("x.other.", RW_TYPE_A, RW_CACHE_POSITIVE));
 }
 END_TEST
@@ -225,25 +230,17 @@ START_TEST(chain_loops_and_limits)
 	    {RW_SEC_AN, "c3.tld.", RW_TYPE_CNAME, "c4.tld."},
 	};
 	m = reply(RW_FLAG_AA, "c1.tld.", RW_TYPE_A, three, N(three));
-	rw_chain_init(&ch, m.qname, 2);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_A, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_TOO_LONG);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_A, 2, &ch, &end), RW_INGEST_TOO_LONG);
 	/* the chain's count goes on across replies */
-	rw_chain_init(&ch, m.qname, 3);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_A, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_ALIAS);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_A, 3, &ch, &end), RW_INGEST_ALIAS);
 	ck_assert_uint_eq(ch.hops, 3);
 	/* asking for the CNAME itself: it is the answer */
 	m = reply(RW_FLAG_AA, "c1.tld.", RW_TYPE_CNAME, three, N(three));
-	rw_chain_init(&ch, m.qname, 8);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_CNAME, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_ANSWER);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_CNAME, 8, &ch, &end), RW_INGEST_ANSWER);
 	ck_assert_uint_eq(ch.hops, 0);
 	/* nothing for the name */
 	m = reply(RW_FLAG_AA, "zz.tld.", RW_TYPE_A, three, N(three));
-	rw_chain_init(&ch, m.qname, 8);
-	ck_assert_int_eq(rw_ingest_chain(&in, &m, m.qname, RW_TYPE_A, RW_CLASS_IN, &ch, &end),
-	                 RW_INGEST_NOTHING);
+	ck_assert_int_eq(walk(&in, &m, RW_TYPE_A, 8, &ch, &end), RW_INGEST_NOTHING);
 }
 END_TEST
 

@@ -6,20 +6,10 @@
 #include "rootwalk/ratelimit.h"
 #include "rootwalk/strbuf.h"
 
-#include <arpa/inet.h>
-#include <check.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <string.h>
+#include "testutil.h"
 
-static int run(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 START_TEST(addr_parse_and_text)
 {
@@ -175,5 +165,5 @@ int main(void)
 	tcase_add_test(tc, ratelimit_verdicts);
 	tcase_add_test(tc, error_texts);
 	suite_add_tcase(s, tc);
-	return run(s);
+	return tu_run(s);
 }
