@@ -3,6 +3,7 @@
  * and returns records; assembling answers (CNAME chains) is the query
  * layer's job. */
 #include "rootwalk/cache.h"
+#include "rootwalk/assert.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
@@ -109,10 +110,13 @@ static void queue_unlink(struct shard *s, struct centry *e)
 static void entry_remove(struct shard *s, struct centry *e)
 {
 	struct centry **pp = &s->buckets[e->hash & (s->nbuckets - 1)];
-	while (*pp != e)
+	while (*pp != e) {
+		RW_REQUIRE(*pp != NULL); /* the entry is in its bucket */
 		pp = &(*pp)->hnext;
+	}
 	*pp = e->hnext;
 	queue_unlink(s, e);
+	RW_REQUIRE(s->n > 0 && s->bytes >= e->bytes);
 	s->n--;
 	s->bytes -= e->bytes;
 	free(e);

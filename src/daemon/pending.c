@@ -7,6 +7,7 @@
  * this file moves requests, answers and timers. See src/DESIGN.md,
  * "Forwarding: who owns what". */
 #include "daemon_int.h"
+#include "rootwalk/assert.h"
 #include "iterio.h"
 #include "rootwalk/err.h"
 #include "rootwalk/forward.h"
@@ -18,11 +19,13 @@
 /* Forgets a waiter: its memory, its hold on a TCP connection. */
 static void waiter_free(struct worker *w, struct waiter *x)
 {
+	RW_REQUIRE(w->waiting_bytes >= sizeof *x);
 	w->waiting_bytes -= sizeof *x;
 	struct conn *c = x->c;
 	free(x);
 	if (c == NULL)
 		return;
+	RW_REQUIRE(c->waiting > 0);
 	c->waiting--;
 	if (c->dead && c->waiting == 0) {
 		free(c->buf);
@@ -84,6 +87,7 @@ static void deliver(struct worker *w, struct rw_flight_waiter *list, struct rw_a
 	while (list != NULL) {
 		struct rw_flight_waiter *next = list->next;
 		struct waiter *x = (struct waiter *)list;
+		RW_REQUIRE(x->w != NULL && x->w->index < s->nworkers);
 		if (x->w == w) {
 			answer(w, x, ans);
 		} else {
@@ -117,6 +121,7 @@ void rw__pending_mail_cb(uv_async_t *a)
 void rw__upq_timer_closed(uv_handle_t *h)
 {
 	struct upq *u = h->data;
+	RW_REQUIRE(u->refs > 0);
 	if (--u->refs == 0)
 		free(u);
 }
@@ -135,6 +140,7 @@ static void upq_finish(struct upq *u, struct rw_answer *ans)
 /* The upstream work's callback ran: its share of the upq is over. */
 static void upq_release(struct upq *u)
 {
+	RW_REQUIRE(u->refs > 0);
 	if (--u->refs == 0)
 		free(u);
 }

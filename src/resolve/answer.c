@@ -1,5 +1,6 @@
 /* Shared, immutable answers; see include/resolve/rootwalk/answer.h. */
 #include "rootwalk/answer.h"
+#include "rootwalk/assert.h"
 #include "rootwalk/name.h"
 
 #include <stdlib.h>
@@ -121,6 +122,10 @@ struct rw_answer *rw_answer_ref(struct rw_answer *a)
 
 void rw_answer_unref(struct rw_answer *a)
 {
-	if (a != NULL && atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1)
+	if (a == NULL)
+		return;
+	int was = atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel);
+	RW_REQUIRE(was > 0); /* an unref too many: use after free */
+	if (was == 1)
 		free(a);
 }

@@ -2,6 +2,7 @@
  * include/resolve/rootwalk/query.h. No I/O, no heap allocation per request (the
  * arena keeps its first block across resets). */
 #include "rootwalk/query.h"
+#include "rootwalk/assert.h"
 #include "rootwalk/err.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/rr.h"
@@ -540,6 +541,10 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len)
 {
+	if (rw_fails_assert(req->qname_len > 0 && req->udp_limit >= 512)) {
+		env->stats.dropped++;
+		return RW_QUERY_DROP; /* not a request rw_query_process made */
+	}
 	size_t cap = req->transport == RW_TRANSPORT_TCP ? 65535 : req->udp_limit;
 	if (cap > out_cap)
 		cap = out_cap;

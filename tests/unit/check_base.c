@@ -1,6 +1,7 @@
 /* Unit tests for the base layer's newer modules: addresses and netblocks
  * (netaddr), the text buffer (strbuf), per-client rate limits (ratelimit)
  * and the error texts. */
+#include "rootwalk/assert.h"
 #include "rootwalk/err.h"
 #include "rootwalk/netaddr.h"
 #include "rootwalk/ratelimit.h"
@@ -147,6 +148,18 @@ START_TEST(ratelimit_verdicts)
 }
 END_TEST
 
+/* The recoverable tier: true on a broken invariant, so the caller takes its
+ * way out; it aborts only in builds made to (debug, sanitizers). */
+START_TEST(assertion_tiers)
+{
+	ck_assert(!rw_fails_assert(1 + 1 == 2));
+#ifndef RW_ASSERT_ABORT
+	ck_assert(rw_fails_assert(1 + 1 == 3)); /* logged, not fatal here */
+#endif
+	RW_REQUIRE(true);
+}
+END_TEST
+
 START_TEST(error_texts)
 {
 	for (int e = 0; e >= RW_EEXIST; e--)
@@ -163,6 +176,7 @@ int main(void)
 	tcase_add_test(tc, netblocks_and_loopback);
 	tcase_add_test(tc, strbuf_grows);
 	tcase_add_test(tc, ratelimit_verdicts);
+	tcase_add_test(tc, assertion_tiers);
 	tcase_add_test(tc, error_texts);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
