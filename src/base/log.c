@@ -133,13 +133,16 @@ const char *rw_strerror(int err)
 	return "unknown error";
 }
 
-void rw__assert_failed(const char *expr, const char *file, int line, bool fatal)
+void rw__assert_failed(const char *expr, const char *file, int line)
 {
-	rw_log_error("internal error: assertion '%s' failed at %s:%d%s", expr, file, line,
-	             fatal ? "; aborting" : "");
+	rw_log_error("internal error: assertion '%s' failed at %s:%d", expr, file, line);
 #ifdef RW_ASSERT_ABORT
-	fatal = true;
+	abort();
 #endif
-	if (fatal)
-		abort();
+}
+
+void rw__require_failed(const char *expr, const char *file, int line)
+{
+	rw_log_error("internal error: '%s' does not hold at %s:%d; aborting", expr, file, line);
+	abort();
 }

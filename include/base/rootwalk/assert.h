@@ -15,17 +15,18 @@
 
 #include <stdbool.h>
 
-/* Logs and aborts (always when fatal, else when built with
- * RW_ASSERT_ABORT). */
-void rw__assert_failed(const char *expr, const char *file, int line, bool fatal);
+/* Logs and aborts when built with RW_ASSERT_ABORT. */
+void rw__assert_failed(const char *expr, const char *file, int line);
+/* Logs and aborts. */
+void rw__require_failed(const char *expr, const char *file, int line) __attribute__((noreturn));
 
 #define RW_REQUIRE(cond)                                                                           \
 	do {                                                                                       \
 		if (!(cond))                                                                       \
-			rw__assert_failed(#cond, __FILE__, __LINE__, true);                        \
+			rw__require_failed(#cond, __FILE__, __LINE__);                             \
 	} while (0)
 
 #define rw_fails_assert(cond)                                                                      \
-	(!(cond) ? (rw__assert_failed(#cond, __FILE__, __LINE__, false), true) : false)
+	(!(cond) ? (rw__assert_failed(#cond, __FILE__, __LINE__), true) : false)
 
 #endif
