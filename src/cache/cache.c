@@ -251,7 +251,7 @@ static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
 int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_rank rank,
                  struct rw_cache_stats *st)
 {
-	if (set->count == 0 || set->count > RW_CACHE_RRSET_MAX || set->type == 0)
+	if (set->count == 0 || set->type == 0)
 		return RW_EINVAL;
 	size_t nl = rw_name_len(set->owner), len = nl;
 	for (uint16_t i = 0; i < set->count; i++)
@@ -399,23 +399,29 @@ bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum
                             const uint8_t *owner, uint16_t type, uint16_t rclass,
                             struct rw_cache_rrset *out)
 {
-	uint16_t n = 0;
+	size_t n = 0;
 	for (uint16_t i = 0; i < m->nrr[sec]; i++) {
 		const struct rw_rr *rr = &m->rr[sec][i];
 		if (rr->type == type && rr->rclass == rclass && rw_name_eq(rr->owner, owner))
 			n++;
 	}
-	if (n == 0 || n > RW_CACHE_RRSET_MAX)
+	if (n == 0)
 		return false;
+	/* Duplicates are found through a table of 2n slots (O(n) for the
+	 * largest set a message can hold, not O(n^2)). */
+	size_t slots = 4;
+	while (slots < 2 * n)
+		slots *= 2;
 	uint16_t *rdlen = rw_arena_alloc(arena, n * sizeof *rdlen);
 	const uint8_t **rdata = rw_arena_alloc(arena, n * sizeof *rdata);
-	if (rdlen == NULL || rdata == NULL)
+	uint32_t *seen = rw_arena_alloc(arena, slots * sizeof *seen); /* index + 1; 0: free */
+	if (rdlen == NULL || rdata == NULL || seen == NULL)
 		return false;
+	memset(seen, 0, slots * sizeof *seen);
 	*out = (struct rw_cache_rrset){.owner = owner,
 	                               .type = type,
 	                               .rclass = rclass,
 	                               .ttl_s = UINT32_MAX,
-	                               .count = n,
 	                               .rdlen = rdlen,
 	                               .rdata = rdata};
 	n = 0;
@@ -423,11 +429,28 @@ bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum
 		const struct rw_rr *rr = &m->rr[sec][i];
 		if (rr->type != type || rr->rclass != rclass || !rw_name_eq(rr->owner, owner))
 			continue;
-		rdlen[n] = rr->rdlen;
-		rdata[n++] = rr->rdata;
 		if (rr->ttl < out->ttl_s)
 			out->ttl_s = rr->ttl;
+		uint32_t h = 2166136261u; /* FNV-1a over the rdata */
+		for (uint16_t k = 0; k < rr->rdlen; k++)
+			h = (h ^ rr->rdata[k]) * 16777619u;
+		size_t s = h & (slots - 1);
+		bool dup = false;
+		/* Bound: the table is at most half full, so a probe ends. */
+		for (; seen[s] != 0; s = (s + 1) & (slots - 1)) {
+			size_t j = seen[s] - 1;
+			if (rdlen[j] == rr->rdlen && memcmp(rdata[j], rr->rdata, rr->rdlen) == 0) {
+				dup = true;
+				break;
+			}
+		}
+		if (dup)
+			continue;
+		seen[s] = (uint32_t)n + 1;
+		rdlen[n] = rr->rdlen;
+		rdata[n++] = rr->rdata;
 	}
+	out->count = (uint16_t)n;
 	return true;
 }
 

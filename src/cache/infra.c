@@ -4,8 +4,11 @@
  * and then the table refuses new ones (callers then see "unknown"). */
 #include "rootwalk/infra.h"
 
+#include "rootwalk/netaddr.h"
+
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,7 +200,63 @@ SETTER(rw_infra_set_tcp_only(struct rw_infra *t, const struct sockaddr *sa, uint
        r->info.tcp_only = true)
 SETTER(rw_infra_set_lame(struct rw_infra *t, const struct sockaddr *sa, uint32_t zone_hash,
                          uint64_t now_ms),
-       r->info.lame_zone_hash = zone_hash)
+       r->info.lame_zone_hash = zone_hash;
+       r->info.lame_until_ms = now_ms + RW_INFRA_LAME_MS)
+
+bool rw_infra_is_lame(const struct rw_infra_info *i, uint32_t zone_hash, uint64_t now_ms)
+{
+	return i->lame_zone_hash != 0 && i->lame_zone_hash == zone_hash &&
+	       i->lame_until_ms > now_ms;
+}
+
+size_t rw_infra_flush(struct rw_infra *t)
+{
+	pthread_mutex_lock(&t->lock);
+	size_t n = t->n;
+	for (size_t i = 0; i < BUCKETS; i++) {
+		for (struct rec *r = t->buckets[i], *next; r != NULL; r = next) {
+			next = r->next;
+			free(r);
+		}
+		t->buckets[i] = NULL;
+	}
+	t->n = 0;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+size_t rw_infra_dump(struct rw_infra *t, uint64_t now_ms, void (*cb)(void *ctx, const char *line),
+                     void *ctx)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	/* Bound: the table's records (at most max). */
+	for (size_t i = 0; i < BUCKETS; i++) {
+		for (struct rec *r = t->buckets[i]; r != NULL; r = r->next) {
+			if (now_ms - r->updated_ms > RW_INFRA_TTL_MS)
+				continue;
+			char addr[80], line[256];
+			rw_addr_text((const struct sockaddr *)&r->ss, addr, sizeof addr);
+			int k = snprintf(line, sizeof line, "%s srtt=%ums rto=%ums timeouts=%u",
+			                 addr, r->info.srtt_ms, r->info.rto_ms, r->info.timeouts);
+			if (r->info.backoff_until_ms > now_ms && k > 0 && (size_t)k < sizeof line)
+				k += snprintf(
+				    line + k, sizeof line - (size_t)k, " backoff=%llums",
+				    (unsigned long long)(r->info.backoff_until_ms - now_ms));
+			if (r->info.no_edns && k > 0 && (size_t)k < sizeof line)
+				k += snprintf(line + k, sizeof line - (size_t)k, " no-edns");
+			if (r->info.tcp_only && k > 0 && (size_t)k < sizeof line)
+				k += snprintf(line + k, sizeof line - (size_t)k, " tcp-only");
+			if (r->info.lame_until_ms > now_ms && k > 0 && (size_t)k < sizeof line)
+				snprintf(line + k, sizeof line - (size_t)k, " lame=%llums",
+				         (unsigned long long)(r->info.lame_until_ms - now_ms));
+			cb(ctx, line);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
 
 size_t rw_infra_count(struct rw_infra *t)
 {

@@ -112,7 +112,7 @@ static bool try_handle(struct cconn *k)
 	if (k->len < 6)
 		return false;
 	unsigned cmd = k->req[4], n = k->req[5];
-	if (cmd < RW_CTL_STATS || cmd > RW_CTL_DUMP) {
+	if (cmd < RW_CTL_STATS || cmd > RW_CTL_LAST) {
 		error_reply(k, "unknown command");
 		return true;
 	}
@@ -261,16 +261,18 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 		path = argv[i + 1];
 		i += 2;
 	}
-	static const char *const names[] = {NULL, "stats", "reload", "flush", "dump-cache"};
+	static const char *const names[] = {NULL,         "stats", "reload",     "flush",
+	                                    "dump-cache", "infra", "flush-infra"};
 	int cmd = 0;
-	for (int k = 1; i < argc && k <= RW_CTL_DUMP; k++)
+	for (int k = 1; i < argc && k <= RW_CTL_LAST; k++)
 		if (strcmp(argv[i], names[k]) == 0)
 			cmd = k;
 	const char *arg = cmd == RW_CTL_FLUSH && i + 1 < argc ? argv[i + 1] : "";
 	int extra = argc - i - 1 - (arg[0] != 0);
 	if (cmd == 0 || extra != 0 || strlen(arg) > 253) {
-		fprintf(stderr, "usage: rootwalk control [--control PATH] "
-		                "stats | reload | flush [NAME] | dump-cache\n");
+		fprintf(stderr,
+		        "usage: rootwalk control [--control PATH] "
+		        "stats | reload | flush [NAME] | dump-cache | infra | flush-infra\n");
 		return 2;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -23,6 +23,9 @@ enum rw_control_cmd {
 	RW_CTL_RELOAD = 2,
 	RW_CTL_FLUSH = 3,
 	RW_CTL_DUMP = 4,
+	RW_CTL_INFRA = 5,       /* the upstream servers' state */
+	RW_CTL_FLUSH_INFRA = 6, /* forget it (lame marks, back-offs, RTTs) */
+	RW_CTL_LAST = RW_CTL_FLUSH_INFRA,
 };
 
 struct rw_control;

@@ -175,7 +175,7 @@ struct worker {
 	/* Rate limit (--rate-limit) and rate-limited logs. */
 	struct rw_ratelimit *rl; /* NULL: off */
 	struct rl_stats rl_stats;
-	struct rw_log_limit drop_log, refuse_log, rl_log;
+	struct rw_log_limit drop_log, refuse_log, rl_log, lame_log;
 	/* Metrics (--http): latency measured per query, counters published. */
 	int measure;
 	unsigned lat_tick;

@@ -98,6 +98,7 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 		t.rs.servfails += x.rs.servfails;
 		t.rs.mismatched += x.rs.mismatched;
 		t.rs.resolutions += x.rs.resolutions;
+		t.rs.lame += x.rs.lame;
 		for (int k = 0; k <= LAT_BUCKETS; k++)
 			t.lat.bucket[k] += x.lat.bucket[k];
 		t.lat.count += x.lat.count;
@@ -155,6 +156,9 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	              "rootwalk_upstream_errors_total{mode=\"recursive\"} %llu\n",
 	              (unsigned long long)t.up.failures,
 	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
+	counter(b, "rootwalk_upstream_lame_total",
+	        "Servers found lame for a zone they were delegated (each marked for minutes).",
+	        t.rs.lame);
 	counter(b, "rootwalk_overload_total", "Clients refused because too much was in flight.",
 	        t.up.overloaded);
 	counter(b, "rootwalk_acl_refused_total", "Queries refused: client not in --allow.",

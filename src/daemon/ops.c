@@ -190,7 +190,9 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 		if (arg[0] == 0) {
 			size_t n = rw_cache_entries(s->cache);
 			rw_cache_flush(s->cache);
-			rw_buf_printf(out, "ok: flushed %zu entries\n", n);
+			size_t k = rw_infra_flush(s->infra); /* a full flush starts afresh */
+			rw_buf_printf(out, "ok: flushed %zu entries and %zu server records\n", n,
+			              k);
 		} else {
 			uint8_t wire[RW_NAME_MAX];
 			size_t wl;
@@ -198,6 +200,19 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 			rw_buf_printf(out, "ok: flushed %zu entries for %s\n",
 			              rw_cache_flush_name(s->cache, wire), arg);
 		}
+		break;
+	case RW_CTL_INFRA: {
+		struct rw_buf lines = {0};
+		size_t n = rw_infra_dump(s->infra, uv_hrtime() / 1000000, dump_line, &lines);
+		rw_buf_printf(out, "ok: %zu server records\n", n);
+		if (lines.len > 0)
+			rw_buf_printf(out, "%.*s", (int)lines.len, lines.p);
+		out->failed |= lines.failed;
+		free(lines.p);
+		break;
+	}
+	case RW_CTL_FLUSH_INFRA:
+		rw_buf_printf(out, "ok: forgot %zu server records\n", rw_infra_flush(s->infra));
 		break;
 	case RW_CTL_DUMP: {
 		struct rw_buf lines = {0};

@@ -120,6 +120,9 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->env.routes = s->routes;
 	w->env.nroutes = s->nroutes;
 	w->env.default_route = s->default_route;
+	w->env.min_ttl = s->cfg->min_ttl;
+	w->env.max_ttl = s->cfg->max_ttl;
+	w->env.max_neg_ttl = s->cfg->max_negative_ttl;
 	w->env.default_group = s->default_group;
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
 	    w->tcp == NULL || w->groups == NULL || w->split == NULL) {
@@ -212,6 +215,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		    .edns_size = cfg->edns_size,
 		    .clock = loop_ms,
 		    .clock_ctx = &w->loop,
+		    .lame_log = &w->lame_log,
 		};
 		w->iter = rw_iter_new(&w->loop, &w->res_env, &w->res_stats);
 		if (w->iter == NULL) {

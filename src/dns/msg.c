@@ -92,6 +92,9 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 					return RW_EMALFORMED;
 				continue;
 			}
+			/* RFC 2181 §8: a TTL with the top bit set is zero. */
+			if (rr.ttl & 0x80000000u)
+				rr.ttl = 0;
 			if (rrs == NULL &&
 			    (rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs)) == NULL)
 				return RW_ENOMEM;

@@ -18,19 +18,6 @@ size_t rw_forward_query(const struct rw_question *q, uint16_t edns_size, uint8_t
 	return rw_builder_finish(&b);
 }
 
-/* ANY (RFC 8482): whatever the upstream gave for the name, not cached (it
- * is no complete RRset of any one type). Bound: the answer section. */
-static void collect_any(struct rw_answer_builder *ab, const struct rw_msg *m,
-                        const struct rw_question *q)
-{
-	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++) {
-		const struct rw_rr *rr = &m->rr[RW_SEC_AN][i];
-		if (rr->rclass == q->qclass && rw_name_eq(rr->owner, q->qname))
-			rw_answer_add(ab, RW_SEC_AN, rr->owner, rr->type, rr->rclass, rr->ttl,
-			              rr->rdata, rr->rdlen);
-	}
-}
-
 int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, const uint8_t *resp,
                       size_t resp_len, struct rw_answer **out)
 {
@@ -61,22 +48,16 @@ int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, con
 	    .bailiwick = (const uint8_t *)"",
 	    .answer = &ab,
 	};
-	if (q->qtype == RW_TYPE_ANY) {
-		collect_any(&ab, &m, q);
-	} else {
-		struct rw_chain chain;
-		rw_chain_init(&chain, q->qname, RW_FORWARD_CNAME_MAX);
-		const uint8_t *end;
-		enum rw_ingest_result r =
-		    rw_ingest_chain(&in, &m, q->qname, q->qtype, q->qclass, &chain, &end);
-		/* No final RRset: the last name of the chain is the one the
-		 * rcode and any SOA speak of (RFC 6604). A loop or an overlong
-		 * chain is passed on as the upstream gave it, not cached
-		 * further. */
-		if (r == RW_INGEST_NOTHING || r == RW_INGEST_ALIAS)
-			rw_ingest_negative(&in, &m, end, q->qtype, q->qclass,
-			                   rcode == RW_RCODE_NXDOMAIN);
-	}
+	struct rw_chain chain;
+	rw_chain_init(&chain, q->qname, RW_FORWARD_CNAME_MAX);
+	const uint8_t *end;
+	enum rw_ingest_result r =
+	    rw_ingest_chain(&in, &m, q->qname, q->qtype, q->qclass, &chain, &end);
+	/* No final RRset: the last name of the chain is the one the rcode and
+	 * any SOA speak of (RFC 6604). A loop or an overlong chain is passed on
+	 * as the upstream gave it, not cached further. */
+	if (r == RW_INGEST_NOTHING || r == RW_INGEST_ALIAS)
+		rw_ingest_negative(&in, &m, end, q->qtype, q->qclass, rcode == RW_RCODE_NXDOMAIN);
 	*out = rw_answer_build(&ab, rcode);
 	return *out != NULL ? 0 : RW_ENOMEM;
 }

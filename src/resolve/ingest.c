@@ -27,10 +27,35 @@ static void add(const struct rw_ingest *in, enum rw_section sec, const struct rw
 		              s->rdlen[i]);
 }
 
+/* ANY (RFC 8482): whatever the server gave for the name is the answer --
+ * often one record, as RFC 8482 allows. Not cached: it is no complete RRset
+ * of any one type. Bound: the answer section. */
+static enum rw_ingest_result any(const struct rw_ingest *in, const struct rw_msg *m,
+                                 const uint8_t *qname, uint16_t qclass)
+{
+	unsigned n = 0;
+	if (!rw_name_is_under(qname, in->bailiwick))
+		return RW_INGEST_NOTHING;
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_AN][i];
+		if (rr->rclass != qclass || !rw_name_eq(rr->owner, qname))
+			continue;
+		n++;
+		if (in->answer != NULL)
+			rw_answer_add(in->answer, RW_SEC_AN, rr->owner, rr->type, rr->rclass,
+			              rr->ttl, rr->rdata, rr->rdlen);
+	}
+	return n > 0 ? RW_INGEST_ANSWER : RW_INGEST_NOTHING;
+}
+
 enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct rw_msg *m,
                                       const uint8_t *qname, uint16_t qtype, uint16_t qclass,
                                       struct rw_chain *chain, const uint8_t **end)
 {
+	if (qtype == RW_TYPE_ANY) {
+		*end = qname;
+		return any(in, m, qname, qclass);
+	}
 	enum rw_rank rank = (m->flags & RW_FLAG_AA) ? RW_RANK_AUTH_ANSWER : RW_RANK_ANSWER;
 	const uint8_t *cur = qname;
 	bool progressed = false;

@@ -13,6 +13,7 @@
 #include "rootwalk/assert.h"
 #include "rootwalk/err.h"
 #include "rootwalk/ingest.h"
+#include "rootwalk/log.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/netaddr.h"
 #include "rootwalk/rr.h"
@@ -373,7 +374,7 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 				continue;
 			struct rw_infra_info info;
 			rw_infra_get(r->env->infra, &s->ss.sa, t, &info);
-			if (info.lame_zone_hash == zh && info.lame_zone_hash != 0)
+			if (rw_infra_is_lame(&info, zh, t))
 				continue;
 			/* Servers in back-off are not asked at all until it ends
 			 * (then one query probes them): a dead delegation fails
@@ -584,13 +585,24 @@ void rw_res_timeout(struct rw_res *r)
 
 /* --- replies --------------------------------------------------------------- */
 
-/* The current server is no use for this zone: lame, refusing, broken. */
-static void server_failed(struct rw_res *r, struct frame *f, bool lame)
+/* The current server is no use for this resolution (lame is NULL: it
+ * failed, e.g. SERVFAIL), or is lame for the zone -- evidence about the
+ * (server, zone) pair only, for RW_INFRA_LAME_MS; lame says why. */
+static void server_failed(struct rw_res *r, struct frame *f, const char *lame)
 {
 	r->cur.srv->failed = true;
-	if (lame) {
+	if (lame != NULL) {
+		uint64_t t = now(r), suppressed;
 		r->stats->lame++;
-		rw_infra_set_lame(r->env->infra, &r->cur.srv->ss.sa, rw_name_hash(f->zone), now(r));
+		rw_infra_set_lame(r->env->infra, &r->cur.srv->ss.sa, rw_name_hash(f->zone), t);
+		if (r->env->lame_log != NULL && rw_log_limit(r->env->lame_log, t, &suppressed)) {
+			char addr[80], zone[RW_NAME_TEXT_MAX];
+			rw_addr_text(&r->cur.srv->ss.sa, addr, sizeof addr);
+			rw_name_to_text(f->zone, zone, sizeof zone);
+			rw_log_info("lame server %s for %s (%s): not asked for it for %d s%s", addr,
+			            zone, lame, RW_INFRA_LAME_MS / 1000,
+			            suppressed ? " (and more not logged)" : "");
+		}
 	}
 	r->cur.srv = NULL;
 	f->state = RW_ITER_QUERY_TARGETS;
@@ -613,7 +625,7 @@ static void follow_referral(struct rw_res *r, struct frame *f, const struct rw_m
 {
 	if (rw_name_len(ns_owner) <= rw_name_len(f->zone) || !rw_name_is_under(ns_owner, f->zone) ||
 	    !rw_name_is_under(f->qname, ns_owner)) {
-		server_failed(r, f, true);
+		server_failed(r, f, "an upward or sideways referral");
 		return;
 	}
 	if (++r->referrals > r->env->lim.referrals_max) {
@@ -623,7 +635,7 @@ static void follow_referral(struct rw_res *r, struct frame *f, const struct rw_m
 	r->stats->referrals++;
 	struct rw_cache_rrset nss;
 	if (!rw_ingest_delegation(in, m, ns_owner, r->qclass, &nss)) {
-		server_failed(r, f, true);
+		server_failed(r, f, "a referral without NS records");
 		return;
 	}
 	set_cut(r, f, ns_owner, &nss);
@@ -647,16 +659,22 @@ static void no_answer(struct rw_res *r, struct frame *f, const struct rw_msg *m,
 		if (rr->type == RW_TYPE_NS && ns_owner == NULL)
 			ns_owner = rr->owner;
 	}
+	bool down = ns_owner != NULL && rw_name_len(ns_owner) > rw_name_len(f->zone) &&
+	            rw_name_is_under(ns_owner, f->zone) && rw_name_is_under(f->qname, ns_owner);
 	if (rcode == RW_RCODE_NXDOMAIN || soa) {
 		rw_ingest_negative(in, m, f->qname, f->qtype, r->qclass,
 		                   rcode == RW_RCODE_NXDOMAIN);
 		frame_negative(r, f, rcode);
-	} else if (ns_owner != NULL) {
-		follow_referral(r, f, m, in, ns_owner);
-	} else if ((m->flags & RW_FLAG_AA) && m->nrr[RW_SEC_AN] == 0) {
-		frame_negative(r, f, RW_RCODE_NOERROR); /* NODATA without SOA */
+	} else if (down || (ns_owner != NULL && !(m->flags & RW_FLAG_AA))) {
+		follow_referral(r, f, m, in, ns_owner); /* lame unless it goes down */
+	} else if (m->flags & RW_FLAG_AA) {
+		/* Authoritative, and nothing for the name and type: NODATA,
+		 * whatever else it holds -- records of another type (an A for
+		 * an AAAA question), or the zone's own NS in the authority
+		 * section. Not lame: the server answered for its zone. */
+		frame_negative(r, f, RW_RCODE_NOERROR);
 	} else {
-		server_failed(r, f, true);
+		server_failed(r, f, "not authoritative, and no referral");
 	}
 }
 
@@ -742,8 +760,13 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 		f->state = RW_ITER_RETRY_SAME;
 		return true;
 	}
+	/* REFUSED and NOTAUTH: the server does not serve the zone it was
+	 * delegated (lame); SERVFAIL and the rest say nothing about that. */
 	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
-		server_failed(r, f, false);
+		server_failed(r, f,
+		              rcode == RW_RCODE_REFUSED   ? "REFUSED"
+		              : rcode == RW_RCODE_NOTAUTH ? "NOTAUTH"
+		                                          : NULL);
 	else
 		use_reply(r, f, &m);
 	return true;

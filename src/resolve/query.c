@@ -44,6 +44,7 @@ void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones,
 	env->zones = zones;
 	env->edns_size = edns_size < 512 ? 512 : edns_size;
 	env->default_route = RW_ROUTE_NONE;
+	env->max_ttl = env->max_neg_ttl = UINT32_MAX;
 	env->round_robin = true;
 	rw_arena_init(&env->arena, ARENA_BLOCK_BYTES, ARENA_LIMIT_BYTES);
 }
@@ -510,9 +511,21 @@ void rw_request_question(const struct rw_request *r, struct rw_question *q)
 	q->qclass = r->qclass;
 }
 
+/* The TTL a client is given: the same clamps as the cache's, so the first
+ * answer says what the cached ones will. */
+static uint32_t clamp_ttl(const struct rw_query_env *env, enum rw_section sec, uint32_t ttl)
+{
+	if (sec != RW_SEC_AN)
+		return ttl > env->max_neg_ttl ? env->max_neg_ttl : ttl; /* the negative SOA */
+	if (ttl > env->max_ttl)
+		ttl = env->max_ttl;
+	return ttl < env->min_ttl ? env->min_ttl : ttl;
+}
+
 /* Adds one section of an answer in RRset-sized runs (whole or not at
  * all), owner names equal to the question in the client's case. */
-static void add_answer_section(struct reply *r, const struct rw_request *req, const uint8_t *lqname,
+static void add_answer_section(struct reply *r, const struct rw_query_env *env,
+                               const struct rw_request *req, const uint8_t *lqname,
                                const struct rw_answer *a, enum rw_section sec)
 {
 	const struct rw_answer_rr *rr = a->rr[sec];
@@ -526,8 +539,9 @@ static void add_answer_section(struct reply *r, const struct rw_request *req, co
 		struct rw_builder_mark mk;
 		rw_builder_mark(&r->b, &mk);
 		for (uint16_t k = i; k < j; k++) {
-			if (rw_builder_rr(&r->b, sec, owner, rr[k].type, rr[k].rclass, rr[k].ttl,
-			                  rr[k].rdata, rr[k].rdlen) != 0) {
+			if (rw_builder_rr(&r->b, sec, owner, rr[k].type, rr[k].rclass,
+			                  clamp_ttl(env, sec, rr[k].ttl), rr[k].rdata,
+			                  rr[k].rdlen) != 0) {
 				rw_builder_rollback(&r->b, &mk);
 				r->truncated = true;
 				break;
@@ -566,8 +580,8 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 	uint8_t lqname[RW_NAME_MAX];
 	rw_name_lower(lqname, req->qname, req->qname_len);
 	r.rcode = ans->rcode;
-	add_answer_section(&r, req, lqname, ans, RW_SEC_AN);
-	add_answer_section(&r, req, lqname, ans, RW_SEC_NS);
+	add_answer_section(&r, env, req, lqname, ans, RW_SEC_AN);
+	add_answer_section(&r, env, req, lqname, ans, RW_SEC_NS);
 	return end(env, &r, out_len, NULL);
 }
 

@@ -88,6 +88,8 @@ struct scn_rr {
 	char owner[RW_NAME_TEXT_MAX];
 	uint16_t type;
 	char data[RW_NAME_TEXT_MAX];
+	uint32_t ttl;    /* 300 unless ttl=N */
+	unsigned repeat; /* A records: this many, 10.x.y.z, instead of data */
 };
 
 /* One `query` block of one server. */
@@ -198,6 +200,7 @@ static void load_world(void)
 				snprintf(q->name, sizeof q->name, "%s%d.%s", w[1], k, w[2]);
 				q->rr[0].sec = RW_SEC_AN;
 				q->rr[0].type = RW_TYPE_CNAME;
+				q->rr[0].ttl = 300;
 				memcpy(q->rr[0].owner, q->name, sizeof q->name);
 				snprintf(q->rr[0].data, sizeof q->rr[0].data, "%s%d.%s", w[1],
 				         k + 1, w[2]);
@@ -220,7 +223,17 @@ static void load_world(void)
 			    w[0][0] == 'a' ? (w[0][1] == 'n' ? RW_SEC_AN : RW_SEC_AR) : RW_SEC_NS;
 			snprintf(r->owner, sizeof r->owner, "%s", w[1]);
 			r->type = type_of(w[2], no);
-			snprintf(r->data, sizeof r->data, "%s", n > 3 ? w[3] : "");
+			r->ttl = 300;
+			r->repeat = 0;
+			r->data[0] = 0;
+			for (int i = 3; i < n; i++) {
+				if (strncmp(w[i], "ttl=", 4) == 0)
+					r->ttl = (uint32_t)strtoul(w[i] + 4, NULL, 10);
+				else if (strncmp(w[i], "x", 1) == 0 && r->type == RW_TYPE_A)
+					r->repeat = (unsigned)atoi(w[i] + 1); /* x1500 */
+				else
+					snprintf(r->data, sizeof r->data, "%s", w[i]);
+			}
 		} else {
 			ck_abort_msg("iter.scenario:%u: cannot read '%s'", no, w[0]);
 		}
@@ -236,6 +249,13 @@ static void add(const struct scn_rr *r)
 	uint8_t o[RW_NAME_MAX], rd[RW_NAME_MAX * 3];
 	size_t len;
 	tu_name(r->owner, o);
+	for (unsigned k = 0; k < r->repeat; k++) { /* 10.0.0.0, 10.0.0.1, ... */
+		uint8_t a[4] = {10, (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+		ck_assert_int_eq(rw_builder_rr(&b, r->sec, o, RW_TYPE_A, RW_CLASS_IN, r->ttl, a, 4),
+		                 0);
+	}
+	if (r->repeat > 0)
+		return;
 	if (r->type == RW_TYPE_A) {
 		ck_assert_int_eq(inet_pton(AF_INET, r->data, rd), 1);
 		len = 4;
@@ -248,7 +268,7 @@ static void add(const struct scn_rr *r)
 	} else {
 		len = tu_name(r->data, rd);
 	}
-	ck_assert_int_eq(rw_builder_rr(&b, r->sec, o, r->type, RW_CLASS_IN, 300, rd, len), 0);
+	ck_assert_int_eq(rw_builder_rr(&b, r->sec, o, r->type, RW_CLASS_IN, r->ttl, rd, len), 0);
 }
 
 /* Fills b with the server's answer to (name, type); false: no reply. */
@@ -315,7 +335,7 @@ static struct rw_msg resolve_ex(const char *name, uint16_t type, bool *ok, struc
 		rw_name_to_text(qm.qname, qname, sizeof qname);
 		snprintf(log_ + strlen(log_), sizeof log_ - strlen(log_), "%s %s %u\n", server,
 		         qname, qm.qtype);
-		static uint8_t pkt[4096];
+		static uint8_t pkt[65535];
 		rw_builder_init(&b, pkt, sizeof pkt, 0x4242, RW_FLAG_QR);
 		rw_builder_question(&b, qm.qname, qm.qtype, qm.qclass);
 		clock_ms += 5;
@@ -436,6 +456,10 @@ static void expect_line(char **w, int n, const struct outcome *o, unsigned line)
 		     o->m.nrr[RW_SEC_AN]);
 		for (int i = 1; i < n; i++)
 			WANT(o->m.rr[RW_SEC_AN][i - 1].type == type_of(w[i], line), "record %d", i);
+	} else if (strcmp(k, "ttl") == 0) {
+		WANT(o->ok && o->m.nrr[RW_SEC_AN] > 0, "no answer");
+		WANT(o->m.rr[RW_SEC_AN][0].ttl == (uint32_t)atoi(w[1]), "TTL %u",
+		     o->m.rr[RW_SEC_AN][0].ttl);
 	} else if (strcmp(k, "queries") == 0) {
 		WANT(sent == (unsigned)atoi(w[1]), "%u queries sent; log:\n%s", sent, log_);
 	} else if (strcmp(k, "queries<=") == 0) {
@@ -481,11 +505,12 @@ static void expect_line(char **w, int n, const struct outcome *o, unsigned line)
 	} else if (strcmp(k, "stat") == 0) {
 		char name[64];
 		snprintf(name, sizeof name, "%s", w[1]);
-		char *ge = strstr(name, ">=");
-		WANT(ge != NULL, "stat NAME>= N");
-		*ge = 0;
-		WANT(stat_of(name, line) >= (uint64_t)atoi(w[2]), "%s is %llu", name,
-		     (unsigned long long)stat_of(name, line));
+		char *ge = strstr(name, ">="), *le = strstr(name, "<=");
+		WANT(ge != NULL || le != NULL, "stat NAME>= N or NAME<= N");
+		*(ge != NULL ? ge : le) = 0;
+		uint64_t v = stat_of(name, line), bound = (uint64_t)atoi(w[2]);
+		WANT(ge != NULL ? v >= bound : v <= bound, "%s is %llu", name,
+		     (unsigned long long)v);
 	} else {
 		ck_abort_msg("iter.scenario:%u: unknown expectation '%s'", line, k);
 	}
@@ -663,6 +688,12 @@ START_TEST(hints_file)
 }
 END_TEST
 
+static void dump_line(void *ctx, const char *line)
+{
+	char *buf = ctx;
+	snprintf(buf + strlen(buf), 512 - strlen(buf), "%s\n", line);
+}
+
 START_TEST(infra_records)
 {
 	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -686,6 +717,21 @@ START_TEST(infra_records)
 	rw_infra_get(infra, sa, 2500, &i);
 	ck_assert_uint_eq(i.timeouts, 0);
 	ck_assert_uint_eq(i.backoff_until_ms, 0);
+	/* a lame mark is for one zone and lasts minutes, not the record's life */
+	rw_infra_set_lame(infra, sa, 77, 3000);
+	rw_infra_get(infra, sa, 3000, &i);
+	ck_assert(rw_infra_is_lame(&i, 77, 3000));
+	ck_assert(!rw_infra_is_lame(&i, 78, 3000));
+	ck_assert(rw_infra_is_lame(&i, 77, 3000 + RW_INFRA_LAME_MS - 1));
+	ck_assert(!rw_infra_is_lame(&i, 77, 3000 + RW_INFRA_LAME_MS));
+	/* control: the state is listed, and can be forgotten */
+	char dump[512] = "";
+	ck_assert_uint_eq(rw_infra_dump(infra, 3000, dump_line, dump), 1);
+	ck_assert_msg(strstr(dump, "192.0.2.1#53 srtt=") != NULL && strstr(dump, " lame=") != NULL,
+	              "%s", dump);
+	ck_assert_uint_eq(rw_infra_flush(infra), 1);
+	ck_assert_uint_eq(rw_infra_count(infra), 0);
+	rw_infra_rtt(infra, sa, 20, 2500);
 	rw_infra_get(infra, sa, 2500 + RW_INFRA_TTL_MS + 1, &i); /* expired */
 	ck_assert(!i.known);
 	ck_assert_uint_eq(rw_infra_count(infra), 0);

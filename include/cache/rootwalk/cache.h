@@ -37,8 +37,6 @@
 #include "rootwalk/msg.h"
 
 #define RW_CACHE_SHARDS 64
-/* Records in one cached RRset at most (larger sets are not cached). */
-#define RW_CACHE_RRSET_MAX 1024
 
 struct rw_cache;
 
@@ -119,9 +117,10 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
                        struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* Gathers the records of one RRset (owner, type, rclass; owner compared
  * case-insensitively) from a section of a parsed message into out, its
- * arrays in arena, its TTL the lowest of the records' (RFC 2181 §5.2).
- * False when there are none, more than RW_CACHE_RRSET_MAX, or the arena is
- * full. */
+ * arrays in arena, its TTL the lowest of the records' (RFC 2181 §5.2);
+ * duplicate records are merged (RFC 2181 §5). A set's size is bounded by
+ * the message's (64 KiB), not by a record count; the cache bounds an
+ * entry's bytes. False when there are none or the arena is full. */
 bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum rw_section sec,
                             const uint8_t *owner, uint16_t type, uint16_t rclass,
                             struct rw_cache_rrset *out);

@@ -21,6 +21,10 @@
 #define RW_INFRA_RTO_MIN_MS 150
 #define RW_INFRA_RTO_MAX_MS 3000
 #define RW_INFRA_TTL_MS (15 * 60 * 1000)
+/* A lame mark (a server that does not serve a zone it was delegated)
+ * lasts this long: minutes, so one bad stretch does not hide a server for
+ * the record's whole life. */
+#define RW_INFRA_LAME_MS (2 * 60 * 1000)
 
 struct rw_infra;
 
@@ -34,6 +38,7 @@ struct rw_infra_info {
 	bool no_edns;
 	bool tcp_only;
 	uint32_t lame_zone_hash; /* rw_name_hash of the zone, 0: none */
+	uint64_t lame_until_ms;  /* the lame mark holds until then */
 };
 
 struct rw_infra *rw_infra_new(size_t max_records);
@@ -48,8 +53,19 @@ void rw_infra_rtt(struct rw_infra *t, const struct sockaddr *sa, uint32_t rtt_ms
 void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
 void rw_infra_set_no_edns(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
 void rw_infra_set_tcp_only(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
+/* Marks the server lame for the zone (by rw_name_hash) for
+ * RW_INFRA_LAME_MS. */
 void rw_infra_set_lame(struct rw_infra *t, const struct sockaddr *sa, uint32_t zone_hash,
                        uint64_t now_ms);
+/* True when the record says the server is lame for the zone now. */
+bool rw_infra_is_lame(const struct rw_infra_info *i, uint32_t zone_hash, uint64_t now_ms);
 size_t rw_infra_count(struct rw_infra *t);
+/* Forgets every record; returns how many there were. */
+size_t rw_infra_flush(struct rw_infra *t);
+/* Calls cb with one line per live record ("ADDR#PORT srtt=.. rto=..
+ * timeouts=.. [backoff=..ms] [no-edns] [tcp-only] [lame=..ms]") under the
+ * table's lock; cb must not call the table. Returns the count. */
+size_t rw_infra_dump(struct rw_infra *t, uint64_t now_ms, void (*cb)(void *ctx, const char *line),
+                     void *ctx);
 
 #endif

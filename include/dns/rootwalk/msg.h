@@ -37,6 +37,7 @@ enum rw_rcode {
 	RW_RCODE_NXDOMAIN = 3,
 	RW_RCODE_NOTIMP = 4,
 	RW_RCODE_REFUSED = 5,
+	RW_RCODE_NOTAUTH = 9,
 	RW_RCODE_BADVERS = 16, /* extended: needs OPT (RFC 6891 §6.1.3) */
 };
 

@@ -54,7 +54,8 @@ enum rw_ingest_result {
 
 /* Follows the answer section from qname. *end is the last name of the
  * chain (qname when nothing matched; it points into m or at qname). For
- * qtype CNAME the CNAME itself is the answer. Bound: chain->max hops. */
+ * qtype CNAME the CNAME itself is the answer; for ANY, every record at the
+ * name is (RFC 8482), and none of it is cached. Bound: chain->max hops. */
 enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct rw_msg *m,
                                       const uint8_t *qname, uint16_t qtype, uint16_t qclass,
                                       struct rw_chain *chain, const uint8_t **end);

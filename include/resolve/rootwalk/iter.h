@@ -46,6 +46,7 @@
 #include "rootwalk/cache.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
+#include "rootwalk/log.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/name.h"
 
@@ -71,6 +72,9 @@ struct rw_res_env {
 	uint16_t edns_size;
 	uint64_t (*clock)(void *ctx); /* monotonic milliseconds */
 	void *clock_ctx;
+	/* Lame servers are logged at info through this (the caller's
+	 * thread's); NULL: not logged. */
+	struct rw_log_limit *lame_log;
 };
 
 /* Counters, per worker, summed on read. */

@@ -121,7 +121,10 @@ struct rw_query_env {
 	enum rw_route_kind default_route;
 	unsigned default_group;    /* default_route RW_ROUTE_FORWARD */
 	struct rw_request request; /* filled on RW_QUERY_UPSTREAM */
-	bool round_robin;          /* rotate A/AAAA order (default on) */
+	/* TTL clamps for answers from upstream, the first one as much as the
+	 * cached ones (--min-ttl, --max-ttl, --max-negative-ttl). */
+	uint32_t min_ttl, max_ttl, max_neg_ttl;
+	bool round_robin; /* rotate A/AAAA order (default on) */
 	unsigned rotation;
 	/* Access control: set per request by the caller (NULL: trusted).
 	 * Clients outside acl get REFUSED, or local zones only when
