@@ -137,6 +137,11 @@ static const struct setting settings[] = {
      "nested NS address lookups"},
     {"max-outstanding", 0, K_UINT, UINT(max_outstanding), 0, 1, 1000000, "10000", "5000", "N",
      "questions in flight upstream at once"},
+    {"failure-ttl", 0, K_UINT, UINT(failure_ttl), 0, 0, 3600, "1", "2", "SECONDS",
+     "answer a question that just failed upstream SERVFAIL at once for this\n"
+     "long, doubling while it keeps failing (RFC 9520; 0: off)"},
+    {"failure-ttl-max", 0, K_UINT, UINT(failure_ttl_max), 0, 1, 86400, "300", "120", "SECONDS",
+     "the longest a failure is held"},
     {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
      NULL, "check config and zones, then exit"},
     {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
@@ -765,6 +770,11 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 
 int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len)
 {
+	if (cfg->failure_ttl > cfg->failure_ttl_max) {
+		snprintf(err, err_len, "failure-ttl (%u) is larger than failure-ttl-max (%u)",
+		         cfg->failure_ttl, cfg->failure_ttl_max);
+		return RW_EINVAL;
+	}
 	if (cfg->min_ttl > cfg->max_ttl) {
 		snprintf(err, err_len, "min-ttl (%u) is larger than max-ttl (%u)", cfg->min_ttl,
 		         cfg->max_ttl);

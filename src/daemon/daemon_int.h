@@ -60,7 +60,20 @@ struct rw_upstream;
 /* Memory one worker keeps for clients waiting on upstream (waiters). */
 #define WAITING_BYTES_MAX (32u << 20)
 
-enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3 };
+enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3, H_PROBE = 4 };
+
+/* A forward group whose every upstream fails: while its failure is held
+ * (RFC 9520), its clients get SERVFAIL at once, and this worker asks the
+ * group in the background, once a second, until one answers. */
+#define PROBE_MS 1000
+struct gprobe {
+	enum hkind kind; /* H_PROBE: timer.data */
+	struct worker *w;
+	unsigned group;
+	uv_timer_t timer;
+	int active;    /* the timer runs */
+	int in_flight; /* a probe query is out */
+};
 
 /* The largest UDP reply: --edns-buffer-size is at most 4096. */
 #define UDP_REPLY_MAX 4096
@@ -165,6 +178,7 @@ struct worker {
 	uv_check_t flush_check; /* flushes the batch once per loop iteration */
 	/* Forwarding: one c-ares channel per upstream group; recursion. */
 	struct rw_upstream **groups;
+	struct gprobe *probes; /* one per group */
 	struct rw_iter *iter;
 	uint64_t iter_dropped; /* replies with the wrong ID (kept at close) */
 	struct rw_res_env res_env;
@@ -175,7 +189,7 @@ struct worker {
 	/* Rate limit (--rate-limit) and rate-limited logs. */
 	struct rw_ratelimit *rl; /* NULL: off */
 	struct rl_stats rl_stats;
-	struct rw_log_limit drop_log, refuse_log, rl_log, lame_log;
+	struct rw_log_limit drop_log, refuse_log, rl_log, event_log;
 	/* Metrics (--http): latency measured per query, counters published. */
 	int measure;
 	unsigned lat_tick;
@@ -209,6 +223,7 @@ struct rw_server {
 	enum rw_route_kind default_route;
 	unsigned default_group;
 	struct rw_infra *infra;
+	struct rw_failcache *failures; /* RFC 9520, shared by the workers */
 	struct rw_hints hints;
 	uv_loop_t loop; /* signals, zone reloads (and later HTTP, control) */
 	uv_signal_t sigs[3];

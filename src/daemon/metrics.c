@@ -70,7 +70,8 @@ static void gauge(struct rw_buf *b, const char *name, const char *help, uint64_t
 	              (unsigned long long)v);
 }
 
-void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
+/* The workers' published counters, summed (each copied under its lock). */
+static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 {
 	struct snapshot t;
 	memset(&t, 0, sizeof t);
@@ -106,7 +107,15 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 		t.rl.slipped += x.rl.slipped;
 		t.rl.dropped += x.rl.dropped;
 		t.q.acl_refused += x.q.acl_refused;
+		t.q.failures_cached += x.q.failures_cached;
 	}
+	*out = t;
+}
+
+void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
+{
+	struct snapshot t;
+	sum_snapshots(s, &t);
 	rw_buf_printf(b, "# HELP rootwalk_queries_total Queries received, by transport.\n"
 	                 "# TYPE rootwalk_queries_total counter\n");
 	rw_buf_printf(b, "rootwalk_queries_total{transport=\"udp\"} %llu\n",
@@ -156,6 +165,11 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	              "rootwalk_upstream_errors_total{mode=\"recursive\"} %llu\n",
 	              (unsigned long long)t.up.failures,
 	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
+	counter(b, "rootwalk_failures_cached_total",
+	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
+	        t.q.failures_cached);
+	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",
+	      rw_failcache_count(s->failures));
 	counter(b, "rootwalk_upstream_lame_total",
 	        "Servers found lame for a zone they were delegated (each marked for minutes).",
 	        t.rs.lame);

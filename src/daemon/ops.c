@@ -190,9 +190,11 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 		if (arg[0] == 0) {
 			size_t n = rw_cache_entries(s->cache);
 			rw_cache_flush(s->cache);
-			size_t k = rw_infra_flush(s->infra); /* a full flush starts afresh */
-			rw_buf_printf(out, "ok: flushed %zu entries and %zu server records\n", n,
-			              k);
+			/* A full flush starts afresh: servers and failures too. */
+			size_t k = rw_infra_flush(s->infra), f = rw_failcache_flush(s->failures);
+			rw_buf_printf(out,
+			              "ok: flushed %zu entries, %zu server records, %zu failures\n",
+			              n, k, f);
 		} else {
 			uint8_t wire[RW_NAME_MAX];
 			size_t wl;

@@ -11,10 +11,22 @@
 #include "iterio.h"
 #include "rootwalk/err.h"
 #include "rootwalk/forward.h"
+#include "rootwalk/rr.h"
 #include "upstream.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* RFC 9520: a question that failed is held failed for a while (the query
+ * path answers it SERVFAIL at once); one that got an answer is cleared. */
+static void note_outcome(struct worker *w, const struct rw_question *q, const struct rw_answer *ans)
+{
+	bool first;
+	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL)
+		rw_failcache_note(w->srv->failures, q->qname, q->qtype, rw_question_tag(q), &first);
+	else
+		rw_failcache_clear(w->srv->failures, q->qname, q->qtype, rw_question_tag(q));
+}
 
 /* Forgets a waiter: its memory, its hold on a TCP connection. */
 static void waiter_free(struct worker *w, struct waiter *x)
@@ -151,10 +163,106 @@ static void upq_deadline(uv_timer_t *t)
 {
 	struct upq *u = t->data;
 	u->w->up.timeouts++;
+	note_outcome(u->w, &u->q, NULL);
 	struct rw_answer *ans =
 	    rw_answer_servfail(RW_EDE_NO_REACHABLE_AUTHORITY, "upstream timed out");
 	upq_finish(u, ans);
 	rw_answer_unref(ans);
+}
+
+/* The zone a forward group serves: its --forward-zone, or the root. */
+static const uint8_t *group_zone(const struct rw_server *s, unsigned g)
+{
+	return g < s->nroutes ? s->routes[g].name : (const uint8_t *)"";
+}
+
+static void probe_start(struct worker *w, unsigned g);
+
+/* Forward-mode health: no upstream of the group answered in time (a
+ * black hole: the case that made every client wait the whole budget; a
+ * refusal is fast and says nothing about other names). The whole group is held failed, its clients
+ * get SERVFAIL at once, and this worker probes it in the background. */
+static void group_failed(struct worker *w, unsigned g)
+{
+	bool first;
+	unsigned tag = g + 1;
+	uint32_t hold = rw_failcache_note(w->srv->failures, group_zone(w->srv, g), 0, tag, &first);
+	if (hold == 0)
+		return; /* failure caching is off */
+	if (first) {
+		char zone[RW_NAME_TEXT_MAX];
+		rw_name_to_text(group_zone(w->srv, g), zone, sizeof zone);
+		rw_log_info("upstream group for %s: no upstream answers; SERVFAIL at once, "
+		            "probing every %d ms",
+		            zone, PROBE_MS);
+	}
+	probe_start(w, g);
+}
+
+static void group_answered(struct worker *w, unsigned g)
+{
+	if (rw_failcache_clear(w->srv->failures, group_zone(w->srv, g), 0, g + 1)) {
+		char zone[RW_NAME_TEXT_MAX];
+		rw_name_to_text(group_zone(w->srv, g), zone, sizeof zone);
+		rw_log_info("upstream group for %s answers again", zone);
+	}
+	struct gprobe *p = &w->probes[g];
+	if (p->active) {
+		uv_timer_stop(&p->timer);
+		p->active = 0;
+	}
+}
+
+static void probe_reply(void *arg, int status, const uint8_t *resp, size_t len)
+{
+	(void)resp;
+	(void)len;
+	struct gprobe *p = arg;
+	p->in_flight = 0;
+	if (status == RW_ECANCELED)
+		return; /* shutting down: the timer is closed with the loop */
+	/* Any reply says the group is reachable again, even a refusal. */
+	if (status == RW_ETIMEOUT)
+		group_failed(p->w, p->group);
+	else
+		group_answered(p->w, p->group);
+}
+
+static void probe_cb(uv_timer_t *t)
+{
+	struct gprobe *p = t->data;
+	struct worker *w = p->w;
+	struct rw_upstream *g = p->group < w->srv->ngroups ? w->groups[p->group] : NULL;
+	if (p->in_flight || g == NULL)
+		return;
+	struct rw_question q = {.route = RW_ROUTE_FORWARD,
+	                        .group = p->group,
+	                        .qtype = RW_TYPE_SOA,
+	                        .qclass = RW_CLASS_IN};
+	q.qname_len = rw_name_len(group_zone(w->srv, p->group));
+	memcpy(q.qname, group_zone(w->srv, p->group), q.qname_len);
+	uint8_t buf[512];
+	size_t len = rw_forward_query(&q, w->env.edns_size, buf, sizeof buf);
+	if (len == 0)
+		return;
+	p->in_flight = 1;
+	rw_upstream_send(g, buf, len, probe_reply, p);
+}
+
+static void probe_start(struct worker *w, unsigned g)
+{
+	struct gprobe *p = &w->probes[g];
+	if (p->active)
+		return;
+	if (p->kind == 0) { /* first use: the timer lives until the loop closes */
+		p->kind = H_PROBE;
+		p->w = w;
+		p->group = g;
+		uv_timer_init(&w->loop, &p->timer);
+		p->timer.data = p;
+	}
+	p->active = 1;
+	uv_timer_start(&p->timer, probe_cb, PROBE_MS, PROBE_MS);
 }
 
 /* A forwarded query's outcome (upstream.h): the reply is consumed once, by
@@ -173,10 +281,12 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 		} else if (ans != NULL && ans->rcode == RW_RCODE_SERVFAIL) {
 			w->up.failures++;
 		}
+		group_answered(w, u->q.group); /* it answered, whatever it said */
 	} else if (status == RW_ETIMEOUT) {
 		if (!u->answered)
 			w->up.timeouts++;
 		ans = rw_answer_servfail(RW_EDE_NO_REACHABLE_AUTHORITY, "upstream timed out");
+		group_failed(w, u->q.group);
 	} else if (status == RW_EUPSTREAM) {
 		w->up.failures++;
 		ans = rw_answer_servfail(RW_EDE_OTHER, "upstream failed");
@@ -184,6 +294,8 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 		w->up.failures++;
 		ans = rw_answer_servfail(RW_EDE_NETWORK_ERROR, "upstream failed");
 	}
+	if (status != RW_ECANCELED)
+		note_outcome(w, &u->q, ans);
 	upq_finish(u, ans);
 	rw_answer_unref(ans);
 	upq_release(u);
@@ -193,6 +305,7 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 static void iter_done(void *arg, struct rw_answer *ans)
 {
 	struct upq *u = arg;
+	note_outcome(u->w, &u->q, ans);
 	upq_finish(u, ans);
 	rw_answer_unref(ans);
 	upq_release(u);

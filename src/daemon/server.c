@@ -31,9 +31,12 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	s->cache = rw_cache_new(&cc);
 	s->flight = rw_flight_new(cfg->max_outstanding, FLIGHT_WAITERS_MAX);
 	s->infra = rw_infra_new(100000);
+	s->failures = rw_failcache_new(100000, cfg->failure_ttl * 1000u,
+	                               cfg->failure_ttl_max * 1000u, NULL, NULL);
 	s->nroutes = cfg->nforward_zones;
 	s->routes = calloc(s->nroutes + 1, sizeof *s->routes);
-	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL)
+	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL ||
+	    s->failures == NULL)
 		return RW_ENOMEM;
 	if (cfg->root_hints != NULL) {
 		if (rw_hints_load(cfg->root_hints, &s->hints, err, err_len) != 0)
@@ -191,6 +194,7 @@ void rw_server_free(struct rw_server *s)
 	rw_flight_free(s->flight);
 	rw_cache_free(s->cache);
 	rw_infra_free(s->infra);
+	rw_failcache_free(s->failures);
 	free(s->routes);
 	free(s->watches);
 	if (s->zones != NULL)

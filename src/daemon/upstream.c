@@ -199,7 +199,10 @@ static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	case ARES_ETIMEOUT: st = RW_ETIMEOUT; break;
 	case ARES_ESERVFAIL:
 	case ARES_EREFUSED:
-	case ARES_ENOTIMP: st = RW_EUPSTREAM; break;
+	case ARES_ENOTIMP:
+	/* c-ares 1.18 reports "every server answered REFUSED" (and ICMP
+	 * port unreachable) as ECONNREFUSED: the servers said no, at once. */
+	case ARES_ECONNREFUSED: st = RW_EUPSTREAM; break;
 	case ARES_EDESTRUCTION:
 	case ARES_ECANCELLED: st = RW_ECANCELED; break;
 	default: st = RW_EIO; break;

@@ -24,7 +24,8 @@ struct rw_upstream;
 
 /* status: 0 with the reply bytes (the caller checks them), RW_ETIMEOUT
  * (no server answered in time), RW_EUPSTREAM (every server answered
- * SERVFAIL, REFUSED or NOTIMP), RW_EIO (other failure) or RW_ECANCELED
+ * SERVFAIL, REFUSED or NOTIMP, or refused the connection), RW_EIO (other
+ * failure) or RW_ECANCELED
  * (the group is closing). Called exactly once per send. */
 typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_t len);
 

@@ -70,6 +70,7 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 	if (w->next_zones != NULL)
 		rw_zoneset_unref(w->next_zones);
 	free(w->groups);
+	free(w->probes);
 	free(w->split);
 	rw_ratelimit_free(w->rl);
 	for (size_t i = 0; i < nlisten; i++) {
@@ -102,6 +103,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
 	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
 	w->groups = calloc(s->ngroups + 1, sizeof *w->groups);
+	w->probes = calloc(s->ngroups + 1, sizeof *w->probes);
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
 	uv_mutex_init(&w->snap_lock);
@@ -110,6 +112,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->zones = rw_zoneset_ref(zones);
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
 	w->env.cache = s->cache;
+	w->env.failures = s->failures;
 	w->env.round_robin = s->cfg->round_robin;
 	w->env.acl = s->cfg->allow;
 	w->env.nacl = s->cfg->nallow;
@@ -125,7 +128,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->env.max_neg_ttl = s->cfg->max_negative_ttl;
 	w->env.default_group = s->default_group;
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
-	    w->tcp == NULL || w->groups == NULL || w->split == NULL) {
+	    w->tcp == NULL || w->groups == NULL || w->split == NULL || w->probes == NULL) {
 		*out = w;
 		return RW_ENOMEM;
 	}
@@ -207,6 +210,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		    .cache = s->cache,
 		    .cache_stats = &w->env.cache_stats,
 		    .infra = s->infra,
+		    .failures = s->failures,
 		    .hints = &s->hints,
 		    .lim = {cfg->max_cname_chain, cfg->max_referrals, cfg->max_upstream_queries,
 		            cfg->max_glueless, cfg->max_subrequest_depth, cfg->resolve_timeout_ms},
@@ -215,7 +219,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		    .edns_size = cfg->edns_size,
 		    .clock = loop_ms,
 		    .clock_ctx = &w->loop,
-		    .lame_log = &w->lame_log,
+		    .event_log = &w->event_log,
 		};
 		w->iter = rw_iter_new(&w->loop, &w->res_env, &w->res_stats);
 		if (w->iter == NULL) {

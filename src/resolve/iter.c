@@ -484,10 +484,24 @@ static void no_server_left(struct rw_res *r, struct frame *f)
 		pop(r, false); /* this NS name cannot be resolved */
 		return;
 	}
-	if (i < f->nns && f->glueless >= r->env->lim.glueless_max)
+	if (i < f->nns && f->glueless >= r->env->lim.glueless_max) {
 		fail_limit(r, "glueless NS lookup limit reached");
-	else
-		fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority");
+		return;
+	}
+	/* Every server of the cut failed: the delegation is unreachable.
+	 * Other names under it fail at once while that is held (RFC 9520),
+	 * not after the same timeouts again. The root is never held so. */
+	bool first;
+	uint64_t suppressed;
+	if (f->zone[0] != 0 && rw_failcache_note(r->env->failures, f->zone, 0, 0, &first) > 0 &&
+	    first && r->env->event_log != NULL &&
+	    rw_log_limit(r->env->event_log, now(r), &suppressed)) {
+		char zone[RW_NAME_TEXT_MAX];
+		rw_name_to_text(f->zone, zone, sizeof zone);
+		rw_log_info("no server of %s reachable: names under it are SERVFAIL for a while",
+		            zone);
+	}
+	fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority");
 }
 
 /* Fills q for server s of frame f and moves it to WAIT_REPLY. False when
@@ -595,7 +609,7 @@ static void server_failed(struct rw_res *r, struct frame *f, const char *lame)
 		uint64_t t = now(r), suppressed;
 		r->stats->lame++;
 		rw_infra_set_lame(r->env->infra, &r->cur.srv->ss.sa, rw_name_hash(f->zone), t);
-		if (r->env->lame_log != NULL && rw_log_limit(r->env->lame_log, t, &suppressed)) {
+		if (r->env->event_log != NULL && rw_log_limit(r->env->event_log, t, &suppressed)) {
 			char addr[80], zone[RW_NAME_TEXT_MAX];
 			rw_addr_text(&r->cur.srv->ss.sa, addr, sizeof addr);
 			rw_name_to_text(f->zone, zone, sizeof zone);

@@ -439,6 +439,15 @@ static void route(const struct rw_query_env *env, const uint8_t *lname, struct r
 	}
 }
 
+/* Is a failure held for the routed question (env->request's route)? */
+static bool failed_recently(const struct rw_query_env *env, const uint8_t *lname, uint16_t qtype)
+{
+	if (env->failures == NULL)
+		return false;
+	unsigned tag = env->request.route == RW_ROUTE_FORWARD ? env->request.group + 1 : 0;
+	return rw_failcache_check(env->failures, lname, qtype, tag) > 0;
+}
+
 /* Fills env->request from the parsed request. */
 static void make_request(struct rw_query_env *env, const struct rw_msg *q,
                          enum rw_transport transport, const struct reply *r)
@@ -493,12 +502,24 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
 			r.rcode = RW_RCODE_REFUSED;
+		} else if (failed_recently(env, lname, q.qtype)) {
+			/* RFC 9520: a question (or a delegation, or a forward
+			 * group) that just failed fails again at once. */
+			static const struct rw_ede cached = {RW_EDE_CACHED_ERROR, "cached failure"};
+			env->stats.failures_cached++;
+			r.rcode = RW_RCODE_SERVFAIL;
+			return end(env, &r, out_len, &cached);
 		} else {
 			make_request(env, &q, transport, &r);
 			return RW_QUERY_UPSTREAM;
 		}
 	}
 	return end(env, &r, out_len, NULL);
+}
+
+unsigned rw_question_tag(const struct rw_question *q)
+{
+	return q->route == RW_ROUTE_FORWARD ? q->group + 1 : 0;
 }
 
 void rw_request_question(const struct rw_request *r, struct rw_question *q)

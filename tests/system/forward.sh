@@ -178,11 +178,45 @@ for kind in refused servfail garbage wrongq short drop; do
 	if [ "$t" -le 1500 ]; then ok "upstream $kind: answered in ${t} ms (budget 900)"
 	else bad "upstream $kind: took ${t} ms (budget 900)"; fi
 done
+n=$(fake_count garbage-1.fault.example 1)
+out=$(D "garbage-1.fault.example" A)
+expect "a question that just failed is held (RFC 9520): SERVFAIL, EDE 13" "$out" \
+	"status: SERVFAIL" "EDE: 13"
+same "... and not asked upstream again" "$(fake_count garbage-1.fault.example 1)" "$n"
+sleep 1.2 # the hold (1 s) is over
 D "garbage-1.fault.example" A >/dev/null
-expect "nothing from garbage was cached (asked upstream again)" \
-	"$(fake_count garbage-1.fault.example 1)" "^[2-9]"
+[ "$(fake_count garbage-1.fault.example 1)" -gt "$n" ] &&
+	ok "after the hold: asked again (nothing from garbage was cached)" ||
+	bad "after the hold: asked again" "$(cat "$WORK/fake.log")"
 out=$(D www.test. A)  # the built-in empty zone test.: served locally
 expect "other names still served during upstream faults" "$out" "status: NXDOMAIN" "flags: qr aa"
+}
+
+# --- a black-holed upstream group: SERVFAIL at once, probed in the background --
+group_dead_upstream_group() {
+stop_main || bad "main daemon stops"
+# A black hole: a socket that never reads (no answer, no ICMP either).
+$PY -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.81", int(sys.argv[1])))
+time.sleep(30)' "$UPORT" &
+PIDS+=("$!")
+if start_daemon "$WORK/dead.log" --listen "$ADDR:$PORT" --threads 1 --forward "127.0.0.81:$UPORT" \
+	--upstream-timeout-ms 300 --upstream-tries 1; then
+	t0=$(ms); out=$(D a.dead.example A); t=$(( $(ms) - t0 ))
+	expect "nothing answers upstream: SERVFAIL" "$out" "status: SERVFAIL"
+	within "the first one within the upstream budget" "$t" 1500
+	t0=$(ms); out=$(D b.dead.example A); t=$(( $(ms) - t0 ))
+	expect "the group is held failed: another name gets SERVFAIL, EDE 13" "$out" \
+		"status: SERVFAIL" "EDE: 13"
+	within "... at once" "$t" 200
+	sleep 1.5
+	expect "the transition is logged at info, and the probes go on" "$(cat "$WORK/dead.log")" \
+		"no upstream answers; SERVFAIL at once, probing every 1000 ms"
+	stop_daemon || bad "dead-group daemon stops"
+else
+	bad "dead-group daemon starts" "$(cat "$WORK/dead.log")"
+fi
 }
 
 # --- real stub clients: glibc and c-ares via resolv.conf ---------------------

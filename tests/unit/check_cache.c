@@ -3,6 +3,7 @@
  * replacement, the byte bound, scan resistance, and concurrent use. */
 #include "rootwalk/cache.h"
 #include "rootwalk/err.h"
+#include "rootwalk/failcache.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -385,6 +386,65 @@ START_TEST(flush_name_and_dump)
 }
 END_TEST
 
+/* RFC 9520: failures held 1 s, doubling while they recur, at most the max;
+ * a delegation's failure covers the names under it; tags keep routes
+ * apart; a success clears; the table is bounded. */
+START_TEST(failure_cache)
+{
+	now_ms = 1000000;
+	struct rw_failcache *fc = rw_failcache_new(100, 1000, 8000, fake_clock, NULL);
+	uint8_t q[RW_NAME_MAX], z[RW_NAME_MAX], other[RW_NAME_MAX];
+	tu_name("www.dead.example.", q);
+	tu_name("dead.example.", z);
+	tu_name("www.alive.example.", other);
+	bool first;
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 0);
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 1000);
+	ck_assert(first);
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 1000);
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 28, 0), 0); /* another type */
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 1), 0);  /* another route */
+	now_ms += 1000;
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 0); /* the hold is over */
+	/* failing again right after: held twice as long, up to the max */
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 2000);
+	ck_assert(first); /* it was not held any more: a new transition */
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 4000);
+	ck_assert(!first);
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 8000);
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 8000);
+	/* a success clears it */
+	ck_assert(rw_failcache_clear(fc, q, 1, 0));
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 0);
+	ck_assert(!rw_failcache_clear(fc, q, 1, 0));
+	/* long after a failure, the next one starts at the minimum again */
+	rw_failcache_note(fc, q, 1, 0, &first);
+	now_ms += 60000;
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 1000);
+	/* a delegation (type 0) holds every name and type under it */
+	rw_failcache_note(fc, z, 0, 0, &first);
+	ck_assert_uint_gt(rw_failcache_check(fc, q, 28, 0), 0);
+	ck_assert_uint_eq(rw_failcache_check(fc, other, 1, 0), 0);
+	ck_assert_uint_eq(rw_failcache_flush(fc), 2);
+	ck_assert_uint_eq(rw_failcache_count(fc), 0);
+	/* bounded: at most max entries, whatever is noted */
+	for (int i = 0; i < 1000; i++) {
+		uint8_t n[RW_NAME_MAX];
+		char text[64];
+		snprintf(text, sizeof text, "n%d.example.", i);
+		tu_name(text, n);
+		rw_failcache_note(fc, n, 1, 0, &first);
+	}
+	ck_assert_uint_le(rw_failcache_count(fc), 100);
+	rw_failcache_free(fc);
+	/* minimum 0: failure caching off */
+	fc = rw_failcache_new(100, 0, 0, fake_clock, NULL);
+	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 0);
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 0);
+	rw_failcache_free(fc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cache");
@@ -399,6 +459,7 @@ int main(void)
 	tcase_add_test(tc, flood_does_not_flush_popular);
 	tcase_add_test(tc, concurrent_readers_writers);
 	tcase_add_test(tc, flush_name_and_dump);
+	tcase_add_test(tc, failure_cache);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -830,6 +830,38 @@ START_TEST(servfail_carries_ede)
 }
 END_TEST
 
+/* RFC 9520: while a failure is held, the question -- or any name under a
+ * held delegation of the same route -- is SERVFAIL at once, EDE 13. */
+START_TEST(held_failures_answer_at_once)
+{
+	struct rw_failcache *fc = rw_failcache_new(100, 1000, 5000, NULL, NULL);
+	env.failures = fc;
+	uint8_t req[512], n[RW_NAME_MAX];
+	size_t l = tu_query(req, 9, RW_FLAG_RD, "down.far.", RW_TYPE_A, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	expect_forward(req, l, 0); /* nothing held yet */
+	bool first;
+	tu_name("down.far.", n);
+	rw_failcache_note(fc, n, RW_TYPE_A, rw_question_tag(&fwd_q), &first);
+	struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(rw_get16(m.edns.opts), RW_EDNS_EDE);
+	ck_assert_uint_eq(rw_get16(m.edns.opts + 4), RW_EDE_CACHED_ERROR);
+	ck_assert_uint_eq(env.stats.failures_cached, 1);
+	/* a held forward group (type 0 at its zone) holds its other names,
+	 * but not another group's */
+	tu_name("lab.corp.", n);
+	rw_failcache_note(fc, n, 0, 2 + 1, &first); /* group 2: lab.corp. */
+	l = tu_query(req, 9, RW_FLAG_RD, "x.lab.corp.", RW_TYPE_AAAA, RW_CLASS_IN);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	l = tu_query(req, 9, RW_FLAG_RD, "x.corp.", RW_TYPE_AAAA, RW_CLASS_IN);
+	expect_forward(req, l, 1);
+	env.failures = NULL;
+	rw_failcache_free(fc);
+}
+END_TEST
+
 START_TEST(forward_reply_sizes)
 {
 	uint8_t req[512], resp[8192];
@@ -895,6 +927,7 @@ int main(void)
 	tcase_add_test(tcf, forward_negative_cached);
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
+	tcase_add_test(tcf, held_failures_answer_at_once);
 	suite_add_tcase(s, tcf);
 	return tu_run(s);
 }

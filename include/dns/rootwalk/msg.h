@@ -48,6 +48,7 @@ enum rw_section { RW_SEC_AN = 0, RW_SEC_NS = 1, RW_SEC_AR = 2 };
 enum rw_ede_code {
 	RW_EDE_OTHER = 0,
 	RW_EDE_NO_REACHABLE_AUTHORITY = 22,
+	RW_EDE_CACHED_ERROR = 13,
 	RW_EDE_NETWORK_ERROR = 23,
 };
 struct rw_ede {

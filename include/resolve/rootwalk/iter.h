@@ -44,6 +44,7 @@
 
 #include "rootwalk/answer.h"
 #include "rootwalk/cache.h"
+#include "rootwalk/failcache.h"
 #include "rootwalk/hints.h"
 #include "rootwalk/infra.h"
 #include "rootwalk/log.h"
@@ -65,6 +66,9 @@ struct rw_res_env {
 	struct rw_cache *cache;
 	struct rw_cache_stats *cache_stats;
 	struct rw_infra *infra;
+	/* A delegation none of whose servers answer is noted here (RFC
+	 * 9520, type 0, tag 0); NULL: not noted. */
+	struct rw_failcache *failures;
 	const struct rw_hints *hints;
 	struct rw_res_limits lim;
 	bool query_loopback; /* use learned 127/8, ::1, 0/8, :: addresses */
@@ -72,9 +76,10 @@ struct rw_res_env {
 	uint16_t edns_size;
 	uint64_t (*clock)(void *ctx); /* monotonic milliseconds */
 	void *clock_ctx;
-	/* Lame servers are logged at info through this (the caller's
-	 * thread's); NULL: not logged. */
-	struct rw_log_limit *lame_log;
+	/* Lame servers and unreachable delegations are logged at info,
+	 * rate-limited through this (the caller's thread's); NULL: not
+	 * logged. */
+	struct rw_log_limit *event_log;
 };
 
 /* Counters, per worker, summed on read. */

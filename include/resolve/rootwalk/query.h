@@ -32,6 +32,7 @@
 #include "rootwalk/answer.h"
 #include "rootwalk/arena.h"
 #include "rootwalk/cache.h"
+#include "rootwalk/failcache.h"
 #include "rootwalk/netaddr.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/zone.h"
@@ -59,6 +60,7 @@ struct rw_query_stats {
 	uint64_t by_type[RW_QSTAT_TYPES]; /* rw_qstat_types order, then other */
 	uint64_t by_transport[2];         /* UDP, TCP */
 	uint64_t acl_refused;             /* clients outside --allow */
+	uint64_t failures_cached;         /* SERVFAIL from the failure cache */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
@@ -105,6 +107,9 @@ struct rw_request {
 
 /* The question r waits for (lower-cased). */
 void rw_request_question(const struct rw_request *r, struct rw_question *q);
+/* The failure cache's tag for a question's route: 0 for iteration, the
+ * forward group + 1. */
+unsigned rw_question_tag(const struct rw_question *q);
 
 struct rw_query_env {
 	const struct rw_zoneset *zones; /* borrowed; immutable */
@@ -124,6 +129,8 @@ struct rw_query_env {
 	/* TTL clamps for answers from upstream, the first one as much as the
 	 * cached ones (--min-ttl, --max-ttl, --max-negative-ttl). */
 	uint32_t min_ttl, max_ttl, max_neg_ttl;
+	/* Failures held (RFC 9520), shared; NULL: none kept. Borrowed. */
+	struct rw_failcache *failures;
 	bool round_robin; /* rotate A/AAAA order (default on) */
 	unsigned rotation;
 	/* Access control: set per request by the caller (NULL: trusted).
