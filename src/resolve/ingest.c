@@ -48,6 +48,28 @@ static enum rw_ingest_result any(const struct rw_ingest *in, const struct rw_msg
 	return n > 0 ? RW_INGEST_ANSWER : RW_INGEST_NOTHING;
 }
 
+/* The DNAME (RFC 6672) a CNAME at cur was synthesised from: an ancestor of
+ * cur in the answer section, in bailiwick. It goes into the answer before
+ * the CNAME and into the cache. Bound: the answer section. */
+static void dname_of(const struct rw_ingest *in, const struct rw_msg *m, const uint8_t *cur,
+                     uint16_t qclass, enum rw_rank rank)
+{
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_AN][i];
+		if (rr->type != RW_TYPE_DNAME || rr->rclass != qclass ||
+		    rw_name_eq(rr->owner, cur) || !rw_name_is_under(cur, rr->owner) ||
+		    !rw_name_is_under(rr->owner, in->bailiwick))
+			continue;
+		struct rw_cache_rrset s;
+		if (rw_cache_rrset_collect(in->arena, m, RW_SEC_AN, rr->owner, RW_TYPE_DNAME,
+		                           qclass, &s)) {
+			put(in, &s, rank);
+			add(in, RW_SEC_AN, &s, s.ttl_s);
+		}
+		return;
+	}
+}
+
 enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct rw_msg *m,
                                       const uint8_t *qname, uint16_t qtype, uint16_t qclass,
                                       struct rw_chain *chain, const uint8_t **end)
@@ -76,6 +98,7 @@ enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct r
 		                            &s) ||
 		    s.count != 1)
 			break;
+		dname_of(in, m, cur, qclass, rank);
 		put(in, &s, rank);
 		add(in, RW_SEC_AN, &s, s.ttl_s);
 		progressed = true;

@@ -70,10 +70,13 @@ struct ns {
 	const uint8_t *name; /* lower-case; in r->names, or the hints' */
 	struct server addr[ADDRS_PER_NS];
 	uint8_t naddr;
-	bool looked_up; /* addresses asked for already (cache or sub-request) */
+	uint8_t known; /* NS_A, NS_AAAA: the cache or a sub-request has said */
 };
 
 enum frame_kind { F_MAIN = 0, F_PRIME, F_NSADDR };
+
+#define NS_A 1
+#define NS_AAAA 2
 
 struct frame {
 	enum frame_kind kind;
@@ -249,7 +252,7 @@ static void cached_addrs(struct rw_res *r, struct ns *n)
 		if (rw_cache_get(r->env->cache, n->name, types[t], RW_CLASS_IN, &r->arena, &e,
 		                 r->env->cache_stats) != 0)
 			continue;
-		n->looked_up = true; /* known, or known not to exist */
+		n->known |= types[t] == RW_TYPE_A ? NS_A : NS_AAAA; /* or known not to exist */
 		if (e.kind == RW_CACHE_POSITIVE)
 			for (uint16_t i = 0; i < e.set.count; i++)
 				add_addr(r, n, types[t], e.set.rdata[i], e.set.rdlen[i], false);
@@ -266,7 +269,7 @@ static void use_hints(struct rw_res *r, struct frame *f)
 		struct ns *n = &f->ns[f->nns++];
 		memset(n, 0, sizeof *n);
 		n->name = h->ns[i].name; /* the hints outlive the resolution */
-		n->looked_up = true;
+		n->known = NS_A | NS_AAAA;
 		for (unsigned k = 0; k < h->ns[i].naddr && n->naddr < ADDRS_PER_NS; k++) {
 			const struct sockaddr *sa = (const struct sockaddr *)&h->ns[i].addr[k];
 			if (!usable_addr(r, sa, true))
@@ -311,6 +314,14 @@ static void find_delegation(struct rw_res *r, struct frame *f)
 		                 r->env->cache_stats) == 0 &&
 		    e.kind == RW_CACHE_POSITIVE) {
 			set_cut(r, f, z, &e.set);
+			/* The root's NS primed without addresses: reach the root
+			 * through the hints (their names are resolved from there
+			 * when asked), never through a lookup that needs the root. */
+			bool any = false;
+			for (unsigned i = 0; i < f->nns && !any; i++)
+				any = f->ns[i].naddr > 0;
+			if (z[0] == 0 && !any)
+				break;
 			return;
 		}
 	}
@@ -349,7 +360,7 @@ static void pop(struct rw_res *r, bool ok)
 		below->state = RW_ITER_INIT; /* choose again, from the primed cache */
 	} else {
 		struct ns *n = &below->ns[f->parent_ns];
-		n->looked_up = true;
+		n->known |= f->qtype == RW_TYPE_AAAA ? NS_AAAA : NS_A;
 		if (ok)
 			cached_addrs(r, n);
 		below->state = RW_ITER_QUERY_TARGETS;
@@ -413,7 +424,8 @@ static bool answer_target_from_cache(struct rw_res *r, struct frame *f)
 {
 	struct rw_cache_entry e;
 	if (rw_cache_get(r->env->cache, f->qname, f->qtype, r->qclass, &r->arena, &e,
-	                 r->env->cache_stats) != 0)
+	                 r->env->cache_stats) != 0 ||
+	    (e.kind == RW_CACHE_POSITIVE && e.rank < RW_RANK_ANSWER)) /* glue is no answer */
 		return false;
 	if (e.kind == RW_CACHE_POSITIVE) {
 		for (uint16_t i = 0; i < e.set.count; i++)
@@ -463,19 +475,23 @@ static void state_init(struct rw_res *r, struct frame *f)
  * per delegation and in depth), or end the frame. */
 static void no_server_left(struct rw_res *r, struct frame *f)
 {
+	/* An NS name without addresses whose A (and, with IPv6 upstream,
+	 * AAAA) is not known yet: A first, AAAA when A gave none. */
+	uint8_t all = r->env->ipv6 ? NS_A | NS_AAAA : NS_A;
 	unsigned i = 0;
-	while (i < f->nns && (f->ns[i].looked_up || f->ns[i].naddr > 0))
+	while (i < f->nns && ((f->ns[i].known & all) == all || f->ns[i].naddr > 0))
 		i++;
 	if (i < f->nns && f->glueless < r->env->lim.glueless_max &&
 	    r->depth <= r->env->lim.depth_max && r->depth < DEPTH_CAP) {
 		f->glueless++;
 		r->stats->glueless++;
-		f->ns[i].looked_up = true;
+		uint16_t type = (f->ns[i].known & NS_A) ? RW_TYPE_AAAA : RW_TYPE_A;
+		f->ns[i].known |= type == RW_TYPE_A ? NS_A : NS_AAAA;
 		/* A name under the zone being resolved needs glue we do not
 		 * have: asking would loop. */
 		if (rw_name_is_under(f->ns[i].name, f->zone) && f->zone[0] != 0)
 			return;
-		struct frame *sub = push(r, F_NSADDR, f->ns[i].name, RW_TYPE_A);
+		struct frame *sub = push(r, F_NSADDR, f->ns[i].name, type);
 		if (sub != NULL)
 			sub->parent_ns = i;
 		return;

@@ -281,6 +281,11 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 		                                       &env->arena, &e, &env->cache_stats)
 		                  : rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena,
 		                                 &e, &env->cache_stats);
+		/* Referral NS sets and glue (authority and additional rank)
+		 * steer the resolver but never answer a client: the child's
+		 * own, authoritative data does (RFC 2181 §5.4.1). */
+		if (rc == 0 && e.kind == RW_CACHE_POSITIVE && e.rank < RW_RANK_ANSWER)
+			break;
 		if (rc == 0) {
 			if (e.kind == RW_CACHE_POSITIVE) {
 				add_cached(r, RW_SEC_AN, owner, &e.set);

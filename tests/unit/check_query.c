@@ -472,6 +472,29 @@ START_TEST(cache_negative_answers)
 }
 END_TEST
 
+/* Glue and referral data (below answer rank) steer the resolver but never
+ * answer a client (RFC 2181 §5.4.1): such a question goes upstream. */
+START_TEST(cache_glue_is_no_answer)
+{
+	env.default_route = RW_ROUTE_ITERATE;
+	uint8_t o[RW_NAME_MAX], rd[4] = {192, 0, 2, 53};
+	tu_name("ns.far.", o);
+	const uint8_t *rds[1] = {rd};
+	uint16_t lens[1] = {4};
+	struct rw_cache_rrset set = {o, RW_TYPE_A, 1, 300, 1, lens, rds};
+	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_ADDITIONAL, &env.cache_stats), 0);
+	uint8_t req[512];
+	size_t l = tu_query(req, 1, RW_FLAG_RD, "ns.far.", RW_TYPE_A, RW_CLASS_IN), ol;
+	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_UPSTREAM);
+	/* the same data at answer rank answers */
+	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_AUTH_ANSWER, &env.cache_stats), 0);
+	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_REPLY);
+	env.default_route = RW_ROUTE_NONE;
+}
+END_TEST
+
 START_TEST(cache_after_local_zones)
 {
 	/* local data wins over anything cached for the same name */
@@ -917,6 +940,7 @@ int main(void)
 	tcase_add_test(tcc, cache_cname_assembly);
 	tcase_add_test(tcc, cache_negative_answers);
 	tcase_add_test(tcc, cache_after_local_zones);
+	tcase_add_test(tcc, cache_glue_is_no_answer);
 	suite_add_tcase(s, tcc);
 	TCase *tcf = tcase_create("forward");
 	tcase_add_checked_fixture(tcf, fwd_setup, fwd_teardown);

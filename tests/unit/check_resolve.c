@@ -259,6 +259,9 @@ static void add(const struct scn_rr *r)
 	if (r->type == RW_TYPE_A) {
 		ck_assert_int_eq(inet_pton(AF_INET, r->data, rd), 1);
 		len = 4;
+	} else if (r->type == RW_TYPE_AAAA) {
+		ck_assert_int_eq(inet_pton(AF_INET6, r->data, rd), 1);
+		len = 16;
 	} else if (r->type == RW_TYPE_SOA) {
 		size_t a = tu_name("ns.invalid.", rd);
 		size_t c = tu_name("hm.invalid.", rd + a);
@@ -330,8 +333,12 @@ static struct rw_msg resolve_ex(const char *name, uint16_t type, bool *ok, struc
 		ck_assert(!(qm.flags & RW_FLAG_RD)); /* iterative */
 		sent_noedns += !qm.edns.present;
 		char server[64], qname[300];
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr, server,
-		          sizeof server);
+		if (q.addr.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&q.addr)->sin6_addr, server,
+			          sizeof server);
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr, server,
+			          sizeof server);
 		rw_name_to_text(qm.qname, qname, sizeof qname);
 		snprintf(log_ + strlen(log_), sizeof log_ - strlen(log_), "%s %s %u\n", server,
 		         qname, qm.qtype);
@@ -394,6 +401,12 @@ static void set_limit(const char *key, const char *value, unsigned line)
 		env.lim.timeout_ms = v;
 	else if (strcmp(key, "query_loopback") == 0)
 		env.query_loopback = v != 0;
+	else if (strcmp(key, "ipv6") == 0)
+		env.ipv6 = v != 0;
+	else if (strcmp(key, "hints") == 0) /* the one root server's address */
+		ck_assert_int_eq(inet_pton(AF_INET, value,
+		                           &((struct sockaddr_in *)&hints.ns[0].addr[0])->sin_addr),
+		                 1);
 	else
 		ck_abort_msg("iter.scenario:%u: no limit '%s'", line, key);
 }
