@@ -123,6 +123,8 @@ static const struct setting settings[] = {
      "also query 127/8, ::1, 0/8, :: addresses learned from the network"},
     {"no-ipv6-upstream", 0, K_BOOL, FIELD(ipv6_upstream), 1, 0, 0, 0, NULL, "true", NULL,
      "never query IPv6 servers when resolving"},
+    {"no-qname-minimisation", 0, K_BOOL, FIELD(qname_minimisation), 1, 0, 0, 0, NULL, "true", NULL,
+     "send the full name to every server (default: RFC 9156, relaxed)"},
     {"resolve-timeout-ms", 0, K_UINT, UINT(resolve_timeout_ms), 0, 100, 120000, "10000", "5000",
      "MS", "give up a resolution (SERVFAIL) after this long"},
     {"max-cname-chain", 0, K_UINT, UINT(max_cname_chain), 0, 1, 64, "8", "10", "N",
@@ -490,6 +492,7 @@ static int defaults(struct rw_config *cfg, char *err, size_t err_len)
 	cfg->builtin_zones = true;
 	cfg->round_robin = true;
 	cfg->ipv6_upstream = true;
+	cfg->qname_minimisation = true;
 	struct origin o = {NULL, 0, {false}};
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const char *d = settings[i].def;

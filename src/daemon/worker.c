@@ -216,6 +216,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		            cfg->max_glueless, cfg->max_subrequest_depth, cfg->resolve_timeout_ms},
 		    .query_loopback = cfg->query_loopback,
 		    .ipv6 = cfg->ipv6_upstream,
+		    .qmin = cfg->qname_minimisation,
 		    .edns_size = cfg->edns_size,
 		    .clock = loop_ms,
 		    .clock_ctx = &w->loop,

@@ -24,6 +24,10 @@
 #include <string.h>
 
 #define NS_MAX 13
+/* RFC 9156 §2.3: at most this many minimised queries per frame, the first
+ * ones one label at a time. */
+#define MAX_MINIMISE_COUNT 10
+#define MINIMISE_ONE_LAB 4
 #define ADDRS_PER_NS 4
 #define TRIES_PER_SERVER 3
 #define DEPTH_CAP 8
@@ -89,6 +93,11 @@ struct frame {
 	unsigned glueless;
 	unsigned parent_ns; /* F_NSADDR: which NS of the frame below */
 	bool from_hints;
+	/* QNAME minimisation (RFC 9156, relaxed): the labels of qname to ask
+	 * next below the cut (0: one below it), the minimised queries sent,
+	 * and whether this frame asks the full name from now on. */
+	uint8_t qmin_labels, qmin_steps;
+	bool qmin_off;
 };
 
 struct rw_res {
@@ -112,6 +121,9 @@ struct rw_res {
 		struct server *srv;
 		bool tcp, edns;
 		uint64_t sent_ms;
+		const uint8_t *qname; /* asked: the frame's name or a suffix of it */
+		uint16_t qtype;
+		bool minimised;
 	} cur;
 	/* The client's answer, collected as the resolution goes, and the
 	 * result once frame 0 is FINISHED. */
@@ -405,11 +417,32 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 	return best;
 }
 
-static size_t make_query(struct rw_res *r, struct frame *f, bool edns, uint8_t *buf, size_t cap)
+/* The name to ask the frame's servers: with QNAME minimisation, the
+ * frame's name cut to one label (or, after MINIMISE_ONE_LAB steps, a few)
+ * below what is known to exist, asked for A (RFC 9156 §3); else, or once
+ * that reaches the name, the full question. */
+static const uint8_t *ask_name(const struct rw_res *r, const struct frame *f, uint16_t *qtype)
+{
+	*qtype = f->qtype;
+	if (!r->env->qmin || f->qmin_off || f->kind == F_PRIME)
+		return f->qname;
+	unsigned n = rw_name_labels(f->qname), z = rw_name_labels(f->zone);
+	unsigned want = f->qmin_labels ? f->qmin_labels : z + 1;
+	if (want >= n || f->qmin_steps >= MAX_MINIMISE_COUNT)
+		return f->qname;
+	const uint8_t *p = f->qname;
+	for (unsigned skip = n - want; skip > 0; skip--)
+		p += *p + 1;
+	*qtype = RW_TYPE_A;
+	return p;
+}
+
+static size_t make_query(struct rw_res *r, const uint8_t *qname, uint16_t qtype, bool edns,
+                         uint8_t *buf, size_t cap)
 {
 	struct rw_builder b;
 	rw_builder_init(&b, buf, cap, 0, 0); /* RD=0: iterative */
-	if (rw_builder_question(&b, f->qname, f->qtype, r->qclass) != 0)
+	if (rw_builder_question(&b, qname, qtype, r->qclass) != 0)
 		return 0;
 	if (edns && rw_builder_opt(&b, r->env->edns_size, 0, false, NULL, 0) != 0)
 		return 0;
@@ -457,6 +490,8 @@ static void state_init(struct rw_res *r, struct frame *f)
 	}
 	f->glueless = 0;
 	f->from_hints = false;
+	f->qmin_labels = f->qmin_steps = 0;
+	f->qmin_off = false;
 	find_delegation(r, f);
 	f->state = RW_ITER_QUERY_TARGETS;
 	if (f->from_hints && !r->primed && f->kind != F_PRIME && r->depth < DEPTH_CAP) {
@@ -528,7 +563,9 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 	uint64_t t = now(r);
 	struct rw_infra_info info;
 	rw_infra_get(r->env->infra, &s->ss.sa, t, &info);
-	q->len = make_query(r, f, edns, q->buf, sizeof q->buf);
+	uint16_t qtype;
+	const uint8_t *qname = ask_name(r, f, &qtype);
+	q->len = make_query(r, qname, qtype, edns, q->buf, sizeof q->buf);
 	if (q->len == 0) {
 		fail(r, RW_EDE_OTHER, "query does not fit");
 		return false;
@@ -540,6 +577,9 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 	r->cur.tcp = tcp;
 	r->cur.edns = edns;
 	r->cur.sent_ms = t;
+	r->cur.qname = qname;
+	r->cur.qtype = qtype;
+	r->cur.minimised = qname != f->qname;
 	memset(&q->addr, 0, sizeof q->addr);
 	q->addr_len = saddr_len(&s->ss);
 	memcpy(&q->addr, &s->ss, q->addr_len);
@@ -754,6 +794,56 @@ static void use_reply(struct rw_res *r, struct frame *f, const struct rw_msg *m)
 	}
 }
 
+/* A reply to a minimised query (RFC 9156 §2.3, relaxed): a referral is
+ * followed; a name that exists without a cut makes the next query one
+ * level deeper; an error, NXDOMAIN (broken servers say it for empty
+ * non-terminals) or an alias makes the frame ask the full name. Nothing
+ * but the referral is cached from it. */
+static void minimised_reply(struct rw_res *r, struct frame *f, const struct rw_msg *m)
+{
+	struct server *s = r->cur.srv;
+	s->tries = 0; /* it answered: the next question is another one */
+	r->cur.srv = NULL;
+	f->state = RW_ITER_QUERY_TARGETS;
+	const uint8_t *ns_owner = NULL;
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS] && ns_owner == NULL; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
+		if (rr->type == RW_TYPE_NS && rw_name_len(rr->owner) > rw_name_len(f->zone) &&
+		    rw_name_is_under(rr->owner, f->zone) && rw_name_is_under(f->qname, rr->owner))
+			ns_owner = rr->owner;
+	}
+	bool alias = false;
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++)
+		alias |= m->rr[RW_SEC_AN][i].type == RW_TYPE_CNAME ||
+		         m->rr[RW_SEC_AN][i].type == RW_TYPE_DNAME;
+	if (RW_RCODE(m->flags) == RW_RCODE_NOERROR && ns_owner != NULL &&
+	    !(m->flags & RW_FLAG_AA)) {
+		struct rw_ingest in = {.cache = r->env->cache,
+		                       .stats = r->env->cache_stats,
+		                       .arena = &r->arena,
+		                       .bailiwick = f->zone};
+		r->cur.srv = s;
+		follow_referral(r, f, m, &in, ns_owner);
+		f->qmin_labels = 0; /* one below the new cut next */
+		return;
+	}
+	if (RW_RCODE(m->flags) != RW_RCODE_NOERROR || alias) {
+		f->qmin_off = true;
+		return;
+	}
+	/* The name exists and is no cut: deeper, one label at a time for the
+	 * first MINIMISE_ONE_LAB steps, then in bigger strides so that at most
+	 * MAX_MINIMISE_COUNT queries are minimised. */
+	unsigned n = rw_name_labels(f->qname), asked = rw_name_labels(r->cur.qname);
+	f->qmin_steps++;
+	unsigned step = 1;
+	if (f->qmin_steps >= MINIMISE_ONE_LAB && f->qmin_steps < MAX_MINIMISE_COUNT) {
+		step = (n - asked) / (MAX_MINIMISE_COUNT - f->qmin_steps);
+		step = step < 1 ? 1 : step;
+	}
+	f->qmin_labels = (uint8_t)(asked + step);
+}
+
 bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 {
 	struct frame *f = top(r);
@@ -765,7 +855,8 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 	 * keep waiting; never cache from it. */
 	if (rw_msg_parse(pkt, len, &r->arena, &m) != 0 || m.qdcount != 1 ||
 	    !(m.flags & RW_FLAG_QR) || RW_OPCODE(m.flags) != RW_OPCODE_QUERY ||
-	    m.qtype != f->qtype || m.qclass != r->qclass || !rw_name_eq(m.qname, f->qname)) {
+	    m.qtype != r->cur.qtype || m.qclass != r->qclass ||
+	    !rw_name_eq(m.qname, r->cur.qname)) {
 		r->stats->mismatched++;
 		return false;
 	}
@@ -792,7 +883,9 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 	}
 	/* REFUSED and NOTAUTH: the server does not serve the zone it was
 	 * delegated (lame); SERVFAIL and the rest say nothing about that. */
-	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
+	if (r->cur.minimised)
+		minimised_reply(r, f, &m);
+	else if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
 		server_failed(r, f,
 		              rcode == RW_RCODE_REFUSED   ? "REFUSED"
 		              : rcode == RW_RCODE_NOTAUTH ? "NOTAUTH"

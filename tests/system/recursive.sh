@@ -45,10 +45,12 @@ expect "cold walk root -> alpha. -> shop.alpha.: A" "$out" "status: NOERROR" "fl
 log=$(cat "$WORK/daemon.log")
 expect "priming first: '. NS' to a root from the hints (RFC 8109)" \
 	"$(grep -m1 'upstream ' "$WORK/daemon.log")" "upstream \. NS to 127\.53\.0\.[12] udp"
-expect "iterative path: root, then alpha., then shop.alpha." "$log" \
-	"upstream www\.shop\.alpha\. A to 127\.53\.0\.[12]" \
-	"upstream www\.shop\.alpha\. A to 127\.53\.1\.1" \
+expect "iterative path, QNAME minimised (RFC 9156): root, then alpha., then shop.alpha." "$log" \
+	"upstream alpha\. A to 127\.53\.0\.[12]" \
+	"upstream shop\.alpha\. A to 127\.53\.1\.1" \
 	"upstream www\.shop\.alpha\. A to 127\.53\.10\.[12]"
+refute "the root and the TLD never see the full name" "$log" \
+	"upstream www\.shop\.alpha\. A to 127\.53\.(0|1)\."
 n=$(upstream_count www.shop.alpha. A)
 D www.shop.alpha A >/dev/null
 [ "$(upstream_count www.shop.alpha. A)" -eq "$n" ] && ok "second query from the cache (no upstream query)" ||
@@ -225,6 +227,20 @@ if start_daemon "$WORK/noloop.log" --listen "$ADDR:$PORT" --root-hints "$NET/roo
 	stop_daemon || bad "noloop daemon stops"
 else
 	bad "noloop daemon starts" "$(cat "$WORK/noloop.log")"
+fi
+}
+
+# --- --no-qname-minimisation: the full name everywhere --------------------------
+group_qname_minimisation_off() {
+stop_main || bad "main daemon stops"
+if start_daemon "$WORK/noqmin.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" \
+	--query-loopback --threads 1 --log-level debug --no-qname-minimisation; then
+	expect "answered" "$(D www.shop.alpha A)" "status: NOERROR" "192\.0\.2\.80"
+	expect "the root is asked the full name" "$(cat "$WORK/noqmin.log")" \
+		"upstream www\.shop\.alpha\. A to 127\.53\.0\.[12]"
+	stop_daemon || bad "noqmin daemon stops"
+else
+	bad "noqmin daemon starts" "$(cat "$WORK/noqmin.log")"
 fi
 }
 

@@ -408,7 +408,7 @@ static void every_setting(bool reverse, bool flags, bool file)
 	ck_assert_uint_eq(c.edns_size, 1400);
 	ck_assert_uint_eq(c.cache_size, 128u << 20);
 	ck_assert_uint_eq(c.max_outstanding, 5000);
-	ck_assert(!c.builtin_zones && !c.round_robin && !c.ipv6_upstream);
+	ck_assert(!c.builtin_zones && !c.round_robin && !c.ipv6_upstream && !c.qname_minimisation);
 	ck_assert(c.watch_zones && c.query_loopback && c.log_json && c.log_queries);
 	ck_assert_int_eq(c.log_level, RW_LOG_DEBUG);
 	rw_config_fini(&c);

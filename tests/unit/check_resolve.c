@@ -403,6 +403,8 @@ static void set_limit(const char *key, const char *value, unsigned line)
 		env.query_loopback = v != 0;
 	else if (strcmp(key, "ipv6") == 0)
 		env.ipv6 = v != 0;
+	else if (strcmp(key, "qmin") == 0)
+		env.qmin = v != 0;
 	else if (strcmp(key, "hints") == 0) /* the one root server's address */
 		ck_assert_int_eq(inet_pton(AF_INET, value,
 		                           &((struct sockaddr_in *)&hints.ns[0].addr[0])->sin_addr),

@@ -77,6 +77,7 @@ struct rw_config {
 	char *root_hints; /* NULL: the built-in IANA root servers */
 	bool query_loopback;
 	bool ipv6_upstream;
+	bool qname_minimisation; /* RFC 9156 (default on) */
 	unsigned resolve_timeout_ms;
 	unsigned max_cname_chain, max_referrals, max_upstream_queries, max_glueless,
 	    max_subrequest_depth, max_outstanding;

@@ -73,6 +73,7 @@ struct rw_res_env {
 	struct rw_res_limits lim;
 	bool query_loopback; /* use learned 127/8, ::1, 0/8, :: addresses */
 	bool ipv6;           /* query IPv6 servers */
+	bool qmin;           /* QNAME minimisation (RFC 9156, relaxed) */
 	uint16_t edns_size;
 	uint64_t (*clock)(void *ctx); /* monotonic milliseconds */
 	void *clock_ctx;
