@@ -20,6 +20,7 @@ struct rec {
 	uint64_t updated_ms;
 	struct rw_infra_info info;
 	uint32_t rttvar_ms;
+	uint32_t last_qhash; /* the question of the last timeout */
 };
 
 struct rw_infra {
@@ -121,6 +122,11 @@ static struct rec *find(struct rw_infra *t, const struct sockaddr *sa, uint64_t 
 	return r;
 }
 
+bool rw_infra_is_alive(const struct rw_infra_info *i, uint64_t now_ms)
+{
+	return i->replied_ms != 0 && now_ms - i->replied_ms < RW_INFRA_ALIVE_MS;
+}
+
 void rw_infra_get(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms,
                   struct rw_infra_info *out)
 {
@@ -159,21 +165,27 @@ void rw_infra_rtt(struct rw_infra *t, const struct sockaddr *sa, uint32_t rtt_ms
 		}
 		r->info.rto_ms = clamp_rto((uint64_t)r->info.srtt_ms + 4 * (uint64_t)r->rttvar_ms);
 		r->info.timeouts = 0;
+		r->info.strikes = 0;
 		r->info.backoff_until_ms = 0;
+		r->info.replied_ms = now_ms;
 		r->updated_ms = now_ms;
 	}
 	pthread_mutex_unlock(&t->lock);
 }
 
-void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms)
+void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint32_t qhash,
+                      uint64_t now_ms)
 {
 	pthread_mutex_lock(&t->lock);
 	struct rec *r = find(t, sa, now_ms, true);
 	if (r != NULL) {
 		r->info.timeouts++;
 		r->info.rto_ms = clamp_rto((uint64_t)r->info.rto_ms * 2); /* §5.5 */
-		if (r->info.timeouts >= 3) {
-			unsigned shift = r->info.timeouts - 3 > 6 ? 6 : r->info.timeouts - 3;
+		if (r->info.strikes == 0 || qhash != r->last_qhash)
+			r->info.strikes++;
+		r->last_qhash = qhash;
+		if (r->info.strikes >= 3) {
+			unsigned shift = r->info.strikes - 3 > 6 ? 6 : r->info.strikes - 3;
 			uint64_t ms = 1000ull << shift;
 			r->info.backoff_until_ms = now_ms + (ms > 60000 ? 60000 : ms);
 		}

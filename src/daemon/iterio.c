@@ -36,13 +36,24 @@ try {
 	size_t out_len;
 	uint8_t *in; /* TCP: the framed reply */
 	size_t in_len;
+	/* A UDP try that timed out keeps listening (its job's old list): a
+	 * slow server's late answer is still taken. */
+	int old;
+	struct try *next_old;
+	uint64_t sent_ms;
+	struct sockaddr_storage addr;
 };
+
+/* Timed-out UDP tries a job keeps listening on. */
+#define OLD_TRIES_MAX 4
 
 struct job {
 	struct job *next, **pprev; /* in the rw_iter's list */
 	struct rw_iter *it;
 	struct rw_res *res;
 	struct try *cur;
+	struct try *old; /* timed out, still listening (at most OLD_TRIES_MAX) */
+	unsigned nold;
 	rw_iter_cb cb;
 	void *arg;
 };
@@ -112,8 +123,21 @@ static void try_end(struct try *t)
 
 static void step(struct job *j);
 
+/* Stops listening on the job's timed-out tries (their question is over). */
+static void old_end_all(struct job *j)
+{
+	while (j->old != NULL) {
+		struct try *t = j->old;
+		j->old = t->next_old;
+		t->job = NULL;
+		try_end(t);
+	}
+	j->nold = 0;
+}
+
 static void job_done(struct job *j)
 {
+	old_end_all(j);
 	/* Not finished only when the loop stopped for shutdown. */
 	struct rw_answer *ans = rw_res_state(j->res) == RW_ITER_FINISHED
 	                            ? rw_res_take_answer(j->res)
@@ -131,29 +155,80 @@ static void job_done(struct job *j)
 static void deliver(struct try *t, const uint8_t *pkt, size_t len)
 {
 	struct job *j = t->job;
-	if (len < 12 || rw_get16(pkt) != t->id || !rw_res_reply(j->res, pkt, len)) {
+	if (j == NULL)
+		return; /* an old try whose job is gone */
+	bool ok = false;
+	if (len >= 12 && rw_get16(pkt) == t->id) {
+		uint64_t rtt = uv_now(j->it->loop) - t->sent_ms;
+		ok = t->old ? rw_res_reply_from(j->res, (const struct sockaddr *)&t->addr,
+		                                (uint32_t)rtt, pkt, len)
+		            : rw_res_reply(j->res, pkt, len);
+	}
+	if (!ok) {
 		j->it->dropped++;
 		return; /* keep waiting: spoofed, stray or garbage */
 	}
-	try_end(t);
+	/* The question is answered: the current try and every old one are
+	 * over (an old one's answer makes the current try moot). */
+	if (j->cur != NULL && j->cur != t)
+		try_end(j->cur);
+	if (!t->old)
+		try_end(t);
+	old_end_all(j);
+	step(j);
+}
+
+/* The try's time is up (keep: a UDP try that merely got no answer yet
+ * keeps listening while the job goes on), or it cannot go on. */
+static void timed_out(struct try *t, bool keep)
+{
+	struct job *j = t->job;
+	if (keep && !t->tcp && !j->it->closing) {
+		if (j->nold == OLD_TRIES_MAX) { /* the oldest one goes */
+			struct try **pp = &j->old;
+			while ((*pp)->next_old != NULL)
+				pp = &(*pp)->next_old;
+			struct try *gone = *pp;
+			*pp = NULL;
+			j->nold--;
+			try_end(gone);
+		}
+		uv_timer_stop(&t->timer);
+		t->old = 1;
+		if (j->cur == t)
+			j->cur = NULL;
+		t->next_old = j->old;
+		j->old = t;
+		j->nold++;
+	} else {
+		try_end(t);
+	}
+	rw_res_timeout(j->res);
 	step(j);
 }
 
 static void on_timeout(uv_timer_t *timer)
 {
-	struct try *t = timer->data;
-	struct job *j = t->job;
-	try_end(t);
-	rw_res_timeout(j->res);
-	step(j);
+	timed_out(timer->data, true);
 }
 
 /* A try that cannot go on (connect refused, write failed, reset). */
 static void try_failed(struct try *t)
 {
-	if (t->over)
+	if (t->over || t->job == NULL)
 		return;
-	on_timeout(&t->timer);
+	if (t->old) { /* an old try's socket failed: just stop listening */
+		struct job *j = t->job;
+		for (struct try **pp = &j->old; *pp != NULL; pp = &(*pp)->next_old)
+			if (*pp == t) {
+				*pp = t->next_old;
+				j->nold--;
+				break;
+			}
+		try_end(t);
+		return;
+	}
+	timed_out(t, false);
 }
 
 static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -303,8 +378,26 @@ static void step(struct job *j)
 {
 	struct rw_res_query q;
 	/* Bound: a failed send counts as a timeout in rw_res, whose query
-	 * and deadline limits end the loop. */
-	while (!j->it->closing && rw_res_next(j->res, &q) == RW_RES_SEND) {
+	 * and deadline limits end the loop; rw_res asks to wait once per
+	 * server set. */
+	enum rw_res_step st;
+	while (!j->it->closing && (st = rw_res_next(j->res, &q)) != RW_RES_DONE) {
+		if (st == RW_RES_WAIT) {
+			/* Listen longer to the last timed-out try (the head of
+			 * the old list), as the current one again. */
+			struct try *t = j->old;
+			if (t == NULL) {
+				rw_res_timeout(j->res);
+				continue;
+			}
+			j->old = t->next_old;
+			j->nold--;
+			t->old = 0;
+			t->next_old = NULL;
+			j->cur = t;
+			uv_timer_start(&t->timer, on_timeout, q.timeout_ms, 0);
+			return;
+		}
 		struct try *t = calloc(1, sizeof *t);
 		if (t == NULL) {
 			rw_res_timeout(j->res);
@@ -322,6 +415,8 @@ static void step(struct job *j)
 		uv_timer_init(j->it->loop, &t->timer);
 		t->timer.data = t;
 		t->open_handles = 1;
+		t->sent_ms = uv_now(j->it->loop);
+		memcpy(&t->addr, &q.addr, sizeof t->addr);
 		int e = t->tcp ? tcp_open(t, &q) : udp_open(t, &q);
 		j->cur = t;
 		if (e != 0) {
@@ -369,6 +464,7 @@ void rw_iter_close(struct rw_iter *it)
 			j->cur->job = NULL;
 			try_end(j->cur);
 		}
+		old_end_all(j);
 		*j->pprev = j->next;
 		if (j->next != NULL)
 			j->next->pprev = j->pprev;

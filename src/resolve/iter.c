@@ -8,7 +8,7 @@
  * dispatcher either sends one query, changes a frame's state, or ends a
  * frame; every loop is bounded by a limit or by the deadline. What replies
  * prove is cached by the rules in ingest.c, shared with forwarding. */
-#include "rootwalk/iter.h"
+#include "iter_int.h"
 #include "rootwalk/arena.h"
 #include "rootwalk/assert.h"
 #include "rootwalk/err.h"
@@ -22,15 +22,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NS_MAX 13
-/* RFC 9156 §2.3: at most this many minimised queries per frame, the first
- * ones one label at a time. */
-#define MAX_MINIMISE_COUNT 10
-#define MINIMISE_ONE_LAB 4
-#define ADDRS_PER_NS 4
-#define TRIES_PER_SERVER 3
-#define DEPTH_CAP 8
 
 void rw_res_limits_default(struct rw_res_limits *l)
 {
@@ -52,99 +43,6 @@ const char *rw_iter_state_name(enum rw_iter_state s)
 	case RW_ITER_FINISHED: return "FINISHED";
 	}
 	return "?";
-}
-
-/* --- state ------------------------------------------------------------- */
-
-/* An IPv4 or IPv6 server address: 28 bytes, not a sockaddr_storage's
- * 128 (a resolution holds up to 13 x 4 of them per frame). */
-union saddr {
-	struct sockaddr sa;
-	struct sockaddr_in v4;
-	struct sockaddr_in6 v6;
-};
-
-struct server {
-	union saddr ss;
-	uint8_t tries;
-	bool failed; /* lame, refused, or broken for this zone */
-};
-
-struct ns {
-	const uint8_t *name; /* lower-case; in r->names, or the hints' */
-	struct server addr[ADDRS_PER_NS];
-	uint8_t naddr;
-	uint8_t known; /* NS_A, NS_AAAA: the cache or a sub-request has said */
-};
-
-enum frame_kind { F_MAIN = 0, F_PRIME, F_NSADDR };
-
-#define NS_A 1
-#define NS_AAAA 2
-
-struct frame {
-	enum frame_kind kind;
-	enum rw_iter_state state;
-	uint8_t qname[RW_NAME_MAX]; /* lower-case */
-	uint16_t qtype;
-	uint8_t zone[RW_NAME_MAX]; /* the cut being asked: the servers' bailiwick */
-	struct ns ns[NS_MAX];
-	unsigned nns;
-	unsigned glueless;
-	unsigned parent_ns; /* F_NSADDR: which NS of the frame below */
-	bool from_hints;
-	/* QNAME minimisation (RFC 9156, relaxed): the labels of qname to ask
-	 * next below the cut (0: one below it), the minimised queries sent,
-	 * and whether this frame asks the full name from now on. */
-	uint8_t qmin_labels, qmin_steps;
-	bool qmin_off;
-};
-
-struct rw_res {
-	const struct rw_res_env *env;
-	struct rw_res_stats *stats;
-	struct rw_arena arena; /* per reply: reset for each */
-	uint64_t start_ms, deadline_ms;
-	uint16_t qclass;
-	/* frames[0] is frame0; the others are allocated at their first push
-	 * and kept for reuse (priming and glueless lookups are rare). */
-	struct frame frame0;
-	struct frame *frames[DEPTH_CAP];
-	unsigned depth;        /* frames in use */
-	struct rw_arena names; /* NS names of every cut, until the end */
-	bool primed;
-	unsigned queries, referrals;
-	struct rw_chain chain; /* the client's CNAME chain, across replies */
-	/* The query in flight (the top frame is WAIT_REPLY) or to repeat
-	 * (RETRY_SAME). */
-	struct {
-		struct server *srv;
-		bool tcp, edns;
-		uint64_t sent_ms;
-		const uint8_t *qname; /* asked: the frame's name or a suffix of it */
-		uint16_t qtype;
-		bool minimised;
-	} cur;
-	/* The client's answer, collected as the resolution goes, and the
-	 * result once frame 0 is FINISHED. */
-	struct rw_arena answer_arena;
-	struct rw_answer_builder ab;
-	struct rw_answer *answer;
-};
-
-static uint64_t now(const struct rw_res *r)
-{
-	return r->env->clock(r->env->clock_ctx);
-}
-
-static struct frame *top(struct rw_res *r)
-{
-	return r->frames[r->depth - 1];
-}
-
-static bool finished(const struct rw_res *r)
-{
-	return r->frame0.state == RW_ITER_FINISHED;
 }
 
 struct rw_res *rw_res_new(const struct rw_res_env *env, struct rw_res_stats *stats,
@@ -187,7 +85,7 @@ void rw_res_free(struct rw_res *r)
 }
 
 /* Ends the resolution with rcode and the records collected. */
-static void finish(struct rw_res *r, uint16_t rcode)
+void iter_finish(struct rw_res *r, uint16_t rcode)
 {
 	r->answer = rw_answer_build(&r->ab, rcode);
 	r->depth = 1;
@@ -195,7 +93,7 @@ static void finish(struct rw_res *r, uint16_t rcode)
 }
 
 /* Ends the resolution with SERVFAIL and an EDE (RFC 8914). */
-static void fail(struct rw_res *r, uint16_t ede, const char *text)
+void iter_fail(struct rw_res *r, uint16_t ede, const char *text)
 {
 	r->stats->servfails++;
 	r->answer = rw_answer_servfail(ede, text);
@@ -203,10 +101,10 @@ static void fail(struct rw_res *r, uint16_t ede, const char *text)
 	r->frame0.state = RW_ITER_FINISHED;
 }
 
-static void fail_limit(struct rw_res *r, const char *text)
+void iter_fail_limit(struct rw_res *r, const char *text)
 {
 	r->stats->limit_hits++;
-	fail(r, RW_EDE_OTHER, text);
+	iter_fail(r, RW_EDE_OTHER, text);
 }
 
 /* --- servers ------------------------------------------------------------ */
@@ -220,11 +118,6 @@ static bool usable_addr(const struct rw_res *r, const struct sockaddr *sa, bool 
 	if (!configured && !r->env->query_loopback && rw_addr_is_loopback_or_any(sa))
 		return false;
 	return true;
-}
-
-static socklen_t saddr_len(const union saddr *a)
-{
-	return a->sa.sa_family == AF_INET6 ? sizeof a->v6 : sizeof a->v4;
 }
 
 static void add_addr(struct rw_res *r, struct ns *n, uint16_t type, const uint8_t *rd,
@@ -271,12 +164,21 @@ static void cached_addrs(struct rw_res *r, struct ns *n)
 	}
 }
 
+/* The frame asks a new set of servers: their patience starts afresh. */
+static void new_servers(struct frame *f)
+{
+	f->patience_end_ms = 0;
+	f->late.srv = NULL;
+	f->late_waited = false;
+}
+
 static void use_hints(struct rw_res *r, struct frame *f)
 {
 	const struct rw_hints *h = r->env->hints;
 	f->zone[0] = 0;
 	f->nns = 0;
 	f->from_hints = true;
+	new_servers(f);
 	for (unsigned i = 0; i < h->nns && f->nns < NS_MAX; i++) {
 		struct ns *n = &f->ns[f->nns++];
 		memset(n, 0, sizeof *n);
@@ -295,13 +197,14 @@ static void use_hints(struct rw_res *r, struct frame *f)
 }
 
 /* Makes zone (lower-cased) with the NS names of nss the frame's cut. */
-static void set_cut(struct rw_res *r, struct frame *f, const uint8_t *zone,
-                    const struct rw_cache_rrset *nss)
+void iter_set_cut(struct rw_res *r, struct frame *f, const uint8_t *zone,
+                  const struct rw_cache_rrset *nss)
 {
 	rw_name_lower(f->zone, zone, rw_name_len(zone));
 	f->nns = 0;
 	f->glueless = 0;
 	f->from_hints = false;
+	new_servers(f);
 	for (uint16_t i = 0; i < nss->count && f->nns < NS_MAX; i++) {
 		size_t len = rw_name_len(nss->rdata[i]);
 		uint8_t *name = rw_arena_alloc(&r->names, len);
@@ -325,7 +228,7 @@ static void find_delegation(struct rw_res *r, struct frame *f)
 		if (rw_cache_get(r->env->cache, z, RW_TYPE_NS, RW_CLASS_IN, &r->arena, &e,
 		                 r->env->cache_stats) == 0 &&
 		    e.kind == RW_CACHE_POSITIVE) {
-			set_cut(r, f, z, &e.set);
+			iter_set_cut(r, f, z, &e.set);
 			/* The root's NS primed without addresses: reach the root
 			 * through the hints (their names are resolved from there
 			 * when asked), never through a lookup that needs the root. */
@@ -358,11 +261,11 @@ static struct frame *push(struct rw_res *r, enum frame_kind kind, const uint8_t 
 
 /* Ends the top frame. ok: F_NSADDR got addresses, F_PRIME got the root
  * NS; the frame below goes on. */
-static void pop(struct rw_res *r, bool ok)
+void iter_pop(struct rw_res *r, bool ok)
 {
 	struct frame *f = top(r);
 	if (rw_fails_assert(r->depth > 1 && f->kind != F_MAIN)) {
-		fail(r, RW_EDE_OTHER, "internal error");
+		iter_fail(r, RW_EDE_OTHER, "internal error");
 		return;
 	}
 	r->depth--;
@@ -395,6 +298,8 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			struct server *s = &f->ns[i].addr[k];
 			if (s->failed || s->tries >= TRIES_PER_SERVER)
 				continue;
+			if (s->tries > 0 && f->patience_end_ms != 0 && t >= f->patience_end_ms)
+				continue; /* no retries after the frame's patience */
 			struct rw_infra_info info;
 			rw_infra_get(r->env->infra, &s->ss.sa, t, &info);
 			if (rw_infra_is_lame(&info, zh, t))
@@ -464,11 +369,11 @@ static bool answer_target_from_cache(struct rw_res *r, struct frame *f)
 		for (uint16_t i = 0; i < e.set.count; i++)
 			rw_answer_add(&r->ab, RW_SEC_AN, f->qname, f->qtype, r->qclass, e.set.ttl_s,
 			              e.set.rdata[i], e.set.rdlen[i]);
-		finish(r, RW_RCODE_NOERROR);
+		iter_finish(r, RW_RCODE_NOERROR);
 	} else {
 		rw_answer_add(&r->ab, RW_SEC_NS, e.soa.owner, RW_TYPE_SOA, r->qclass, e.soa.ttl_s,
 		              e.soa.rdata[0], e.soa.rdlen[0]);
-		finish(r, e.kind == RW_CACHE_NXDOMAIN ? RW_RCODE_NXDOMAIN : RW_RCODE_NOERROR);
+		iter_finish(r, e.kind == RW_CACHE_NXDOMAIN ? RW_RCODE_NXDOMAIN : RW_RCODE_NOERROR);
 	}
 	return true;
 }
@@ -484,7 +389,7 @@ static void state_init(struct rw_res *r, struct frame *f)
 		tmp.name = f->qname;
 		cached_addrs(r, &tmp);
 		if (tmp.naddr > 0) {
-			pop(r, true);
+			iter_pop(r, true);
 			return;
 		}
 	}
@@ -504,6 +409,20 @@ static void state_init(struct rw_res *r, struct frame *f)
 		use_hints(r, p);
 		p->state = RW_ITER_QUERY_TARGETS;
 	}
+}
+
+/* True when a server of the frame answered anything lately. */
+static bool any_alive(struct rw_res *r, const struct frame *f)
+{
+	uint64_t t = now(r);
+	for (unsigned i = 0; i < f->nns; i++)
+		for (unsigned k = 0; k < f->ns[i].naddr; k++) {
+			struct rw_infra_info info;
+			rw_infra_get(r->env->infra, &f->ns[i].addr[k].ss.sa, t, &info);
+			if (rw_infra_is_alive(&info, t))
+				return true;
+		}
+	return false;
 }
 
 /* QUERY_TARGETS with no server left: look up a glueless NS name (bounded
@@ -532,27 +451,30 @@ static void no_server_left(struct rw_res *r, struct frame *f)
 		return;
 	}
 	if (f->kind != F_MAIN) {
-		pop(r, false); /* this NS name cannot be resolved */
+		iter_pop(r, false); /* this NS name cannot be resolved */
 		return;
 	}
 	if (i < f->nns && f->glueless >= r->env->lim.glueless_max) {
-		fail_limit(r, "glueless NS lookup limit reached");
+		iter_fail_limit(r, "glueless NS lookup limit reached");
 		return;
 	}
-	/* Every server of the cut failed: the delegation is unreachable.
-	 * Other names under it fail at once while that is held (RFC 9520),
-	 * not after the same timeouts again. The root is never held so. */
+	/* Every server of the cut failed. When none of them has answered
+	 * anything lately, the delegation is unreachable: other names under
+	 * it fail at once while that is held (RFC 9520), not after the same
+	 * timeouts again. A server that answers other names but not this one
+	 * is not: only this question's failure is held. The root is never
+	 * held so. */
 	bool first;
 	uint64_t suppressed;
-	if (f->zone[0] != 0 && rw_failcache_note(r->env->failures, f->zone, 0, 0, &first) > 0 &&
-	    first && r->env->event_log != NULL &&
-	    rw_log_limit(r->env->event_log, now(r), &suppressed)) {
+	if (f->zone[0] != 0 && !any_alive(r, f) &&
+	    rw_failcache_note(r->env->failures, f->zone, 0, 0, &first) > 0 && first &&
+	    r->env->event_log != NULL && rw_log_limit(r->env->event_log, now(r), &suppressed)) {
 		char zone[RW_NAME_TEXT_MAX];
 		rw_name_to_text(f->zone, zone, sizeof zone);
 		rw_log_info("no server of %s reachable: names under it are SERVFAIL for a while",
 		            zone);
 	}
-	fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority");
+	iter_fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority");
 }
 
 /* Fills q for server s of frame f and moves it to WAIT_REPLY. False when
@@ -567,7 +489,7 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 	const uint8_t *qname = ask_name(r, f, &qtype);
 	q->len = make_query(r, qname, qtype, edns, q->buf, sizeof q->buf);
 	if (q->len == 0) {
-		fail(r, RW_EDE_OTHER, "query does not fit");
+		iter_fail(r, RW_EDE_OTHER, "query does not fit");
 		return false;
 	}
 	s->tries++;
@@ -585,6 +507,10 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 	memcpy(&q->addr, &s->ss, q->addr_len);
 	q->tcp = tcp;
 	uint64_t left = r->deadline_ms - t;
+	if (f->patience_end_ms == 0)
+		f->patience_end_ms = t + PATIENCE_MS;
+	else if (s->tries > 1 && f->patience_end_ms > t && f->patience_end_ms - t < left)
+		left = f->patience_end_ms - t; /* a retry ends with the patience */
 	uint32_t to = tcp ? info.rto_ms * 3 : info.rto_ms;
 	q->timeout_ms = to < left ? to : (uint32_t)left;
 	f->state = RW_ITER_WAIT_REPLY;
@@ -592,17 +518,29 @@ static bool send_to(struct rw_res *r, struct frame *f, struct server *s, bool tc
 }
 
 /* QUERY_TARGETS: the next server, with what the infra records say it
- * speaks. True when q is to be sent. */
-static bool state_query_targets(struct rw_res *r, struct frame *f, struct rw_res_query *q)
+ * speaks. RW_RES_SEND when q is to be sent, RW_RES_WAIT to wait for a
+ * late answer, 0 to go on. */
+static enum rw_res_step state_query_targets(struct rw_res *r, struct frame *f,
+                                            struct rw_res_query *q)
 {
 	struct server *s = pick(r, f);
+	uint64_t t = now(r);
+	if (s == NULL && f->late.srv != NULL && !f->late_waited && t < f->patience_end_ms) {
+		/* Nobody left to ask, but a timed-out try may still answer:
+		 * wait for it until the patience ends. */
+		f->late_waited = true;
+		r->cur = f->late;
+		f->state = RW_ITER_WAIT_REPLY;
+		q->timeout_ms = (uint32_t)(f->patience_end_ms - t);
+		return RW_RES_WAIT;
+	}
 	if (s == NULL) {
 		no_server_left(r, f);
-		return false;
+		return 0;
 	}
 	struct rw_infra_info info;
 	rw_infra_get(r->env->infra, &s->ss.sa, now(r), &info);
-	return send_to(r, f, s, info.tcp_only, !info.no_edns, q);
+	return send_to(r, f, s, info.tcp_only, !info.no_edns, q) ? RW_RES_SEND : 0;
 }
 
 enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q)
@@ -613,19 +551,21 @@ enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q)
 	 * end it all. */
 	while (!finished(r)) {
 		if (now(r) >= r->deadline_ms) {
-			fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "resolution timed out");
+			iter_fail(r, RW_EDE_NO_REACHABLE_AUTHORITY, "resolution timed out");
 			break;
 		}
 		if (r->queries >= r->env->lim.queries_max) {
-			fail_limit(r, "upstream query limit reached");
+			iter_fail_limit(r, "upstream query limit reached");
 			break;
 		}
 		struct frame *f = top(r);
+		enum rw_res_step step;
 		switch (f->state) {
 		case RW_ITER_INIT: state_init(r, f); break;
 		case RW_ITER_QUERY_TARGETS:
-			if (state_query_targets(r, f, q))
-				return RW_RES_SEND;
+			step = state_query_targets(r, f, q);
+			if (step != 0)
+				return step;
 			break;
 		case RW_ITER_RETRY_SAME:
 			if (send_to(r, f, r->cur.srv, r->cur.tcp, r->cur.edns, q))
@@ -635,7 +575,7 @@ enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q)
 		case RW_ITER_FINISHED:
 			/* The caller asked for more before feeding the reply. */
 			if (rw_fails_assert(f->state != RW_ITER_WAIT_REPLY && f->kind != F_MAIN))
-				fail(r, RW_EDE_OTHER, "internal error");
+				iter_fail(r, RW_EDE_OTHER, "internal error");
 			break;
 		}
 	}
@@ -647,264 +587,15 @@ void rw_res_timeout(struct rw_res *r)
 	struct frame *f = top(r);
 	if (f->state != RW_ITER_WAIT_REPLY || r->cur.srv == NULL)
 		return;
-	r->stats->timeouts++;
-	rw_infra_timeout(r->env->infra, &r->cur.srv->ss.sa, now(r));
-	r->cur.srv = NULL;
-	f->state = RW_ITER_QUERY_TARGETS;
-}
-
-/* --- replies --------------------------------------------------------------- */
-
-/* The current server is no use for this resolution (lame is NULL: it
- * failed, e.g. SERVFAIL), or is lame for the zone -- evidence about the
- * (server, zone) pair only, for RW_INFRA_LAME_MS; lame says why. */
-static void server_failed(struct rw_res *r, struct frame *f, const char *lame)
-{
-	r->cur.srv->failed = true;
-	if (lame != NULL) {
-		uint64_t t = now(r), suppressed;
-		r->stats->lame++;
-		rw_infra_set_lame(r->env->infra, &r->cur.srv->ss.sa, rw_name_hash(f->zone), t);
-		if (r->env->event_log != NULL && rw_log_limit(r->env->event_log, t, &suppressed)) {
-			char addr[80], zone[RW_NAME_TEXT_MAX];
-			rw_addr_text(&r->cur.srv->ss.sa, addr, sizeof addr);
-			rw_name_to_text(f->zone, zone, sizeof zone);
-			rw_log_info("lame server %s for %s (%s): not asked for it for %d s%s", addr,
-			            zone, lame, RW_INFRA_LAME_MS / 1000,
-			            suppressed ? " (and more not logged)" : "");
-		}
-	}
-	r->cur.srv = NULL;
-	f->state = RW_ITER_QUERY_TARGETS;
-}
-
-/* The frame's name does not exist or has no such data; frame 0's SOA is
- * already in the answer (when there was one). */
-static void frame_negative(struct rw_res *r, struct frame *f, uint16_t rcode)
-{
-	if (f->kind == F_MAIN)
-		finish(r, rcode);
-	else
-		pop(r, false);
-}
-
-/* A referral to ns_owner: must go down, strictly below the zone asked
- * about and above the name (else it is lame, RFC 1034 §5.3.3 4d). */
-static void follow_referral(struct rw_res *r, struct frame *f, const struct rw_msg *m,
-                            const struct rw_ingest *in, const uint8_t *ns_owner)
-{
-	if (rw_name_len(ns_owner) <= rw_name_len(f->zone) || !rw_name_is_under(ns_owner, f->zone) ||
-	    !rw_name_is_under(f->qname, ns_owner)) {
-		server_failed(r, f, "an upward or sideways referral");
-		return;
-	}
-	if (++r->referrals > r->env->lim.referrals_max) {
-		fail_limit(r, "referral limit reached");
-		return;
-	}
-	r->stats->referrals++;
-	struct rw_cache_rrset nss;
-	if (!rw_ingest_delegation(in, m, ns_owner, r->qclass, &nss)) {
-		server_failed(r, f, "a referral without NS records");
-		return;
-	}
-	set_cut(r, f, ns_owner, &nss);
-	r->cur.srv = NULL;
-	f->state = RW_ITER_QUERY_TARGETS;
-}
-
-/* No answer for the name: a negative answer, a referral, or a lame
- * server. Bound: the authority section's records. */
-static void no_answer(struct rw_res *r, struct frame *f, const struct rw_msg *m,
-                      const struct rw_ingest *in)
-{
-	uint16_t rcode = RW_RCODE(m->flags);
-	bool soa = false;
-	const uint8_t *ns_owner = NULL;
-	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS]; i++) {
-		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
-		if (rr->type == RW_TYPE_SOA && rw_name_is_under(rr->owner, f->zone) &&
-		    rw_name_is_under(f->qname, rr->owner))
-			soa = true;
-		if (rr->type == RW_TYPE_NS && ns_owner == NULL)
-			ns_owner = rr->owner;
-	}
-	bool down = ns_owner != NULL && rw_name_len(ns_owner) > rw_name_len(f->zone) &&
-	            rw_name_is_under(ns_owner, f->zone) && rw_name_is_under(f->qname, ns_owner);
-	if (rcode == RW_RCODE_NXDOMAIN || soa) {
-		rw_ingest_negative(in, m, f->qname, f->qtype, r->qclass,
-		                   rcode == RW_RCODE_NXDOMAIN);
-		frame_negative(r, f, rcode);
-	} else if (down || (ns_owner != NULL && !(m->flags & RW_FLAG_AA))) {
-		follow_referral(r, f, m, in, ns_owner); /* lame unless it goes down */
-	} else if (m->flags & RW_FLAG_AA) {
-		/* Authoritative, and nothing for the name and type: NODATA,
-		 * whatever else it holds -- records of another type (an A for
-		 * an AAAA question), or the zone's own NS in the authority
-		 * section. Not lame: the server answered for its zone. */
-		frame_negative(r, f, RW_RCODE_NOERROR);
+	if (f->late_waited && f->late.srv == r->cur.srv && f->late.sent_ms == r->cur.sent_ms) {
+		f->late.srv = NULL; /* the wait for a late answer is over */
 	} else {
-		server_failed(r, f, "not authoritative, and no referral");
+		r->stats->timeouts++;
+		uint32_t qh = rw_name_hash(r->cur.qname) ^ r->cur.qtype;
+		rw_infra_timeout(r->env->infra, &r->cur.srv->ss.sa, qh, now(r));
+		if (!r->cur.tcp)
+			f->late = r->cur;
 	}
-}
-
-/* Uses a reply that matched the question, in the frame's bailiwick. */
-static void use_reply(struct rw_res *r, struct frame *f, const struct rw_msg *m)
-{
-	struct rw_ingest in = {
-	    .cache = r->env->cache,
-	    .stats = r->env->cache_stats,
-	    .arena = &r->arena,
-	    .bailiwick = f->zone,
-	    /* In a sub-request the chain is followed but not answered (an NS
-	     * name must not be an alias, RFC 2181 §10.3; we are lenient). */
-	    .answer = f->kind == F_MAIN ? &r->ab : NULL,
-	};
-	/* A sub-request's chain is its own: it must not count against, or
-	 * loop-check with, the client's. */
-	struct rw_chain sub;
-	rw_chain_init(&sub, f->qname, r->env->lim.cname_max);
-	struct rw_chain *chain = f->kind == F_MAIN ? &r->chain : &sub;
-	const uint8_t *end;
-	switch (rw_ingest_chain(&in, m, f->qname, f->qtype, r->qclass, chain, &end)) {
-	case RW_INGEST_ANSWER:
-		if (f->qtype == RW_TYPE_NS) {
-			struct rw_cache_rrset nss; /* priming: the roots' addresses */
-			if (rw_cache_rrset_collect(&r->arena, m, RW_SEC_AN, end, RW_TYPE_NS,
-			                           r->qclass, &nss))
-				rw_ingest_glue(&in, m, &nss);
-		}
-		if (f->kind == F_MAIN)
-			finish(r, RW_RCODE_NOERROR);
-		else
-			pop(r, true);
-		return;
-	case RW_INGEST_ALIAS:
-		/* Restart on the CNAME target from its closest delegation. */
-		rw_name_lower(f->qname, end, rw_name_len(end));
-		r->cur.srv = NULL;
-		f->state = RW_ITER_INIT;
-		return;
-	case RW_INGEST_LOOP:
-		r->stats->limit_hits++;
-		fail(r, RW_EDE_OTHER, "CNAME loop");
-		return;
-	case RW_INGEST_TOO_LONG: fail_limit(r, "CNAME chain too long"); return;
-	case RW_INGEST_NOTHING: no_answer(r, f, m, &in); return;
-	}
-}
-
-/* A reply to a minimised query (RFC 9156 §2.3, relaxed): a referral is
- * followed; a name that exists without a cut makes the next query one
- * level deeper; an error, NXDOMAIN (broken servers say it for empty
- * non-terminals) or an alias makes the frame ask the full name. Nothing
- * but the referral is cached from it. */
-static void minimised_reply(struct rw_res *r, struct frame *f, const struct rw_msg *m)
-{
-	struct server *s = r->cur.srv;
-	s->tries = 0; /* it answered: the next question is another one */
 	r->cur.srv = NULL;
 	f->state = RW_ITER_QUERY_TARGETS;
-	const uint8_t *ns_owner = NULL;
-	for (uint16_t i = 0; i < m->nrr[RW_SEC_NS] && ns_owner == NULL; i++) {
-		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
-		if (rr->type == RW_TYPE_NS && rw_name_len(rr->owner) > rw_name_len(f->zone) &&
-		    rw_name_is_under(rr->owner, f->zone) && rw_name_is_under(f->qname, rr->owner))
-			ns_owner = rr->owner;
-	}
-	bool alias = false;
-	for (uint16_t i = 0; i < m->nrr[RW_SEC_AN]; i++)
-		alias |= m->rr[RW_SEC_AN][i].type == RW_TYPE_CNAME ||
-		         m->rr[RW_SEC_AN][i].type == RW_TYPE_DNAME;
-	if (RW_RCODE(m->flags) == RW_RCODE_NOERROR && ns_owner != NULL &&
-	    !(m->flags & RW_FLAG_AA)) {
-		struct rw_ingest in = {.cache = r->env->cache,
-		                       .stats = r->env->cache_stats,
-		                       .arena = &r->arena,
-		                       .bailiwick = f->zone};
-		r->cur.srv = s;
-		follow_referral(r, f, m, &in, ns_owner);
-		f->qmin_labels = 0; /* one below the new cut next */
-		return;
-	}
-	if (RW_RCODE(m->flags) != RW_RCODE_NOERROR || alias) {
-		f->qmin_off = true;
-		return;
-	}
-	/* The name exists and is no cut: deeper, one label at a time for the
-	 * first MINIMISE_ONE_LAB steps, then in bigger strides so that at most
-	 * MAX_MINIMISE_COUNT queries are minimised. */
-	unsigned n = rw_name_labels(f->qname), asked = rw_name_labels(r->cur.qname);
-	f->qmin_steps++;
-	unsigned step = 1;
-	if (f->qmin_steps >= MINIMISE_ONE_LAB && f->qmin_steps < MAX_MINIMISE_COUNT) {
-		step = (n - asked) / (MAX_MINIMISE_COUNT - f->qmin_steps);
-		step = step < 1 ? 1 : step;
-	}
-	f->qmin_labels = (uint8_t)(asked + step);
-}
-
-bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
-{
-	struct frame *f = top(r);
-	if (f->state != RW_ITER_WAIT_REPLY || r->cur.srv == NULL)
-		return false;
-	rw_arena_reset(&r->arena);
-	struct rw_msg m;
-	/* A reply to another question (or garbage) is not ours: drop it and
-	 * keep waiting; never cache from it. */
-	if (rw_msg_parse(pkt, len, &r->arena, &m) != 0 || m.qdcount != 1 ||
-	    !(m.flags & RW_FLAG_QR) || RW_OPCODE(m.flags) != RW_OPCODE_QUERY ||
-	    m.qtype != r->cur.qtype || m.qclass != r->qclass ||
-	    !rw_name_eq(m.qname, r->cur.qname)) {
-		r->stats->mismatched++;
-		return false;
-	}
-	uint64_t t = now(r);
-	const struct sockaddr *sa = &r->cur.srv->ss.sa;
-	rw_infra_rtt(r->env->infra, sa, (uint32_t)(t - r->cur.sent_ms), t);
-	uint16_t rcode = RW_RCODE(m.flags);
-	if ((rcode == RW_RCODE_FORMERR || rcode == RW_RCODE_NOTIMP) && r->cur.edns &&
-	    !m.edns.present) {
-		/* RFC 6891 §7: a server that does not know EDNS; again without. */
-		r->stats->edns_fallbacks++;
-		rw_infra_set_no_edns(r->env->infra, sa, t);
-		r->cur.edns = false;
-		r->cur.srv->tries--;
-		f->state = RW_ITER_RETRY_SAME;
-		return true;
-	}
-	if ((m.flags & RW_FLAG_TC) && !r->cur.tcp) {
-		r->stats->tcp_retries++;
-		r->cur.tcp = true;
-		r->cur.srv->tries--;
-		f->state = RW_ITER_RETRY_SAME;
-		return true;
-	}
-	/* REFUSED and NOTAUTH: the server does not serve the zone it was
-	 * delegated (lame); SERVFAIL and the rest say nothing about that. */
-	if (r->cur.minimised)
-		minimised_reply(r, f, &m);
-	else if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN)
-		server_failed(r, f,
-		              rcode == RW_RCODE_REFUSED   ? "REFUSED"
-		              : rcode == RW_RCODE_NOTAUTH ? "NOTAUTH"
-		                                          : NULL);
-	else
-		use_reply(r, f, &m);
-	return true;
-}
-
-struct rw_answer *rw_res_take_answer(struct rw_res *r)
-{
-	if (rw_fails_assert(finished(r)))
-		return NULL;
-	struct rw_answer *a = r->answer;
-	r->answer = NULL;
-	return a;
-}
-
-enum rw_iter_state rw_res_state(const struct rw_res *r)
-{
-	return r->frames[r->depth - 1]->state;
 }

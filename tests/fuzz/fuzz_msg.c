@@ -82,8 +82,9 @@ static void fuzz_resolver(const uint8_t *data, size_t size)
 	if (r != NULL) {
 		struct rw_res_query q;
 		/* priming comes first: answer it with the input too */
-		for (int i = 0; i < 200 && rw_res_next(r, &q) == RW_RES_SEND; i++) {
-			if (i < 2 && size >= 12) {
+		enum rw_res_step st;
+		for (int i = 0; i < 200 && (st = rw_res_next(r, &q)) != RW_RES_DONE; i++) {
+			if (st == RW_RES_SEND && i < 2 && size >= 12) {
 				uint8_t *copy = malloc(size);
 				if (copy == NULL)
 					abort();

@@ -19,6 +19,7 @@ Behaviour by the first label of the question (all under ZONE):
   trunc      only a reply cut in the middle (never a usable one)
   drop       no reply at all
   delay*     the right reply after 250 ms
+  slow*      the right reply after 2.5 s (after the resolver's try timed out)
   oldedns    FORMERR (without OPT) to a query with EDNS, the answer without
   anything else: NXDOMAIN with the zone's SOA
 Every query is logged as "NAME TYPE" to LOGFILE.
@@ -99,10 +100,13 @@ def main():
             msg(qid, question, ns=[soa])
         bad = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("6.6.6.6"))])
         out = None
-        if first == "www" or first.startswith("delay"):
+        if first == "www" or first.startswith("delay") or first.startswith("slow"):
             out = honest
             if first.startswith("delay"):
                 later(0.25, s, honest, addr)
+                out = None
+            elif first.startswith("slow"):
+                later(2.5, s, honest, addr)
                 out = None
         elif first == "oldedns":
             has_opt = struct.unpack("!H", q[10:12])[0] > 0

@@ -17,7 +17,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	declare -F cleanup_hook >/dev/null && cleanup_hook
 	wait 2>/dev/null
-	rm -rf "$WORK"
+	[ -n "${RW_KEEP_WORK:-}" ] && [ "$fail" -gt 0 ] && echo "kept: $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

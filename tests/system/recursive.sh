@@ -178,12 +178,24 @@ refute "no poisoned glue cached" "$out" "6\.6\.6\.7"
 out=$(D mail2.shop.alpha A)
 refute "no hijacked delegation: shop.alpha. still asked at its own servers" \
 	"$(grep 'upstream mail2\.shop\.alpha' "$WORK/daemon.log")" "127\.53\.20\.1"
+t0=$(ms); out=$(D slow1.evil.beta A); t=$(( $(ms) - t0 ))
+expect "a slow server (2.5 s): its late answer is taken" "$out" "status: NOERROR" "192\.0\.2\.30"
+n=$(grep -c 'upstream slow1\.evil\.beta\. A to' "$WORK/daemon.log")
+[ "$n" -ge 2 ] && ok "a slow server: its first try had timed out ($n tries)" ||
+	bad "a slow server: its first try had timed out (got $n tries)"
+within "a slow server: answered when its reply came" "$t" 3500
+t0=$(ms); out=$(D slow2.evil.beta A); t=$(( $(ms) - t0 ))
+expect "a slow server, again: answered" "$out" "192\.0\.2\.30"
+same "... in one try now its RTT is known" "$(grep -c 'upstream slow2\.evil\.beta\. A to' "$WORK/daemon.log")" 1
+expect "control infra: the slow server's timeout has grown to fit it" "$(ctl infra)" "127\.53\.20\.1#53 srtt=[0-9]+ms rto=(2[5-9][0-9]{2}|3000)ms"
+expect "other names of the slow server's zone still resolve" "$(D delay3.evil.beta A)" "192\.0\.2\.30"
 t0=$(ms); out=$(D trunc.evil.beta A); t=$(( $(ms) - t0 ))
 expect "a cut packet: SERVFAIL" "$out" "status: SERVFAIL"
 within "a cut packet: bounded time" "$t" 4500
 t0=$(ms); out=$(D drop.evil.beta A); t=$(( $(ms) - t0 ))
 expect "no reply at all: SERVFAIL" "$out" "status: SERVFAIL"
 within "no reply at all: bounded time" "$t" 4500
+expect "a server that drops one name: its other names still resolve" "$(D delay4.evil.beta A)" "192\.0\.2\.30"
 expect "still serving other names" "$(D www.blog.beta A)" "192\.0\.2\.44"
 
 if stop_daemon; then ok "SIGTERM: clean exit 0"; else bad "SIGTERM" "$(tail -5 "$WORK/daemon.log")"; fi

@@ -324,8 +324,15 @@ static struct rw_msg resolve_ex(const char *name, uint16_t type, bool *ok, struc
 	ck_assert_ptr_nonnull(r);
 	struct rw_res_query q;
 	unsigned steps = 0;
-	while (rw_res_next(r, &q) == RW_RES_SEND) {
+	enum rw_res_step st;
+	while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
 		ck_assert_uint_lt(++steps, 200); /* never unbounded */
+		if (st == RW_RES_WAIT) {         /* no late answers in this world */
+			ck_assert_uint_gt(q.timeout_ms, 0);
+			clock_ms += q.timeout_ms;
+			rw_res_timeout(r);
+			continue;
+		}
 		sent++;
 		sent_tcp += q.tcp;
 		struct rw_msg qm;
@@ -599,6 +606,194 @@ START_TEST(scenario_cases)
 }
 END_TEST
 
+/* A server that answers only after its try timed out (2.5 s): the late
+ * reply on the earlier try is taken, and the server's RTT is learned, so
+ * it stays usable instead of being backed off. */
+START_TEST(slow_server_late_reply)
+{
+	load_world();
+	uint8_t n[RW_NAME_MAX];
+	tu_name("www.slow.", n);
+	struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+	struct rw_res_query q, first;
+	unsigned steps = 0;
+	bool timed_out = false;
+	static uint8_t pkt[4096];
+	enum rw_res_step st;
+	while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
+		ck_assert_uint_lt(++steps, 20);
+		ck_assert_int_eq(st, RW_RES_SEND);
+		char server[64], qname[300];
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr, server,
+		          sizeof server);
+		struct rw_msg qm;
+		ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
+		rw_name_to_text(qm.qname, qname, sizeof qname);
+		rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
+		rw_builder_question(&b, qm.qname, qm.qtype, qm.qclass);
+		if (strcmp(server, "127.53.0.8") == 0 && !timed_out) {
+			/* the first try to the slow server: no answer in time */
+			first = q;
+			timed_out = true;
+			clock_ms += q.timeout_ms;
+			rw_res_timeout(r);
+			continue;
+		}
+		ck_assert(world(server, qname, qm.qtype, q.tcp, qm.edns.present));
+		size_t len = rw_builder_finish(&b);
+		if (strcmp(server, "127.53.0.8") == 0) {
+			/* the second try is out; the first one's answer arrives */
+			clock_ms += 2500 - first.timeout_ms;
+			ck_assert(!rw_res_reply_from(r, (struct sockaddr *)&hints.ns[0].addr[0], 5,
+			                             pkt, len)); /* not that try's server */
+			ck_assert(
+			    rw_res_reply_from(r, (struct sockaddr *)&first.addr, 2500, pkt, len));
+			continue;
+		}
+		ck_assert(rw_res_reply(r, pkt, len));
+	}
+	ck_assert(timed_out);
+	struct rw_answer *a = rw_res_take_answer(r);
+	ck_assert_uint_eq(a->rcode, RW_RCODE_NOERROR);
+	ck_assert_uint_eq(a->nrr[RW_SEC_AN], 1);
+	rw_answer_unref(a);
+	rw_res_free(r);
+	struct rw_infra_info i;
+	rw_infra_get(infra, (struct sockaddr *)&first.addr, clock_ms, &i);
+	ck_assert_uint_eq(i.srtt_ms, 2500);
+	ck_assert_uint_eq(i.timeouts, 0);
+	ck_assert_uint_eq(i.backoff_until_ms, 0);
+}
+END_TEST
+
+/* A server known to be fast goes silent: its three tries end well before
+ * the frame's patience, then the resolver waits (RW_RES_WAIT, nothing
+ * sent) for a late answer until the patience ends, and takes it. */
+START_TEST(wait_for_late_reply)
+{
+	load_world();
+	struct sockaddr_in slow = {.sin_family = AF_INET, .sin_port = htons(53)};
+	inet_pton(AF_INET, "127.53.0.8", &slow.sin_addr);
+	rw_infra_rtt(infra, (struct sockaddr *)&slow, 10, clock_ms); /* rto 150 ms */
+	uint8_t n[RW_NAME_MAX];
+	tu_name("www.slow.", n);
+	struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+	struct rw_res_query q;
+	unsigned steps = 0, silent = 0, waits = 0;
+	uint64_t first_ms = 0;
+	static uint8_t pkt[4096];
+	enum rw_res_step st;
+	while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
+		ck_assert_uint_lt(++steps, 20);
+		if (st == RW_RES_WAIT) {
+			ck_assert_uint_eq(silent, 3);
+			ck_assert_uint_eq(++waits, 1);
+			/* the wait ends with the patience (2.8 s after the first try) */
+			ck_assert_uint_eq(clock_ms + q.timeout_ms, first_ms + 2800);
+			clock_ms += 1000; /* the answer comes a second into the wait */
+			rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
+			rw_builder_question(&b, n, RW_TYPE_A, RW_CLASS_IN);
+			ck_assert(world("127.53.0.8", "www.slow.", RW_TYPE_A, false, true));
+			ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
+			continue;
+		}
+		char server[64], qname[300];
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr, server,
+		          sizeof server);
+		struct rw_msg qm;
+		ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
+		rw_name_to_text(qm.qname, qname, sizeof qname);
+		if (strcmp(server, "127.53.0.8") == 0) {
+			if (silent++ == 0)
+				first_ms = clock_ms;
+			clock_ms += q.timeout_ms;
+			rw_res_timeout(r);
+			continue;
+		}
+		rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
+		rw_builder_question(&b, qm.qname, qm.qtype, qm.qclass);
+		ck_assert(world(server, qname, qm.qtype, q.tcp, qm.edns.present));
+		ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
+	}
+	ck_assert_uint_eq(waits, 1);
+	struct rw_answer *a = rw_res_take_answer(r);
+	ck_assert_uint_eq(a->rcode, RW_RCODE_NOERROR);
+	ck_assert_uint_eq(a->nrr[RW_SEC_AN], 1);
+	rw_answer_unref(a);
+	rw_res_free(r);
+}
+END_TEST
+
+/* A delegation whose only server never answers fails once its patience
+ * is over (under 3 s), and is then held (RFC 9520): other names under it
+ * fail at once. A server that answers other names is not held. */
+START_TEST(dead_delegation_held_alive_not)
+{
+	load_world();
+	env.failures = rw_failcache_new(100, 1000, 300000, test_clock, NULL);
+	ck_assert_ptr_nonnull(env.failures);
+	uint8_t n[RW_NAME_MAX];
+	for (int round = 0; round < 2; round++) {
+		bool alive = round == 1;
+		if (alive) { /* the server answered something a moment ago */
+			struct sockaddr_in slow = {.sin_family = AF_INET, .sin_port = htons(53)};
+			inet_pton(AF_INET, "127.53.0.8", &slow.sin_addr);
+			rw_infra_flush(infra);
+			rw_failcache_flush(env.failures);
+			rw_infra_rtt(infra, (struct sockaddr *)&slow, 10, clock_ms);
+		}
+		{
+			tu_name("www.slow.", n);
+			struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+			struct rw_res_query q;
+			unsigned steps = 0, silent = 0;
+			uint64_t t0 = clock_ms, first_ms = 0;
+			static uint8_t pkt[4096];
+			enum rw_res_step st;
+			while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
+				ck_assert_uint_lt(++steps, 20);
+				if (st == RW_RES_WAIT) {
+					clock_ms += q.timeout_ms;
+					rw_res_timeout(r);
+					continue;
+				}
+				char server[64], qname[300];
+				inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr,
+				          server, sizeof server);
+				struct rw_msg qm;
+				ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
+				rw_name_to_text(qm.qname, qname, sizeof qname);
+				if (strcmp(server, "127.53.0.8") == 0) {
+					if (silent++ == 0)
+						first_ms = clock_ms;
+					clock_ms += q.timeout_ms;
+					rw_res_timeout(r);
+					continue;
+				}
+				rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
+				rw_builder_question(&b, qm.qname, qm.qtype, qm.qclass);
+				ck_assert(world(server, qname, qm.qtype, q.tcp, qm.edns.present));
+				ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
+			}
+			struct rw_answer *a = rw_res_take_answer(r);
+			ck_assert_uint_eq(a->rcode, RW_RCODE_SERVFAIL);
+			rw_answer_unref(a);
+			rw_res_free(r);
+			ck_assert_uint_gt(silent, 0);
+			ck_assert_uint_le(clock_ms - first_ms, 2800);
+			ck_assert_uint_lt(clock_ms - t0, 3000);
+			/* the delegation is held (core then fails names under it
+			 * at once) only when its server is not alive */
+			uint8_t zone[RW_NAME_MAX];
+			tu_name("slow.", zone);
+			ck_assert_int_eq(rw_failcache_check(env.failures, zone, 0, 0) > 0, !alive);
+		}
+	}
+	rw_failcache_free(env.failures);
+	env.failures = NULL;
+}
+END_TEST
+
 /* The states have names, and one resolution goes through them in order. */
 START_TEST(iterator_states)
 {
@@ -722,12 +917,24 @@ START_TEST(infra_records)
 	rw_infra_get(infra, sa, 1000, &i);
 	ck_assert_uint_eq(i.srtt_ms, 100);
 	ck_assert_uint_eq(i.rto_ms, 300); /* srtt + 4 * rttvar(50) */
-	for (int k = 0; k < 3; k++)
-		rw_infra_timeout(infra, sa, 2000);
+	ck_assert(rw_infra_is_alive(&i, 1000 + RW_INFRA_ALIVE_MS - 1));
+	ck_assert(!rw_infra_is_alive(&i, 1000 + RW_INFRA_ALIVE_MS));
+	/* one question timing out again and again: about that name only */
+	for (int k = 0; k < 4; k++)
+		rw_infra_timeout(infra, sa, 42, 2000);
+	rw_infra_get(infra, sa, 2000, &i);
+	ck_assert_uint_eq(i.timeouts, 4);
+	ck_assert_uint_eq(i.strikes, 1);
+	ck_assert_uint_eq(i.backoff_until_ms, 0);
+	rw_infra_rtt(infra, sa, 100, 2000);
+	/* three different questions in a row: the server is backed off */
+	for (uint32_t k = 0; k < 3; k++)
+		rw_infra_timeout(infra, sa, k, 2000);
 	rw_infra_get(infra, sa, 2000, &i);
 	ck_assert_uint_eq(i.timeouts, 3);
+	ck_assert_uint_eq(i.strikes, 3);
 	ck_assert_uint_eq(i.backoff_until_ms, 3000);
-	ck_assert_uint_eq(i.rto_ms, 2400);
+	ck_assert_uint_eq(i.rto_ms, 1984);
 	rw_infra_rtt(infra, sa, 20, 2500); /* an answer clears the back-off */
 	rw_infra_get(infra, sa, 2500, &i);
 	ck_assert_uint_eq(i.timeouts, 0);
@@ -760,6 +967,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, scenario_cases);
 	tcase_add_test(tc, iterator_states);
+	tcase_add_test(tc, slow_server_late_reply);
+	tcase_add_test(tc, wait_for_late_reply);
+	tcase_add_test(tc, dead_delegation_held_alive_not);
 	tcase_add_test(tc, hints_file);
 	tcase_add_test(tc, ipv6_servers_switchable);
 	tcase_add_test(tc, infra_records);

@@ -25,6 +25,10 @@
  * lasts this long: minutes, so one bad stretch does not hide a server for
  * the record's whole life. */
 #define RW_INFRA_LAME_MS (2 * 60 * 1000)
+/* A server that answered anything this recently is alive: timeouts for
+ * some names (a server that drops one name, or is slow on it) are about
+ * those names, not the server. */
+#define RW_INFRA_ALIVE_MS (30 * 1000)
 
 struct rw_infra;
 
@@ -34,7 +38,9 @@ struct rw_infra_info {
 	uint32_t srtt_ms;          /* smoothed RTT (valid when known) */
 	uint32_t rto_ms;           /* the timeout to use for the next try */
 	uint32_t timeouts;         /* in a row */
+	uint32_t strikes;          /* of them, for different questions */
 	uint64_t backoff_until_ms; /* do not use before this (dead) */
+	uint64_t replied_ms;       /* the last answer of any kind (0: none) */
 	bool no_edns;
 	bool tcp_only;
 	uint32_t lame_zone_hash; /* rw_name_hash of the zone, 0: none */
@@ -48,9 +54,14 @@ void rw_infra_get(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms
                   struct rw_infra_info *out);
 /* A reply arrived after rtt_ms: updates SRTT/RTTVAR, clears timeouts. */
 void rw_infra_rtt(struct rw_infra *t, const struct sockaddr *sa, uint32_t rtt_ms, uint64_t now_ms);
-/* A try timed out: doubles the timeout (bounded); after 3 in a row the
- * server is backed off for 2^(n-3) s, at most 60 s. */
-void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
+/* A try for question qhash timed out: doubles the timeout (bounded).
+ * Timeouts in a row for 3 different questions back the server off for
+ * 2^(n-3) s, at most 60 s: repeated tries of one question (a name the
+ * server drops) are evidence about that name, not the server. */
+void rw_infra_timeout(struct rw_infra *t, const struct sockaddr *sa, uint32_t qhash,
+                      uint64_t now_ms);
+/* True when the server answered anything within RW_INFRA_ALIVE_MS. */
+bool rw_infra_is_alive(const struct rw_infra_info *i, uint64_t now_ms);
 void rw_infra_set_no_edns(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
 void rw_infra_set_tcp_only(struct rw_infra *t, const struct sockaddr *sa, uint64_t now_ms);
 /* Marks the server lame for the zone (by rw_name_hash) for

@@ -91,7 +91,10 @@ struct rw_res_stats {
 
 struct rw_res;
 
-enum rw_res_step { RW_RES_SEND = 1, RW_RES_DONE = 2 };
+/* SEND: send q (with q.timeout_ms); WAIT: send nothing, keep waiting
+ * q.timeout_ms for the last UDP try that timed out (the I/O layer still
+ * listens to it), then rw_res_timeout(); DONE: the answer is ready. */
+enum rw_res_step { RW_RES_SEND = 1, RW_RES_DONE = 2, RW_RES_WAIT = 3 };
 
 /* The state of one frame of a resolution. */
 enum rw_iter_state {
@@ -120,6 +123,12 @@ struct rw_res *rw_res_new(const struct rw_res_env *env, struct rw_res_stats *sta
 void rw_res_free(struct rw_res *r);
 enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q);
 bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len);
+/* A late reply from an earlier try of the same question, which timed out
+ * but was kept listening: from is that server (one of the frame's), rtt_ms
+ * how long it took. Taken like rw_res_reply when it answers the question
+ * now asked; the server's RTT is learned, so a slow server stays usable. */
+bool rw_res_reply_from(struct rw_res *r, const struct sockaddr *from, uint32_t rtt_ms,
+                       const uint8_t *pkt, size_t len);
 void rw_res_timeout(struct rw_res *r);
 /* After RW_RES_DONE: the answer (one reference, which the caller now owns;
  * NULL when out of memory, i.e. SERVFAIL). Once only. */
