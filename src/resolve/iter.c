@@ -146,6 +146,38 @@ static void add_addr(struct rw_res *r, struct ns *n, uint16_t type, const uint8_
 	n->addr[n->naddr++] = (struct server){.ss = ss};
 }
 
+static uint32_t addr_hash(const union saddr *a)
+{
+	const uint8_t *p = (const uint8_t *)a;
+	uint32_t h = 2166136261u;
+	for (socklen_t i = 0; i < saddr_len(a); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h | 1; /* never 0 */
+}
+
+static bool exhausted(const struct frame *f, const union saddr *a)
+{
+	uint32_t h = addr_hash(a);
+	for (unsigned i = 0; i < f->nexhausted; i++)
+		if (f->exhausted[i] == h)
+			return true;
+	return false;
+}
+
+void iter_add_glue(struct rw_res *r, struct frame *f, const struct rw_msg *m,
+                   const uint8_t *bailiwick)
+{
+	for (uint16_t i = 0; i < m->nrr[RW_SEC_AR]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_AR][i];
+		if ((rr->type != RW_TYPE_A && rr->type != RW_TYPE_AAAA) ||
+		    rr->rclass != r->qclass || !rw_name_is_under(rr->owner, bailiwick))
+			continue;
+		for (unsigned k = 0; k < f->nns; k++)
+			if (rw_name_eq(rr->owner, f->ns[k].name))
+				add_addr(r, &f->ns[k], rr->type, rr->rdata, rr->rdlen, false);
+	}
+}
+
 /* Addresses of an NS name from the cache. */
 static void cached_addrs(struct rw_res *r, struct ns *n)
 {
@@ -298,6 +330,8 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			struct server *s = &f->ns[i].addr[k];
 			if (s->failed || s->tries >= TRIES_PER_SERVER)
 				continue;
+			if (f->parent_tried && exhausted(f, &s->ss))
+				continue; /* failed before the parent was asked */
 			if (s->tries > 0 && f->patience_end_ms != 0 && t >= f->patience_end_ms)
 				continue; /* no retries after the frame's patience */
 			struct rw_infra_info info;
@@ -425,6 +459,37 @@ static bool any_alive(struct rw_res *r, const struct frame *f)
 	return false;
 }
 
+/* The cut's servers all failed, and their addresses may be the child's
+ * own (cached at a higher rank than the parent's glue): ask the parent
+ * once for its referral, and try the glue addresses not tried yet. False
+ * when that was done already, or there is no parent to ask. */
+static bool parent_fallback(struct rw_res *r, struct frame *f)
+{
+	if (f->parent_tried || f->from_hints || f->zone[0] == 0)
+		return false;
+	f->parent_tried = true;
+	f->nexhausted = 0;
+	for (unsigned i = 0; i < f->nns; i++)
+		for (unsigned k = 0; k < f->ns[i].naddr && f->nexhausted < EXHAUSTED_MAX; k++)
+			f->exhausted[f->nexhausted++] = addr_hash(&f->ns[i].addr[k].ss);
+	/* The closest cached delegation above the cut. */
+	const uint8_t *z = rw_name_parent(f->zone);
+	for (; z != NULL; z = rw_name_parent(z)) {
+		struct rw_cache_entry e;
+		if (rw_cache_get(r->env->cache, z, RW_TYPE_NS, RW_CLASS_IN, &r->arena, &e,
+		                 r->env->cache_stats) == 0 &&
+		    e.kind == RW_CACHE_POSITIVE) {
+			iter_set_cut(r, f, z, &e.set);
+			break;
+		}
+	}
+	if (z == NULL)
+		use_hints(r, f);
+	f->qmin_labels = f->qmin_steps = 0;
+	f->state = RW_ITER_QUERY_TARGETS;
+	return true;
+}
+
 /* QUERY_TARGETS with no server left: look up a glueless NS name (bounded
  * per delegation and in depth), or end the frame. */
 static void no_server_left(struct rw_res *r, struct frame *f)
@@ -458,6 +523,8 @@ static void no_server_left(struct rw_res *r, struct frame *f)
 		iter_fail_limit(r, "glueless NS lookup limit reached");
 		return;
 	}
+	if (parent_fallback(r, f))
+		return;
 	/* Every server of the cut failed. When none of them has answered
 	 * anything lately, the delegation is unreachable: other names under
 	 * it fail at once while that is held (RFC 9520), not after the same

@@ -25,6 +25,7 @@
  * be asked after it (new addresses from a glueless lookup). */
 #define PATIENCE_MS 2800
 #define DEPTH_CAP 8
+#define EXHAUSTED_MAX 16
 
 /* --- state ------------------------------------------------------------- */
 
@@ -86,6 +87,12 @@ struct frame {
 	uint64_t patience_end_ms;
 	struct sent late;
 	bool late_waited;
+	/* Parent-side fallback: the cut's servers all failed once, so the
+	 * parent was asked for its glue (once per frame); the addresses that
+	 * failed before are not asked again (hashes, RW_EXHAUSTED_MAX). */
+	bool parent_tried;
+	uint8_t nexhausted;
+	uint32_t exhausted[EXHAUSTED_MAX];
 };
 
 struct rw_res {
@@ -139,6 +146,10 @@ void iter_fail_limit(struct rw_res *r, const char *text);
 /* Ends the top frame (ok: it found what it was for). */
 void iter_pop(struct rw_res *r, bool ok);
 /* Makes zone (lower-cased) with the NS names of nss the frame's cut. */
+/* Adds the addresses in the additional section of m for the frame's NS
+ * names inside bailiwick (the parent's glue) to the frame's servers. */
+void iter_add_glue(struct rw_res *r, struct frame *f, const struct rw_msg *m,
+                   const uint8_t *bailiwick);
 void iter_set_cut(struct rw_res *r, struct frame *f, const uint8_t *zone,
                   const struct rw_cache_rrset *nss);
 

@@ -66,7 +66,10 @@ static void follow_referral(struct rw_res *r, struct frame *f, const struct rw_m
 		server_failed(r, f, "a referral without NS records");
 		return;
 	}
+	uint8_t bailiwick[RW_NAME_MAX];
+	memcpy(bailiwick, f->zone, rw_name_len(f->zone));
 	iter_set_cut(r, f, ns_owner, &nss);
+	iter_add_glue(r, f, m, bailiwick); /* the parent's addresses too */
 	r->cur.srv = NULL;
 	f->state = RW_ITER_QUERY_TARGETS;
 }

@@ -21,6 +21,11 @@ Behaviour by the first label of the question (all under ZONE):
   delay*     the right reply after 250 ms
   slow*      the right reply after 2.5 s (after the resolver's try timed out)
   oldedns    FORMERR (without OPT) to a query with EDNS, the answer without
+  aforaaaa   AA, an A record (192.0.2.32) whatever the type asked (so an A
+             for an AAAA question)
+  dupcname   AA, the same CNAME (to www.evil.beta.) twice, then its A
+  emptyns    AA, NOERROR, no answer, only the zone's NS in the authority
+             section (NODATA, not a referral and not lame)
   anything else: NXDOMAIN with the zone's SOA
 Every query is logged as "NAME TYPE" to LOGFILE.
 """
@@ -108,6 +113,14 @@ def main():
             elif first.startswith("slow"):
                 later(2.5, s, honest, addr)
                 out = None
+        elif first == "aforaaaa":
+            out = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("192.0.2.32"))])
+        elif first == "dupcname":
+            cname = rr(b"\xc0\x0c", 5, wire("www." + zone))
+            target = rr("www." + zone, 1, a("192.0.2.30")) if qtype == 1 else b""
+            out = msg(qid, question, an=[cname, cname] + ([target] if target else []))
+        elif first == "emptyns":
+            out = msg(qid, question, ns=[rr(zone, 2, wire("ns." + zone))])
         elif first == "oldedns":
             has_opt = struct.unpack("!H", q[10:12])[0] > 0
             out = msg(qid, question, rcode=1) if has_opt else honest

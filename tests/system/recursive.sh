@@ -156,6 +156,41 @@ expect "after flush-infra: none left" "$(ctl infra)" "^ok: 0 server records"
 expect "and resolution goes on" "$(D info.shop.alpha TXT)" "status: NOERROR"
 }
 
+# --- odd but legal replies: the right answer, and the zone still works after --------
+group_odd_replies_break_nothing() {
+expect "an A for an AAAA question: NODATA" "$(D aforaaaa.evil.beta AAAA)" "status: NOERROR" "ANSWER: 0,"
+expect "... and the zone still resolves" "$(D delay11.evil.beta A)" "192\.0\.2\.30"
+out=$(D dupcname.evil.beta A)
+expect "the same CNAME twice: merged (RFC 2181 §5)" "$out" "status: NOERROR" "ANSWER: 2,"
+expect "... and the zone still resolves" "$(D delay12.evil.beta A)" "192\.0\.2\.30"
+expect "AA, no answer, only NS in authority: NODATA" "$(D emptyns.evil.beta A)" "status: NOERROR" \
+	"ANSWER: 0,"
+expect "... and the zone still resolves" "$(D delay13.evil.beta A)" "192\.0\.2\.30"
+out=$(D many.shop.alpha A +tcp)
+expect "1,500 addresses at one name: all of them (over TCP)" "$out" "status: NOERROR" "ANSWER: 1500,"
+expect "... and the zone still resolves" "$(D textonly.shop.alpha TXT)" "no address here"
+expect "DNAME: the DNAME record itself is in the answer (RFC 6672)" "$(D www.legacy.shop.alpha A)" \
+	"legacy\.shop\.alpha\..*DNAME.*blog\.beta\." "www\.legacy\.shop\.alpha\..*CNAME.*www\.blog\.beta\."
+expect "qmin through an empty non-terminal" "$(D www.sub.ent.shop.alpha A)" "192\.0\.2\.82"
+expect "... the empty non-terminal was asked on the way (RFC 9156)" "$(cat "$WORK/daemon.log")" \
+	"upstream ent\.shop\.alpha\. [A-Z]+ to 127\.53\.10\.[12]"
+expect "qmin: NXDOMAIN for an empty non-terminal from a broken server: the full name is asked" \
+	"$(D www.x.brokenent.evil.beta A)" "192\.0\.2\.30"
+expect "... after the minimised query" "$(cat "$WORK/daemon.log")" \
+	"upstream brokenent\.evil\.beta\. [A-Z]+ to 127\.53\.20\.1"
+refute "no server was marked lame by any of them" "$(ctl infra)" "lame="
+# parent-side fallback: moved.alpha.'s own record for its server (127.53.15.9)
+# is stale; only the parent's glue (127.53.15.1) is right.
+expect "a zone reached through its parent's glue" "$(D www.moved.alpha A)" "192\.0\.2\.15"
+expect "its own (stale) address for its server, cached over the glue" "$(D ns.moved.alpha A)" \
+	"127\.53\.15\.9"
+t0=$(ms); out=$(D www2.moved.alpha A); t=$(( $(ms) - t0 ))
+expect "the child's address fails: the parent's glue is asked for and used" "$out" "192\.0\.2\.16"
+expect "... after the stale address was tried" "$(grep 'upstream www2\.moved' "$WORK/daemon.log")" \
+	"to 127\.53\.15\.9 .*" "to 127\.53\.15\.1 "
+within "... within the patience and one more query" "$t" 4000
+}
+
 # --- the misbehaving server: nothing bad gets in ------------------------------------
 group_the_misbehaving_server() {
 D www.shop.alpha A >/dev/null # cached before the poison attempts
@@ -320,7 +355,9 @@ unbound_retries=0
 CASES="www.shop.alpha/A www.shop.alpha/AAAA shop.alpha/MX info.shop.alpha/TXT
 _http._tcp.shop.alpha/SRV alias2.shop.alpha/A blog.shop.alpha/A broken.shop.alpha/A
 nothere.shop.alpha/A textonly.shop.alpha/A x.wild.shop.alpha/A www.glueless.alpha/A
-www.half.alpha/A www.a.b.c.deep.alpha/A www.blog.beta/A www.nosuchtld/A"
+www.half.alpha/A www.a.b.c.deep.alpha/A www.blog.beta/A www.nosuchtld/A
+many.shop.alpha/A www.legacy.shop.alpha/A www.sub.ent.shop.alpha/A www.moved.alpha/A
+aforaaaa.evil.beta/AAAA dupcname.evil.beta/A emptyns.evil.beta/A www.x.brokenent.evil.beta/A"
 for c in $CASES; do
 	a=$(answer "${c%/*}" "${c#*/}" -p "$PORT" @"$ADDR")
 	b=$(answer "${c%/*}" "${c#*/}" -p "$UB_PORT" @127.0.0.78)
