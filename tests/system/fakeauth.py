@@ -24,6 +24,8 @@ Behaviour by the first label of the question (all under ZONE):
   aforaaaa   AA, an A record (192.0.2.32) whatever the type asked (so an A
              for an AAAA question)
   dupcname   AA, the same CNAME (to www.evil.beta.) twice, then its A
+  topbit     AA, the A record with TTL 4294967280 (top bit set: RFC 2181
+             §8 says treat it as 0)
   emptyns    AA, NOERROR, no answer, only the zone's NS in the authority
              section (NODATA, not a referral and not lame)
   anything else: NXDOMAIN with the zone's SOA
@@ -119,6 +121,8 @@ def main():
             cname = rr(b"\xc0\x0c", 5, wire("www." + zone))
             target = rr("www." + zone, 1, a("192.0.2.30")) if qtype == 1 else b""
             out = msg(qid, question, an=[cname, cname] + ([target] if target else []))
+        elif first == "topbit":
+            out = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("192.0.2.33"), ttl=4294967280)])
         elif first == "emptyns":
             out = msg(qid, question, ns=[rr(zone, 2, wire("ns." + zone))])
         elif first == "oldedns":

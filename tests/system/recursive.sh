@@ -178,6 +178,16 @@ expect "qmin: NXDOMAIN for an empty non-terminal from a broken server: the full 
 	"$(D www.x.brokenent.evil.beta A)" "192\.0\.2\.30"
 expect "... after the minimised query" "$(cat "$WORK/daemon.log")" \
 	"upstream brokenent\.evil\.beta\. [A-Z]+ to 127\.53\.20\.1"
+out=$(D blog.shop.alpha AAAA)
+expect "a CNAME into another zone's NODATA: the chain and that zone's SOA" "$out" "status: NOERROR" \
+	"blog\.shop\.alpha\..*CNAME.*www\.blog\.beta\." "blog\.beta\..*SOA"
+D shop.alpha NS >/dev/null
+out=$(D shop.alpha NS)
+expect "NS: the child's own set (TTL 300), not the parent's (3600), answered and cached" "$out" \
+	"^shop\.alpha\.[[:space:]]+(300|2[0-9]{2}|1[0-9]{2}|[0-9]{1,2})[[:space:]]+IN[[:space:]]+NS"
+out=$(D topbit.evil.beta A)
+expect "a TTL with the top bit set is 0 (RFC 2181 §8)" "$out" \
+	"^topbit\.evil\.beta\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.33"
 refute "no server was marked lame by any of them" "$(ctl infra)" "lame="
 # parent-side fallback: moved.alpha.'s own record for its server (127.53.15.9)
 # is stale; only the parent's glue (127.53.15.1) is right.
@@ -357,7 +367,8 @@ _http._tcp.shop.alpha/SRV alias2.shop.alpha/A blog.shop.alpha/A broken.shop.alph
 nothere.shop.alpha/A textonly.shop.alpha/A x.wild.shop.alpha/A www.glueless.alpha/A
 www.half.alpha/A www.a.b.c.deep.alpha/A www.blog.beta/A www.nosuchtld/A
 many.shop.alpha/A www.legacy.shop.alpha/A www.sub.ent.shop.alpha/A www.moved.alpha/A
-aforaaaa.evil.beta/AAAA dupcname.evil.beta/A emptyns.evil.beta/A www.x.brokenent.evil.beta/A"
+aforaaaa.evil.beta/AAAA dupcname.evil.beta/A emptyns.evil.beta/A www.x.brokenent.evil.beta/A
+topbit.evil.beta/A blog.shop.alpha/AAAA shop.alpha/NS"
 for c in $CASES; do
 	a=$(answer "${c%/*}" "${c#*/}" -p "$PORT" @"$ADDR")
 	b=$(answer "${c%/*}" "${c#*/}" -p "$UB_PORT" @127.0.0.78)
