@@ -315,14 +315,16 @@ void iter_pop(struct rw_res *r, bool ok)
 }
 
 /* Picks the next server of the frame: not failed, tries left, not lame
- * for this zone, not backed off; the lowest timeout first, a random other
- * one in about one pick of eight (exploration). NULL when none. */
+ * for this zone, not backed off; one of those with the lowest timeout
+ * (within RTO_BAND_MS), a random other one in about one pick of eight
+ * (exploration). NULL when none. */
 static struct server *pick(struct rw_res *r, struct frame *f)
 {
 	struct server *best = NULL;
 	uint32_t best_rto = UINT32_MAX;
 	unsigned n = 0;
 	struct server *cand[NS_MAX * ADDRS_PER_NS];
+	uint32_t cand_rto[NS_MAX * ADDRS_PER_NS];
 	uint64_t t = now(r);
 	uint32_t zh = rw_name_hash(f->zone);
 	for (unsigned i = 0; i < f->nns; i++) {
@@ -344,6 +346,7 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			if (info.backoff_until_ms > t)
 				continue;
 			uint32_t rto = info.rto_ms + s->tries * 1000; /* tried ones last */
+			cand_rto[n] = rto;
 			cand[n++] = s;
 			if (rto < best_rto) {
 				best_rto = rto;
@@ -351,9 +354,20 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 			}
 		}
 	}
-	if (n > 1 && (r->queries * 2654435761u + (uint32_t)t) % 8 == 0)
-		best = cand[((uint32_t)t >> 3) % n];
-	return best;
+	if (n <= 1)
+		return best;
+	uint32_t rnd = (r->queries + 1) * 2654435761u ^ (uint32_t)t * 40503u ^ zh;
+	rnd ^= rnd >> 15;
+	if (rnd % 8 == 0)
+		return cand[(rnd >> 3) % n];
+	/* Servers within RTO_BAND_MS of the best are equals: spread over
+	 * them (unknown ones all start at the same timeout, and the first
+	 * listed must not always be the one tried first). */
+	unsigned near = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (cand_rto[i] <= best_rto + RTO_BAND_MS)
+			cand[near++] = cand[i];
+	return cand[(rnd >> 3) % near];
 }
 
 /* The name to ask the frame's servers: with QNAME minimisation, the

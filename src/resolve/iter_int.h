@@ -26,6 +26,8 @@
 #define PATIENCE_MS 2800
 #define DEPTH_CAP 8
 #define EXHAUSTED_MAX 16
+/* Servers whose timeouts differ by no more than this are equals. */
+#define RTO_BAND_MS 50
 
 /* --- state ------------------------------------------------------------- */
 
