@@ -261,13 +261,15 @@ static void find_delegation(struct rw_res *r, struct frame *f)
 		                 r->env->cache_stats) == 0 &&
 		    e.kind == RW_CACHE_POSITIVE) {
 			iter_set_cut(r, f, z, &e.set);
-			/* The root's NS primed without addresses: reach the root
-			 * through the hints (their names are resolved from there
-			 * when asked), never through a lookup that needs the root. */
+			/* The root's NS primed without addresses: the client's
+			 * frame keeps those names and looks them up when it needs
+			 * a server (a glueless lookup); the lookups themselves
+			 * reach the root through the hints, never through a
+			 * lookup that needs the root. */
 			bool any = false;
 			for (unsigned i = 0; i < f->nns && !any; i++)
 				any = f->ns[i].naddr > 0;
-			if (z[0] == 0 && !any)
+			if (z[0] == 0 && !any && f->kind != F_MAIN)
 				break;
 			return;
 		}
