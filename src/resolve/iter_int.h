@@ -90,8 +90,9 @@ struct frame {
 	struct sent late;
 	bool late_waited;
 	/* Parent-side fallback: the cut's servers all failed once, so the
-	 * parent was asked for its glue (once per frame); the addresses that
-	 * failed before are not asked again (hashes, RW_EXHAUSTED_MAX). */
+	 * parent was asked for its glue (once per frame, not again for a
+	 * cut further down); the addresses that failed before are not asked
+	 * again (hashes, at most EXHAUSTED_MAX). */
 	bool parent_tried;
 	uint8_t nexhausted;
 	uint32_t exhausted[EXHAUSTED_MAX];
