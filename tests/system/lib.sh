@@ -12,6 +12,8 @@ WORK=$(mktemp -d "/tmp/rw-$NAME.XXXXXX")
 PIDS=()
 pass=0; fail=0
 
+# RW_KEEP_WORK=1 keeps a failed run's $WORK (daemon logs, the fake
+# internet's query logs) and prints where it is.
 cleanup() {
 	exec 2>/dev/null # no "Killed" notices for the helpers stopped here
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done

@@ -666,34 +666,42 @@ START_TEST(slow_server_late_reply)
 }
 END_TEST
 
-/* A server known to be fast goes silent: its three tries end well before
- * the frame's patience, then the resolver waits (RW_RES_WAIT, nothing
- * sent) for a late answer until the patience ends, and takes it. */
-START_TEST(wait_for_late_reply)
+/* What run_silent saw. */
+struct silent_run {
+	unsigned silent, waits;
+	uint64_t first_ms;    /* the first try to the silent server */
+	uint64_t wait_end_ms; /* where the last RW_RES_WAIT was to end */
+};
+
+/* Resolves NAME A in the world, except that server SILENT answers no try.
+ * An RW_RES_WAIT gets the world's answer a second into the wait when late
+ * is set, else runs out. Returns the answer (the caller's reference). */
+static struct rw_answer *run_silent(const char *name, const char *silent, bool late,
+                                    struct silent_run *o)
 {
-	load_world();
-	struct sockaddr_in slow = {.sin_family = AF_INET, .sin_port = htons(53)};
-	inet_pton(AF_INET, "127.53.0.8", &slow.sin_addr);
-	rw_infra_rtt(infra, (struct sockaddr *)&slow, 10, clock_ms); /* rto 150 ms */
 	uint8_t n[RW_NAME_MAX];
-	tu_name("www.slow.", n);
+	tu_name(name, n);
 	struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_ptr_nonnull(r);
+	memset(o, 0, sizeof *o);
 	struct rw_res_query q;
-	unsigned steps = 0, silent = 0, waits = 0;
-	uint64_t first_ms = 0;
+	unsigned steps = 0;
 	static uint8_t pkt[4096];
 	enum rw_res_step st;
 	while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
 		ck_assert_uint_lt(++steps, 20);
 		if (st == RW_RES_WAIT) {
-			ck_assert_uint_eq(silent, 3);
-			ck_assert_uint_eq(++waits, 1);
-			/* the wait ends with the patience (2.8 s after the first try) */
-			ck_assert_uint_eq(clock_ms + q.timeout_ms, first_ms + 2800);
-			clock_ms += 1000; /* the answer comes a second into the wait */
+			o->waits++;
+			o->wait_end_ms = clock_ms + q.timeout_ms;
+			if (!late) {
+				clock_ms += q.timeout_ms;
+				rw_res_timeout(r);
+				continue;
+			}
+			clock_ms += 1000;
 			rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
 			rw_builder_question(&b, n, RW_TYPE_A, RW_CLASS_IN);
-			ck_assert(world("127.53.0.8", "www.slow.", RW_TYPE_A, false, true));
+			ck_assert(world(silent, name, RW_TYPE_A, false, true));
 			ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
 			continue;
 		}
@@ -703,9 +711,9 @@ START_TEST(wait_for_late_reply)
 		struct rw_msg qm;
 		ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
 		rw_name_to_text(qm.qname, qname, sizeof qname);
-		if (strcmp(server, "127.53.0.8") == 0) {
-			if (silent++ == 0)
-				first_ms = clock_ms;
+		if (strcmp(server, silent) == 0) {
+			if (o->silent++ == 0)
+				o->first_ms = clock_ms;
 			clock_ms += q.timeout_ms;
 			rw_res_timeout(r);
 			continue;
@@ -715,12 +723,30 @@ START_TEST(wait_for_late_reply)
 		ck_assert(world(server, qname, qm.qtype, q.tcp, qm.edns.present));
 		ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
 	}
-	ck_assert_uint_eq(waits, 1);
 	struct rw_answer *a = rw_res_take_answer(r);
+	ck_assert_ptr_nonnull(a);
+	rw_res_free(r);
+	return a;
+}
+
+/* A server known to be fast goes silent: its three tries end well before
+ * the frame's patience, then the resolver waits (RW_RES_WAIT, nothing
+ * sent) for a late answer until the patience ends, and takes it. */
+START_TEST(wait_for_late_reply)
+{
+	load_world();
+	struct sockaddr_in slow = {.sin_family = AF_INET, .sin_port = htons(53)};
+	inet_pton(AF_INET, "127.53.0.8", &slow.sin_addr);
+	rw_infra_rtt(infra, (struct sockaddr *)&slow, 10, clock_ms); /* rto 150 ms */
+	struct silent_run o;
+	struct rw_answer *a = run_silent("www.slow.", "127.53.0.8", true, &o);
+	ck_assert_uint_eq(o.silent, 3);
+	ck_assert_uint_eq(o.waits, 1);
+	/* the wait ends with the patience (2.8 s after the first try) */
+	ck_assert_uint_eq(o.wait_end_ms, o.first_ms + 2800);
 	ck_assert_uint_eq(a->rcode, RW_RCODE_NOERROR);
 	ck_assert_uint_eq(a->nrr[RW_SEC_AN], 1);
 	rw_answer_unref(a);
-	rw_res_free(r);
 }
 END_TEST
 
@@ -732,9 +758,9 @@ START_TEST(dead_delegation_held_alive_not)
 	load_world();
 	env.failures = rw_failcache_new(100, 1000, 300000, test_clock, NULL);
 	ck_assert_ptr_nonnull(env.failures);
-	uint8_t n[RW_NAME_MAX];
-	for (int round = 0; round < 2; round++) {
-		bool alive = round == 1;
+	uint8_t zone[RW_NAME_MAX];
+	tu_name("slow.", zone);
+	for (int alive = 0; alive < 2; alive++) {
 		if (alive) { /* the server answered something a moment ago */
 			struct sockaddr_in slow = {.sin_family = AF_INET, .sin_port = htons(53)};
 			inet_pton(AF_INET, "127.53.0.8", &slow.sin_addr);
@@ -742,52 +768,17 @@ START_TEST(dead_delegation_held_alive_not)
 			rw_failcache_flush(env.failures);
 			rw_infra_rtt(infra, (struct sockaddr *)&slow, 10, clock_ms);
 		}
-		{
-			tu_name("www.slow.", n);
-			struct rw_res *r = rw_res_new(&env, &stats, n, RW_TYPE_A, RW_CLASS_IN);
-			struct rw_res_query q;
-			unsigned steps = 0, silent = 0;
-			uint64_t t0 = clock_ms, first_ms = 0;
-			static uint8_t pkt[4096];
-			enum rw_res_step st;
-			while ((st = rw_res_next(r, &q)) != RW_RES_DONE) {
-				ck_assert_uint_lt(++steps, 20);
-				if (st == RW_RES_WAIT) {
-					clock_ms += q.timeout_ms;
-					rw_res_timeout(r);
-					continue;
-				}
-				char server[64], qname[300];
-				inet_ntop(AF_INET, &((struct sockaddr_in *)&q.addr)->sin_addr,
-				          server, sizeof server);
-				struct rw_msg qm;
-				ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
-				rw_name_to_text(qm.qname, qname, sizeof qname);
-				if (strcmp(server, "127.53.0.8") == 0) {
-					if (silent++ == 0)
-						first_ms = clock_ms;
-					clock_ms += q.timeout_ms;
-					rw_res_timeout(r);
-					continue;
-				}
-				rw_builder_init(&b, pkt, sizeof pkt, 0, RW_FLAG_QR);
-				rw_builder_question(&b, qm.qname, qm.qtype, qm.qclass);
-				ck_assert(world(server, qname, qm.qtype, q.tcp, qm.edns.present));
-				ck_assert(rw_res_reply(r, pkt, rw_builder_finish(&b)));
-			}
-			struct rw_answer *a = rw_res_take_answer(r);
-			ck_assert_uint_eq(a->rcode, RW_RCODE_SERVFAIL);
-			rw_answer_unref(a);
-			rw_res_free(r);
-			ck_assert_uint_gt(silent, 0);
-			ck_assert_uint_le(clock_ms - first_ms, 2800);
-			ck_assert_uint_lt(clock_ms - t0, 3000);
-			/* the delegation is held (core then fails names under it
-			 * at once) only when its server is not alive */
-			uint8_t zone[RW_NAME_MAX];
-			tu_name("slow.", zone);
-			ck_assert_int_eq(rw_failcache_check(env.failures, zone, 0, 0) > 0, !alive);
-		}
+		uint64_t t0 = clock_ms;
+		struct silent_run o;
+		struct rw_answer *a = run_silent("www.slow.", "127.53.0.8", false, &o);
+		ck_assert_uint_eq(a->rcode, RW_RCODE_SERVFAIL);
+		rw_answer_unref(a);
+		ck_assert_uint_gt(o.silent, 0);
+		ck_assert_uint_le(clock_ms - o.first_ms, 2800);
+		ck_assert_uint_lt(clock_ms - t0, 3000);
+		/* the delegation is held (core then fails names under it at
+		 * once) only when its server is not alive */
+		ck_assert_int_eq(rw_failcache_check(env.failures, zone, 0, 0) > 0, !alive);
 	}
 	rw_failcache_free(env.failures);
 	env.failures = NULL;
