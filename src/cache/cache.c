@@ -19,7 +19,11 @@
 /* One allocation per entry: header, then data =
  *   lower-cased owner name,
  *   POSITIVE: count x (u16 rdlen, rdata)
- *   NODATA/NXDOMAIN: SOA owner name, u16 rdlen, SOA rdata */
+ *   NODATA/NXDOMAIN: SOA owner name, u16 rdlen, SOA rdata
+ *   then nproof x (owner, u16 type, u16 rdlen, rdata): the DNSSEC records,
+ *   owner the single byte SAME_OWNER when it is the entry's (an RRSIG of
+ *   the set: no name stored twice). Unsigned data pays nothing but nproof,
+ *   which fits in the header's padding. */
 struct centry {
 	struct centry *hnext;         /* hash chain */
 	struct centry *qprev, *qnext; /* SIEVE queue: head newest, tail oldest */
@@ -27,10 +31,13 @@ struct centry {
 	uint32_t hash;
 	uint32_t bytes; /* accounted: malloc_usable_size */
 	uint32_t data_len;
-	uint16_t type, rclass, count;
+	uint16_t type, rclass, count, nproof;
 	uint8_t kind, rank, visited;
 	uint8_t data[];
 };
+
+/* No wire name starts with 0xC0 (a label is at most 63 bytes long). */
+#define SAME_OWNER 0xC0
 
 struct shard {
 	pthread_mutex_t lock;
@@ -248,15 +255,47 @@ static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_rank rank,
-                 struct rw_cache_stats *st)
+/* Bytes the proof takes in an entry keyed by owner. */
+static size_t proof_len(const uint8_t *owner, const struct rw_cache_proof *p)
+{
+	size_t len = 0;
+	for (uint16_t i = 0; p != NULL && i < p->count; i++) {
+		const struct rw_cache_rr *rr = &p->rr[i];
+		len += (rw_name_eq(rr->owner, owner) ? 1 : rw_name_len(rr->owner)) + 4 + rr->rdlen;
+	}
+	return len;
+}
+
+/* Writes the proof at data + pos (proof_len bytes); owners lower-cased. */
+static void proof_write(struct centry *e, size_t pos, const uint8_t *owner,
+                        const struct rw_cache_proof *p)
+{
+	for (uint16_t i = 0; p != NULL && i < p->count; i++) {
+		const struct rw_cache_rr *rr = &p->rr[i];
+		if (rw_name_eq(rr->owner, owner)) {
+			e->data[pos++] = SAME_OWNER;
+		} else {
+			size_t ol = rw_name_len(rr->owner);
+			rw_name_lower(e->data + pos, rr->owner, ol);
+			pos += ol;
+		}
+		rw_put16(e->data + pos, rr->type);
+		rw_put16(e->data + pos + 2, rr->rdlen);
+		memcpy(e->data + pos + 4, rr->rdata, rr->rdlen);
+		pos += 4 + (size_t)rr->rdlen;
+	}
+	e->nproof = p != NULL ? p->count : 0;
+}
+
+int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set,
+                 const struct rw_cache_proof *proof, enum rw_rank rank, struct rw_cache_stats *st)
 {
 	if (set->count == 0 || set->type == 0)
 		return RW_EINVAL;
 	size_t nl = rw_name_len(set->owner), len = nl;
 	for (uint16_t i = 0; i < set->count; i++)
 		len += 2 + (size_t)set->rdlen[i];
-	struct centry *e = entry_alloc(len);
+	struct centry *e = entry_alloc(len + proof_len(set->owner, proof));
 	if (e == NULL)
 		return RW_ENOMEM;
 	rw_name_lower(e->data, set->owner, nl);
@@ -266,6 +305,7 @@ int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_r
 		memcpy(e->data + pos + 2, set->rdata[i], set->rdlen[i]);
 		pos += 2 + (size_t)set->rdlen[i];
 	}
+	proof_write(e, pos, set->owner, proof);
 	uint32_t ttl = clamp(set->ttl_s, c->cfg.min_ttl_s, c->cfg.max_ttl_s);
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
 	e->hash = rw_name_hash(e->data);
@@ -279,19 +319,22 @@ int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_r
 
 int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uint8_t *name,
                           uint16_t type, uint16_t rclass, const struct rw_cache_rrset *soa,
-                          enum rw_rank rank, struct rw_cache_stats *st)
+                          const struct rw_cache_proof *proof, enum rw_rank rank,
+                          struct rw_cache_stats *st)
 {
 	if ((kind != RW_CACHE_NODATA && kind != RW_CACHE_NXDOMAIN) || soa->count != 1 ||
 	    soa->rdlen[0] < 22 || (kind == RW_CACHE_NODATA && type == 0))
 		return RW_EINVAL;
 	size_t nl = rw_name_len(name), sl = rw_name_len(soa->owner);
-	struct centry *e = entry_alloc(nl + sl + 2 + soa->rdlen[0]);
+	size_t len = nl + sl + 2 + soa->rdlen[0];
+	struct centry *e = entry_alloc(len + proof_len(name, proof));
 	if (e == NULL)
 		return RW_ENOMEM;
 	rw_name_lower(e->data, name, nl);
 	memcpy(e->data + nl, soa->owner, sl);
 	rw_put16(e->data + nl + sl, soa->rdlen[0]);
 	memcpy(e->data + nl + sl + 2, soa->rdata[0], soa->rdlen[0]);
+	proof_write(e, len, name, proof);
 	uint32_t ttl = rw_soa_negative_ttl(soa->ttl_s, soa->rdata[0], soa->rdlen[0]);
 	if (ttl > c->cfg.max_neg_ttl_s)
 		ttl = c->cfg.max_neg_ttl_s;
@@ -305,19 +348,54 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
 	return put_entry(c, e, nl, st);
 }
 
-/* Copies a live entry into the arena (lock held): one allocation for the
- * bytes and the per-record arrays. nl: the owner's length (the key's). */
-static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, struct rw_arena *a,
-                    struct rw_cache_entry *out)
+/* Reads the proof of an entry copied to data (from pos on) into the
+ * array rr; owner is the entry's. Bound: nproof records. */
+static void proof_read(const uint8_t *data, size_t pos, const uint8_t *owner, uint16_t n,
+                       struct rw_cache_rr *rr)
 {
-	size_t arrays = (size_t)e->count * (sizeof(const uint8_t *) + sizeof(uint16_t));
-	uint8_t *block = rw_arena_alloc(a, arrays + e->data_len);
+	for (uint16_t i = 0; i < n; i++) {
+		if (data[pos] == SAME_OWNER) {
+			rr[i].owner = owner;
+			pos++;
+		} else {
+			rr[i].owner = data + pos;
+			pos += rw_name_len(data + pos);
+		}
+		rr[i].type = rw_get16(data + pos);
+		rr[i].rdlen = rw_get16(data + pos + 2);
+		rr[i].rdata = data + pos + 4;
+		pos += 4 + (size_t)rr[i].rdlen;
+	}
+}
+
+/* Copies a live entry into the arena (lock held): one allocation for the
+ * bytes and the per-record arrays; the proof only when with_proof. nl:
+ * the owner's length (the key's). */
+static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, bool with_proof,
+                    struct rw_arena *a, struct rw_cache_entry *out)
+{
+	/* Where the main records end, the proof begins (unsigned data: at
+	 * the end, found without a walk). */
+	size_t end = e->data_len;
+	if (e->nproof > 0) {
+		end = nl;
+		if (e->kind != RW_CACHE_POSITIVE)
+			end += rw_name_len(e->data + nl);
+		for (uint16_t i = 0; i < e->count; i++)
+			end += 2 + (size_t)rw_get16(e->data + end);
+	}
+	uint16_t np = with_proof ? e->nproof : 0;
+	size_t len = np > 0 ? e->data_len : end;
+	size_t proofs = (size_t)np * sizeof(struct rw_cache_rr);
+	size_t arrays = proofs + (size_t)e->count * (sizeof(const uint8_t *) + sizeof(uint16_t));
+	uint8_t *block = rw_arena_alloc(a, arrays + len);
 	if (block == NULL)
 		return RW_ENOMEM;
-	const uint8_t **rds = (const uint8_t **)(void *)block; /* 8-aligned first */
-	uint16_t *lens = (uint16_t *)(void *)(block + (size_t)e->count * sizeof *rds);
+	struct rw_cache_rr *prr = (struct rw_cache_rr *)(void *)block; /* 8-aligned first */
+	const uint8_t **rds = (const uint8_t **)(void *)(block + proofs);
+	uint16_t *lens = (uint16_t *)(void *)(block + proofs + (size_t)e->count * sizeof *rds);
 	uint8_t *data = block + arrays;
-	memcpy(data, e->data, e->data_len);
+	memcpy(data, e->data, len);
 	memset(out, 0, sizeof *out);
 	out->kind = (enum rw_cache_kind)e->kind;
 	out->rank = (enum rw_rank)e->rank;
@@ -326,14 +404,14 @@ static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, struct rw_a
 	out->set.type = e->type;
 	out->set.rclass = e->rclass;
 	out->set.ttl_s = ttl;
+	size_t pos = nl;
 	if (e->kind != RW_CACHE_POSITIVE) {
 		set->owner = data + nl;
 		set->type = 6; /* SOA */
 		set->rclass = e->rclass;
 		set->ttl_s = ttl;
-		nl += rw_name_len(data + nl);
+		pos += rw_name_len(data + nl);
 	}
-	size_t pos = nl;
 	for (uint16_t i = 0; i < e->count; i++) {
 		lens[i] = rw_get16(data + pos);
 		rds[i] = data + pos + 2;
@@ -342,6 +420,10 @@ static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, struct rw_a
 	set->count = e->count;
 	set->rdlen = lens;
 	set->rdata = rds;
+	if (np > 0)
+		proof_read(data, end, data, np, prr);
+	out->proof.count = np;
+	out->proof.rr = prr;
 	return 0;
 }
 
@@ -351,11 +433,12 @@ int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_
 	uint8_t lname[RW_NAME_MAX];
 	size_t nl = rw_name_len(name);
 	rw_name_lower(lname, name, nl);
-	return rw_cache_get_lower(c, lname, nl, rw_name_hash(lname), type, rclass, arena, out, st);
+	return rw_cache_get_lower(c, lname, nl, rw_name_hash(lname), type, rclass, true, arena, out,
+	                          st);
 }
 
 int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t h,
-                       uint16_t type, uint16_t rclass, struct rw_arena *arena,
+                       uint16_t type, uint16_t rclass, bool with_proof, struct rw_arena *arena,
                        struct rw_cache_entry *out, struct rw_cache_stats *st)
 {
 	struct shard *s = shard_of(c, h);
@@ -374,7 +457,8 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 			continue;
 		}
 		e->visited = 1;
-		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl, arena, out);
+		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl, with_proof, arena,
+		              out);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (rc == 0)
@@ -479,6 +563,20 @@ size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name)
 	return removed;
 }
 
+/* The DNSSEC records of an entry (from pos on), a line each. */
+static void dump_proof(const struct centry *e, size_t pos, uint32_t ttl, char *line, size_t cap,
+                       rw_cache_dump_cb cb, void *ctx)
+{
+	struct rw_cache_rr rr[1];
+	for (uint16_t k = 0; k < e->nproof; k++) {
+		proof_read(e->data, pos, e->data, 1, rr);
+		if (rw_rr_to_text(rr->owner, rr->type, e->rclass, ttl, rr->rdata, rr->rdlen, line,
+		                  cap) > 0)
+			cb(ctx, line);
+		pos = (size_t)(rr->rdata - e->data) + rr->rdlen;
+	}
+}
+
 size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx)
 {
 	size_t n = 0;
@@ -502,6 +600,7 @@ size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx)
 						cb(ctx, line);
 					pos += 2 + (size_t)len;
 				}
+				dump_proof(e, pos, ttl, line, sizeof line, cb, ctx);
 			} else {
 				char name[RW_NAME_TEXT_MAX], type[16];
 				rw_name_to_text(e->data, name, sizeof name);
@@ -510,6 +609,9 @@ size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx)
 				         e->kind == RW_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA ",
 				         e->kind == RW_CACHE_NXDOMAIN ? "" : type);
 				cb(ctx, line);
+				size_t pos = nl + rw_name_len(e->data + nl);
+				dump_proof(e, pos + 2 + rw_get16(e->data + pos), ttl, line,
+				           sizeof line, cb, ctx);
 			}
 			n++;
 		}

@@ -53,7 +53,7 @@ void rw_flight_free(struct rw_flight *f)
 static bool same(const struct rw_question *a, const struct rw_question *b)
 {
 	return a->route == b->route && a->group == b->group && a->qtype == b->qtype &&
-	       a->qclass == b->qclass && a->qname_len == b->qname_len &&
+	       a->qclass == b->qclass && a->cd == b->cd && a->qname_len == b->qname_len &&
 	       memcmp(a->qname, b->qname, a->qname_len) == 0;
 }
 

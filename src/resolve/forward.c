@@ -11,9 +11,11 @@ size_t rw_forward_query(const struct rw_question *q, uint16_t edns_size, uint8_t
 	struct rw_builder b;
 	if (cap < RW_HEADER_LEN)
 		return 0;
-	rw_builder_init(&b, out, cap, 0, RW_FLAG_RD);
+	rw_builder_init(&b, out, cap, 0, (uint16_t)(RW_FLAG_RD | (q->cd ? RW_FLAG_CD : 0)));
+	/* DO=1: the upstream sends signatures and denial records, kept for
+	 * clients that validate (RFC 3225, RFC 4035 §3.2.1). */
 	if (rw_builder_question(&b, q->qname, q->qtype, q->qclass) != 0 ||
-	    rw_builder_opt(&b, edns_size, 0, false, NULL, 0) != 0)
+	    rw_builder_opt(&b, edns_size, 0, true, NULL, 0) != 0)
 		return 0;
 	return rw_builder_finish(&b);
 }
@@ -42,7 +44,8 @@ int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, con
 	struct rw_answer_builder ab;
 	rw_answer_builder_init(&ab, &env->arena);
 	struct rw_ingest in = {
-	    .cache = env->cache,
+	    /* An unchecked (CD=1) answer is for CD=1 clients only. */
+	    .cache = q->cd ? NULL : env->cache,
 	    .stats = &env->cache_stats,
 	    .arena = &env->arena,
 	    .bailiwick = (const uint8_t *)"",

@@ -5,6 +5,7 @@
 #include "rootwalk/rr.h"
 
 #include <string.h>
+#include <time.h>
 
 void rw_chain_init(struct rw_chain *c, const uint8_t *qname, unsigned max_hops)
 {
@@ -13,10 +14,112 @@ void rw_chain_init(struct rw_chain *c, const uint8_t *qname, unsigned max_hops)
 	c->seen[0] = rw_name_hash(qname);
 }
 
-static void put(const struct rw_ingest *in, const struct rw_cache_rrset *s, enum rw_rank rank)
+static bool dnssec_type(uint16_t type)
 {
-	if (in->cache != NULL)
-		rw_cache_put(in->cache, s, rank, in->stats);
+	return type == RW_TYPE_RRSIG || type == RW_TYPE_NSEC || type == RW_TYPE_NSEC3;
+}
+
+/* DNSSEC records gathered from one reply for one entry (in the arena). */
+struct proof {
+	struct rw_cache_proof p;
+	struct rw_cache_rr *rr;
+	uint16_t cap;
+	bool failed; /* arena full: the entry is kept without its proof */
+};
+
+/* Makes room for every RRSIG, NSEC and NSEC3 of the answer and authority
+ * sections; an unsigned reply allocates nothing. */
+static void proof_init(const struct rw_ingest *in, const struct rw_msg *m, struct proof *p)
+{
+	memset(p, 0, sizeof *p);
+	size_t n = 0;
+	for (int sec = RW_SEC_AN; sec <= RW_SEC_NS; sec++)
+		for (uint16_t i = 0; i < m->nrr[sec]; i++)
+			n += dnssec_type(m->rr[sec][i].type);
+	if (n == 0)
+		return;
+	p->rr = rw_arena_alloc(in->arena, n * sizeof *p->rr);
+	p->cap = p->rr != NULL ? (uint16_t)n : 0;
+	p->failed = p->rr == NULL;
+	p->p.rr = p->rr;
+}
+
+static void proof_add(struct proof *p, const struct rw_rr *rr)
+{
+	for (uint16_t i = 0; i < p->p.count; i++)
+		if (p->rr[i].rdata == rr->rdata)
+			return; /* the same record of the reply, gathered twice */
+	if (p->p.count == p->cap) {
+		p->failed = true;
+		return;
+	}
+	p->rr[p->p.count++] = (struct rw_cache_rr){rr->owner, rr->type, rr->rdlen, rr->rdata};
+}
+
+/* The type an RRSIG covers; 0 for a malformed one. */
+static uint16_t sig_covers(const struct rw_rr *rr)
+{
+	return rr->type == RW_TYPE_RRSIG && rr->rdlen >= 19 ? rw_get16(rr->rdata) : 0;
+}
+
+/* Gathers the RRSIGs of section sec covering (owner, type) and lowers
+ * *ttl to theirs and to the time their signatures have left (RFC 4035
+ * §5.3.3). Returns the signer when a signature shows the set was expanded
+ * from a wildcard (its labels field is below the owner's, RFC 4035
+ * §3.1.3.3), else NULL. Bound: the section's records. */
+static const uint8_t *sigs_of(const struct rw_msg *m, enum rw_section sec, const uint8_t *owner,
+                              uint16_t type, struct proof *p, uint32_t *ttl)
+{
+	const uint8_t *wildcard = NULL;
+	uint32_t now = (uint32_t)time(NULL);
+	for (uint16_t i = 0; p->cap > 0 && i < m->nrr[sec]; i++) {
+		const struct rw_rr *rr = &m->rr[sec][i];
+		if (sig_covers(rr) != type || !rw_name_eq(rr->owner, owner))
+			continue;
+		proof_add(p, rr);
+		int32_t left = (int32_t)(rw_get32(rr->rdata + 8) - now); /* RFC 1982 */
+		uint32_t lim = left > 0 ? (uint32_t)left : 0;
+		if (rr->ttl < lim)
+			lim = rr->ttl;
+		if (lim < *ttl)
+			*ttl = lim;
+		if (rr->rdata[3] < rw_name_labels(owner))
+			wildcard = rr->rdata + 18;
+	}
+	return wildcard;
+}
+
+/* Gathers the NSEC and NSEC3 records of the authority section under zone
+ * and inside the bailiwick, with their RRSIGs: a denial's proof; what it
+ * proves is kept no longer than the proof's TTL (*ttl lowered). */
+static void denial_of(const struct rw_ingest *in, const struct rw_msg *m, const uint8_t *zone,
+                      struct proof *p, uint32_t *ttl)
+{
+	for (uint16_t i = 0; p->cap > 0 && i < m->nrr[RW_SEC_NS]; i++) {
+		const struct rw_rr *rr = &m->rr[RW_SEC_NS][i];
+		uint16_t t = rr->type == RW_TYPE_RRSIG ? sig_covers(rr) : rr->type;
+		if ((t == RW_TYPE_NSEC || t == RW_TYPE_NSEC3) &&
+		    rw_name_is_under(rr->owner, zone) &&
+		    rw_name_is_under(rr->owner, in->bailiwick)) {
+			proof_add(p, rr);
+			if (rr->ttl < *ttl)
+				*ttl = rr->ttl;
+		}
+	}
+}
+
+/* Adds a proof's records to the answer: signatures of (owner, type) to
+ * sec with the set, the rest (a denial) to the authority section. */
+static void add_proof(const struct rw_ingest *in, enum rw_section sec, const uint8_t *owner,
+                      uint16_t type, uint16_t rclass, const struct proof *p, uint32_t ttl)
+{
+	for (uint16_t i = 0; in->answer != NULL && i < p->p.count; i++) {
+		const struct rw_cache_rr *rr = &p->rr[i];
+		bool own = rr->type == RW_TYPE_RRSIG && rw_get16(rr->rdata) == type &&
+		           rw_name_eq(rr->owner, owner);
+		rw_answer_add(in->answer, own ? sec : RW_SEC_NS, rr->owner, rr->type, rclass, ttl,
+		              rr->rdata, rr->rdlen);
+	}
 }
 
 static void add(const struct rw_ingest *in, enum rw_section sec, const struct rw_cache_rrset *s,
@@ -25,6 +128,25 @@ static void add(const struct rw_ingest *in, enum rw_section sec, const struct rw
 	for (uint16_t i = 0; in->answer != NULL && i < s->count; i++)
 		rw_answer_add(in->answer, sec, s->owner, s->type, s->rclass, ttl, s->rdata[i],
 		              s->rdlen[i]);
+}
+
+/* Caches an RRset of section sec with its signatures (and, for a
+ * wildcard expansion, the denial of a closer match), and adds them to the
+ * answer when to_answer. */
+static void keep(const struct rw_ingest *in, const struct rw_msg *m, enum rw_section sec,
+                 struct rw_cache_rrset *s, enum rw_rank rank, bool to_answer)
+{
+	struct proof p;
+	proof_init(in, m, &p);
+	const uint8_t *signer = sigs_of(m, sec, s->owner, s->type, &p, &s->ttl_s);
+	if (signer != NULL)
+		denial_of(in, m, signer, &p, &s->ttl_s);
+	if (in->cache != NULL)
+		rw_cache_put(in->cache, s, p.failed ? NULL : &p.p, rank, in->stats);
+	if (to_answer) {
+		add(in, sec, s, s->ttl_s);
+		add_proof(in, sec, s->owner, s->type, s->rclass, &p, s->ttl_s);
+	}
 }
 
 /* ANY (RFC 8482): whatever the server gave for the name is the answer --
@@ -62,10 +184,8 @@ static void dname_of(const struct rw_ingest *in, const struct rw_msg *m, const u
 			continue;
 		struct rw_cache_rrset s;
 		if (rw_cache_rrset_collect(in->arena, m, RW_SEC_AN, rr->owner, RW_TYPE_DNAME,
-		                           qclass, &s)) {
-			put(in, &s, rank);
-			add(in, RW_SEC_AN, &s, s.ttl_s);
-		}
+		                           qclass, &s))
+			keep(in, m, RW_SEC_AN, &s, rank, true);
 		return;
 	}
 }
@@ -88,8 +208,7 @@ enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct r
 			break; /* out of bailiwick: not trusted from this server */
 		struct rw_cache_rrset s;
 		if (rw_cache_rrset_collect(in->arena, m, RW_SEC_AN, cur, qtype, qclass, &s)) {
-			put(in, &s, rank);
-			add(in, RW_SEC_AN, &s, s.ttl_s);
+			keep(in, m, RW_SEC_AN, &s, rank, true);
 			*end = cur;
 			return RW_INGEST_ANSWER;
 		}
@@ -99,8 +218,7 @@ enum rw_ingest_result rw_ingest_chain(const struct rw_ingest *in, const struct r
 		    s.count != 1)
 			break;
 		dname_of(in, m, cur, qclass, rank);
-		put(in, &s, rank);
-		add(in, RW_SEC_AN, &s, s.ttl_s);
+		keep(in, m, RW_SEC_AN, &s, rank, true);
 		progressed = true;
 		if (++chain->hops > chain->max)
 			return RW_INGEST_TOO_LONG;
@@ -130,12 +248,18 @@ bool rw_ingest_negative(const struct rw_ingest *in, const struct rw_msg *m, cons
 		                            &soa) ||
 		    soa.count != 1)
 			return false;
+		struct proof p;
+		proof_init(in, m, &p);
+		uint32_t ttl = rw_soa_negative_ttl(soa.ttl_s, soa.rdata[0], soa.rdlen[0]);
+		sigs_of(m, RW_SEC_NS, soa.owner, RW_TYPE_SOA, &p, &ttl);
+		denial_of(in, m, soa.owner, &p, &ttl);
+		soa.ttl_s = ttl; /* what the cache keeps it for: min(that, MINIMUM) */
 		if (in->cache != NULL)
-			rw_cache_put_negative(in->cache,
-			                      nxdomain ? RW_CACHE_NXDOMAIN : RW_CACHE_NODATA, name,
-			                      qtype, qclass, &soa, RW_RANK_AUTHORITY, in->stats);
-		add(in, RW_SEC_NS, &soa,
-		    rw_soa_negative_ttl(soa.ttl_s, soa.rdata[0], soa.rdlen[0])); /* RFC 2308 §5 */
+			rw_cache_put_negative(
+			    in->cache, nxdomain ? RW_CACHE_NXDOMAIN : RW_CACHE_NODATA, name, qtype,
+			    qclass, &soa, p.failed ? NULL : &p.p, RW_RANK_AUTHORITY, in->stats);
+		add(in, RW_SEC_NS, &soa, ttl); /* RFC 2308 §5 */
+		add_proof(in, RW_SEC_NS, soa.owner, RW_TYPE_SOA, qclass, &p, ttl);
 		return true;
 	}
 	return false;
@@ -152,8 +276,9 @@ void rw_ingest_glue(const struct rw_ingest *in, const struct rw_msg *m,
 		for (int k = 0; k < 2; k++) {
 			struct rw_cache_rrset g;
 			if (rw_cache_rrset_collect(in->arena, m, RW_SEC_AR, nsname, types[k],
-			                           nss->rclass, &g))
-				put(in, &g, RW_RANK_ADDITIONAL);
+			                           nss->rclass, &g) &&
+			    in->cache != NULL)
+				rw_cache_put(in->cache, &g, NULL, RW_RANK_ADDITIONAL, in->stats);
 		}
 	}
 }
@@ -163,7 +288,8 @@ bool rw_ingest_delegation(const struct rw_ingest *in, const struct rw_msg *m, co
 {
 	if (!rw_cache_rrset_collect(in->arena, m, RW_SEC_NS, zone, RW_TYPE_NS, qclass, nss))
 		return false;
-	put(in, nss, RW_RANK_AUTHORITY);
+	if (in->cache != NULL)
+		rw_cache_put(in->cache, nss, NULL, RW_RANK_AUTHORITY, in->stats);
 	rw_ingest_glue(in, m, nss);
 	return true;
 }

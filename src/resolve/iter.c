@@ -255,7 +255,12 @@ void iter_set_cut(struct rw_res *r, struct frame *f, const uint8_t *zone,
  * labels of the name. */
 static void find_delegation(struct rw_res *r, struct frame *f)
 {
-	for (const uint8_t *z = f->qname; z != NULL; z = rw_name_parent(z)) {
+	/* A DS set is the parent's data (RFC 4035 §3.1.4.1): it is asked of
+	 * the zone above the name, never of the name's own servers. */
+	const uint8_t *start = f->qname;
+	if (f->qtype == RW_TYPE_DS && f->qname[0] != 0)
+		start = rw_name_parent(f->qname);
+	for (const uint8_t *z = start; z != NULL; z = rw_name_parent(z)) {
 		struct rw_cache_entry e;
 		if (rw_cache_get(r->env->cache, z, RW_TYPE_NS, RW_CLASS_IN, &r->arena, &e,
 		                 r->env->cache_stats) == 0 &&
@@ -399,7 +404,9 @@ static size_t make_query(struct rw_res *r, const uint8_t *qname, uint16_t qtype,
 	rw_builder_init(&b, buf, cap, 0, 0); /* RD=0: iterative */
 	if (rw_builder_question(&b, qname, qtype, r->qclass) != 0)
 		return 0;
-	if (edns && rw_builder_opt(&b, r->env->edns_size, 0, false, NULL, 0) != 0)
+	/* DO=1 (RFC 3225): signed zones send their signatures and denial
+	 * records, which are kept for clients that validate. */
+	if (edns && rw_builder_opt(&b, r->env->edns_size, 0, true, NULL, 0) != 0)
 		return 0;
 	return rw_builder_finish(&b);
 }
@@ -415,16 +422,25 @@ static bool answer_target_from_cache(struct rw_res *r, struct frame *f)
 	                 r->env->cache_stats) != 0 ||
 	    (e.kind == RW_CACHE_POSITIVE && e.rank < RW_RANK_ANSWER)) /* glue is no answer */
 		return false;
+	uint32_t ttl = e.kind == RW_CACHE_POSITIVE ? e.set.ttl_s : e.soa.ttl_s;
 	if (e.kind == RW_CACHE_POSITIVE) {
 		for (uint16_t i = 0; i < e.set.count; i++)
-			rw_answer_add(&r->ab, RW_SEC_AN, f->qname, f->qtype, r->qclass, e.set.ttl_s,
+			rw_answer_add(&r->ab, RW_SEC_AN, f->qname, f->qtype, r->qclass, ttl,
 			              e.set.rdata[i], e.set.rdlen[i]);
-		iter_finish(r, RW_RCODE_NOERROR);
 	} else {
-		rw_answer_add(&r->ab, RW_SEC_NS, e.soa.owner, RW_TYPE_SOA, r->qclass, e.soa.ttl_s,
+		rw_answer_add(&r->ab, RW_SEC_NS, e.soa.owner, RW_TYPE_SOA, r->qclass, ttl,
 		              e.soa.rdata[0], e.soa.rdlen[0]);
-		iter_finish(r, e.kind == RW_CACHE_NXDOMAIN ? RW_RCODE_NXDOMAIN : RW_RCODE_NOERROR);
 	}
+	/* The DNSSEC records (rw_query_finish keeps them for DO clients):
+	 * the set's signatures with it, a denial in the authority section. */
+	for (uint16_t i = 0; i < e.proof.count; i++) {
+		const struct rw_cache_rr *rr = &e.proof.rr[i];
+		bool own = e.kind == RW_CACHE_POSITIVE && rr->type == RW_TYPE_RRSIG &&
+		           rr->owner == e.set.owner && rw_get16(rr->rdata) == f->qtype;
+		rw_answer_add(&r->ab, own ? RW_SEC_AN : RW_SEC_NS, rr->owner, rr->type, r->qclass,
+		              ttl, rr->rdata, rr->rdlen);
+	}
+	iter_finish(r, e.kind == RW_CACHE_NXDOMAIN ? RW_RCODE_NXDOMAIN : RW_RCODE_NOERROR);
 	return true;
 }
 

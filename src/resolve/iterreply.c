@@ -92,6 +92,13 @@ static void no_answer(struct rw_res *r, struct frame *f, const struct rw_msg *m,
 	}
 	bool down = ns_owner != NULL && rw_name_len(ns_owner) > rw_name_len(f->zone) &&
 	            rw_name_is_under(ns_owner, f->zone) && rw_name_is_under(f->qname, ns_owner);
+	if (down && f->qtype == RW_TYPE_DS && rw_name_eq(ns_owner, f->qname)) {
+		/* A parent that refers a DS question to the child knows no DS
+		 * for it (a server without DNSSEC): no DS, an insecure
+		 * delegation -- not lameness, and not a way down. */
+		frame_negative(r, f, RW_RCODE_NOERROR);
+		return;
+	}
 	if (rcode == RW_RCODE_NXDOMAIN || soa) {
 		rw_ingest_negative(in, m, f->qname, f->qtype, r->qclass,
 		                   rcode == RW_RCODE_NXDOMAIN);

@@ -259,8 +259,58 @@ static bool add_cached(struct reply *r, enum rw_section sec, const uint8_t *owne
 	return true;
 }
 
+/* A cached entry's DNSSEC records not written with its set (a wildcard's
+ * denial): they go into the authority section after every answer record. */
+struct later {
+	struct rw_cache_proof proof;
+	const uint8_t *owner; /* the entry's: its own signatures are written */
+	uint16_t type;
+	uint32_t ttl;
+};
+
+static bool own_sig(const struct rw_cache_rr *rr, const uint8_t *owner, uint16_t type)
+{
+	return rr->type == RW_TYPE_RRSIG && rr->owner == owner && rw_get16(rr->rdata) == type;
+}
+
+/* For a client that set DO: the signatures of a cached positive entry go
+ * into the answer section after its set, under the owner as the reply
+ * writes it; whatever else its proof holds is noted in *l. */
+static void add_cached_sigs(struct reply *r, const uint8_t *owner, const struct rw_cache_entry *e,
+                            struct later *l)
+{
+	struct rw_builder_mark m;
+	rw_builder_mark(&r->b, &m);
+	*l = (struct later){{0, NULL}, e->set.owner, e->set.type, e->set.ttl_s};
+	for (uint16_t i = 0; i < e->proof.count && !r->truncated; i++) {
+		const struct rw_cache_rr *rr = &e->proof.rr[i];
+		if (!own_sig(rr, e->set.owner, e->set.type)) {
+			l->proof = e->proof;
+			continue;
+		}
+		if (rw_builder_rr(&r->b, RW_SEC_AN, owner, rr->type, e->set.rclass, e->set.ttl_s,
+		                  rr->rdata, rr->rdlen) != 0) {
+			rw_builder_rollback(&r->b, &m);
+			r->truncated = true;
+		}
+	}
+}
+
+/* Writes the records of l not written yet to the authority section. */
+static void add_cached_denial(struct reply *r, const struct later *l, uint16_t rclass)
+{
+	for (uint16_t i = 0; i < l->proof.count && !r->truncated; i++) {
+		const struct rw_cache_rr *rr = &l->proof.rr[i];
+		if (!own_sig(rr, l->owner, l->type) &&
+		    rw_builder_rr(&r->b, RW_SEC_NS, rr->owner, rr->type, rclass, l->ttl, rr->rdata,
+		                  rr->rdlen) != 0)
+			r->truncated = true; /* an incomplete proof: TC */
+	}
+}
+
 /* Answers from the cache, assembling CNAME chains from separately cached
- * RRsets (RFC 1034 §4.3.2 step 3a, applied to cached data). Returns false
+ * RRsets (RFC 1034 §4.3.2 step 3a, applied to cached data), with their
+ * DNSSEC records for a client that set DO (RFC 4035 §3.2). Returns false
  * -- with nothing added -- when the cache cannot answer completely: the
  * name is missing, or a chain leads to a name it does not hold. */
 static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
@@ -271,16 +321,19 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 	struct rw_builder_mark start;
 	rw_builder_mark(&r->b, &start);
 	const uint8_t *cur = q->qname, *owner = q->qname;
+	struct later later[RW_QUERY_CACHE_CNAME_MAX + 1];
+	unsigned nlater = 0;
 	/* Bound: RW_QUERY_CACHE_CNAME_MAX hops; a longer or looping chain is
 	 * not answered from the cache. */
 	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
 		struct rw_cache_entry e;
 		/* The question's name is lowered and hashed once per request. */
-		int rc = hop == 0 ? rw_cache_get_lower(env->cache, qlname, q->qname_len,
-		                                       rw_name_hash(qlname), q->qtype, q->qclass,
-		                                       &env->arena, &e, &env->cache_stats)
-		                  : rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena,
-		                                 &e, &env->cache_stats);
+		int rc = hop == 0
+		             ? rw_cache_get_lower(env->cache, qlname, q->qname_len,
+		                                  rw_name_hash(qlname), q->qtype, q->qclass,
+		                                  r->do_bit, &env->arena, &e, &env->cache_stats)
+		             : rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena, &e,
+		                            &env->cache_stats);
 		/* Referral NS sets and glue (authority and additional rank)
 		 * steer the resolver but never answer a client: the child's
 		 * own, authoritative data does (RFC 2181 §5.4.1). */
@@ -289,11 +342,18 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 		if (rc == 0) {
 			if (e.kind == RW_CACHE_POSITIVE) {
 				add_cached(r, RW_SEC_AN, owner, &e.set);
+				if (r->do_bit && e.proof.count > 0)
+					add_cached_sigs(r, owner, &e, &later[nlater++]);
 			} else {
 				if (e.kind == RW_CACHE_NXDOMAIN)
 					r->rcode = RW_RCODE_NXDOMAIN;
 				add_cached(r, RW_SEC_NS, e.soa.owner, &e.soa); /* RFC 2308 §5 */
+				if (r->do_bit)
+					later[nlater++] =
+					    (struct later){e.proof, NULL, 0, e.soa.ttl_s};
 			}
+			for (unsigned i = 0; i < nlater; i++)
+				add_cached_denial(r, &later[i], q->qclass);
 			return true;
 		}
 		if (rc != RW_ENOTFOUND || q->qtype == RW_TYPE_CNAME)
@@ -304,6 +364,8 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 			break;
 		if (!add_cached(r, RW_SEC_AN, owner, &e.set))
 			return true; /* TC set: the client retries over TCP */
+		if (r->do_bit && e.proof.count > 0)
+			add_cached_sigs(r, owner, &e, &later[nlater++]);
 		cur = owner = e.set.rdata[0];
 	}
 	rw_builder_rollback(&r->b, &start);
@@ -445,11 +507,20 @@ static void route(const struct rw_query_env *env, const uint8_t *lname, struct r
 }
 
 /* Is a failure held for the routed question (env->request's route)? */
-static bool failed_recently(const struct rw_query_env *env, const uint8_t *lname, uint16_t qtype)
+static bool failed_recently(const struct rw_query_env *env, const uint8_t *lname, uint16_t qtype,
+                            bool cd)
 {
 	if (env->failures == NULL)
 		return false;
-	unsigned tag = env->request.route == RW_ROUTE_FORWARD ? env->request.group + 1 : 0;
+	struct rw_question q = {.route = env->request.route, .group = env->request.group};
+	unsigned tag = rw_question_tag(&q);
+	if (env->request.route == RW_ROUTE_FORWARD && cd)
+		/* A CD=1 question is held apart from the CD=0 one (whose
+		 * SERVFAIL may be a validator's verdict); a held forward group
+		 * holds both. */
+		return rw_failcache_check(env->failures, lname, qtype, tag | RW_QUESTION_TAG_CD) >
+		           0 ||
+		       rw_failcache_check(env->failures, lname, 0, tag) > 0;
 	return rw_failcache_check(env->failures, lname, qtype, tag) > 0;
 }
 
@@ -507,7 +578,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
 			r.rcode = RW_RCODE_REFUSED;
-		} else if (failed_recently(env, lname, q.qtype)) {
+		} else if (failed_recently(env, lname, q.qtype, q.flags & RW_FLAG_CD)) {
 			/* RFC 9520: a question (or a delegation, or a forward
 			 * group) that just failed fails again at once. */
 			static const struct rw_ede cached = {RW_EDE_CACHED_ERROR, "cached failure"};
@@ -524,7 +595,9 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 
 unsigned rw_question_tag(const struct rw_question *q)
 {
-	return q->route == RW_ROUTE_FORWARD ? q->group + 1 : 0;
+	if (q->route != RW_ROUTE_FORWARD)
+		return 0;
+	return (q->group + 1) | (q->cd ? RW_QUESTION_TAG_CD : 0);
 }
 
 void rw_request_question(const struct rw_request *r, struct rw_question *q)
@@ -535,6 +608,7 @@ void rw_request_question(const struct rw_request *r, struct rw_question *q)
 	rw_name_lower(q->qname, r->qname, r->qname_len);
 	q->qtype = r->qtype;
 	q->qclass = r->qclass;
+	q->cd = r->route == RW_ROUTE_FORWARD && (r->flags & RW_FLAG_CD);
 }
 
 /* The TTL a client is given: the same clamps as the cache's, so the first
@@ -561,6 +635,14 @@ static void add_answer_section(struct reply *r, const struct rw_query_env *env,
 		uint16_t j = i + 1;
 		while (j < n && rr[j].type == rr[i].type && rw_name_eq(rr[j].owner, rr[i].owner))
 			j++;
+		/* Signatures and denial records go to clients that set DO, or
+		 * that asked for that type (RFC 4035 §3.2.1). */
+		if (!r->do_bit && rr[i].type != req->qtype &&
+		    (rr[i].type == RW_TYPE_RRSIG || rr[i].type == RW_TYPE_NSEC ||
+		     rr[i].type == RW_TYPE_NSEC3)) {
+			i = j;
+			continue;
+		}
 		const uint8_t *owner = rw_name_eq(rr[i].owner, lqname) ? req->qname : rr[i].owner;
 		struct rw_builder_mark mk;
 		rw_builder_mark(&r->b, &mk);

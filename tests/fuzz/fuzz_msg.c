@@ -211,11 +211,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t len = 0;
 			enum rw_query_result qr =
 			    rw_query_finish(&env, &req, ans, out, sizeof out, &len);
-			rw_answer_unref(ans);
 			if (qr == RW_QUERY_REPLY) {
 				struct rw_msg r;
 				if (rw_msg_parse(out, len, &a3, &r) != 0 || len > 512 ||
 				    r.id != 0x5151)
+					abort();
+			}
+			/* A client that set DO: the signatures and proofs too,
+			 * from this answer and then from the cache. */
+			req.edns = req.do_bit = true;
+			req.udp_limit = 1232;
+			qr = rw_query_finish(&env, &req, ans, out, sizeof out, &len);
+			rw_answer_unref(ans);
+			struct rw_msg r;
+			if (qr == RW_QUERY_REPLY &&
+			    (rw_msg_parse(out, len, &a3, &r) != 0 || len > 1232 || !r.edns.do_bit))
+				abort();
+			struct rw_builder b;
+			uint8_t q[600];
+			rw_builder_init(&b, q, sizeof q, 0x5252, RW_FLAG_RD);
+			if (rw_builder_question(&b, up.qname, up.qtype, up.qclass) == 0 &&
+			    rw_builder_opt(&b, 1232, 0, true, NULL, 0) == 0) {
+				size_t ql = rw_builder_finish(&b);
+				qr = rw_query_process(&env, q, ql, RW_TRANSPORT_UDP, out, sizeof out,
+				                      &len);
+				if (qr == RW_QUERY_REPLY && (rw_msg_parse(out, len, &a3, &r) != 0 ||
+				                             len > 1232 || r.id != 0x5252))
 					abort();
 			}
 		}

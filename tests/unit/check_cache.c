@@ -4,6 +4,8 @@
 #include "rootwalk/cache.h"
 #include "rootwalk/err.h"
 #include "rootwalk/failcache.h"
+#include "rootwalk/name.h"
+#include "rootwalk/rr.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -59,7 +61,7 @@ static int put_a(struct rw_cache *c, const char *name, uint32_t ttl, int n, int 
 		lens[i] = 4;
 	}
 	struct rw_cache_rrset s = {owner, 1, 1, ttl, (uint16_t)n, lens, rds};
-	return rw_cache_put(c, &s, rank, &st);
+	return rw_cache_put(c, &s, NULL, rank, &st);
 }
 
 static int get(struct rw_cache *c, const char *name, uint16_t type, struct rw_cache_entry *e)
@@ -128,7 +130,7 @@ START_TEST(ttl_clamps)
 	ck_assert_uint_eq(e.set.ttl_s, 1000);
 	uint8_t n[RW_NAME_MAX];
 	tu_name("neg.example.", n);
-	ck_assert_int_eq(rw_cache_put_negative(c, RW_CACHE_NXDOMAIN, n, 0, 1, soa(3600, 900),
+	ck_assert_int_eq(rw_cache_put_negative(c, RW_CACHE_NXDOMAIN, n, 0, 1, soa(3600, 900), NULL,
 	                                       RW_RANK_AUTH_ANSWER, &st),
 	                 0);
 	ck_assert_int_eq(get(c, "neg.example.", 1, &e), 0);
@@ -148,7 +150,7 @@ START_TEST(negative_entries)
 	tu_name("gone.example.", n);
 	/* RFC 2308: TTL = min(SOA TTL 600, MINIMUM 120) */
 	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, n, 1, 1, soa(600, 120),
-	                                       RW_RANK_AUTH_ANSWER, &st),
+	                                       NULL, RW_RANK_AUTH_ANSWER, &st),
 	                 0);
 	for (uint16_t t = 1; t < 40; t += 7) { /* NXDOMAIN covers every type */
 		ck_assert_int_eq(get(cache, "gone.example.", t, &e), 0);
@@ -161,7 +163,7 @@ START_TEST(negative_entries)
 	/* NODATA is per type */
 	tu_name("www.example.", n);
 	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(600, 900),
-	                                       RW_RANK_AUTH_ANSWER, &st),
+	                                       NULL, RW_RANK_AUTH_ANSWER, &st),
 	                 0);
 	ck_assert_int_eq(get(cache, "www.example.", 28, &e), 0);
 	ck_assert_int_eq(e.kind, RW_CACHE_NODATA);
@@ -173,12 +175,12 @@ START_TEST(negative_entries)
 	ck_assert_int_eq(e.kind, RW_CACHE_POSITIVE);
 	ck_assert_int_eq(get(cache, "gone.example.", 16, &e), RW_ENOTFOUND);
 	/* bad arguments */
-	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_POSITIVE, n, 1, 1, soa(1, 1),
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_POSITIVE, n, 1, 1, soa(1, 1), NULL,
 	                                       RW_RANK_ANSWER, &st),
 	                 RW_EINVAL);
-	ck_assert_int_eq(
-	    rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 0, 1, soa(1, 1), RW_RANK_ANSWER, &st),
-	    RW_EINVAL);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 0, 1, soa(1, 1), NULL,
+	                                       RW_RANK_ANSWER, &st),
+	                 RW_EINVAL);
 	ck_assert_int_eq(put_a(cache, "x.", 1, 0, 0, RW_RANK_ANSWER), RW_EINVAL);
 }
 END_TEST
@@ -240,7 +242,7 @@ START_TEST(byte_bound_and_eviction)
 	uint8_t owner[RW_NAME_MAX];
 	tu_name("big.example.", owner);
 	struct rw_cache_rrset s = {owner, 16, 1, 60, 600, lens, rds};
-	ck_assert_int_eq(rw_cache_put(c, &s, RW_RANK_ANSWER, &st), RW_ELIMIT);
+	ck_assert_int_eq(rw_cache_put(c, &s, NULL, RW_RANK_ANSWER, &st), RW_ELIMIT);
 	rw_cache_flush(c);
 	ck_assert_uint_eq(rw_cache_entries(c), 0);
 	rw_cache_free(c);
@@ -313,7 +315,7 @@ static void *hammer(void *p)
 			const uint8_t *rds[1] = {rd};
 			uint16_t len[1] = {4};
 			struct rw_cache_rrset set = {owner, 1, 1, 60, 1, len, rds};
-			rw_cache_put(w->c, &set, RW_RANK_ANSWER, &s);
+			rw_cache_put(w->c, &set, NULL, RW_RANK_ANSWER, &s);
 		} else {
 			struct rw_cache_entry e;
 			rw_arena_reset(&a);
@@ -362,7 +364,7 @@ START_TEST(flush_name_and_dump)
 	ck_assert_int_eq(put_a(cache, "b.example.", 300, 1, 7, RW_RANK_ANSWER), 0);
 	uint8_t n[RW_NAME_MAX];
 	tu_name("a.example.", n);
-	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(300, 60),
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(300, 60), NULL,
 	                                       RW_RANK_AUTHORITY, &st),
 	                 0);
 	int lines = 0;
@@ -383,6 +385,108 @@ START_TEST(flush_name_and_dump)
 	now_ms += 301000;
 	lines = 0;
 	ck_assert_uint_eq(rw_cache_dump(cache, dump_line, &lines), 0);
+}
+END_TEST
+
+/* A fake RRSIG rdata covering type (RFC 4034 §3.1: covered, algorithm,
+ * labels, original TTL, expiration, inception, key tag, signer, signature). */
+static size_t fake_sig(uint8_t *rd, uint16_t covered, uint8_t labels, const char *signer)
+{
+	memset(rd, 0, 18);
+	rd[0] = (uint8_t)(covered >> 8);
+	rd[1] = (uint8_t)covered;
+	rd[2] = 13;
+	rd[3] = labels;
+	size_t n = 18 + tu_name(signer, rd + 18);
+	memset(rd + n, 0xAB, 64); /* the signature */
+	return n + 64;
+}
+
+/* DNSSEC records live in their entry: a positive set keeps its RRSIGs
+ * (the owner stored once), a negative entry its NSEC proof; a lookup
+ * copies them only when asked; a replacement without them drops them; the
+ * dump lists them. */
+START_TEST(proofs_kept_with_entries)
+{
+	uint8_t owner[RW_NAME_MAX], nsec_owner[RW_NAME_MAX], sig[2][400], nsec[300];
+	tu_name("www.Example.", owner);
+	tu_name("example.", nsec_owner);
+	uint8_t a[4] = {192, 0, 2, 1};
+	const uint8_t *rds[1] = {a};
+	uint16_t lens[1] = {4};
+	struct rw_cache_rrset set = {owner, 1, 1, 300, 1, lens, rds};
+	struct rw_cache_rr prr[2] = {
+	    {owner, RW_TYPE_RRSIG, (uint16_t)fake_sig(sig[0], 1, 2, "example."), sig[0]},
+	    {owner, RW_TYPE_RRSIG, (uint16_t)fake_sig(sig[1], 1, 2, "example."), sig[1]},
+	};
+	struct rw_cache_proof proof = {2, prr};
+	size_t before = rw_cache_bytes(cache);
+	ck_assert_int_eq(rw_cache_put(cache, &set, &proof, RW_RANK_AUTH_ANSWER, &st), 0);
+	size_t signed_bytes = rw_cache_bytes(cache) - before;
+	struct rw_cache_entry e;
+	uint8_t ln[RW_NAME_MAX];
+	tu_name("www.example.", ln);
+	ck_assert_int_eq(rw_cache_get_lower(cache, ln, rw_name_len(ln), rw_name_hash(ln), 1, 1,
+	                                    true, &arena, &e, &st),
+	                 0);
+	ck_assert_uint_eq(e.set.count, 1);
+	ck_assert_uint_eq(e.proof.count, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_ptr_eq(e.proof.rr[i].owner, e.set.owner); /* stored once */
+		ck_assert_uint_eq(e.proof.rr[i].type, RW_TYPE_RRSIG);
+		ck_assert_uint_eq(e.proof.rr[i].rdlen, prr[i].rdlen);
+		ck_assert_mem_eq(e.proof.rr[i].rdata, prr[i].rdata, prr[i].rdlen);
+	}
+	ck_assert_mem_eq(e.set.rdata[0], a, 4);
+	/* without DO the proof is not copied */
+	ck_assert_int_eq(rw_cache_get_lower(cache, ln, rw_name_len(ln), rw_name_hash(ln), 1, 1,
+	                                    false, &arena, &e, &st),
+	                 0);
+	ck_assert_uint_eq(e.proof.count, 0);
+	ck_assert_uint_eq(e.set.count, 1);
+	ck_assert_mem_eq(e.set.rdata[0], a, 4);
+	int lines = 0;
+	dumped[0] = 0;
+	ck_assert_uint_eq(rw_cache_dump(cache, dump_line, &lines), 1);
+	ck_assert_int_eq(lines, 3);
+	ck_assert_ptr_nonnull(strstr(dumped, "www.example. 300 IN RRSIG"));
+	/* the same set unsigned replaces it, signatures and all */
+	ck_assert_int_eq(rw_cache_put(cache, &set, NULL, RW_RANK_AUTH_ANSWER, &st), 0);
+	ck_assert_uint_lt(rw_cache_bytes(cache) - before, signed_bytes);
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.proof.count, 0);
+
+	/* a negative entry keeps the SOA's signature and the NSEC (another
+	 * owner) with its own */
+	size_t nl = tu_name("zzz.example.", nsec);
+	nsec[nl] = 0; /* window 0, 1 byte: A */
+	nsec[nl + 1] = 1;
+	nsec[nl + 2] = 0x40;
+	uint8_t nx[RW_NAME_MAX];
+	tu_name("nope.example.", nx);
+	struct rw_cache_rr nrr[3] = {
+	    {nsec_owner, RW_TYPE_RRSIG, (uint16_t)fake_sig(sig[0], 6, 1, "example."), sig[0]},
+	    {nsec_owner, RW_TYPE_NSEC, (uint16_t)(nl + 3), nsec},
+	    {nsec_owner, RW_TYPE_RRSIG, (uint16_t)fake_sig(sig[1], 47, 1, "example."), sig[1]},
+	};
+	struct rw_cache_proof nproof = {3, nrr};
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, nx, 0, 1, soa(600, 120),
+	                                       &nproof, RW_RANK_AUTHORITY, &st),
+	                 0);
+	ck_assert_int_eq(get(cache, "nope.example.", 16, &e), 0);
+	ck_assert_int_eq(e.kind, RW_CACHE_NXDOMAIN);
+	ck_assert_uint_eq(e.soa.count, 1);
+	ck_assert_uint_eq(e.proof.count, 3);
+	ck_assert(rw_name_eq(e.proof.rr[1].owner, nsec_owner));
+	ck_assert_uint_eq(e.proof.rr[1].type, RW_TYPE_NSEC);
+	ck_assert_mem_eq(e.proof.rr[1].rdata, nsec, nl + 3);
+	ck_assert_mem_eq(e.proof.rr[2].rdata, sig[1], nrr[2].rdlen);
+	ck_assert_uint_eq(e.soa.ttl_s, 120);
+	lines = 0;
+	dumped[0] = 0;
+	rw_cache_dump(cache, dump_line, &lines);
+	ck_assert_ptr_nonnull(
+	    strstr(dumped, "example. 120 IN NSEC \\# 16 037a7a7a076578616d706c65"));
 }
 END_TEST
 
@@ -460,6 +564,7 @@ int main(void)
 	tcase_add_test(tc, concurrent_readers_writers);
 	tcase_add_test(tc, flush_name_and_dump);
 	tcase_add_test(tc, failure_cache);
+	tcase_add_test(tc, proofs_kept_with_entries);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

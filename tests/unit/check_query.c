@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <time.h>
 
 static struct rw_zoneset *zs;
 static struct rw_query_env env;
@@ -381,7 +382,7 @@ static void cache_rr(const char *owner, uint16_t type, const char *data, uint32_
 	const uint8_t *rds[1] = {rd};
 	uint16_t lens[1] = {(uint16_t)len};
 	struct rw_cache_rrset set = {o, type, 1, ttl, 1, lens, rds};
-	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_ANSWER, &env.cache_stats), 0);
+	ck_assert_int_eq(rw_cache_put(cache, &set, NULL, RW_RANK_ANSWER, &env.cache_stats), 0);
 }
 
 static void cache_negative(const char *name, enum rw_cache_kind kind, uint16_t type)
@@ -396,8 +397,8 @@ static void cache_negative(const char *name, enum rw_cache_kind kind, uint16_t t
 	const uint8_t *rds[1] = {rd};
 	uint16_t lens[1] = {(uint16_t)(a + b + 20)};
 	struct rw_cache_rrset soa = {zone, RW_TYPE_SOA, 1, 900, 1, lens, rds};
-	ck_assert_int_eq(rw_cache_put_negative(cache, kind, n, type, 1, &soa, RW_RANK_AUTH_ANSWER,
-	                                       &env.cache_stats),
+	ck_assert_int_eq(rw_cache_put_negative(cache, kind, n, type, 1, &soa, NULL,
+	                                       RW_RANK_AUTH_ANSWER, &env.cache_stats),
 	                 0);
 }
 
@@ -482,13 +483,13 @@ START_TEST(cache_glue_is_no_answer)
 	const uint8_t *rds[1] = {rd};
 	uint16_t lens[1] = {4};
 	struct rw_cache_rrset set = {o, RW_TYPE_A, 1, 300, 1, lens, rds};
-	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_ADDITIONAL, &env.cache_stats), 0);
+	ck_assert_int_eq(rw_cache_put(cache, &set, NULL, RW_RANK_ADDITIONAL, &env.cache_stats), 0);
 	uint8_t req[512];
 	size_t l = tu_query(req, 1, RW_FLAG_RD, "ns.far.", RW_TYPE_A, RW_CLASS_IN), ol;
 	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
 	                 RW_QUERY_UPSTREAM);
 	/* the same data at answer rank answers */
-	ck_assert_int_eq(rw_cache_put(cache, &set, RW_RANK_AUTH_ANSWER, &env.cache_stats), 0);
+	ck_assert_int_eq(rw_cache_put(cache, &set, NULL, RW_RANK_AUTH_ANSWER, &env.cache_stats), 0);
 	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
 	                 RW_QUERY_REPLY);
 	env.default_route = RW_ROUTE_NONE;
@@ -518,7 +519,8 @@ struct urr {
 	const char *owner;
 	uint16_t type;
 	uint32_t ttl;
-	const char *data; /* A: dotted quad; CNAME: a name; SOA: unused */
+	const char *data; /* A: dotted quad; CNAME, NSEC: a name; RRSIG: "covered
+	                   * labels"; SOA: unused */
 };
 
 /* Builds an upstream reply (ID 0x1234) to qname/qtype with rcode, flags. */
@@ -536,6 +538,23 @@ static size_t upstream(uint8_t *buf, size_t cap, uint16_t flags, const char *qna
 		tu_name(rrs[i].owner, o);
 		if (rrs[i].type == RW_TYPE_CNAME) {
 			len = tu_name(rrs[i].data, rd);
+		} else if (rrs[i].type == RW_TYPE_RRSIG) {
+			/* data: "covered labels"; signer far., valid for a day */
+			unsigned covered, labels;
+			ck_assert_int_eq(sscanf(rrs[i].data, "%u %u", &covered, &labels), 2);
+			memset(rd, 0, 18);
+			rw_put16(rd, (uint16_t)covered);
+			rd[2] = 13;
+			rd[3] = (uint8_t)labels;
+			rw_put32(rd + 8, (uint32_t)time(NULL) + 86400);
+			len = 18 + tu_name("far.", rd + 18);
+			memset(rd + len, 0x5A, 64);
+			len += 64;
+		} else if (rrs[i].type == RW_TYPE_NSEC) {
+			len = tu_name(rrs[i].data, rd); /* the next name; bitmap: A */
+			rd[len++] = 0;
+			rd[len++] = 1;
+			rd[len++] = 0x40;
 		} else if (rrs[i].type == RW_TYPE_SOA) {
 			size_t a = tu_name("ns.far.", rd);
 			size_t c = tu_name("hm.far.", rd + a);
@@ -787,6 +806,161 @@ START_TEST(forward_caches_chain_and_replies)
 }
 END_TEST
 
+/* A reply to req: the client's, after rw_query_process answered it. */
+static struct rw_msg hit(const uint8_t *req, size_t len)
+{
+	return run(req, len, RW_TRANSPORT_UDP, NULL);
+}
+
+static unsigned count_type(const struct rw_msg *m, enum rw_section sec, uint16_t type)
+{
+	unsigned n = 0;
+	for (uint16_t i = 0; i < m->nrr[sec]; i++)
+		n += m->rr[sec][i].type == type;
+	return n;
+}
+
+/* RFC 4035 §3.2: signatures and denial records reach the clients that set
+ * DO -- on the first answer and from the cache -- and no one else, unless
+ * asked for by type; a wildcard answer's denial follows the answer
+ * section; AD is never set. */
+START_TEST(dnssec_records_for_do_clients)
+{
+	uint8_t req[512], dreq[512], resp[4096];
+	size_t l = tu_query(req, 1, RW_FLAG_RD, "www.far.", RW_TYPE_A, RW_CLASS_IN);
+	size_t dl = tu_opt(dreq, tu_query(dreq, 1, RW_FLAG_RD, "www.far.", RW_TYPE_A, RW_CLASS_IN),
+	                   1232, 0, 1);
+	const struct urr pos[] = {{RW_SEC_AN, "www.far.", RW_TYPE_A, 300, "192.0.2.9"},
+	                          {RW_SEC_AN, "www.far.", RW_TYPE_RRSIG, 300, "1 2"}};
+	size_t rl = upstream(resp, sizeof resp, RW_FLAG_AD, "www.far.", RW_TYPE_A, pos, 2);
+	/* the first answer: DO gets the signature, no DO does not */
+	struct rw_msg m = finish(dreq, dl, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(count_type(&m, RW_SEC_AN, RW_TYPE_RRSIG), 1);
+	ck_assert(m.edns.do_bit);
+	ck_assert(!(m.flags & RW_FLAG_AD)); /* never copied from upstream */
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].type, RW_TYPE_A);
+	/* from the cache, the same */
+	m = hit(dreq, dl);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][1].type, RW_TYPE_RRSIG);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][1].ttl, m.rr[RW_SEC_AN][0].ttl);
+	ck_assert(!(m.flags & RW_FLAG_AD));
+	m = hit(req, l);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+
+	/* NXDOMAIN: the SOA, its signature, the NSEC and its signature */
+	l = tu_query(req, 1, RW_FLAG_RD, "nope.far.", RW_TYPE_A, RW_CLASS_IN);
+	dl = tu_opt(dreq, tu_query(dreq, 1, RW_FLAG_RD, "nope.far.", RW_TYPE_A, RW_CLASS_IN), 1232,
+	            0, 1);
+	const struct urr neg[] = {{RW_SEC_NS, "far.", RW_TYPE_SOA, 900, NULL},
+	                          {RW_SEC_NS, "far.", RW_TYPE_RRSIG, 900, "6 1"},
+	                          {RW_SEC_NS, "mmm.far.", RW_TYPE_NSEC, 900, "www.far."},
+	                          {RW_SEC_NS, "mmm.far.", RW_TYPE_RRSIG, 900, "47 2"},
+	                          {RW_SEC_NS, "elsewhere.", RW_TYPE_NSEC, 900, "zzz."}};
+	rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "nope.far.", RW_TYPE_A, neg, 5);
+	m = finish(dreq, dl, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 4); /* not the other zone's NSEC */
+	m = hit(dreq, dl);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 4);
+	ck_assert_uint_eq(count_type(&m, RW_SEC_NS, RW_TYPE_NSEC), 1);
+	ck_assert_uint_eq(count_type(&m, RW_SEC_NS, RW_TYPE_RRSIG), 2);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][2].ttl, 50); /* the negative TTL */
+	m = hit(req, l);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].type, RW_TYPE_SOA);
+
+	/* a wildcard expansion (labels 2 < 3) through a CNAME: the answer
+	 * section holds both sets and their signatures, then the denial */
+	dl = tu_opt(dreq, tu_query(dreq, 1, RW_FLAG_RD, "alias.far.", RW_TYPE_A, RW_CLASS_IN), 1232,
+	            0, 1);
+	const struct urr wild[] = {{RW_SEC_AN, "alias.far.", RW_TYPE_CNAME, 300, "x.wild.far."},
+	                           {RW_SEC_AN, "alias.far.", RW_TYPE_RRSIG, 300, "5 2"},
+	                           {RW_SEC_AN, "x.wild.far.", RW_TYPE_A, 300, "192.0.2.7"},
+	                           {RW_SEC_AN, "x.wild.far.", RW_TYPE_RRSIG, 300, "1 2"},
+	                           {RW_SEC_NS, "w.far.", RW_TYPE_NSEC, 300, "y.wild.far."},
+	                           {RW_SEC_NS, "w.far.", RW_TYPE_RRSIG, 300, "47 2"}};
+	rl = upstream(resp, sizeof resp, 0, "alias.far.", RW_TYPE_A, wild, 6);
+	m = finish(dreq, dl, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 4);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 2);
+	m = hit(dreq, dl);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 4);
+	ck_assert_uint_eq(count_type(&m, RW_SEC_AN, RW_TYPE_RRSIG), 2);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 2);
+	ck_assert_uint_eq(count_type(&m, RW_SEC_NS, RW_TYPE_NSEC), 1);
+	l = tu_query(req, 1, RW_FLAG_RD, "alias.far.", RW_TYPE_A, RW_CLASS_IN);
+	m = hit(req, l);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 0);
+
+	/* asked for by type, RRSIGs are the answer even without DO */
+	l = tu_query(req, 1, RW_FLAG_RD, "sig.far.", RW_TYPE_RRSIG, RW_CLASS_IN);
+	const struct urr sigs[] = {{RW_SEC_AN, "sig.far.", RW_TYPE_RRSIG, 300, "1 2"},
+	                           {RW_SEC_AN, "sig.far.", RW_TYPE_RRSIG, 300, "16 2"}};
+	rl = upstream(resp, sizeof resp, 0, "sig.far.", RW_TYPE_RRSIG, sigs, 2);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	m = hit(req, l);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+}
+END_TEST
+
+/* Upstream queries carry DO=1; a client's CD=1 goes along, makes its own
+ * question (in flight, in the failure cache), and its unchecked answer is
+ * not cached; CD=1 clients are answered from what the cache holds. */
+START_TEST(forward_do_and_cd)
+{
+	uint8_t req[512], q[512], resp[4096];
+	size_t l = tu_query(req, 7, RW_FLAG_RD | RW_FLAG_CD, "cd.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_question cdq = fwd_q;
+	ck_assert(cdq.cd);
+	size_t ql = rw_forward_query(&cdq, env.edns_size, q, sizeof q);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(q, ql, &arena, &m), 0);
+	ck_assert(m.flags & RW_FLAG_CD);
+	ck_assert(m.edns.present && m.edns.do_bit);
+	l = tu_query(req, 7, RW_FLAG_RD, "cd.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_question plain = fwd_q;
+	ck_assert(!plain.cd);
+	ck_assert_uint_ne(rw_question_tag(&cdq), rw_question_tag(&plain));
+	ql = rw_forward_query(&plain, env.edns_size, q, sizeof q);
+	ck_assert_int_eq(rw_msg_parse(q, ql, &arena, &m), 0);
+	ck_assert(!(m.flags & RW_FLAG_CD));
+	ck_assert(m.edns.do_bit);
+	/* the CD=1 answer is not cached: both still go upstream */
+	const struct urr a[] = {{RW_SEC_AN, "cd.far.", RW_TYPE_A, 300, "192.0.2.66"}};
+	size_t rl = upstream(resp, sizeof resp, RW_FLAG_CD, "cd.far.", RW_TYPE_A, a, 1);
+	ck_assert_int_eq(accept_(&cdq, resp, rl, NULL), 0);
+	expect_forward(req, l, 0);
+	l = tu_query(req, 7, RW_FLAG_RD | RW_FLAG_CD, "cd.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	/* a CD=0 failure does not hold the CD=1 question, a group's does */
+	bool first;
+	uint8_t n[RW_NAME_MAX];
+	tu_name("cd.far.", n);
+	env.failures = rw_failcache_new(16, 1000, 8000, test_clock, NULL);
+	rw_failcache_note(env.failures, n, RW_TYPE_A, rw_question_tag(&plain), &first);
+	expect_forward(req, l, 0);
+	rw_failcache_note(env.failures, (const uint8_t *)"", 0, rw_question_tag(&plain), &first);
+	struct rw_msg r = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(r.flags), RW_RCODE_SERVFAIL);
+	rw_failcache_free(env.failures);
+	env.failures = NULL;
+	/* the CD=0 answer is cached, and serves CD=1 clients too */
+	ck_assert_int_eq(accept_(&plain, resp, rl, NULL), 0);
+	r = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(r.nrr[RW_SEC_AN], 1);
+	ck_assert(r.flags & RW_FLAG_CD); /* echoed */
+}
+END_TEST
+
 START_TEST(forward_negative_cached)
 {
 	uint8_t req[512], resp[4096];
@@ -952,6 +1126,8 @@ int main(void)
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, held_failures_answer_at_once);
+	tcase_add_test(tcf, dnssec_records_for_do_clients);
+	tcase_add_test(tcf, forward_do_and_cd);
 	suite_add_tcase(s, tcf);
 	return tu_run(s);
 }

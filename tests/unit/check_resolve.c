@@ -338,6 +338,7 @@ static struct rw_msg resolve_ex(const char *name, uint16_t type, bool *ok, struc
 		struct rw_msg qm;
 		ck_assert_int_eq(rw_msg_parse(q.buf, q.len, &arena, &qm), 0);
 		ck_assert(!(qm.flags & RW_FLAG_RD)); /* iterative */
+		ck_assert_msg(!qm.edns.present || qm.edns.do_bit, "an EDNS query without DO");
 		sent_noedns += !qm.edns.present;
 		char server[64], qname[300];
 		if (q.addr.ss_family == AF_INET6)

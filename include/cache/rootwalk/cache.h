@@ -81,12 +81,30 @@ struct rw_cache_rrset {
 	const uint8_t *const *rdata; /* count canonical rdata */
 };
 
+/* One record of an entry's DNSSEC material; its TTL is the entry's. */
+struct rw_cache_rr {
+	const uint8_t *owner;
+	uint16_t type, rdlen;
+	const uint8_t *rdata;
+};
+
+/* The DNSSEC records kept with an entry (RFC 4035 §3.1), handed to
+ * clients that set DO: for a positive entry the RRSIGs covering its set
+ * (and, for a wildcard expansion, the NSEC/NSEC3 proving no closer match
+ * with their RRSIGs); for a negative one the SOA's RRSIGs and the NSEC or
+ * NSEC3 records of the denial with theirs. Bounded by the entry's bytes. */
+struct rw_cache_proof {
+	uint16_t count;
+	const struct rw_cache_rr *rr;
+};
+
 /* A lookup result; every pointer is in the caller's arena. */
 struct rw_cache_entry {
 	enum rw_cache_kind kind;
 	enum rw_rank rank;
-	struct rw_cache_rrset set; /* POSITIVE: the RRset */
-	struct rw_cache_rrset soa; /* NODATA/NXDOMAIN: the SOA (count 1) */
+	struct rw_cache_rrset set;   /* POSITIVE: the RRset */
+	struct rw_cache_rrset soa;   /* NODATA/NXDOMAIN: the SOA (count 1) */
+	struct rw_cache_proof proof; /* empty unless asked for and kept */
 };
 
 void rw_cache_config_default(struct rw_cache_config *cfg);
@@ -94,26 +112,30 @@ void rw_cache_config_default(struct rw_cache_config *cfg);
 struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg);
 void rw_cache_free(struct rw_cache *c);
 
-/* Caches a positive RRset (copied). TTLs are clamped to [min, max].
- * Returns 0, RW_EEXIST (lower rank than the live cached data), RW_ELIMIT (too big
- * to cache), RW_EINVAL or RW_ENOMEM. */
-int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set, enum rw_rank rank,
-                 struct rw_cache_stats *st);
+/* Caches a positive RRset (copied) with its DNSSEC records (proof; NULL:
+ * none). TTLs are clamped to [min, max]. Returns 0, RW_EEXIST (lower rank
+ * than the live cached data), RW_ELIMIT (too big to cache), RW_EINVAL or
+ * RW_ENOMEM. */
+int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set,
+                 const struct rw_cache_proof *proof, enum rw_rank rank, struct rw_cache_stats *st);
 /* Caches a negative answer for (name, type) -- kind NODATA -- or for the
- * name -- kind NXDOMAIN, type ignored. The TTL is min(SOA TTL, SOA
- * MINIMUM) clamped to max_neg_ttl (RFC 2308 §5). soa is copied. */
+ * name -- kind NXDOMAIN, type ignored -- with its denial records (proof;
+ * NULL: none). The TTL is min(SOA TTL, SOA MINIMUM) clamped to
+ * max_neg_ttl (RFC 2308 §5). soa and proof are copied. */
 int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uint8_t *name,
                           uint16_t type, uint16_t rclass, const struct rw_cache_rrset *soa,
-                          enum rw_rank rank, struct rw_cache_stats *st);
+                          const struct rw_cache_proof *proof, enum rw_rank rank,
+                          struct rw_cache_stats *st);
 /* Looks up (name, type, class): a live NXDOMAIN for the name wins, then the
- * RRset or NODATA entry. Copies into arena. Returns 0, RW_ENOTFOUND (miss
- * or expired) or RW_ENOMEM (arena full). */
+ * RRset or NODATA entry, with its proof. Copies into arena. Returns 0,
+ * RW_ENOTFOUND (miss or expired) or RW_ENOMEM (arena full). */
 int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* The same for a name already lower-cased, with its length and
- * rw_name_hash() (the hit path has them at hand). */
+ * rw_name_hash() (the hit path has them at hand); the proof is copied only
+ * when with_proof (a client that set DO). */
 int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t hash,
-                       uint16_t type, uint16_t rclass, struct rw_arena *arena,
+                       uint16_t type, uint16_t rclass, bool with_proof, struct rw_arena *arena,
                        struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* Gathers the records of one RRset (owner, type, rclass; owner compared
  * case-insensitively) from a section of a parsed message into out, its

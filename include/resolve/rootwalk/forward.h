@@ -18,8 +18,9 @@
 /* CNAME hops followed in a forwarded answer. */
 #define RW_FORWARD_CNAME_MAX 8
 
-/* Writes the query for q: ID 0 (the transport picks one), RD=1, EDNS0
- * advertising edns_size. Returns the length, 0 if cap is too small. */
+/* Writes the query for q: ID 0 (the transport picks one), RD=1, CD as
+ * q's, EDNS0 advertising edns_size with DO=1. Returns the length, 0 if cap
+ * is too small. */
 size_t rw_forward_query(const struct rw_question *q, uint16_t edns_size, uint8_t *out, size_t cap);
 
 /* Checks an upstream reply to q and makes the answer of it, caching what

@@ -80,14 +80,25 @@ enum rw_route_kind {
 };
 
 /* What identical requests share while one upstream answer is awaited: the
- * lower-cased question and its route (the in-flight table's key). */
+ * lower-cased question and its route (the in-flight table's key).
+ *
+ * cd: a forwarded request with CD=1 (RFC 4035 §3.2.2) is its own
+ * question: it goes upstream with CD=1, so a validating upstream answers
+ * it unchecked, and that answer is given to CD=1 clients only -- not
+ * cached, not shared with CD=0 clients, and its failures are held apart.
+ * Iteration asks authoritative servers, which check nothing: cd is false
+ * there and every client shares one question. */
 struct rw_question {
 	enum rw_route_kind route;
 	unsigned group; /* RW_ROUTE_FORWARD */
 	uint8_t qname[RW_NAME_MAX];
 	size_t qname_len;
 	uint16_t qtype, qclass;
+	bool cd;
 };
+
+/* Added to a CD=1 question's failure cache tag (rw_question_tag). */
+#define RW_QUESTION_TAG_CD 0x10000u
 
 /* One client's request waiting for an upstream answer: everything its
  * reply needs, parsed once by rw_query_process (the request bytes are not
@@ -108,7 +119,7 @@ struct rw_request {
 /* The question r waits for (lower-cased). */
 void rw_request_question(const struct rw_request *r, struct rw_question *q);
 /* The failure cache's tag for a question's route: 0 for iteration, the
- * forward group + 1. */
+ * forward group + 1 (plus RW_QUESTION_TAG_CD for a CD=1 question). */
 unsigned rw_question_tag(const struct rw_question *q);
 
 struct rw_query_env {
