@@ -13,7 +13,7 @@ PORT=$((20000 + $$ % 20000))
 UB_PORT=$((PORT + 1))
 NAME=recursive
 . "$(dirname "$0")/lib.sh"
-need dig nsd unbound
+need dig delv nsd unbound ldns-signzone
 need_root
 NET="$WORK/net"
 cleanup_hook() { FAKENET_LIFETIME=1 "$TOP/tools/fakenet" stop "$NET" >/dev/null 2>&1; }
@@ -250,6 +250,86 @@ expect "exit summary counts dropped mismatched replies" "$(cat "$WORK/daemon.log
 	"recursion: [0-9]+ resolutions, [0-9]+ upstream queries, [0-9]+ timeouts, [1-9][0-9]* mismatched"
 }
 
+# --- DNSSEC-aware, not validating: signatures kept and handed to validators -------
+group_dnssec_aware() {
+# delv ARGS...: validates through SERVER:PORT from alpha.'s key (tools/fakenet)
+V() { local at=$1 port=$2; shift 2
+	delv -a "$NET/anchor.delv" +root=alpha. -p "$port" @"$at" "$@" 2>&1; }
+out=$(D +dnssec www.secure.alpha A)
+expect "DO=1: the answer comes with its signature" "$out" "status: NOERROR" "ANSWER: 2," \
+	"IN[[:space:]]+RRSIG[[:space:]]+A 13 3 300"
+refute "AD is never set" "$out" "flags:[a-z ]* ad[ ;]"
+out=$(D www.secure.alpha A)
+expect "DO=0: the same answer from the cache, without it" "$out" "ANSWER: 1," "192\.0\.2\.80"
+refute "no RRSIG for a client without DO" "$out" "RRSIG"
+out=$(D +dnssec nothere.secure.alpha A)
+expect "NXDOMAIN with DO: the SOA, NSEC3 records and their signatures" "$out" \
+	"status: NXDOMAIN" "IN[[:space:]]+NSEC3[[:space:]]+1 0 0 -" "RRSIG[[:space:]]+NSEC3" "RRSIG[[:space:]]+SOA"
+refute "NXDOMAIN without DO: the SOA only" "$(D nothere.secure.alpha A)" "NSEC3|RRSIG"
+expect "the DS is the parent's: asked of alpha., answered" "$(D +dnssec secure.alpha DS)" \
+	"status: NOERROR" "IN[[:space:]]+DS[[:space:]]+[0-9]+ 13 2" "RRSIG[[:space:]]+DS 13 2"
+for q in "www.secure.alpha A" "www.secure.alpha A" "nothere.secure.alpha A" \
+	"www.secure.alpha MX" "x.wild.secure.alpha A" "alias.secure.alpha A" "secure.alpha DNSKEY"; do
+	# shellcheck disable=SC2086 # name and type
+	expect "recursive: delv fully validates $q" "$(V "$ADDR" "$PORT" $q)" "fully validated"
+done
+expect "recursive: a broken signature is caught by delv, not hidden" \
+	"$(V "$ADDR" "$PORT" bogus.secure.alpha A)" "RRSIG failed to verify"
+expect "an unsigned zone under the signed TLD: delv says insecure" \
+	"$(V "$ADDR" "$PORT" www.shop.alpha A)" "unsigned answer"
+
+# Forward mode: rootwalk -> Unbound validating the fake internet from the
+# same anchor (it sets AD and refuses bogus data unless CD=1).
+cat >"$WORK/unbound-v.conf" <<CONF
+server:
+  interface: 127.0.0.78@$UB_PORT
+  do-ip6: no
+  chroot: ""
+  username: ""
+  directory: "$WORK"
+  pidfile: "$WORK/unbound-v.pid"
+  use-syslog: no
+  logfile: "$WORK/unbound-v.log"
+  do-daemonize: no
+  num-threads: 1
+  root-hints: "$NET/root.hints"
+  do-not-query-localhost: no
+  outgoing-interface: 127.0.0.1
+  module-config: "validator iterator"
+  trust-anchor-file: "$NET/anchor.key"
+  val-log-level: 2
+remote-control:
+  control-enable: no
+CONF
+unbound -d -c "$WORK/unbound-v.conf" >"$WORK/unbound-v.out" 2>&1 &
+PIDS+=("$!")
+FW=127.0.0.79
+"$RW" --listen "$FW:$PORT" --forward "127.0.0.78:$UB_PORT" --threads 2 >"$WORK/fwd.log" 2>&1 &
+local fpid=$!
+PIDS+=("$fpid")
+for _ in $(seq 50); do
+	dig +time=1 +tries=1 -p "$UB_PORT" @127.0.0.78 localhost. A >/dev/null 2>&1 &&
+		dig +time=1 +tries=1 -p "$PORT" @"$FW" localhost. A >/dev/null 2>&1 && break
+	sleep 0.1
+done
+F() { dig +time=5 +tries=1 -p "$PORT" @"$FW" "$@" 2>&1; }
+out=$(F +dnssec www.secure.alpha A)
+expect "forward: DO=1 upstream, the signature comes back" "$out" "ANSWER: 2," "RRSIG[[:space:]]+A 13 3"
+refute "forward: Unbound's AD is not copied" "$out" "flags:[a-z ]* ad[ ;]"
+refute "forward: no RRSIG without DO" "$(F www.secure.alpha A)" "RRSIG"
+for q in "www.secure.alpha A" "nothere.secure.alpha A" "x.wild.secure.alpha A" \
+	"alias.secure.alpha A" "info.secure.alpha TXT"; do
+	# shellcheck disable=SC2086
+	expect "forward: delv fully validates $q" "$(V "$FW" "$PORT" $q)" "fully validated"
+done
+expect "forward: bogus data, CD=0: the validating upstream's SERVFAIL" \
+	"$(F bogus.secure.alpha A)" "status: SERVFAIL"
+expect "forward: CD=1 is passed upstream: the unchecked data" \
+	"$(F +cd bogus.secure.alpha A)" "status: NOERROR" "192\.0\.2\.83" "flags: qr rd ra cd"
+expect "forward: ... and not cached for CD=0 clients" "$(F bogus.secure.alpha A)" "status: SERVFAIL"
+kill "$fpid" 2>/dev/null
+}
+
 # --- limits, each a setting -----------------------------------------------------------
 group_limits() {
 stop_main || bad "main daemon stops"
@@ -370,19 +450,24 @@ nothere.shop.alpha/A textonly.shop.alpha/A x.wild.shop.alpha/A www.glueless.alph
 www.half.alpha/A www.a.b.c.deep.alpha/A www.blog.beta/A www.nosuchtld/A
 many.shop.alpha/A www.legacy.shop.alpha/A www.sub.ent.shop.alpha/A www.moved.alpha/A
 aforaaaa.evil.beta/AAAA dupcname.evil.beta/A emptyns.evil.beta/A www.x.brokenent.evil.beta/A
-topbit.evil.beta/A blog.shop.alpha/AAAA shop.alpha/NS"
+topbit.evil.beta/A blog.shop.alpha/AAAA shop.alpha/NS
+www.secure.alpha/A www.secure.alpha/A/do x.wild.secure.alpha/A/do alias.secure.alpha/A/do
+nothere.secure.alpha/A secure.alpha/DS/do secure.alpha/DNSKEY/do www.secure.alpha/MX/do"
 for c in $CASES; do
-	a=$(answer "${c%/*}" "${c#*/}" -p "$PORT" @"$ADDR")
-	b=$(answer "${c%/*}" "${c#*/}" -p "$UB_PORT" @127.0.0.78)
+	# NAME/TYPE[/do]: /do asks with DO=1 (the answer section's signatures too)
+	IFS=/ read -r n t d <<<"$c"
+	flags=(); [ "$d" = "do" ] && flags=(+dnssec)
+	a=$(answer "$n" "$t" "${flags[@]}" -p "$PORT" @"$ADDR")
+	b=$(answer "$n" "$t" "${flags[@]}" -p "$UB_PORT" @127.0.0.78)
 	# Unbound now and then gives no reply within 10 s for the half-dead
 	# delegation (seen 1 run in 3); ask it once more before comparing.
 	if ! grep -q status <<<"$b"; then
 		unbound_retries=$((unbound_retries + 1))
-		b=$(answer "${c%/*}" "${c#*/}" -p "$UB_PORT" @127.0.0.78)
+		b=$(answer "$n" "$t" "${flags[@]}" -p "$UB_PORT" @127.0.0.78)
 	fi
 	if [ "$a" != "$b" ]; then
 		diffs=$((diffs + 1))
-		bad "differential: ${c%/*} ${c#*/}" "$(diff <(echo "$b") <(echo "$a"))"
+		bad "differential: $n $t $d" "$(diff <(echo "$b") <(echo "$a"))"
 	fi
 done
 [ "$diffs" -eq 0 ] && ok "differential: $(wc -w <<<"$CASES") questions, same rcode and answers as Unbound (Unbound asked twice: $unbound_retries)"
