@@ -233,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rw_builder_question(&b, up.qname, up.qtype, up.qclass) == 0 &&
 			    rw_builder_opt(&b, 1232, 0, true, NULL, 0) == 0) {
 				size_t ql = rw_builder_finish(&b);
-				qr = rw_query_process(&env, q, ql, RW_TRANSPORT_UDP, out, sizeof out,
-				                      &len);
+				qr = rw_query_process(&env, q, ql, RW_TRANSPORT_UDP, out,
+				                      sizeof out, &len);
 				if (qr == RW_QUERY_REPLY && (rw_msg_parse(out, len, &a3, &r) != 0 ||
 				                             len > 1232 || r.id != 0x5252))
 					abort();
