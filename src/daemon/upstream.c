@@ -1,6 +1,7 @@
-/* c-ares on a libuv loop; see upstream.h. */
+/* c-ares on a libuv loop, a channel per upstream server; see upstream.h. */
 #include "upstream.h"
 #include "rootwalk/err.h"
+#include "rootwalk/log.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -8,19 +9,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Timeouts in a row after which a server is asked last, for BACKOFF_MIN_MS
+ * doubling to BACKOFF_MAX_MS while its probes keep failing. */
+#define DOWN_AFTER 3
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+
+struct userver;
+
 struct upoll {
 	unsigned kind; /* RW_UPSTREAM_HANDLE_KIND */
 	struct upoll *next;
-	struct rw_upstream *u;
+	struct rw_upstream *u; /* outlives sv: the close completes later */
+	struct userver *sv;
 	ares_socket_t fd;
 	uv_poll_t poll;
+};
+
+/* One upstream server: its own c-ares channel (c-ares 1.18 keeps no server
+ * health, and with one channel for the group a reply cannot be told
+ * apart by server) and its health. */
+struct userver {
+	struct rw_upstream *u;
+	ares_channel ch;
+	char name[INET6_ADDRSTRLEN + 8];
+	unsigned timeouts;   /* in a row */
+	uint64_t down_until; /* uv_now ms: asked last until then */
+	uint32_t backoff_ms; /* the next down period */
+	bool down;           /* logged as not answering */
 };
 
 struct rw_upstream {
 	unsigned kind; /* RW_UPSTREAM_HANDLE_KIND (the timer's data) */
 	uv_loop_t *loop;
-	ares_channel ch;
-	int ch_live;
+	struct userver *sv;
+	size_t nsv, live; /* servers; channels initialised */
+	unsigned next;    /* rotation among the healthy ones */
+	unsigned tries;
 	uv_timer_t timer;
 	struct upoll *polls;
 	unsigned open_handles; /* the timer and every poll */
@@ -28,9 +53,18 @@ struct rw_upstream {
 	int closing;
 };
 
+/* One query on its way through the group's servers. */
 struct usend {
+	struct rw_upstream *u;
 	rw_upstream_cb cb;
 	void *arg;
+	unsigned attempt, nattempts; /* into order, round by round */
+	int worst;                   /* status if nobody answers */
+	uint8_t *order;              /* nsv server indexes */
+	uint8_t *answered;           /* nsv flags: said no, not asked again */
+	size_t len;
+	uint8_t *query;
+	uint8_t tail[]; /* order, answered, query */
 };
 
 static void handle_closed(uv_handle_t *h)
@@ -49,43 +83,54 @@ static void handle_closed(uv_handle_t *h)
 
 static void on_timer(uv_timer_t *t);
 
-/* Re-arms the timer for c-ares' next deadline (retries, timeouts). */
+/* Re-arms the timer for the channels' next deadline (retries, timeouts). */
 static void rearm(struct rw_upstream *u)
 {
 	if (u->closing)
 		return;
-	struct timeval tv;
-	if (ares_timeout(u->ch, NULL, &tv) == NULL) {
+	/* ares_timeout gives the earlier of its channel's deadline and the
+	 * one passed in: the earliest of all, channel by channel. */
+	struct timeval best = {0, 0}, tv, *cur = NULL;
+	for (size_t i = 0; i < u->live; i++) {
+		struct timeval *r = ares_timeout(u->sv[i].ch, cur, &tv);
+		if (r != NULL) {
+			best = *r;
+			cur = &best;
+		}
+	}
+	if (cur == NULL) {
 		uv_timer_stop(&u->timer);
 		return;
 	}
-	uint64_t ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
+	uint64_t ms = (uint64_t)best.tv_sec * 1000 + ((uint64_t)best.tv_usec + 999) / 1000;
 	uv_timer_start(&u->timer, on_timer, ms, 0);
 }
 
 static void on_timer(uv_timer_t *t)
 {
 	struct rw_upstream *u = t->data;
-	ares_process_fd(u->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	for (size_t i = 0; i < u->live && !u->closing; i++)
+		ares_process_fd(u->sv[i].ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	rearm(u);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct upoll *p = h->data;
-	struct rw_upstream *u = p->u;
+	struct rw_upstream *u = p->sv->u;
 	/* On an error let c-ares try both directions: it sees the failure
 	 * and moves the queries on. */
 	ares_socket_t r = status < 0 || (events & UV_READABLE) ? p->fd : ARES_SOCKET_BAD;
 	ares_socket_t w = status < 0 || (events & UV_WRITABLE) ? p->fd : ARES_SOCKET_BAD;
-	ares_process_fd(u->ch, r, w);
+	ares_process_fd(p->sv->ch, r, w);
 	rearm(u);
 }
 
 /* c-ares tells which sockets to watch (ARES_OPT_SOCK_STATE_CB). */
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct rw_upstream *u = data;
+	struct userver *sv = data;
+	struct rw_upstream *u = sv->u;
 	struct upoll **pp = &u->polls;
 	while (*pp != NULL && (*pp)->fd != fd)
 		pp = &(*pp)->next;
@@ -104,6 +149,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 			return; /* the query times out instead */
 		p->kind = RW_UPSTREAM_HANDLE_KIND;
 		p->u = u;
+		p->sv = sv;
 		p->fd = fd;
 		if (uv_poll_init_socket(u->loop, &p->poll, fd) != 0) {
 			free(p);
@@ -118,69 +164,87 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	              on_poll);
 }
 
+/* "addr:port" or "[addr]:port" for c-ares and for log lines. */
+static void server_text(const struct rw_sockaddr *a, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		snprintf(out, cap, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		snprintf(out, cap, "%s:%u", host, ntohs(s4->sin_port));
+	}
+}
+
+static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_size, char *err,
+                       size_t err_len)
+{
+	struct ares_options o;
+	memset(&o, 0, sizeof o);
+	/* EDNS: c-ares accepts UDP answers up to ednspsz (else anything over
+	 * 512 bytes goes to TCP) and retries without OPT on FORMERR. One try:
+	 * the retries go round the group's servers (rw_upstream_send). */
+	o.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	o.ednspsz = edns_size;
+	o.timeout = (int)timeout_ms;
+	o.tries = 1;
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = sv;
+	int mask = ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	           ARES_OPT_SOCK_STATE_CB;
+	int rc = ares_init_options(&sv->ch, &o, mask);
+	if (rc == ARES_SUCCESS) {
+		rc = ares_set_servers_ports_csv(sv->ch, sv->name);
+		if (rc != ARES_SUCCESS)
+			ares_destroy(sv->ch);
+	}
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, err_len, "c-ares (%s): %s", sv->name, ares_strerror(rc));
+		return RW_EIO;
+	}
+	return 0;
+}
+
 int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t nservers,
                     unsigned timeout_ms, unsigned tries, uint16_t edns_size,
                     struct rw_upstream **out, char *err, size_t err_len)
 {
+	if (nservers == 0 || nservers > 255 || tries == 0) {
+		snprintf(err, err_len, "1 to 255 upstream servers per group, at least one try");
+		return RW_EINVAL;
+	}
 	struct rw_upstream *u = calloc(1, sizeof *u);
-	char *csv = calloc(nservers, 72);
-	if (u == NULL || csv == NULL || nservers == 0) {
+	struct userver *sv = calloc(nservers, sizeof *sv);
+	if (u == NULL || sv == NULL) {
 		free(u);
-		free(csv);
+		free(sv);
 		snprintf(err, err_len, "out of memory");
 		return RW_ENOMEM;
 	}
 	u->kind = RW_UPSTREAM_HANDLE_KIND;
 	u->loop = loop;
-	struct ares_options o;
-	memset(&o, 0, sizeof o);
-	/* EDNS: c-ares accepts UDP answers up to ednspsz (else anything over
-	 * 512 bytes goes to TCP) and retries without OPT on FORMERR. */
-	o.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	o.ednspsz = edns_size;
-	o.timeout = (int)timeout_ms;
-	o.tries = (int)tries;
-	o.sock_state_cb = sock_state;
-	o.sock_state_cb_data = u;
-	int mask = ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	           ARES_OPT_SOCK_STATE_CB | ARES_OPT_ROTATE;
-	int rc = ares_init_options(&u->ch, &o, mask);
-	if (rc != ARES_SUCCESS) {
-		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
-		free(u);
-		free(csv);
-		return RW_EIO;
-	}
-	u->ch_live = 1;
-	size_t n = 0;
+	u->sv = sv;
+	u->nsv = nservers;
+	u->tries = tries;
 	for (size_t i = 0; i < nservers; i++) {
-		char host[INET6_ADDRSTRLEN];
-		const struct sockaddr *sa = (const struct sockaddr *)&servers[i].ss;
-		unsigned port;
-		if (sa->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *s6 = (const void *)sa;
-			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-			port = ntohs(s6->sin6_port);
-			n += (size_t)snprintf(csv + n, 72, "%s[%s]:%u", i ? "," : "", host, port);
-		} else {
-			const struct sockaddr_in *s4 = (const void *)sa;
-			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-			port = ntohs(s4->sin_port);
-			n += (size_t)snprintf(csv + n, 72, "%s%s:%u", i ? "," : "", host, port);
+		sv[i].u = u;
+		sv[i].backoff_ms = BACKOFF_MIN_MS;
+		server_text(&servers[i], sv[i].name, sizeof sv[i].name);
+		if (channel_new(&sv[i], timeout_ms, edns_size, err, err_len) != 0) {
+			for (size_t k = 0; k < u->live; k++)
+				ares_destroy(sv[k].ch);
+			free(sv);
+			free(u);
+			return RW_EIO;
 		}
+		u->live++;
 	}
-	rc = ares_set_servers_ports_csv(u->ch, csv);
-	free(csv);
-	if (rc != ARES_SUCCESS) {
-		snprintf(err, err_len, "c-ares servers: %s", ares_strerror(rc));
-		ares_destroy(u->ch);
-		free(u);
-		return RW_EIO;
-	}
-	/* c-ares waits timeout << (try / nservers) per attempt. */
-	uint64_t budget = 0;
-	for (unsigned t = 0; t < tries; t++)
-		budget += (uint64_t)nservers * timeout_ms << t;
+	/* Every server, every round, one timeout each. */
+	uint64_t budget = (uint64_t)tries * nservers * timeout_ms;
 	u->budget_ms = budget > 600000 ? 600000 : (unsigned)budget;
 	uv_timer_init(loop, &u->timer);
 	u->timer.data = u;
@@ -189,10 +253,58 @@ int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t n
 	return 0;
 }
 
+/* --- per-server health ---------------------------------------------------- */
+
+static void server_answered(struct userver *sv)
+{
+	if (sv->down)
+		rw_log_info("upstream %s answers again", sv->name);
+	sv->timeouts = 0;
+	sv->down = false;
+	sv->down_until = 0;
+	sv->backoff_ms = BACKOFF_MIN_MS;
+}
+
+static void server_timed_out(struct userver *sv)
+{
+	if (++sv->timeouts < DOWN_AFTER)
+		return;
+	uint64_t now = uv_now(sv->u->loop);
+	if (!sv->down)
+		rw_log_info("upstream %s: no reply to %u queries in a row; asked last for %u ms, "
+		            "then probed",
+		            sv->name, sv->timeouts, sv->backoff_ms);
+	sv->down = true;
+	sv->down_until = now + sv->backoff_ms;
+	sv->backoff_ms = sv->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sv->backoff_ms * 2;
+}
+
+/* The order a query asks the servers in: the healthy ones first, starting
+ * at a rotating one (the load spreads, as ARES_OPT_ROTATE did), then the
+ * ones that stopped answering (down) -- each of those is a probe once its
+ * back-off is over, and then ranks with the healthy. */
+static void plan(struct rw_upstream *u, struct usend *s)
+{
+	uint64_t now = uv_now(u->loop);
+	size_t n = 0, start = u->next++ % u->nsv;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < u->nsv; k++) {
+			size_t i = (start + k) % u->nsv;
+			bool healthy = !u->sv[i].down || u->sv[i].down_until <= now;
+			if (healthy == (pass == 0))
+				s->order[n++] = (uint8_t)i;
+		}
+	s->nattempts = (unsigned)(u->tries * u->nsv);
+}
+
+static void try_next(struct usend *s);
+
 static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
 	struct usend *s = arg;
+	struct rw_upstream *u = s->u;
+	struct userver *sv = &u->sv[s->order[(s->attempt - 1) % u->nsv]];
 	int st;
 	switch (status) {
 	case ARES_SUCCESS: st = abuf != NULL && alen > 0 ? 0 : RW_EIO; break;
@@ -200,29 +312,68 @@ static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	case ARES_ESERVFAIL:
 	case ARES_EREFUSED:
 	case ARES_ENOTIMP:
-	/* c-ares 1.18 reports "every server answered REFUSED" (and ICMP
-	 * port unreachable) as ECONNREFUSED: the servers said no, at once. */
+	/* c-ares 1.18 reports REFUSED (and ICMP port unreachable) as
+	 * ECONNREFUSED: the server said no, at once. */
 	case ARES_ECONNREFUSED: st = RW_EUPSTREAM; break;
 	case ARES_EDESTRUCTION:
 	case ARES_ECANCELLED: st = RW_ECANCELED; break;
 	default: st = RW_EIO; break;
 	}
-	s->cb(s->arg, st, st == 0 ? abuf : NULL, st == 0 ? (size_t)alen : 0);
+	if (st == RW_ETIMEOUT)
+		server_timed_out(sv);
+	else if (st == 0 || st == RW_EUPSTREAM)
+		server_answered(sv); /* a refusal is a reply: the server is there */
+	if (st == 0 || st == RW_ECANCELED || u->closing) {
+		s->cb(s->arg, u->closing ? RW_ECANCELED : st, st == 0 ? abuf : NULL,
+		      st == 0 ? (size_t)alen : 0);
+		free(s);
+		return;
+	}
+	/* Another server, or this one again next round; a server that said
+	 * no is not asked again. The group's status: EUPSTREAM once anyone
+	 * said no, else the last failure. */
+	if (st == RW_EUPSTREAM)
+		s->answered[sv - u->sv] = 1;
+	if (s->worst != RW_EUPSTREAM)
+		s->worst = st;
+	try_next(s);
+}
+
+/* Sends s to its next server; ends it when none is left. */
+static void try_next(struct usend *s)
+{
+	struct rw_upstream *u = s->u;
+	while (s->attempt < s->nattempts) {
+		size_t i = s->order[s->attempt++ % u->nsv];
+		if (s->answered[i])
+			continue;
+		ares_send(u->sv[i].ch, s->query, (int)s->len, sent_cb, s);
+		return;
+	}
+	s->cb(s->arg, s->worst, NULL, 0);
 	free(s);
 }
 
 void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, rw_upstream_cb cb,
                       void *arg)
 {
-	struct usend *s = malloc(sizeof *s);
-	if (s == NULL || u->closing) {
-		free(s);
+	struct usend *s = u->closing ? NULL : malloc(sizeof *s + 2 * u->nsv + len);
+	if (s == NULL) {
 		cb(arg, u->closing ? RW_ECANCELED : RW_ENOMEM, NULL, 0);
 		return;
 	}
+	memset(s, 0, sizeof *s + 2 * u->nsv);
+	s->order = s->tail;
+	s->answered = s->tail + u->nsv;
+	s->query = s->tail + 2 * u->nsv;
+	s->u = u;
 	s->cb = cb;
 	s->arg = arg;
-	ares_send(u->ch, query, (int)len, sent_cb, s);
+	s->worst = RW_ETIMEOUT;
+	s->len = len;
+	memcpy(s->query, query, len);
+	plan(u, s);
+	try_next(s);
 	rearm(u);
 }
 
@@ -238,6 +389,10 @@ void rw_upstream_close(struct rw_upstream *u)
 	/* Cancels every query (callbacks run with RW_ECANCELED) and reports
 	 * each socket closed through sock_state, which closes its poll. */
 	u->closing = 1;
-	ares_destroy(u->ch);
+	for (size_t i = 0; i < u->live; i++)
+		ares_destroy(u->sv[i].ch);
+	free(u->sv);
+	u->sv = NULL;
+	u->live = 0;
 	uv_close((uv_handle_t *)&u->timer, handle_closed);
 }

@@ -1,15 +1,26 @@
 /* One group of upstream resolvers on one worker's libuv loop, through
  * c-ares (internal to the daemon; the core library never sees c-ares).
  *
- * A group owns one ares channel whose server list is the group's
- * addresses. c-ares rotates over them, retries, and repeats a truncated
- * UDP answer over TCP; this file only connects it to libuv: c-ares says
- * which sockets it wants watched (ARES_OPT_SOCK_STATE_CB) and we keep a
- * uv_poll_t per socket, and one uv_timer_t fires at ares_timeout(). Every
- * call happens on the owning worker's thread; nothing blocks.
+ * Each server of the group has its own ares channel (one try each; c-ares
+ * still repeats a truncated UDP answer over TCP and drops EDNS on FORMERR)
+ * and its own health: DOWN_AFTER timeouts in a row make it "down" -- asked
+ * last, logged at info -- for 1 s doubling to 60 s; once that is over the
+ * next query probes it, and any reply (a refusal too) brings it back. A
+ * query goes round the group: the healthy servers first from a rotating
+ * start, then the down ones, for --upstream-tries rounds, until one
+ * answers; a server that said no (SERVFAIL, REFUSED, NOTIMP) is not asked
+ * again. (c-ares 1.18 keeps no server health: with the whole group in one
+ * channel, a dead first server cost every query its timeout.) When no
+ * server of the group answers at all, pending.c holds the whole group.
+ *
+ * libuv glue: c-ares says which sockets it wants watched
+ * (ARES_OPT_SOCK_STATE_CB) and we keep a uv_poll_t per socket, and one
+ * uv_timer_t fires at the earliest ares_timeout() of the channels. Every
+ * call happens on the owning worker's thread; nothing blocks. Health is
+ * per worker (each worker's groups learn on their own).
  *
  * Ownership: the worker owns its groups. rw_upstream_close() cancels every
- * query (each callback runs once, with RW_EIO... see below) and closes the
+ * query (each callback runs once, with RW_ECANCELED) and closes the
  * handles; the group frees itself once libuv has closed them. */
 #ifndef ROOTWALK_UPSTREAM_H
 #define ROOTWALK_UPSTREAM_H
@@ -23,10 +34,10 @@
 struct rw_upstream;
 
 /* status: 0 with the reply bytes (the caller checks them), RW_ETIMEOUT
- * (no server answered in time), RW_EUPSTREAM (every server answered
- * SERVFAIL, REFUSED or NOTIMP, or refused the connection), RW_EIO (other
- * failure) or RW_ECANCELED
- * (the group is closing). Called exactly once per send. */
+ * (no server answered in time), RW_EUPSTREAM (no answer, and a server
+ * said SERVFAIL, REFUSED or NOTIMP, or refused the connection), RW_EIO
+ * (other failure) or RW_ECANCELED (the group is closing). Called exactly
+ * once per send. */
 typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_t len);
 
 /* Marks the handles the group puts on the loop (handle->data points to a
@@ -40,8 +51,8 @@ int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t n
  * returns (on an immediate failure). */
 void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, rw_upstream_cb cb,
                       void *arg);
-/* The longest c-ares may take for one query with these settings: every
- * server, every try, with its doubling timeout. */
+/* The longest one query may take: every server, every round, one timeout
+ * each. */
 unsigned rw_upstream_budget_ms(const struct rw_upstream *u);
 void rw_upstream_close(struct rw_upstream *u);
 

@@ -219,6 +219,46 @@ else
 fi
 }
 
+# --- one dead upstream of two: asked last, not by every query ------------------
+group_one_dead_upstream() {
+stop_main || bad "main daemon stops"
+$PY -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.81", int(sys.argv[1])))
+time.sleep(float(sys.argv[2]))' "$UPORT" 8 &
+local hole=$!
+PIDS+=("$hole")
+if ! start_daemon "$WORK/one.log" --listen "$ADDR:$PORT" --threads 1 --log-level info \
+	--forward "127.0.0.81:$UPORT" --forward "$FAKE:$UPORT" --upstream-timeout-ms 300 --upstream-tries 2; then
+	bad "one-dead daemon starts" "$(cat "$WORK/one.log")"; return
+fi
+# c-ares 1.18 alone started every other query at the dead one (300 ms each).
+for i in 1 2 3 4 5 6; do
+	expect "one dead upstream: name $i still answered by the live one" \
+		"$(D "warm-$i.up2.example" A)" "status: NOERROR" "192\.0\.2\.98"
+done
+expect "after 3 timeouts in a row the dead upstream is logged at info" "$(cat "$WORK/one.log")" \
+	"upstream 127\.0\.0\.81:$UPORT: no reply to 3 queries in a row; asked last"
+slow=0
+for i in $(seq 1 10); do
+	t0=$(ms); D "fast-$i.up2.example" A >/dev/null; t=$(( $(ms) - t0 ))
+	[ "$t" -gt 250 ] && slow=$((slow + 1))
+done
+[ "$slow" -le 1 ] && ok "then it is asked last: $slow of 10 new names paid its timeout (one may be a probe)" ||
+	bad "then it is asked last: $slow of 10 new names paid its timeout"
+# It comes back: something answers there now; a probe finds it.
+kill "$hole" 2>/dev/null; wait "$hole" 2>/dev/null
+$PY "$HERE/fakeup.py" 127.0.0.81 "$UPORT" "$WORK/back.log" 10 &
+PIDS+=("$!")
+for i in $(seq 1 40); do
+	grep -q "answers again" "$WORK/one.log" && break
+	D "back-$i.up2.example" A >/dev/null; sleep 0.2
+done
+expect "once it answers a probe, that is logged too" "$(cat "$WORK/one.log")" \
+	"upstream 127\.0\.0\.81:$UPORT answers again"
+stop_daemon || bad "one-dead daemon stops"
+}
+
 # --- real stub clients: glibc and c-ares via resolv.conf ---------------------
 group_real_stub_clients() {
 # rootwalk on 127.0.0.53:53 inside a private mount namespace whose
