@@ -383,6 +383,22 @@ else
 fi
 }
 
+# --- priming without addresses: the root server's name is looked up ------------
+group_priming_without_addresses() {
+stop_main || bad "main daemon stops"
+if start_daemon "$WORK/p2.log" --listen "$ADDR:$PORT" --root-hints "$NET/root2.hints" \
+	--query-loopback --threads 1 --log-level debug; then
+	expect "a root whose priming answer has no addresses: names still resolve" \
+		"$(D www.shop.alpha A)" "status: NOERROR" "192\.0\.2\."
+	expect "... and the root server's name was looked up (RFC 8109)" "$(cat "$WORK/p2.log")" \
+		"upstream a\.rootsrv\.beta\. A to 127\.53\.(0\.3|2\.1)"
+	expect "other TLDs too" "$(D www.blog.beta A)" "status: NOERROR" "192\.0\.2\.44"
+	stop_daemon || bad "priming daemon stops"
+else
+	bad "priming daemon starts" "$(cat "$WORK/p2.log")"
+fi
+}
+
 # --- forward zones override iteration ----------------------------------------------
 group_forward_zones_override_iteration() {
 stop_main || bad "main daemon stops"
