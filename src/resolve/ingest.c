@@ -44,11 +44,12 @@ static void proof_init(const struct rw_ingest *in, const struct rw_msg *m, struc
 	p->p.rr = p->rr;
 }
 
+/* Adds one record of the reply. Each is gathered once: signatures of a
+ * set come from its own section, denials from the authority section, and
+ * an answer's set and a negative answer's SOA never share a section with
+ * the other's. O(1), so a reply full of signatures costs one pass. */
 static void proof_add(struct proof *p, const struct rw_rr *rr)
 {
-	for (uint16_t i = 0; i < p->p.count; i++)
-		if (p->rr[i].rdata == rr->rdata)
-			return; /* the same record of the reply, gathered twice */
 	if (p->p.count == p->cap) {
 		p->failed = true;
 		return;
@@ -71,12 +72,14 @@ static const uint8_t *sigs_of(const struct rw_msg *m, enum rw_section sec, const
                               uint16_t type, struct proof *p, uint32_t *ttl)
 {
 	const uint8_t *wildcard = NULL;
-	uint32_t now = (uint32_t)time(NULL);
+	uint32_t now = 0;
 	for (uint16_t i = 0; p->cap > 0 && i < m->nrr[sec]; i++) {
 		const struct rw_rr *rr = &m->rr[sec][i];
 		if (sig_covers(rr) != type || !rw_name_eq(rr->owner, owner))
 			continue;
 		proof_add(p, rr);
+		if (now == 0)
+			now = (uint32_t)time(NULL);
 		int32_t left = (int32_t)(rw_get32(rr->rdata + 8) - now); /* RFC 1982 */
 		uint32_t lim = left > 0 ? (uint32_t)left : 0;
 		if (rr->ttl < lim)
