@@ -17,18 +17,20 @@ int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len)
 	size_t end_pos = 0; /* where the caller resumes: after the first pointer */
 	size_t limit = pos; /* every jump must land strictly before this */
 	size_t n = 0;
+	unsigned ptrs = 0;
 	bool jumped = false;
 
 	/* Bound: each iteration either consumes a label (at most 128 fit in
-	 * 255 bytes) or follows a pointer to a strictly smaller offset, so the
-	 * loop ends after at most len + 128 steps (RFC 9267 §2, §3). */
+	 * 255 bytes) or follows one of at most RW_NAME_PTRS_MAX pointers
+	 * (RFC 9267 §2, §3). */
 	for (;;) {
 		if (pos >= r->len)
 			return RW_EMALFORMED;
 		uint8_t c = r->base[pos];
 		if ((c & 0xC0) == 0xC0) {
-			if (pos + 1 >= r->len)
+			if (pos + 1 >= r->len || ++ptrs > RW_NAME_PTRS_MAX || r->ptrs_left == 0)
 				return RW_EMALFORMED;
+			r->ptrs_left--;
 			size_t target = (size_t)(c & 0x3F) << 8 | r->base[pos + 1];
 			if (target >= limit)
 				return RW_EMALFORMED; /* forward pointer or loop */

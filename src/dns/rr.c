@@ -211,7 +211,7 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 	}
 	/* Names inside rdata are read against the whole message (they may
 	 * point back into it) but must start and end within the rdata. */
-	struct rw_rbuf in = {r->base, end, start};
+	struct rw_rbuf in = {r->base, end, start, r->ptrs_left};
 	int e = 0;
 	for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END && e == 0; f++) {
 		uint8_t name[RW_NAME_MAX];
@@ -276,6 +276,7 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 		return e;
 	}
 	r->pos = end;
+	r->ptrs_left = in.ptrs_left;
 	return 0;
 }
 
@@ -539,7 +540,7 @@ int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, si
 	uint8_t scratch[65535 + 16];
 	bool ok = d != NULL && d->fields[0] != RW_RDF_END;
 	if (ok) {
-		struct rw_rbuf r = {rd, len, 0};
+		struct rw_rbuf r = {rd, len, 0, RW_MSG_PTRS(len)};
 		struct rw_wbuf w = {scratch, sizeof scratch, 0};
 		ok =
 		    rw_rdata_read(&r, type, (uint16_t)len, &w) == 0 && w.len == len && len <= 65535;

@@ -6,7 +6,7 @@
 static int read_at(const uint8_t *pkt, size_t len, size_t pos, uint8_t *out, size_t *out_len,
                    size_t *end)
 {
-	struct rw_rbuf r = {pkt, len, pos};
+	struct rw_rbuf r = {pkt, len, pos, RW_MSG_PTRS(len)};
 	int e = rw_name_read(&r, out, out_len);
 	*end = r.pos;
 	return e;
@@ -25,6 +25,41 @@ START_TEST(decompress_ok)
 	char text[RW_NAME_TEXT_MAX];
 	rw_name_to_text(n, text, sizeof text);
 	ck_assert_str_eq(text, "bar.foo.");
+}
+END_TEST
+
+/* The cost of pointer chains is bounded (issue 11): one name follows at
+ * most RW_NAME_PTRS_MAX pointers, and a message at most RW_MSG_PTRS(len). */
+START_TEST(pointer_chains_bounded)
+{
+	/* 0: root; then pointers, each to the one before: 1 -> 0, 3 -> 1, ... */
+	uint8_t pkt[1 + 2 * 40];
+	pkt[0] = 0;
+	for (size_t i = 0; i < 40; i++) {
+		size_t at = 1 + 2 * i, to = i == 0 ? 0 : at - 2;
+		pkt[at] = (uint8_t)(0xC0 | to >> 8);
+		pkt[at + 1] = (uint8_t)to;
+	}
+	uint8_t n[RW_NAME_MAX];
+	size_t nl, end;
+	/* reading at pointer k follows k + 1 pointers */
+	ck_assert_int_eq(read_at(pkt, sizeof pkt, 1 + 2 * (RW_NAME_PTRS_MAX - 1), n, &nl, &end), 0);
+	ck_assert_uint_eq(nl, 1);
+	ck_assert_int_eq(read_at(pkt, sizeof pkt, 1 + 2 * RW_NAME_PTRS_MAX, n, &nl, &end),
+	                 RW_EMALFORMED);
+	/* the message's budget: names of 16 pointers each, until it is spent */
+	struct rw_rbuf r;
+	rw_rbuf_init(&r, pkt, sizeof pkt);
+	size_t budget = r.ptrs_left, reads = 0;
+	ck_assert_uint_eq(budget, sizeof pkt / 4 + 64);
+	for (;;) {
+		r.pos = 1 + 2 * (RW_NAME_PTRS_MAX - 1);
+		if (rw_name_read(&r, n, &nl) != 0)
+			break;
+		reads++;
+		ck_assert_uint_lt(reads, 1000);
+	}
+	ck_assert_uint_eq(reads, budget / RW_NAME_PTRS_MAX);
 }
 END_TEST
 
@@ -238,6 +273,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, decompress_ok);
 	tcase_add_test(tc, decompress_rfc9267);
+	tcase_add_test(tc, pointer_chains_bounded);
 	tcase_add_test(tc, text_roundtrip);
 	tcase_add_test(tc, text_errors);
 	tcase_add_test(tc, compare_and_hash);

@@ -88,7 +88,7 @@ START_TEST(roundtrip_all_types)
 		ck_assert_str_eq(text, cases[i].out);
 		/* Canonical rdata also passes wire validation unchanged. */
 		uint8_t copy[65536];
-		struct rw_rbuf r = {rd, len, 0};
+		struct rw_rbuf r = {rd, len, 0, RW_MSG_PTRS(len)};
 		struct rw_wbuf w = {copy, sizeof copy, 0};
 		ck_assert_int_eq(rw_rdata_read(&r, cases[i].type, (uint16_t)len, &w), 0);
 		ck_assert_uint_eq(w.len, len);
@@ -162,14 +162,14 @@ START_TEST(wire_validation)
 	    {RW_TYPE_CAA, {0, 0, 'x'}, 3, 0},  {999, {1, 2}, 2, 1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct rw_rbuf r = {cases[i].rd, cases[i].len, 0};
+		struct rw_rbuf r = {cases[i].rd, cases[i].len, 0, RW_MSG_PTRS(cases[i].len)};
 		struct rw_wbuf w = {out, sizeof out, 0};
 		int e = rw_rdata_read(&r, cases[i].type, cases[i].len, &w);
 		ck_assert_msg((e == 0) == cases[i].ok, "case %zu: %d", i, e);
 	}
 	/* Decompression: message "\3foo\0" then MX rdata {0,5, ptr->0}. */
 	const uint8_t msg[] = {3, 'f', 'o', 'o', 0, 0, 5, 0xC0, 0};
-	struct rw_rbuf r = {msg, sizeof msg, 5};
+	struct rw_rbuf r = {msg, sizeof msg, 5, RW_MSG_PTRS(sizeof msg)};
 	struct rw_wbuf w = {out, sizeof out, 0};
 	ck_assert_int_eq(rw_rdata_read(&r, RW_TYPE_MX, 4, &w), 0);
 	ck_assert_uint_eq(w.len, 7);

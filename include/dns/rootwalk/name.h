@@ -22,12 +22,17 @@
 /* Longest presentation form: every byte as \DDD plus dots, plus NUL. */
 #define RW_NAME_TEXT_MAX 1024
 
+/* Compression pointers one name may follow (RFC 9267 §2): real encoders
+ * chain a few at most. */
+#define RW_NAME_PTRS_MAX 16
+
 /* Reads a possibly compressed name at r->pos into out (uncompressed, case
  * preserved) and moves r->pos past the name as it stands in the message.
  * Rejects (RW_EMALFORMED): pointers that do not point strictly before the
- * previous jump (loops and forward pointers), label types 01/10, labels over
- * 63 bytes, names over 255 bytes, reads past the end. On error r->pos is
- * unchanged. out_len may be NULL. */
+ * previous jump (loops and forward pointers), more than RW_NAME_PTRS_MAX
+ * pointers in the name or more than the message's budget (r->ptrs_left),
+ * label types 01/10, labels over 63 bytes, names over 255 bytes, reads past
+ * the end. On error r->pos is unchanged. out_len may be NULL. */
 int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len);
 
 /* Length in bytes of a valid uncompressed name (incl. the root label). */

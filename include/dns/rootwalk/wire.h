@@ -16,13 +16,23 @@ struct rw_rbuf {
 	const uint8_t *base; /* whole message: names may point anywhere in it */
 	size_t len;          /* bytes in base */
 	size_t pos;          /* next byte to read */
+	/* Compression pointers the whole message may still have followed
+	 * (rw_name_read): a budget by size, so that chains of pointers cannot
+	 * make a message cost more than its bytes do. */
+	size_t ptrs_left;
 };
+
+/* A message may follow one pointer per 4 bytes, plus 64: a real one has
+ * at most one per name occurrence (2 bytes of pointer, 10 or more around
+ * it), and chains of them are short. */
+#define RW_MSG_PTRS(len) ((len) / 4 + 64)
 
 static inline void rw_rbuf_init(struct rw_rbuf *r, const uint8_t *base, size_t len)
 {
 	r->base = base;
 	r->len = len;
 	r->pos = 0;
+	r->ptrs_left = RW_MSG_PTRS(len);
 }
 
 static inline size_t rw_rbuf_left(const struct rw_rbuf *r)
