@@ -108,6 +108,8 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.rl.dropped += x.rl.dropped;
 		t.q.acl_refused += x.q.acl_refused;
 		t.q.failures_cached += x.q.failures_cached;
+		t.q.formerr_header += x.q.formerr_header;
+		t.q.signed_refused += x.q.signed_refused;
 	}
 	*out = t;
 }
@@ -168,6 +170,12 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
+	counter(b, "rootwalk_queries_rejected_header_total",
+	        "Queries answered FORMERR from the header alone (counts no query has).",
+	        t.q.formerr_header);
+	counter(b, "rootwalk_queries_signed_total",
+	        "TSIG or SIG(0) signed queries: NOTAUTH (no keys held) or FORMERR.",
+	        t.q.signed_refused);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",
 	      rw_failcache_count(s->failures));
 	counter(b, "rootwalk_upstream_lame_total",

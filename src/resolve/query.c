@@ -62,7 +62,56 @@ struct reply {
 	bool truncated;
 	bool edns;
 	bool do_bit;
+	/* A TSIG record to end the reply with (a BADKEY error), or none. */
+	const uint8_t *tsig_owner;
+	uint16_t tsig_len;
+	uint8_t tsig_rd[RW_NAME_MAX + 16];
 };
+
+#define TYPE_SIG 24
+#define TYPE_TSIG 250
+#define TSIG_BADKEY 17
+
+/* A signed query (RFC 8945 TSIG, RFC 2931 SIG(0)): we hold no keys, so it
+ * cannot be authenticated. TSIG: NOTAUTH and an unsigned TSIG record with
+ * error BADKEY (RFC 8945 §5.2.2, §5.3.2); SIG(0): NOTAUTH. A TSIG that is
+ * not the last record, or is malformed: FORMERR. Returns false for an
+ * unsigned query. */
+static bool signed_query(struct reply *r, const struct rw_msg *q)
+{
+	uint16_t n = q->nrr[RW_SEC_AR];
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rw_rr *rr = &q->rr[RW_SEC_AR][i];
+		if (rr->type == TYPE_SIG) {
+			r->rcode = RW_RCODE_NOTAUTH;
+			return true;
+		}
+		if (rr->type != TYPE_TSIG)
+			continue;
+		r->rcode = RW_RCODE_FORMERR;
+		/* algorithm name, time (6), fudge (2), MAC size (2), MAC,
+		 * original ID (2), error (2), other length (2), other */
+		size_t al = 0;
+		while (al < rr->rdlen && rr->rdata[al] != 0)
+			al += (size_t)rr->rdata[al] + 1;
+		al++;
+		if (i != n - 1 || rr->rclass != 255 || al > RW_NAME_MAX || al + 10 > rr->rdlen)
+			return true;
+		size_t mac = rw_get16(rr->rdata + al + 8);
+		if (al + 10 + mac + 6 > rr->rdlen)
+			return true;
+		memcpy(r->tsig_rd, rr->rdata, al + 8); /* algorithm, time, fudge */
+		rw_put16(r->tsig_rd + al + 8, 0);      /* no MAC */
+		memcpy(r->tsig_rd + al + 10, rr->rdata + al + 10 + mac, 2); /* original ID */
+		rw_put16(r->tsig_rd + al + 12, TSIG_BADKEY);
+		rw_put16(r->tsig_rd + al + 14, 0); /* no other data */
+		r->tsig_len = (uint16_t)(al + 16);
+		r->tsig_owner = rr->owner;
+		r->rcode = RW_RCODE_NOTAUTH;
+		return true;
+	}
+	return false;
+}
 
 /* Adds a whole RRset or nothing (RFC 2181 §9). For required sections a
  * partial fit sets TC; the additional section is best effort. */
@@ -422,6 +471,16 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		env->stats.rcode[RW_RCODE_NOTIMP]++;
 		return RW_QUERY_REPLY;
 	}
+	/* A query holds one question, no answer or authority records, and at
+	 * most OPT and a TSIG/SIG(0) in the additional section: anything else
+	 * is FORMERR from the header alone, before any parsing. */
+	if (rw_get16(req + 4) != 1 || rw_get16(req + 6) != 0 || rw_get16(req + 8) != 0 ||
+	    rw_get16(req + 10) > 2) {
+		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
+		env->stats.rcode[RW_RCODE_FORMERR]++;
+		env->stats.formerr_header++;
+		return RW_QUERY_REPLY;
+	}
 	rw_arena_reset(&env->arena);
 	if (rw_msg_parse(req, len, &env->arena, q) != 0 || q->qdcount != 1) {
 		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
@@ -482,6 +541,11 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 		rw_builder_set_flags(
 		    &r->b, (uint16_t)((rw_builder_flags(&r->b) & ~0xF) | (r->rcode & 0xF)));
 	}
+	/* TSIG is the last record of a message (RFC 8945 §5.1); the reply
+	 * holds the question only, so it fits. */
+	if (r->tsig_owner != NULL)
+		rw_builder_rr(&r->b, RW_SEC_AR, r->tsig_owner, TYPE_TSIG, 255, 0, r->tsig_rd,
+		              r->tsig_len);
 	env->stats.rcode[rcode_index(r->rcode & 0xF)]++;
 	env->last.rcode = r->rcode;
 	*out_len = rw_builder_finish(&r->b);
@@ -558,6 +622,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;
+	} else if (q.nrr[RW_SEC_AR] > 0 && signed_query(&r, &q)) {
+		env->stats.signed_refused++;
 	} else if (q.qclass != RW_CLASS_IN) {
 		r.rcode = RW_RCODE_REFUSED; /* CH, HS, ANY, ...: not served */
 	} else if (q.qtype == RW_TYPE_OPT) {

@@ -157,6 +157,13 @@ r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x8888 0x8100 1 0 0 0)$q_www")
 expect "QR=1 (a response): never answered" "$r" "^TIMEOUT$"
 r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x9999 0x0100 1 0 0 0)${q_www}00")
 expect "trailing byte: FORMERR" "$r" "^99998101"
+r=$($RAW udp "$ADDR" "$PORT" "$(hdr 0x9a9a 0x0100 1 1 0 0)${q_www}c00c000100010000012c0004c0000201")
+expect "an answer record in a query: FORMERR from the header, nothing parsed" "$r" "^9a9a8101"
+out=$(D -y hmac-sha256:k:c2VjcmV0c2VjcmV0c2VjcmV0 www.test.example A)
+expect "dig -y (TSIG, a key we do not hold): NOTAUTH, TSIG error BADKEY (RFC 8945)" "$out" \
+	"status: NOTAUTH" "TSIG[[:space:]]+hmac-sha256\. [0-9]+ 300 0 [0-9]+ BADKEY"
+out=$(K -y hmac-sha256:k:c2VjcmV0c2VjcmV0c2VjcmV0 www.test.example A)
+expect "kdig -y: BADKEY too" "$out" "status: BADKEY"
 out=$(D www.test.example A)
 expect "still serving after malformed input" "$out" "status: NOERROR" "ANSWER: 2,"
 }

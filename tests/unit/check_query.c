@@ -123,6 +123,87 @@ START_TEST(header_errors)
 }
 END_TEST
 
+/* Queries that carry records no query has are FORMERR from the header
+ * alone, before parsing (issue 11); signed queries (TSIG, SIG(0)) are
+ * answered NOTAUTH -- we hold no keys -- never ignored (RFC 8945). */
+START_TEST(header_counts_and_signed_queries)
+{
+	uint8_t req[1024];
+	size_t l = tu_query(req, 0x4343, RW_FLAG_RD, "www.example.", 1, 1);
+	const uint16_t bad[][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 3}, {7, 7, 7}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		rw_put16(req + 6, bad[i][0]);
+		rw_put16(req + 8, bad[i][1]);
+		rw_put16(req + 10, bad[i][2]);
+		struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+		ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_FORMERR);
+		ck_assert_uint_eq(m.id, 0x4343);
+	}
+	ck_assert_uint_eq(env.stats.formerr_header, 4);
+	rw_put16(req + 6, 0);
+	rw_put16(req + 8, 0);
+	rw_put16(req + 10, 0);
+	/* a TSIG record: key "k.", hmac-sha256, a 32-byte MAC, original ID 0x4343 */
+	uint8_t tsig[512];
+	size_t t = 0;
+	tsig[t++] = 1, tsig[t++] = 'k', tsig[t++] = 0;
+	rw_put16(tsig + t, 250), rw_put16(tsig + t + 2, 255), rw_put32(tsig + t + 4, 0);
+	t += 8;
+	size_t rdl_at = t;
+	t += 2;
+	size_t rd0 = t;
+	t += tu_name("hmac-sha256.", tsig + t);
+	memset(tsig + t, 0, 6), rw_put16(tsig + t + 6, 300), rw_put16(tsig + t + 8, 32);
+	t += 10;
+	memset(tsig + t, 0xAA, 32);
+	t += 32;
+	rw_put16(tsig + t, 0x4343), rw_put16(tsig + t + 2, 0), rw_put16(tsig + t + 4, 0);
+	t += 6;
+	rw_put16(tsig + rdl_at, (uint16_t)(t - rd0));
+	memcpy(req + l, tsig, t);
+	rw_put16(req + 10, 1);
+	size_t ol;
+	struct rw_msg m = run(req, l + t, RW_TRANSPORT_UDP, &ol);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOTAUTH);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AR], 1); /* the TSIG, unsigned, error BADKEY */
+	const struct rw_rr *rr = &m.rr[RW_SEC_AR][0];
+	ck_assert_uint_eq(rr->type, 250);
+	ck_assert_uint_eq(rr->rclass, 255);
+	ck_assert_mem_eq(rr->owner, "\1k", 3);
+	size_t al = 13; /* hmac-sha256. */
+	ck_assert_uint_eq(rr->rdlen, al + 16);
+	ck_assert_uint_eq(rw_get16(rr->rdata + al + 8), 0);       /* no MAC */
+	ck_assert_uint_eq(rw_get16(rr->rdata + al + 10), 0x4343); /* original ID */
+	ck_assert_uint_eq(rw_get16(rr->rdata + al + 12), 17);     /* BADKEY */
+	/* with EDNS too: OPT, then the TSIG last */
+	size_t le = tu_opt(req, l, 1232, 0, 0);
+	memcpy(req + le, tsig, t);
+	rw_put16(req + 10, 2);
+	m = run(req, le + t, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOTAUTH);
+	ck_assert(m.edns.present);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AR], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AR][0].type, 250);
+	/* a TSIG that is not the last record: FORMERR */
+	memcpy(req + l, tsig, t);
+	memcpy(req + l + t, tsig, t);
+	rw_put16(req + l + t + 3, 10); /* the second one of type NULL, class IN */
+	rw_put16(req + l + t + 5, 1);
+	rw_put16(req + 10, 2);
+	m = run(req, l + 2 * t, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_FORMERR);
+	/* SIG(0): NOTAUTH */
+	memcpy(req + l, tsig, t);
+	rw_put16(req + l + 3, 24); /* type SIG */
+	rw_put16(req + l + 5, 255);
+	rw_put16(req + 10, 1);
+	m = run(req, l + t, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOTAUTH);
+	ck_assert_uint_eq(env.stats.signed_refused, 4);
+}
+END_TEST
+
 START_TEST(edns_badvers_and_do)
 {
 	uint8_t req[512];
@@ -1099,6 +1180,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, drops);
 	tcase_add_test(tc, header_errors);
+	tcase_add_test(tc, header_counts_and_signed_queries);
 	tcase_add_test(tc, edns_badvers_and_do);
 	tcase_add_test(tc, class_and_type_policy);
 	tcase_add_test(tc, positive_answer);

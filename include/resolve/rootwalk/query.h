@@ -61,6 +61,8 @@ struct rw_query_stats {
 	uint64_t by_transport[2];         /* UDP, TCP */
 	uint64_t acl_refused;             /* clients outside --allow */
 	uint64_t failures_cached;         /* SERVFAIL from the failure cache */
+	uint64_t formerr_header;          /* FORMERR from the header alone (counts) */
+	uint64_t signed_refused;          /* TSIG/SIG(0): NOTAUTH (no keys) or FORMERR */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
