@@ -34,6 +34,39 @@ static int parse_edns(const struct rw_rr *rr, struct rw_edns *e)
 	return 0;
 }
 
+/* Reads one record's rdata into the arena, canonical (names uncompressed),
+ * exactly as long as it is. Types without names are copied as they are;
+ * a type with names is decoded on the stack first (its canonical form is
+ * at most two names and a few fixed fields). Sets rr->rdata (NULL: out of
+ * memory) and rr->rdlen. */
+static int rdata_read(struct rw_rbuf *r, struct rw_arena *arena, struct rw_rr *rr, uint16_t rdlen)
+{
+	rr->rdata = (const uint8_t *)"";
+	uint8_t buf[2 * RW_NAME_MAX + 64];
+	struct rw_wbuf w;
+	if (!rw_rdata_has_names(rr->type)) {
+		/* Checked field by field all the same; the length is kept. */
+		uint8_t *rd = rdlen > 0 ? rw_arena_alloc(arena, rdlen) : buf;
+		if (rd == NULL) {
+			rr->rdata = NULL;
+			return RW_ENOMEM;
+		}
+		rw_wbuf_init(&w, rd, rdlen);
+		if (rw_rdata_read(r, rr->type, rdlen, &w) != 0 || w.len != rdlen)
+			return RW_EMALFORMED;
+		rr->rdata = rdlen > 0 ? rd : (const uint8_t *)"";
+		rr->rdlen = rdlen;
+		return 0;
+	}
+	rw_wbuf_init(&w, buf, sizeof buf);
+	if (rw_rdata_read(r, rr->type, rdlen, &w) != 0)
+		return RW_EMALFORMED;
+	if (w.len > 0 && (rr->rdata = rw_arena_dup(arena, buf, w.len)) == NULL)
+		return RW_ENOMEM;
+	rr->rdlen = (uint16_t)w.len;
+	return 0;
+}
+
 int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct rw_msg *m)
 {
 	memset(m, 0, offsetof(struct rw_msg, qname));
@@ -64,6 +97,8 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 		    rw_rbuf_u16(&r, &m->qtype) != 0 || rw_rbuf_u16(&r, &m->qclass) != 0)
 			return RW_EMALFORMED;
 	}
+	const uint8_t *last_owner = NULL;
+	size_t last_owner_len = 0;
 	for (int s = 0; s < 3; s++) {
 		uint16_t n = counts[s + 1];
 		struct rw_rr *rrs = NULL; /* allocated at the first record kept */
@@ -73,10 +108,16 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			size_t owner_len;
 			uint16_t rdlen;
 			struct rw_rr rr;
-			if (rw_name_read(&r, owner, &owner_len) != 0 ||
-			    rw_rbuf_u16(&r, &rr.type) != 0 || rw_rbuf_u16(&r, &rr.rclass) != 0 ||
-			    rw_rbuf_u32(&r, &rr.ttl) != 0 || rw_rbuf_u16(&r, &rdlen) != 0 ||
-			    rw_rbuf_left(&r) < rdlen)
+			if (rw_name_read(&r, owner, &owner_len) != 0 || rw_rbuf_left(&r) < 10)
+				return RW_EMALFORMED;
+			/* type, class, TTL, RDLENGTH: read at once */
+			const uint8_t *fx = r.base + r.pos;
+			rr.type = rw_get16(fx);
+			rr.rclass = rw_get16(fx + 2);
+			rr.ttl = rw_get32(fx + 4);
+			rdlen = rw_get16(fx + 8);
+			r.pos += 10;
+			if (rw_rbuf_left(&r) < rdlen)
 				return RW_EMALFORMED;
 			if (rr.type == RW_TYPE_OPT) {
 				/* Options are opaque: copied as they are, and not at
@@ -99,26 +140,43 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			    (rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs)) == NULL)
 				return RW_ENOMEM;
 			m->rr[s] = rrs;
-			/* Canonical rdata grows at most by decompressing names;
-			 * a known type holds at most two names. */
-			size_t cap = (size_t)rdlen + 2 * RW_NAME_MAX;
-			uint8_t *rd = rw_arena_alloc(arena, cap);
-			uint8_t *on = rw_arena_dup(arena, owner, owner_len);
-			if (rd == NULL || on == NULL)
-				return RW_ENOMEM;
-			struct rw_wbuf w;
-			rw_wbuf_init(&w, rd, cap);
-			if (rw_rdata_read(&r, rr.type, rdlen, &w) != 0 || w.len > 65535)
-				return RW_EMALFORMED;
-			rr.owner = on;
-			rr.rdata = rd;
-			rr.rdlen = (uint16_t)w.len;
+			/* Records of one owner in a row share its copy (the
+			 * common case: a set, compressed to one name). */
+			if (last_owner != NULL && last_owner_len == owner_len &&
+			    memcmp(last_owner, owner, owner_len) == 0) {
+				rr.owner = last_owner;
+			} else {
+				uint8_t *on = rw_arena_dup(arena, owner, owner_len);
+				if (on == NULL)
+					return RW_ENOMEM;
+				rr.owner = last_owner = on;
+				last_owner_len = owner_len;
+			}
+			if (rdata_read(&r, arena, &rr, rdlen) != 0)
+				return rr.rdata == NULL ? RW_ENOMEM : RW_EMALFORMED;
 			rrs[m->nrr[s]++] = rr;
 		}
 	}
 	if (rw_rbuf_left(&r) != 0)
 		return RW_EMALFORMED; /* trailing garbage */
 	return 0;
+}
+
+bool rw_msg_answers(const uint8_t *pkt, size_t len, const uint8_t *qname, uint16_t qtype,
+                    uint16_t qclass)
+{
+	if (len < RW_HEADER_LEN)
+		return false;
+	uint16_t flags = rw_get16(pkt + 2);
+	if (!(flags & RW_FLAG_QR) || RW_OPCODE(flags) != RW_OPCODE_QUERY || rw_get16(pkt + 4) != 1)
+		return false;
+	struct rw_rbuf r;
+	rw_rbuf_init(&r, pkt, len);
+	r.pos = RW_HEADER_LEN;
+	uint8_t name[RW_NAME_MAX];
+	uint16_t t, c;
+	return rw_name_read(&r, name, NULL) == 0 && rw_rbuf_u16(&r, &t) == 0 &&
+	       rw_rbuf_u16(&r, &c) == 0 && t == qtype && c == qclass && rw_name_eq(name, qname);
 }
 
 /* --- builder ------------------------------------------------------------- */

@@ -51,13 +51,18 @@ int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len)
 			pos++;
 			break;
 		}
-		if (pos + 1 + c > r->len)
-			return RW_EMALFORMED;
-		if (n + 1 + c + 1 > RW_NAME_MAX)
-			return RW_EMALFORMED; /* would leave no room for the root */
-		memcpy(out + n, r->base + pos, (size_t)c + 1);
-		n += (size_t)c + 1;
-		pos += (size_t)c + 1;
+		/* A run of labels up to the next pointer or the root, copied
+		 * at once. */
+		size_t run = pos;
+		while (c != 0 && (c & 0xC0) == 0) {
+			if (run + 1 + c >= r->len || n + (run - pos) + 1 + c + 1 > RW_NAME_MAX)
+				return RW_EMALFORMED; /* past the end, or no room for the root */
+			run += (size_t)c + 1;
+			c = r->base[run];
+		}
+		memcpy(out + n, r->base + pos, run - pos);
+		n += run - pos;
+		pos = run;
 	}
 	r->pos = jumped ? end_pos : pos;
 	if (out_len != NULL)

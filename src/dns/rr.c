@@ -53,11 +53,34 @@ static const struct rw_type_desc type_table[] = {
 
 #define NTYPES (sizeof type_table / sizeof type_table[0])
 
+/* Every record of a parsed message asks for its type: types below 256
+ * through an index, the few above (CAA) among a short list, both built
+ * once when the library loads. */
+#define HIGH_MAX 4
+static uint8_t type_index[256]; /* table position + 1; 0: unknown */
+static const struct rw_type_desc *type_high[HIGH_MAX];
+static size_t ntype_high;
+
+__attribute__((constructor)) static void build_type_index(void)
+{
+	_Static_assert(NTYPES < 255, "type_index holds table positions in a byte");
+	for (size_t i = 0; i < NTYPES; i++) {
+		if (type_table[i].type < 256)
+			type_index[type_table[i].type] = (uint8_t)(i + 1);
+		else if (ntype_high < HIGH_MAX)
+			type_high[ntype_high++] = &type_table[i];
+		else
+			abort(); /* raise HIGH_MAX */
+	}
+}
+
 const struct rw_type_desc *rw_type_desc(uint16_t type)
 {
-	for (size_t i = 0; i < NTYPES; i++)
-		if (type_table[i].type == type)
-			return &type_table[i];
+	if (type < 256)
+		return type_index[type] != 0 ? &type_table[type_index[type] - 1] : NULL;
+	for (size_t i = 0; i < ntype_high; i++)
+		if (type_high[i]->type == type)
+			return type_high[i];
 	return NULL;
 }
 
@@ -192,6 +215,15 @@ int rw_ttl_from_text(const char *text, size_t len, uint32_t *out)
 		return RW_EMALFORMED;
 	*out = (uint32_t)total;
 	return 0;
+}
+
+bool rw_rdata_has_names(uint16_t type)
+{
+	const struct rw_type_desc *d = rw_type_desc(type);
+	for (size_t f = 0; d != NULL && f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++)
+		if (d->fields[f] == RW_RDF_CNAME || d->fields[f] == RW_RDF_NAME)
+			return true;
+	return false;
 }
 
 /* --- wire ---------------------------------------------------------------- */

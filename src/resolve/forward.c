@@ -28,8 +28,8 @@ int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, con
 	struct rw_msg m;
 	/* The header and the question first: a reply to anything else is
 	 * not ours. */
-	if (resp_len < RW_HEADER_LEN || !(resp[2] & 0x80) || RW_OPCODE(rw_get16(resp + 2)) != 0 ||
-	    (rw_get16(resp + 2) & RW_FLAG_TC) || rw_get16(resp + 4) != 1)
+	if (!rw_msg_answers(resp, resp_len, q->qname, q->qtype, q->qclass) ||
+	    (rw_get16(resp + 2) & RW_FLAG_TC))
 		return RW_EMALFORMED;
 	if (rw_msg_parse(resp, resp_len, &env->arena, &m) != 0 || m.qtype != q->qtype ||
 	    m.qclass != q->qclass || !rw_name_eq(m.qname, q->qname))

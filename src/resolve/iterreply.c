@@ -244,10 +244,15 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 	struct frame *f = top(r);
 	if (f->state != RW_ITER_WAIT_REPLY || r->cur.srv == NULL)
 		return false;
+	/* A reply to another question (or garbage) is not ours: drop it and
+	 * keep waiting; never cache from it. The header and the question are
+	 * checked first: a mismatched reply costs no full parse. */
+	if (!rw_msg_answers(pkt, len, r->cur.qname, r->cur.qtype, r->qclass)) {
+		r->stats->mismatched++;
+		return false;
+	}
 	rw_arena_reset(&r->arena);
 	struct rw_msg m;
-	/* A reply to another question (or garbage) is not ours: drop it and
-	 * keep waiting; never cache from it. */
 	if (rw_msg_parse(pkt, len, &r->arena, &m) != 0 || m.qdcount != 1 ||
 	    !(m.flags & RW_FLAG_QR) || RW_OPCODE(m.flags) != RW_OPCODE_QUERY ||
 	    m.qtype != r->cur.qtype || m.qclass != r->qclass ||

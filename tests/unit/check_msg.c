@@ -36,6 +36,40 @@ static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, u
 	return len + 10 + rdlen;
 }
 
+/* A reply is matched on its header and question before it is parsed:
+ * whatever follows the question is not looked at (issue 11). */
+START_TEST(reply_matched_before_parse)
+{
+	uint8_t pkt[600], q[RW_NAME_MAX];
+	tu_name("www.example.", q);
+	size_t l = tu_query(pkt, 7, RW_FLAG_QR, "WWW.Example.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert(rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_IN));
+	/* garbage after the question, and counts it cannot hold: still a
+	 * match (the full parse, later, rejects it) */
+	memset(pkt + l, 0xC0, 500);
+	rw_put16(pkt + 6, 9999);
+	ck_assert(rw_msg_answers(pkt, l + 500, q, RW_TYPE_A, RW_CLASS_IN));
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_AAAA, RW_CLASS_IN));
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_CH));
+	uint8_t other[RW_NAME_MAX];
+	tu_name("ww.example.", other);
+	ck_assert(!rw_msg_answers(pkt, l, other, RW_TYPE_A, RW_CLASS_IN));
+	ck_assert(!rw_msg_answers(pkt, 11, q, RW_TYPE_A, RW_CLASS_IN));
+	ck_assert(!rw_msg_answers(pkt, l - 1, q, RW_TYPE_A, RW_CLASS_IN));
+	pkt[2] &= 0x7F; /* a query, not a reply */
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_IN));
+	pkt[2] |= 0x80 | (4 << 3); /* NOTIFY */
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_IN));
+	pkt[2] = 0x80;
+	rw_put16(pkt + 4, 2);
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_IN));
+	rw_put16(pkt + 4, 1);
+	pkt[12] = 0xC0; /* a question that does not parse */
+	pkt[13] = 12;
+	ck_assert(!rw_msg_answers(pkt, l, q, RW_TYPE_A, RW_CLASS_IN));
+}
+END_TEST
+
 START_TEST(parse_query)
 {
 	uint8_t pkt[512];
@@ -263,6 +297,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, parse_query);
+	tcase_add_test(tc, reply_matched_before_parse);
 	tcase_add_test(tc, parse_sections_and_decompression);
 	tcase_add_test(tc, parse_rfc9267_and_edns_errors);
 	tcase_add_test(tc, builder_compression);

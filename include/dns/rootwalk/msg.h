@@ -98,6 +98,14 @@ struct rw_msg {
  * Returns 0, RW_EMALFORMED, or RW_ENOMEM when the arena limit is hit. */
 int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct rw_msg *m);
 
+/* The header's flags and the question of a reply, read without parsing
+ * the rest: what a reply must match (QR, opcode QUERY, one question, the
+ * name, type and class asked) before it costs a full parse. Returns true
+ * when pkt is a QUERY response to (qname, qtype, qclass); qname is
+ * compared case-insensitively. */
+bool rw_msg_answers(const uint8_t *pkt, size_t len, const uint8_t *qname, uint16_t qtype,
+                    uint16_t qclass);
+
 /* --- builder ------------------------------------------------------------- */
 
 #define RW_COMP_MAX 64

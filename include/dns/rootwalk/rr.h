@@ -79,6 +79,9 @@ struct rw_type_desc {
 
 /* The descriptor of a type, or NULL when the type has no entry. */
 const struct rw_type_desc *rw_type_desc(uint16_t type);
+/* Does rdata of this type hold domain names (compressed or not)? Only
+ * those change length when read canonically. */
+bool rw_rdata_has_names(uint16_t type);
 /* True when rdata of this type is structured (has a field list). */
 bool rw_type_known(uint16_t type);
 /* Mnemonic or "TYPEnnn" into buf (at least 12 bytes). Returns buf. */

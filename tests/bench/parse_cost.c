@@ -1,0 +1,195 @@
+/* The worst parse costs we can build (issue 11): 64 KB messages made to
+ * be expensive -- pointer chains (8,000 deep, and as deep as allowed), as many records or names as
+ * fit, the longest names, a query full of EDNS options -- each parsed N times. Prints, per message:
+ * its size, the parse result and the time per parse (the best of 5 rounds). tools/bench runs it,
+ * and runs each message under callgrind for instruction counts, which do not depend on the
+ * machine's noise.
+ *
+ *   parse_cost [N [MESSAGE]]    N parses per round (default 200) */
+#include "rootwalk/arena.h"
+#include "rootwalk/msg.h"
+#include "rootwalk/name.h"
+#include "rootwalk/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX 65535
+
+static size_t header(uint8_t *p, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ar)
+{
+	memset(p, 0, 12);
+	rw_put16(p, 0x1234);
+	rw_put16(p + 2, flags);
+	rw_put16(p + 4, qd);
+	rw_put16(p + 6, an);
+	rw_put16(p + 10, ar);
+	/* the question "a." A IN */
+	memcpy(p + 12, "\1a\0\0\1\0\1", 7);
+	return 19;
+}
+
+/* A chain of backward pointers hidden in the rdata of a record of an
+ * unknown type (opaque: never parsed as names), then records whose owner
+ * points at the chain's end. depth: pointers in the chain. */
+static size_t chain_msg(uint8_t *p, size_t depth)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	rw_put16(p + n, 0xC00C);
+	rw_put16(p + n + 2, 0xFF00);
+	rw_put16(p + n + 4, 1);
+	memset(p + n + 6, 0, 4);
+	rw_put16(p + n + 10, (uint16_t)(2 * depth));
+	n += 12;
+	size_t prev = 12;
+	for (size_t i = 0; i < depth; i++) {
+		rw_put16(p + n, (uint16_t)(0xC000 | prev));
+		prev = n;
+		n += 2;
+	}
+	uint16_t an = 1;
+	while (n + 12 <= MAX) {
+		rw_put16(p + n, (uint16_t)(0xC000 | prev));
+		rw_put16(p + n + 2, 0xFF00);
+		rw_put16(p + n + 4, 1);
+		memset(p + n + 6, 0, 6);
+		n += 12;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* The attack: 8,000 pointers deep; every owner would walk them all. */
+static size_t chains(uint8_t *p)
+{
+	return chain_msg(p, 8000);
+}
+
+/* Chains as deep as a name may follow (15 + the owner's own pointer):
+ * records until the message's pointer budget runs out. */
+static size_t chains16(uint8_t *p)
+{
+	return chain_msg(p, RW_NAME_PTRS_MAX - 1);
+}
+
+/* As many records as fit: a compressed owner, an unknown type, no rdata. */
+static size_t records(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 12 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 0xFF00);
+		rw_put16(p + n + 4, 1);
+		memset(p + n + 6, 0, 6);
+		n += 12;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* As many names as fit: NS records, owner and target both compressed. */
+static size_t names(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 14 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 2);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 2);
+		rw_put16(p + n + 12, 0xC00C);
+		n += 14;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* The longest names, uncompressed: 127 one-byte labels each. */
+static size_t long_names(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 255 + 10 <= MAX) {
+		for (int i = 0; i < 127; i++)
+			p[n + 2 * i] = 1, p[n + 2 * i + 1] = 'x';
+		p[n + 254] = 0;
+		n += 255;
+		rw_put16(p + n, 0xFF00);
+		rw_put16(p + n + 2, 1);
+		memset(p + n + 4, 0, 6);
+		n += 10;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* A query whose OPT record holds as many empty options as fit. */
+static size_t query_options(uint8_t *p)
+{
+	size_t n = header(p, 0x0100, 1, 0, 1);
+	p[n] = 0;
+	rw_put16(p + n + 1, 41);
+	rw_put16(p + n + 3, 1232);
+	memset(p + n + 5, 0, 4);
+	size_t rdl = (MAX - n - 11) / 4 * 4;
+	rw_put16(p + n + 9, (uint16_t)rdl);
+	n += 11;
+	for (size_t i = 0; i < rdl; i += 4) {
+		rw_put16(p + n + i, 65001);
+		rw_put16(p + n + i + 2, 0);
+	}
+	return n + rdl;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	int iters = argc > 1 ? atoi(argv[1]) : 200;
+	const char *only = argc > 2 ? argv[2] : NULL;
+	static const struct {
+		const char *name;
+		size_t (*build)(uint8_t *);
+	} msgs[] = {{"chains", chains},         {"chains16", chains16},
+	            {"records", records},       {"names", names},
+	            {"long_names", long_names}, {"query_options", query_options}};
+	static uint8_t pkt[MAX];
+	struct rw_arena a;
+	rw_arena_init(&a, 64 * 1024, 64u << 20);
+	for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+		if (only != NULL && strcmp(only, msgs[k].name) != 0)
+			continue;
+		size_t len = msgs[k].build(pkt);
+		struct rw_msg m;
+		uint64_t best = UINT64_MAX;
+		int rc = 0;
+		for (int round = 0; round < 5; round++) {
+			uint64_t t0 = now_ns();
+			for (int i = 0; i < iters; i++) {
+				rw_arena_reset(&a);
+				rc = rw_msg_parse(pkt, len, &a, &m);
+			}
+			uint64_t t = (now_ns() - t0) / (uint64_t)iters;
+			if (t < best)
+				best = t;
+		}
+		printf("%-14s %6zu bytes %5u records  %-9s %8.1f us/parse\n", msgs[k].name, len,
+		       (unsigned)(m.nrr[0] + m.nrr[1] + m.nrr[2]), rc == 0 ? "parsed" : "rejected",
+		       (double)best / 1000.0);
+	}
+	rw_arena_fini(&a);
+	return 0;
+}
