@@ -100,6 +100,11 @@ static const struct setting settings[] = {
      "MS", "close idle TCP connections"},
     {"tcp-max-connections", 0, K_UINT, UINT(tcp_max_connections), 0, 1, 1000000, "1000", "500", "N",
      "open TCP connections at most"},
+    {"tcp-max-per-client", 0, K_UINT, UINT(tcp_max_per_client), 0, 0, 1000000, "0", "16", "N",
+     "open TCP connections per client address (IPv6: per /64)\n(0: a quarter of "
+     "--tcp-max-connections)"},
+    {"tcp-max-lifetime-ms", 0, K_UINT, UINT(tcp_max_lifetime_ms), 0, 1000, 86400000, "120000",
+     "60000", "MS", "close a TCP connection this long after it opened"},
     {"cache-size", 0, K_SIZE, FIELD(cache_size), 0, 0, 65536, 1ULL << 40, "64M", "128M", "BYTES",
      "cache memory bound, suffix K, M or G"},
     {"min-ttl", 0, K_UINT, UINT(min_ttl), 0, 0, 604800, "0", "5", "SECONDS",

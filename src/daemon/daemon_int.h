@@ -139,6 +139,11 @@ struct rl_stats {
 	uint64_t slipped, dropped;
 };
 
+/* TCP slots (tcpslots.c): connections closed or refused, by reason. */
+struct tcp_stats {
+	uint64_t evicted, full_refused, per_client_refused, idle_closed, lifetime_closed;
+};
+
 struct retired {
 	struct retired *next;
 	struct rw_zoneset *zones;
@@ -156,6 +161,7 @@ struct snapshot {
 	struct rw_res_stats rs;
 	struct latency lat;
 	struct rl_stats rl;
+	struct tcp_stats tcp;
 };
 
 struct worker {
@@ -168,7 +174,10 @@ struct worker {
 	uv_udp_t *udp;
 	uv_tcp_t *tcp;
 	int *udp_fds, *tcp_fds;
-	unsigned tcp_conns, tcp_limit;
+	unsigned tcp_conns, tcp_limit, tcp_per_client;
+	struct conn *lru_head, *lru_tail; /* by last complete query, oldest first */
+	struct peer **peers;              /* connections per client address */
+	struct tcp_stats tcp_stats;
 	int loop_close_rc;
 	int loop_inited;
 	struct rw_query_env env;
@@ -261,6 +270,11 @@ struct conn {
 	struct sockaddr_storage peer; /* the client, for --allow and logs */
 	unsigned waiting;             /* its queries waiting upstream (waiters hold c) */
 	int dead;                     /* handles closed; freed when the last waiter is done */
+	/* Its slot (tcpslots.c): the worker's list by last complete query,
+	 * when it opened, whether its client address is counted. */
+	struct conn *lru_prev, *lru_next;
+	uint64_t born_ms;
+	int counted;
 };
 
 struct wreq {
@@ -269,6 +283,21 @@ struct wreq {
 	size_t len;
 	uint8_t data[];
 };
+
+/* --- tcpslots.c: who may hold a TCP slot, and for how long --------------- */
+
+int rw__slots_init(struct worker *w);
+void rw__slots_fini(struct worker *w);
+/* A new connection (its peer known): true when it may stay (it is counted
+ * and listed; a full worker may have closed another for it). */
+bool rw__slots_admit(struct worker *w, struct conn *c);
+/* A complete query came: it is the most recently useful; the timer
+ * restarts. */
+void rw__slots_active(struct conn *c);
+/* (Re)starts the connection's timer: idle timeout, or its lifetime. */
+void rw__slots_arm(struct conn *c);
+/* The connection closes: no longer listed or counted. */
+void rw__slots_release(struct conn *c);
 
 /* --- listen.c: sockets and the receive side ------------------------------- */
 

@@ -127,11 +127,6 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
-static void conn_idle(uv_timer_t *t)
-{
-	rw__conn_close(t->data);
-}
-
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	(void)buf;
@@ -151,7 +146,6 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->closing)
 		return;
 	c->len += (size_t)nread;
-	uv_timer_again(&c->timer);
 	struct worker *w = c->w;
 	size_t pos = 0;
 	/* Bound: each iteration consumes one whole frame from the buffer. */
@@ -176,8 +170,12 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		pos += 2 + flen;
 	}
 	if (pos > 0) {
+		/* Whole queries came: the idle timer restarts (bytes alone do
+		 * not restart it, or one byte a second would hold the slot). */
 		memmove(c->buf, c->buf + pos, c->len - pos);
 		c->len -= pos;
+		if (!c->closing)
+			rw__slots_active(c);
 	}
 	if (c->pending > TCP_PENDING_MAX && c->reading && !c->closing) {
 		uv_read_stop((uv_stream_t *)&c->tcp); /* back-pressure */
@@ -206,20 +204,14 @@ static void tcp_accept(uv_stream_t *server, int status)
 		rw__conn_close(c);
 		return;
 	}
-	if (w->tcp_conns > w->tcp_limit) {
-		rw_log_debug("worker %u: TCP connection limit (%u) reached", w->index,
-		             w->tcp_limit);
-		rw__conn_close(c);
-		return;
-	}
 	int plen = sizeof c->peer;
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0) {
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) != 0 ||
+	    !rw__slots_admit(w, c)) {
 		rw__conn_close(c);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	unsigned idle = w->srv->cfg->tcp_idle_timeout_ms;
-	uv_timer_start(&c->timer, conn_idle, idle, idle);
+	rw__slots_arm(c);
 	c->reading = 1;
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
 }

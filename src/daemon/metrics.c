@@ -104,6 +104,11 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 			t.lat.bucket[k] += x.lat.bucket[k];
 		t.lat.count += x.lat.count;
 		t.lat.sum_ns += x.lat.sum_ns;
+		t.tcp.evicted += x.tcp.evicted;
+		t.tcp.full_refused += x.tcp.full_refused;
+		t.tcp.per_client_refused += x.tcp.per_client_refused;
+		t.tcp.idle_closed += x.tcp.idle_closed;
+		t.tcp.lifetime_closed += x.tcp.lifetime_closed;
 		t.rl.slipped += x.rl.slipped;
 		t.rl.dropped += x.rl.dropped;
 		t.q.acl_refused += x.q.acl_refused;
@@ -170,6 +175,19 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_tcp_closed_total TCP connections closed or refused by the "
+	              "slot rules, by reason.\n"
+	              "# TYPE rootwalk_tcp_closed_total counter\n"
+	              "rootwalk_tcp_closed_total{reason=\"evicted\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"full\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"per_client\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"idle\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"lifetime\"} %llu\n",
+	              (unsigned long long)t.tcp.evicted, (unsigned long long)t.tcp.full_refused,
+	              (unsigned long long)t.tcp.per_client_refused,
+	              (unsigned long long)t.tcp.idle_closed,
+	              (unsigned long long)t.tcp.lifetime_closed);
 	counter(b, "rootwalk_queries_rejected_header_total",
 	        "Queries answered FORMERR from the header alone (counts no query has).",
 	        t.q.formerr_header);
@@ -246,6 +264,7 @@ void rw__metrics_snapshot_cb(uv_timer_t *t)
 	w->snap.rs = w->res_stats;
 	w->snap.lat = w->lat;
 	w->snap.rl = w->rl_stats;
+	w->snap.tcp = w->tcp_stats;
 	uv_mutex_unlock(&w->snap_lock);
 }
 

@@ -113,6 +113,7 @@ void rw__conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	rw__slots_release(c);
 	uv_close((uv_handle_t *)&c->tcp, conn_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_closed);
 }

@@ -81,6 +81,7 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 	}
 	rw_query_env_fini(&w->env);
 	free(w->rbuf);
+	rw__slots_fini(w);
 	free(w->udp_fds);
 	free(w->tcp_fds);
 	free(w->udp);
@@ -137,6 +138,12 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	*out = w;
 	unsigned limit = s->cfg->tcp_max_connections / s->nworkers;
 	w->tcp_limit = limit > 0 ? limit : 1;
+	unsigned per = s->cfg->tcp_max_per_client != 0 ? s->cfg->tcp_max_per_client
+	                                               : s->cfg->tcp_max_connections / 4;
+	per = (per + s->nworkers - 1) / s->nworkers;
+	w->tcp_per_client = per > 0 ? per : 1;
+	if (rw__slots_init(w) != 0)
+		return RW_ENOMEM;
 	return rw__listen_bind(s, w, err, err_len);
 }
 

@@ -131,6 +131,77 @@ def main():
             except (OSError, EOFError):
                 pass
         print(answered)
+    elif cmd == "slowloris":
+        # N connections from address SRC, each dribbling a query that never
+        # completes (one byte a second) for SECONDS; prints how many the
+        # server refused at once and how many it closed later.
+        n, secs, src = int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+        socks, refused = [], 0
+        for _ in range(n):
+            s = socket.socket(family(host), socket.SOCK_STREAM)
+            s.bind((src, 0))
+            s.settimeout(2.0)
+            try:
+                s.connect((host, port))
+                s.send(b"\x30")  # the first byte of a 12 KB frame
+                socks.append(s)
+            except OSError:
+                refused += 1
+                s.close()
+        end, closed = time.time() + secs, set()
+        while time.time() < end:
+            time.sleep(1.0)
+            for i, s in enumerate(socks):
+                if i in closed:
+                    continue
+                try:
+                    s.setblocking(False)
+                    try:
+                        if s.recv(1) == b"":
+                            closed.add(i)
+                            continue
+                    except BlockingIOError:
+                        pass
+                    s.send(b"\x00")
+                except OSError:
+                    closed.add(i)
+        # a server-side close often shows only now: look once more
+        for i, s in enumerate(socks):
+            if i in closed:
+                continue
+            try:
+                s.setblocking(False)
+                if s.recv(1) == b"":
+                    closed.add(i)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed.add(i)
+        print("connected %d refused-at-once %d closed-later %d" % (len(socks), refused, len(closed)))
+    elif cmd in ("drip", "keepalive"):
+        # drip: one byte of a never-complete query every 0.3 s; keepalive:
+        # a whole query every 0.3 s. Prints when the server closed (ms).
+        secs = float(sys.argv[4])
+        s = tcp(host, port, 0.3)
+        t0, i = time.time(), 0
+        q = query(77, "www.test.example")
+        frame = struct.pack("!H", len(q)) + q
+        while time.time() - t0 < secs:
+            try:
+                s.send(b"\x30" if cmd == "drip" and i == 0 else
+                       (b"\x00" if cmd == "drip" else frame))
+                i += 1
+                while True:
+                    d = s.recv(65535)
+                    if d == b"":
+                        print("CLOSED %d" % ((time.time() - t0) * 1000))
+                        return
+            except socket.timeout:
+                pass
+            except OSError:
+                print("CLOSED %d" % ((time.time() - t0) * 1000))
+                return
+        print("OPEN")
     elif cmd in ("burst", "tcpburst"):
         n, qname = int(sys.argv[4]), sys.argv[5]
         rnd = random.Random(n)

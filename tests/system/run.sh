@@ -227,4 +227,78 @@ else
 fi
 }
 
+# --- TCP fairness: slow-loris clients cannot take the slots (issue 11) ------
+group_tcp_fairness() {
+stop_main || bad "main daemon stops"
+ulimit -n 8192 2>/dev/null
+ctl() { "$RW" control --control "$WORK/fair.sock" "$@" 2>&1; }
+# qtime: dig's query time (ms) for a TCP query from 127.0.0.1
+qtime() { D -b 127.0.0.1 +tcp www.test.example A | sed -n 's/^;; Query time: \([0-9]*\) msec$/\1/p'; }
+fresh_clients() { # NAME: 5 fresh TCP queries from another address, each within 100 ms
+	local slow=0 t
+	for _ in 1 2 3 4 5; do
+		t=$(qtime)
+		[ -n "$t" ] && [ "$t" -le 100 ] || slow=$((slow + 1))
+	done
+	[ "$slow" -eq 0 ] && ok "$1: 5 fresh dig +tcp from 127.0.0.1 answered, each within 100 ms" ||
+		bad "$1: $slow of 5 fresh TCP queries unanswered or slower than 100 ms"
+}
+# 1,000 slow-loris connections from one address, the default limits
+# (1,000 slots, a quarter of them per client).
+if start_daemon "$WORK/fair.log" "${COMMON[@]}" --tcp-max-connections 1000 --tcp-max-per-client 0 \
+	--tcp-idle-timeout-ms 10000 --control "$WORK/fair.sock"; then
+	$RAW slowloris "$ADDR" "$PORT" 1000 6 127.0.0.2 >"$WORK/loris1.out" 2>&1 &
+	lp=$!
+	sleep 3
+	fresh_clients "1,000 slow-loris connections from 127.0.0.2"
+	wait "$lp"
+	sleep 0.5 # the counters are published every 250 ms
+	n=$(ctl stats | sed -n 's/^rootwalk_tcp_closed_total{reason="per_client"} //p')
+	[ -n "$n" ] && [ "$n" -ge 700 ] &&
+		ok "the slow-loris client held no more than its share: $n of its 1,000 turned away, counted" ||
+		bad "per-client share" "per_client=$n; $(cat "$WORK/loris1.out")"
+	stop_daemon || bad "fairness daemon stops"
+else
+	bad "fairness daemon starts" "$(cat "$WORK/fair.log")"
+fi
+# No per-client share at all: the slow-loris connections fill every slot,
+# and a client with a whole query takes the slot of the least useful one.
+if start_daemon "$WORK/fair2.log" "${COMMON[@]}" --tcp-max-connections 200 --tcp-max-per-client 1000 \
+	--tcp-idle-timeout-ms 10000 --control "$WORK/fair.sock"; then
+	$RAW slowloris "$ADDR" "$PORT" 400 6 127.0.0.2 >"$WORK/loris2.out" 2>&1 &
+	lp=$!
+	sleep 3
+	fresh_clients "every slot held by slow-loris connections"
+	wait "$lp"
+	sleep 0.5
+	expect "a full server makes room: the oldest idle connections are closed, and counted" \
+		"$(ctl stats)" 'rootwalk_tcp_closed_total\{reason="evicted"\} [1-9]'
+	stop_daemon || bad "fairness daemon stops"
+else
+	bad "fairness daemon starts (no per-client share)" "$(cat "$WORK/fair2.log")"
+fi
+# The idle timer restarts on whole queries only; every connection has a
+# lifetime.
+if start_daemon "$WORK/fair3.log" "${COMMON[@]}" --tcp-idle-timeout-ms 800 \
+	--tcp-max-lifetime-ms 1500 --control "$WORK/fair.sock"; then
+	r=$($RAW drip "$ADDR" "$PORT" 4)
+	n=${r#CLOSED }
+	if [[ "$r" == CLOSED* ]] && [ "$n" -le 1300 ]; then
+		ok "a byte every 0.3 s does not keep a connection: closed after $n ms (idle 800)"
+	else bad "dribbling client closed by the idle timeout" "$r"; fi
+	r=$($RAW keepalive "$ADDR" "$PORT" 4)
+	n=${r#CLOSED }
+	if [[ "$r" == CLOSED* ]] && [ "$n" -ge 1400 ] && [ "$n" -le 2200 ]; then
+		ok "a busy connection is closed at its lifetime: after $n ms (1500)"
+	else bad "connection lifetime" "$r"; fi
+	sleep 0.5
+	expect "idle and lifetime closes are counted" "$(ctl stats)" \
+		'rootwalk_tcp_closed_total\{reason="idle"\} [1-9]' \
+		'rootwalk_tcp_closed_total\{reason="lifetime"\} [1-9]'
+	stop_daemon || bad "fairness daemon stops"
+else
+	bad "fairness daemon starts (timeouts)" "$(cat "$WORK/fair3.log")"
+fi
+}
+
 run_groups "$@"

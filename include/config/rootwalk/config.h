@@ -63,6 +63,8 @@ struct rw_config {
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;
 	unsigned tcp_max_connections;
+	unsigned tcp_max_per_client;  /* 0: a quarter of tcp_max_connections */
+	unsigned tcp_max_lifetime_ms; /* a connection is closed after this */
 	/* Cache (issue 3). */
 	size_t cache_size; /* bytes; default 64 MiB */
 	uint32_t min_ttl, max_ttl, max_negative_ttl;
