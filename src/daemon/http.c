@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 
 #define REQ_MAX 8192
 #define CONN_MAX 64
+#define CONN_PER_CLIENT 8
 #define CONN_TIMEOUT_MS 5000
+#define CONN_TIMEOUT_MIN_MS 200
 
 struct hconn {
 	struct hconn *next, **pprev;
@@ -22,6 +25,7 @@ struct hconn {
 	int open_handles;
 	int closing;
 	int replied;
+	uint8_t peer_key[9]; /* family, then the IPv4 address or the IPv6 /64 */
 	char req[REQ_MAX];
 	size_t len;
 	char *out; /* the response being written */
@@ -31,8 +35,9 @@ struct rw_http {
 	uv_tcp_t listener;
 	rw_http_handler handler;
 	void *ctx;
-	struct hconn *conns;
+	struct hconn *conns; /* newest first */
 	unsigned nconns;
+	struct rw_http_stats stats;
 	int closing;
 	int open_handles;
 };
@@ -187,7 +192,58 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void on_timeout(uv_timer_t *t)
 {
-	conn_close(t->data);
+	struct hconn *c = t->data;
+	c->h->stats.timed_out++;
+	conn_close(c);
+}
+
+static void peer_key(const struct sockaddr_storage *ss, uint8_t key[9])
+{
+	memset(key, 0, 9);
+	if (ss->ss_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+	} else if (ss->ss_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}
+
+/* Admits c (already listed, its peer known): false when it must go. A
+ * client's share, then room made by closing the oldest connection still
+ * sending its request. Bound: CONN_MAX connections walked. */
+static bool admit(struct rw_http *h, struct hconn *c)
+{
+	unsigned same = 0;
+	for (struct hconn *o = h->conns; o != NULL; o = o->next)
+		same += o != c && memcmp(o->peer_key, c->peer_key, 9) == 0;
+	if (same >= CONN_PER_CLIENT) {
+		h->stats.per_client_refused++;
+		return false;
+	}
+	if (h->nconns <= CONN_MAX)
+		return true;
+	struct hconn *oldest = NULL;
+	for (struct hconn *o = h->conns; o != NULL; o = o->next)
+		if (o != c && !o->replied && !o->closing)
+			oldest = o; /* the list is newest first */
+	if (oldest == NULL)
+		return false;
+	h->stats.evicted++;
+	conn_close(oldest);
+	return true;
+}
+
+/* The whole request's deadline: shorter once half the connections are
+ * taken. */
+static uint64_t deadline_ms(const struct rw_http *h)
+{
+	unsigned half = CONN_MAX / 2;
+	if (h->nconns <= half)
+		return CONN_TIMEOUT_MS;
+	uint64_t left = h->nconns >= CONN_MAX ? 0 : CONN_MAX - h->nconns;
+	uint64_t t = (uint64_t)CONN_TIMEOUT_MS * left / half;
+	return t < CONN_TIMEOUT_MIN_MS ? CONN_TIMEOUT_MIN_MS : t;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -210,11 +266,19 @@ static void on_connection(uv_stream_t *server, int status)
 		h->conns->pprev = &c->next;
 	h->conns = c;
 	h->nconns++;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || h->nconns > CONN_MAX) {
+	struct sockaddr_storage peer;
+	int plen = sizeof peer;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
+	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &plen) != 0) {
 		conn_close(c);
 		return;
 	}
-	uv_timer_start(&c->timer, on_timeout, CONN_TIMEOUT_MS, 0);
+	peer_key(&peer, c->peer_key);
+	if (!admit(h, c)) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timeout, deadline_ms(h), 0);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -252,4 +316,9 @@ void rw_http_close(struct rw_http *h)
 	while (h->conns != NULL)
 		conn_close(h->conns);
 	uv_close((uv_handle_t *)&h->listener, listener_closed);
+}
+
+void rw_http_stats(const struct rw_http *h, struct rw_http_stats *out)
+{
+	*out = h->stats;
 }

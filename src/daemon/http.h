@@ -2,14 +2,23 @@
  * thread's loop (internal to the daemon; never on a DNS worker).
  *
  * One request per connection: the request line and headers must arrive
- * within 8 KiB and 5 s, else 400 (or the connection is closed); only GET
- * and HEAD; the handler picks the status and body; the connection closes
- * after the reply. At most 64 connections at once; more are closed at
- * accept. */
+ * within 8 KiB and 5 s from the connection's start (bytes do not extend
+ * it), else 400 (or the connection is closed); only GET and HEAD; the
+ * handler picks the status and body; the connection closes after the
+ * reply.
+ *
+ * Fairness (a health probe must get through while others hold
+ * connections, issue 11): at most 64 connections, at most 8 from one
+ * client address (IPv6: one /64); past half full, a new connection's
+ * deadline shrinks in proportion to the free ones (down to 200 ms); and a
+ * full server closes the oldest connection still sending its request to
+ * make room, so a client that sends a whole request at once is answered.
+ * Each is counted (rw_http_stats). */
 #ifndef ROOTWALK_HTTP_H
 #define ROOTWALK_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "rootwalk/netaddr.h"
@@ -25,5 +34,11 @@ int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handl
                   void *ctx, struct rw_http **out, char *err, size_t err_len);
 /* Closes the listener and every connection; frees itself when closed. */
 void rw_http_close(struct rw_http *h);
+
+/* Connections closed or refused by the fairness rules, by reason. */
+struct rw_http_stats {
+	uint64_t evicted, per_client_refused, timed_out;
+};
+void rw_http_stats(const struct rw_http *h, struct rw_http_stats *out);
 
 #endif

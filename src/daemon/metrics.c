@@ -2,6 +2,7 @@
  * sampling, the query log and rate-limited logs, per-worker snapshots,
  * /metrics in Prometheus text, /healthz, /ready, and the exit summary. */
 #include "daemon_int.h"
+#include "http.h"
 #include "rootwalk/err.h"
 #include "rootwalk/rr.h"
 
@@ -119,6 +120,44 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 	*out = t;
 }
 
+/* The counters of the limits on clients' input (issue 11): TCP and HTTP
+ * connections closed or refused, queries refused unparsed. */
+static void write_limits(struct rw_server *s, const struct snapshot *tp, struct rw_buf *b)
+{
+	const struct snapshot t = *tp;
+	rw_buf_printf(b,
+	              "# HELP rootwalk_tcp_closed_total TCP connections closed or refused by the "
+	              "slot rules, by reason.\n"
+	              "# TYPE rootwalk_tcp_closed_total counter\n"
+	              "rootwalk_tcp_closed_total{reason=\"evicted\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"full\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"per_client\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"idle\"} %llu\n"
+	              "rootwalk_tcp_closed_total{reason=\"lifetime\"} %llu\n",
+	              (unsigned long long)t.tcp.evicted, (unsigned long long)t.tcp.full_refused,
+	              (unsigned long long)t.tcp.per_client_refused,
+	              (unsigned long long)t.tcp.idle_closed,
+	              (unsigned long long)t.tcp.lifetime_closed);
+	struct rw_http_stats hs = {0};
+	if (s->http != NULL)
+		rw_http_stats(s->http, &hs);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_http_closed_total HTTP connections closed or refused by the "
+	              "fairness rules, by reason.\n"
+	              "# TYPE rootwalk_http_closed_total counter\n"
+	              "rootwalk_http_closed_total{reason=\"evicted\"} %llu\n"
+	              "rootwalk_http_closed_total{reason=\"per_client\"} %llu\n"
+	              "rootwalk_http_closed_total{reason=\"timeout\"} %llu\n",
+	              (unsigned long long)hs.evicted, (unsigned long long)hs.per_client_refused,
+	              (unsigned long long)hs.timed_out);
+	counter(b, "rootwalk_queries_rejected_header_total",
+	        "Queries answered FORMERR from the header alone (counts no query has).",
+	        t.q.formerr_header);
+	counter(b, "rootwalk_queries_signed_total",
+	        "TSIG or SIG(0) signed queries: NOTAUTH (no keys held) or FORMERR.",
+	        t.q.signed_refused);
+}
+
 void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 {
 	struct snapshot t;
@@ -175,25 +214,7 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
-	rw_buf_printf(b,
-	              "# HELP rootwalk_tcp_closed_total TCP connections closed or refused by the "
-	              "slot rules, by reason.\n"
-	              "# TYPE rootwalk_tcp_closed_total counter\n"
-	              "rootwalk_tcp_closed_total{reason=\"evicted\"} %llu\n"
-	              "rootwalk_tcp_closed_total{reason=\"full\"} %llu\n"
-	              "rootwalk_tcp_closed_total{reason=\"per_client\"} %llu\n"
-	              "rootwalk_tcp_closed_total{reason=\"idle\"} %llu\n"
-	              "rootwalk_tcp_closed_total{reason=\"lifetime\"} %llu\n",
-	              (unsigned long long)t.tcp.evicted, (unsigned long long)t.tcp.full_refused,
-	              (unsigned long long)t.tcp.per_client_refused,
-	              (unsigned long long)t.tcp.idle_closed,
-	              (unsigned long long)t.tcp.lifetime_closed);
-	counter(b, "rootwalk_queries_rejected_header_total",
-	        "Queries answered FORMERR from the header alone (counts no query has).",
-	        t.q.formerr_header);
-	counter(b, "rootwalk_queries_signed_total",
-	        "TSIG or SIG(0) signed queries: NOTAUTH (no keys held) or FORMERR.",
-	        t.q.signed_refused);
+	write_limits(s, &t, b);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",
 	      rw_failcache_count(s->failures));
 	counter(b, "rootwalk_upstream_lame_total",

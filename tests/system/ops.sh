@@ -145,6 +145,49 @@ expect "metrics: the families the issue asks for" "$m" 'rootwalk_queries_by_type
 	"rootwalk_upstream_queries_total" "rootwalk_upstream_timeouts_total" \
 	"rootwalk_upstream_errors_total" 'rootwalk_query_duration_seconds_bucket\{le="\+Inf"\}' \
 	'rootwalk_zone_reloads_total\{result="ok"\}'
+# Starvation (issue 11): 70 half-sent requests from one address, and 200
+# from many: /healthz from another address is still answered at once.
+hold() { # N SRC...: half-sent requests from each SRC, held for 4 s
+	$PY - "$HTTP" "$@" <<'PYX'
+import socket, sys, time
+h, p = sys.argv[1].rsplit(":", 1)
+n, socks = int(sys.argv[2]), []
+for src in sys.argv[3:]:
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((src, 0))
+        try:
+            s.connect((h, int(p)))
+            s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        except OSError:
+            pass
+time.sleep(4)
+PYX
+}
+health_fast() { # NAME: 5 /healthz from 127.0.0.1, each within 100 ms
+	local slow=0 t
+	for _ in 1 2 3 4 5; do
+		t=$(curl -s -o /dev/null -m 2 --interface 127.0.0.1 -w '%{http_code} %{time_total}' "http://$HTTP/healthz")
+		[[ "$t" == 200\ 0.0* ]] || slow=$((slow + 1))
+	done
+	[ "$slow" -eq 0 ] && ok "$1: /healthz answered 5 times, each within 100 ms" ||
+		bad "$1: $slow of 5 /healthz failed or took over 100 ms" "$t"
+}
+hold 70 127.0.0.2 &
+hp=$!
+sleep 1
+health_fast "70 half-sent requests from 127.0.0.2"
+wait "$hp"
+hold 20 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.9 127.0.0.10 127.0.0.11 127.0.0.12 &
+hp=$!
+sleep 1
+health_fast "200 half-sent requests from 10 addresses"
+wait "$hp"
+m=$(curl -s -m 3 "http://$HTTP/metrics")
+expect "the HTTP fairness rules are counted" "$m" \
+	'rootwalk_http_closed_total\{reason="per_client"\} [1-9]' \
+	'rootwalk_http_closed_total\{reason="evicted"\} [1-9]'
 }
 
 # --- reloads ----------------------------------------------------------------------
