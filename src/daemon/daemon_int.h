@@ -103,6 +103,8 @@ struct waiter {
 	struct conn *c;        /* TCP: the connection (kept alive by c->waiting) */
 	struct rw_answer *ans; /* in a mailbox: the answer (a reference; NULL: SERVFAIL) */
 	uint64_t t0;           /* when the request came in (uv_hrtime), if measured */
+	uint64_t born_ms;      /* uv_now when it began to wait */
+	int counted;           /* in the worker's per-address waiting counts */
 	struct rw_request req;
 };
 
@@ -120,6 +122,8 @@ struct upq {
 
 struct upstream_stats {
 	uint64_t queries, replies, timeouts, failures, rejected, overloaded;
+	uint64_t wait_refused; /* a client address had --max-waiting-per-client waiting */
+	uint64_t discarded;    /* replies later than --discard-timeout-ms, not sent */
 };
 
 /* Query latency histogram (receive to reply), upper bounds in µs. Answers
@@ -177,6 +181,8 @@ struct worker {
 	unsigned tcp_conns, tcp_limit, tcp_per_client;
 	struct conn *lru_head, *lru_tail; /* by last complete query, oldest first */
 	struct peer **peers;              /* connections per client address */
+	struct peer **waiting_peers;      /* waiting queries per client address */
+	unsigned wait_per_client;
 	struct tcp_stats tcp_stats;
 	int loop_close_rc;
 	int loop_inited;
@@ -298,6 +304,9 @@ void rw__slots_active(struct conn *c);
 void rw__slots_arm(struct conn *c);
 /* The connection closes: no longer listed or counted. */
 void rw__slots_release(struct conn *c);
+/* Adds delta to the count of a client address (an IPv6 /64) in table and
+ * returns the new count (delta 0: reads it). At 0 the entry goes. */
+unsigned rw__addr_count(struct peer **table, const struct sockaddr_storage *ss, int delta);
 
 /* --- listen.c: sockets and the receive side ------------------------------- */
 

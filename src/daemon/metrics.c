@@ -95,6 +95,8 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.up.timeouts += x.up.timeouts;
 		t.up.failures += x.up.failures + x.up.rejected;
 		t.up.overloaded += x.up.overloaded;
+		t.up.wait_refused += x.up.wait_refused;
+		t.up.discarded += x.up.discarded;
 		t.rs.queries += x.rs.queries;
 		t.rs.timeouts += x.rs.timeouts;
 		t.rs.servfails += x.rs.servfails;
@@ -150,6 +152,12 @@ static void write_limits(struct rw_server *s, const struct snapshot *tp, struct 
 	              "rootwalk_http_closed_total{reason=\"timeout\"} %llu\n",
 	              (unsigned long long)hs.evicted, (unsigned long long)hs.per_client_refused,
 	              (unsigned long long)hs.timed_out);
+	counter(b, "rootwalk_waiting_refused_total",
+	        "Queries dropped: their client address had --max-waiting-per-client waiting.",
+	        t.up.wait_refused);
+	counter(b, "rootwalk_replies_discarded_total",
+	        "Replies not sent: later than --discard-timeout-ms after the query.",
+	        t.up.discarded);
 	counter(b, "rootwalk_queries_rejected_header_total",
 	        "Queries answered FORMERR from the header alone (counts no query has).",
 	        t.q.formerr_header);

@@ -28,11 +28,19 @@ static void note_outcome(struct worker *w, const struct rw_question *q, const st
 		rw_failcache_clear(w->srv->failures, q->qname, q->qtype, rw_question_tag(q));
 }
 
-/* Forgets a waiter: its memory, its hold on a TCP connection. */
+/* The waiter's client address. */
+static const struct sockaddr_storage *client_of(const struct waiter *x)
+{
+	return x->c != NULL ? &x->c->peer : &x->addr;
+}
+
+/* Forgets a waiter: its memory, its count, its hold on a TCP connection. */
 static void waiter_free(struct worker *w, struct waiter *x)
 {
 	RW_REQUIRE(w->waiting_bytes >= sizeof *x);
 	w->waiting_bytes -= sizeof *x;
+	if (x->counted)
+		rw__addr_count(w->waiting_peers, client_of(x), -1);
 	struct conn *c = x->c;
 	free(x);
 	if (c == NULL)
@@ -51,6 +59,14 @@ static void waiter_free(struct worker *w, struct waiter *x)
 static void answer(struct worker *w, struct waiter *x, const struct rw_answer *ans)
 {
 	size_t len;
+	/* DNSBomb: replies held long and then released together are what
+	 * turns a resolver into a pulse; a client that waited past
+	 * --discard-timeout-ms has given up, and gets nothing. */
+	if (uv_now(&w->loop) - x->born_ms > w->srv->cfg->discard_timeout_ms) {
+		w->up.discarded++;
+		waiter_free(w, x);
+		return;
+	}
 	if (rw_query_finish(&w->env, &x->req, ans, w->sbuf, sizeof w->sbuf, &len) ==
 	    RW_QUERY_REPLY) {
 		const struct sockaddr *sa = x->req.transport == RW_TRANSPORT_UDP
@@ -371,6 +387,15 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 	x->t0 = t0 != 0 || !w->measure ? t0 : uv_hrtime(); /* upstream: always timed */
 	x->ans = NULL;
 	x->req = *req;
+	x->born_ms = uv_now(&w->loop);
+	/* DNSBomb: one client address may have only so many queries waiting;
+	 * more are dropped (a reply would be what the attack wants). */
+	if (rw__addr_count(w->waiting_peers, client_of(x), 0) >= w->wait_per_client) {
+		w->up.wait_refused++;
+		free(x);
+		return;
+	}
+	x->counted = rw__addr_count(w->waiting_peers, client_of(x), 1) > 0;
 	w->waiting_bytes += sizeof *x;
 	if (c != NULL)
 		c->waiting++;

@@ -48,32 +48,60 @@ static void peer_key(const struct sockaddr_storage *ss, uint8_t key[9])
 	}
 }
 
-static struct peer **peer_slot(struct worker *w, const uint8_t key[9])
+static struct peer **peer_slot(struct peer **table, const uint8_t key[9])
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < 9; i++)
 		h = (h ^ key[i]) * 16777619u;
-	struct peer **pp = &w->peers[h % PEER_BUCKETS];
+	struct peer **pp = &table[h % PEER_BUCKETS];
 	while (*pp != NULL && memcmp((*pp)->key, key, 9) != 0)
 		pp = &(*pp)->next;
 	return pp;
 }
 
+unsigned rw__addr_count(struct peer **table, const struct sockaddr_storage *ss, int delta)
+{
+	uint8_t key[9];
+	peer_key(ss, key);
+	struct peer **pp = peer_slot(table, key), *p = *pp;
+	if (p == NULL) {
+		if (delta <= 0 || (p = calloc(1, sizeof *p)) == NULL)
+			return 0;
+		memcpy(p->key, key, 9);
+		*pp = p;
+	}
+	RW_REQUIRE(delta >= 0 || p->n >= (unsigned)-delta);
+	p->n = (unsigned)((int)p->n + delta);
+	unsigned n = p->n;
+	if (n == 0) {
+		*pp = p->next;
+		free(p);
+	}
+	return n;
+}
+
 int rw__slots_init(struct worker *w)
 {
 	w->peers = calloc(PEER_BUCKETS, sizeof *w->peers);
-	return w->peers != NULL ? 0 : -1;
+	w->waiting_peers = calloc(PEER_BUCKETS, sizeof *w->waiting_peers);
+	return w->peers != NULL && w->waiting_peers != NULL ? 0 : -1;
+}
+
+static void table_free(struct peer **table)
+{
+	for (size_t b = 0; table != NULL && b < PEER_BUCKETS; b++)
+		for (struct peer *p = table[b], *next; p != NULL; p = next) {
+			next = p->next;
+			free(p);
+		}
+	free(table);
 }
 
 void rw__slots_fini(struct worker *w)
 {
-	for (size_t b = 0; w->peers != NULL && b < PEER_BUCKETS; b++)
-		for (struct peer *p = w->peers[b], *next; p != NULL; p = next) {
-			next = p->next;
-			free(p);
-		}
-	free(w->peers);
-	w->peers = NULL;
+	table_free(w->peers);
+	table_free(w->waiting_peers);
+	w->peers = w->waiting_peers = NULL;
 }
 
 static void lru_unlink(struct worker *w, struct conn *c)
@@ -154,10 +182,7 @@ void rw__slots_active(struct conn *c)
 
 bool rw__slots_admit(struct worker *w, struct conn *c)
 {
-	uint8_t key[9];
-	peer_key(&c->peer, key);
-	struct peer **pp = peer_slot(w, key);
-	if (*pp != NULL && (*pp)->n >= w->tcp_per_client) {
+	if (rw__addr_count(w->peers, &c->peer, 0) >= w->tcp_per_client) {
 		w->tcp_stats.per_client_refused++;
 		return false;
 	}
@@ -175,14 +200,8 @@ bool rw__slots_admit(struct worker *w, struct conn *c)
 		w->tcp_stats.evicted++;
 		rw__conn_close(v);
 	}
-	if (*pp == NULL) {
-		struct peer *p = calloc(1, sizeof *p);
-		if (p == NULL)
-			return false;
-		memcpy(p->key, key, 9);
-		*pp = p;
-	}
-	(*pp)->n++;
+	if (rw__addr_count(w->peers, &c->peer, 1) == 0)
+		return false; /* out of memory */
 	c->counted = 1;
 	c->born_ms = uv_now(&w->loop);
 	lru_append(w, c);
@@ -196,12 +215,5 @@ void rw__slots_release(struct conn *c)
 	if (!c->counted)
 		return;
 	c->counted = 0;
-	uint8_t key[9];
-	peer_key(&c->peer, key);
-	struct peer **pp = peer_slot(w, key), *p = *pp;
-	RW_REQUIRE(p != NULL && p->n > 0);
-	if (--p->n == 0) {
-		*pp = p->next;
-		free(p);
-	}
+	rw__addr_count(w->peers, &c->peer, -1);
 }

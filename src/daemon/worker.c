@@ -142,6 +142,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	                                               : s->cfg->tcp_max_connections / 4;
 	per = (per + s->nworkers - 1) / s->nworkers;
 	w->tcp_per_client = per > 0 ? per : 1;
+	w->wait_per_client = (s->cfg->max_waiting_per_client + s->nworkers - 1) / s->nworkers;
 	if (rw__slots_init(w) != 0)
 		return RW_ENOMEM;
 	return rw__listen_bind(s, w, err, err_len);

@@ -259,6 +259,31 @@ expect "once it answers a probe, that is logged too" "$(cat "$WORK/one.log")" \
 stop_daemon || bad "one-dead daemon stops"
 }
 
+# --- DNSBomb: a client's waiting queries are capped, late replies dropped ------
+group_per_client_waiting() {
+stop_main || bad "main daemon stops"
+if ! start_daemon "$WORK/bomb.log" --listen "$ADDR:$PORT" --threads 1 --forward "$FAKE:$UPORT" \
+	--upstream-timeout-ms 1000 --upstream-tries 1 --max-waiting-per-client 10 \
+	--discard-timeout-ms 100 --control "$WORK/bomb.sock"; then
+	bad "per-client waiting daemon starts" "$(cat "$WORK/bomb.log")"; return
+fi
+ctl() { "$RW" control --control "$WORK/bomb.sock" "$@" 2>&1; }
+stat() { ctl stats | sed -n "s/^$1 //p"; }
+# 50 queries at once from one address for a name the upstream answers in
+# 200 ms: 10 may wait, 40 are dropped at once; the 10 replies come after
+# the discard timeout (100 ms), so none is sent -- no burst to release.
+out=$($RAW burst "$ADDR" "$PORT" 50 slow-bomb.up.example)
+expect "50 waiting queries from one address: no reply burst comes back" "$out" "^answered 0 of 50"
+sleep 0.5
+same "40 of them were dropped at once (--max-waiting-per-client 10), counted" \
+	"$(stat rootwalk_waiting_refused_total)" 40
+same "the 10 that waited were not answered after 100 ms, counted" \
+	"$(stat rootwalk_replies_discarded_total)" 10
+out=$(dig +time=2 +tries=1 -b 127.0.0.2 -p "$PORT" @"$ADDR" other.up.example A 2>&1)
+expect "another client address is served meanwhile" "$out" "status: NOERROR" "192\.0\.2\.98"
+stop_daemon || bad "per-client waiting daemon stops"
+}
+
 # --- real stub clients: glibc and c-ares via resolv.conf ---------------------
 group_real_stub_clients() {
 # rootwalk on 127.0.0.53:53 inside a private mount namespace whose

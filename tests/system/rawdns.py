@@ -214,8 +214,9 @@ def main():
             socks = [socket.socket(family(host), socket.SOCK_DGRAM) for _ in range(n)]
             for s, (qid, cased) in zip(socks, qs):
                 s.sendto(query(qid, cased), (host, port))
+            deadline = time.time() + 5.0  # for all of them, not each
             for s in socks:
-                s.settimeout(5.0)
+                s.settimeout(max(0.01, deadline - time.time()))
                 try:
                     replies.append(s.recv(65535))
                 except socket.timeout:

@@ -63,8 +63,10 @@ struct rw_config {
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;
 	unsigned tcp_max_connections;
-	unsigned tcp_max_per_client;  /* 0: a quarter of tcp_max_connections */
-	unsigned tcp_max_lifetime_ms; /* a connection is closed after this */
+	unsigned tcp_max_per_client;     /* 0: a quarter of tcp_max_connections */
+	unsigned tcp_max_lifetime_ms;    /* a connection is closed after this */
+	unsigned max_waiting_per_client; /* clients' queries waiting upstream, per address */
+	unsigned discard_timeout_ms;     /* a reply later than this is not sent */
 	/* Cache (issue 3). */
 	size_t cache_size; /* bytes; default 64 MiB */
 	uint32_t min_ttl, max_ttl, max_negative_ttl;
