@@ -31,6 +31,7 @@ void rw_res_limits_default(struct rw_res_limits *l)
 	l->glueless_max = 4;
 	l->depth_max = 3;
 	l->timeout_ms = 10000;
+	l->bytes_max = 512 * 1024;
 }
 
 const char *rw_iter_state_name(enum rw_iter_state s)

@@ -112,6 +112,7 @@ struct rw_res {
 	struct rw_arena names; /* NS names of every cut, until the end */
 	bool primed;
 	unsigned queries, referrals;
+	size_t bytes;          /* reply bytes taken in (lim.bytes_max) */
 	struct rw_chain chain; /* the client's CNAME chain, across replies */
 	/* The query in flight (the top frame is WAIT_REPLY) or to repeat
 	 * (RETRY_SAME). */

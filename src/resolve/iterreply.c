@@ -244,6 +244,14 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 	struct frame *f = top(r);
 	if (f->state != RW_ITER_WAIT_REPLY || r->cur.srv == NULL)
 		return false;
+	/* Every reply costs, matched or not: past the budget the resolution
+	 * ends (a server sending many or huge replies cannot make one client
+	 * query cost more). */
+	r->bytes += len;
+	if (r->bytes > r->env->lim.bytes_max) {
+		iter_fail_limit(r, "upstream reply bytes limit reached");
+		return true;
+	}
 	/* A reply to another question (or garbage) is not ours: drop it and
 	 * keep waiting; never cache from it. The header and the question are
 	 * checked first: a mismatched reply costs no full parse. */

@@ -330,6 +330,24 @@ expect "forward: ... and not cached for CD=0 clients" "$(F bogus.secure.alpha A)
 kill "$fpid" 2>/dev/null
 }
 
+# --- TsuNAME: a cyclic delegation costs a bounded resolution, then nothing ----------
+group_cyclic_delegation() {
+n0=$(upstream_count '[a-z0-9.]*' '[A-Z]*')
+t0=$(ms); out=$(D www.cyc1.alpha A); t=$(( $(ms) - t0 ))
+expect "a cyclic delegation: SERVFAIL with an EDE" "$out" "status: SERVFAIL" "EDE: "
+within "... at once, not after a timeout" "$t" 1000
+n1=$(upstream_count '[a-z0-9.]*' '[A-Z]*')
+[ $((n1 - n0)) -le 64 ] && ok "... after $((n1 - n0)) upstream queries (bounded: 64)" ||
+	bad "cyclic delegation cost $((n1 - n0)) upstream queries"
+for i in 1 2 3; do
+	out=$(D www.cyc1.alpha A)
+	expect "asked again ($i): the failure is cached (RFC 9520), EDE 13" "$out" "status: SERVFAIL" \
+		"EDE: 13"
+done
+same "... and the servers of the cycle were not asked again" "$(upstream_count '[a-z0-9.]*' '[A-Z]*')" "$n1"
+expect "the rest of alpha. still resolves" "$(D www.shop.alpha A)" "status: NOERROR"
+}
+
 # --- limits, each a setting -----------------------------------------------------------
 group_limits() {
 stop_main || bad "main daemon stops"

@@ -403,6 +403,8 @@ static void set_limit(const char *key, const char *value, unsigned line)
 		env.lim.referrals_max = v;
 	else if (strcmp(key, "queries_max") == 0)
 		env.lim.queries_max = v;
+	else if (strcmp(key, "bytes_max") == 0)
+		env.lim.bytes_max = v;
 	else if (strcmp(key, "glueless_max") == 0)
 		env.lim.glueless_max = v;
 	else if (strcmp(key, "timeout_ms") == 0)

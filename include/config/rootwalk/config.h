@@ -85,6 +85,7 @@ struct rw_config {
 	unsigned resolve_timeout_ms;
 	unsigned max_cname_chain, max_referrals, max_upstream_queries, max_glueless,
 	    max_subrequest_depth, max_outstanding;
+	unsigned max_upstream_bytes; /* reply bytes taken in per client query */
 	/* RFC 9520 failure caching, in seconds (failure_ttl 0: off). */
 	uint32_t failure_ttl, failure_ttl_max;
 };

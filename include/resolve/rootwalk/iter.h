@@ -58,6 +58,8 @@ struct rw_res_limits {
 	unsigned glueless_max;  /* NS address lookups per delegation (4) */
 	unsigned depth_max;     /* nested sub-requests (3) */
 	unsigned timeout_ms;    /* whole resolution (10000) */
+	unsigned bytes_max;     /* reply bytes taken in per resolution, matched or not
+	                         * (512 KiB): what a hostile server can make us parse */
 };
 
 void rw_res_limits_default(struct rw_res_limits *l);
