@@ -1,5 +1,6 @@
 /* The control socket and its client; see control.h. */
 #include "control.h"
+#include "wireproto.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
 
@@ -14,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REQ_MAX (4 + 1 + 1 + 253)
+#define REQ_MAX RW_CTL_REQ_MAX
 #define CONNS_MAX 16
 #define TIMEOUT_MS 5000
 
@@ -105,42 +106,17 @@ static void error_reply(struct cconn *k, const char *msg)
 /* Checks the request once it is complete; false while more is needed. */
 static bool try_handle(struct cconn *k)
 {
-	if (k->len >= 4 && memcmp(k->req, "RWC1", 4) != 0) {
-		error_reply(k, "not a rootwalk control request");
-		return true;
-	}
-	if (k->len < 6)
-		return false;
-	unsigned cmd = k->req[4], n = k->req[5];
-	if (cmd < RW_CTL_STATS || cmd > RW_CTL_LAST) {
-		error_reply(k, "unknown command");
-		return true;
-	}
-	if (n > 253) {
-		error_reply(k, "argument too long");
-		return true;
-	}
-	if (k->len < 6 + n)
-		return false;
-	if (k->len > 6 + n) {
-		error_reply(k, "trailing bytes after the request");
-		return true;
-	}
+	unsigned cmd;
 	char arg[254];
-	memcpy(arg, k->req + 6, n);
-	arg[n] = 0;
-	if (n > 0 && cmd != RW_CTL_FLUSH) {
+	const char *error;
+	switch (rw_ctl_parse(k->req, k->len, RW_CTL_LAST, &cmd, arg, &error)) {
+	case RW_CTL_MORE: return false;
+	case RW_CTL_BAD: error_reply(k, error); return true;
+	case RW_CTL_OK: break;
+	}
+	if (arg[0] != 0 && cmd != RW_CTL_FLUSH) {
 		error_reply(k, "this command takes no argument");
 		return true;
-	}
-	if (n > 0) {
-		uint8_t wire[RW_NAME_MAX];
-		size_t wl;
-		if (memchr(arg, 0, n) != NULL ||
-		    rw_name_from_text(arg, n, (const uint8_t *)"", wire, &wl) != 0) {
-			error_reply(k, "not a domain name");
-			return true;
-		}
 	}
 	struct rw_buf b = {0};
 	k->ctl->handler(k->ctl->ctx, (enum rw_control_cmd)cmd, arg, &b);

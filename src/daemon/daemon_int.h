@@ -27,6 +27,7 @@
 #include "rootwalk/ratelimit.h"
 #include "rootwalk/strbuf.h"
 #include "rootwalk/zone.h"
+#include "wireproto.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -45,10 +46,6 @@ struct rw_upstream;
 #define UDP_RECV_BATCH 16
 
 #define UDP_DGRAM_MAX 65536
-
-#define TCP_BUF_MIN 4096
-
-#define TCP_BUF_MAX (2 + 65535 + TCP_BUF_MIN)
 
 /* Stop reading from a client whose unread replies pile up past this. */
 #define TCP_PENDING_MAX (256 * 1024)
@@ -266,9 +263,8 @@ struct conn {
 	struct worker *w;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
-	uint8_t *buf;
-	size_t len, cap;
-	size_t pending; /* bytes queued in uv_write */
+	struct rw_tcpbuf in; /* received bytes not yet cut into queries */
+	size_t pending;      /* bytes queued in uv_write */
 	int open_handles;
 	int closing;
 	int reading;

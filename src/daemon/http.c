@@ -1,5 +1,6 @@
 /* The metrics/health HTTP endpoint; see http.h. */
 #include "http.h"
+#include "wireproto.h"
 #include "rootwalk/err.h"
 
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 
-#define REQ_MAX 8192
+#define REQ_MAX RW_HTTP_REQ_MAX
 #define CONN_MAX 64
 #define CONN_PER_CLIENT 8
 #define CONN_TIMEOUT_MS 5000
@@ -124,29 +125,9 @@ static void simple(struct hconn *c, int status)
 	reply(c, status, "text/plain; charset=utf-8", body, (size_t)n, false);
 }
 
-/* The request is complete (headers end): parse the request line. */
-static void handle(struct hconn *c)
+/* The request is complete and parsed (status 200): the handler's reply. */
+static void handle(struct hconn *c, const char *path, bool head)
 {
-	char *eol = memchr(c->req, '\n', c->len);
-	if (eol == NULL) {
-		simple(c, 400);
-		return;
-	}
-	*eol = 0;
-	char method[8], path[1024], version[16];
-	if (sscanf(c->req, "%7s %1023s %15s", method, path, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) != 0 || path[0] != '/') {
-		simple(c, 400);
-		return;
-	}
-	bool head = strcmp(method, "HEAD") == 0;
-	if (!head && strcmp(method, "GET") != 0) {
-		simple(c, 405);
-		return;
-	}
-	char *q = strchr(path, '?');
-	if (q != NULL)
-		*q = 0;
 	struct rw_buf body = {0};
 	const char *type = "text/plain; charset=utf-8";
 	int status = c->h->handler(c->h->ctx, path, &body, &type);
@@ -176,18 +157,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
-	c->req[c->len] = 0;
-	for (size_t i = 0; i < c->len; i++)
-		if (c->req[i] == 0) { /* NUL in a request line or header */
-			simple(c, 400);
-			return;
-		}
-	if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
-		handle(c);
-		return;
-	}
-	if (c->len >= REQ_MAX - 1)
-		simple(c, 400); /* headers too long */
+	bool head;
+	char path[1024];
+	int status = rw_http_parse(c->req, c->len, &head, path);
+	if (status == 200)
+		handle(c, path, head);
+	else if (status != 0)
+		simple(c, status);
 }
 
 static void on_timeout(uv_timer_t *t)

@@ -115,16 +115,9 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	(void)hint;
 	struct conn *c = h->data;
-	if (c->cap - c->len < TCP_BUF_MIN / 2 && c->cap < TCP_BUF_MAX) {
-		size_t cap = c->cap * 2 > TCP_BUF_MAX ? TCP_BUF_MAX : c->cap * 2;
-		uint8_t *p = realloc(c->buf, cap);
-		if (p != NULL) {
-			c->buf = p;
-			c->cap = cap;
-		}
-	}
-	/* Never empty: at most one partial frame (< 65537 bytes) is kept. */
-	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+	size_t room;
+	uint8_t *p = rw_tcpbuf_space(&c->in, &room);
+	*buf = uv_buf_init((char *)p, (unsigned)room);
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -145,18 +138,16 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (nread == 0 || c->closing)
 		return;
-	c->len += (size_t)nread;
+	rw_tcpbuf_wrote(&c->in, (size_t)nread);
 	struct worker *w = c->w;
-	size_t pos = 0;
+	size_t pos = 0, flen;
+	const uint8_t *msg;
 	/* Bound: each iteration consumes one whole frame from the buffer. */
-	while (c->len - pos >= 2 && !c->closing) {
-		size_t flen = (size_t)c->buf[pos] << 8 | c->buf[pos + 1];
-		if (c->len - pos - 2 < flen)
-			break;
+	while (!c->closing && rw_tcpbuf_next(&c->in, &pos, &msg, &flen)) {
 		size_t out_len;
 		uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
 		w->env.client = (const struct sockaddr *)&c->peer;
-		switch (rw_query_process(&w->env, c->buf + pos + 2, flen, RW_TRANSPORT_TCP, w->sbuf,
+		switch (rw_query_process(&w->env, msg, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {
 		case RW_QUERY_REPLY:
 			rw__conn_send(c, w->sbuf, out_len);
@@ -167,13 +158,11 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		case RW_QUERY_UPSTREAM: rw__pending_forward(w, NULL, NULL, c, t0); break;
 		case RW_QUERY_DROP: break;
 		}
-		pos += 2 + flen;
 	}
 	if (pos > 0) {
 		/* Whole queries came: the idle timer restarts (bytes alone do
 		 * not restart it, or one byte a second would hold the slot). */
-		memmove(c->buf, c->buf + pos, c->len - pos);
-		c->len -= pos;
+		rw_tcpbuf_consume(&c->in, pos);
 		if (!c->closing)
 			rw__slots_active(c);
 	}
@@ -193,14 +182,13 @@ static void tcp_accept(uv_stream_t *server, int status)
 		return;
 	c->kind = H_CONN;
 	c->w = w;
-	c->cap = TCP_BUF_MIN;
-	c->buf = malloc(c->cap);
+	int in_ok = rw_tcpbuf_init(&c->in);
 	uv_tcp_init(&w->loop, &c->tcp);
 	uv_timer_init(&w->loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
 	c->open_handles = 2;
 	w->tcp_conns++;
-	if (c->buf == NULL || uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+	if (in_ok != 0 || uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
 		rw__conn_close(c);
 		return;
 	}

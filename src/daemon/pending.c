@@ -48,7 +48,7 @@ static void waiter_free(struct worker *w, struct waiter *x)
 	RW_REQUIRE(c->waiting > 0);
 	c->waiting--;
 	if (c->dead && c->waiting == 0) {
-		free(c->buf);
+		rw_tcpbuf_fini(&c->in);
 		free(c);
 	} else if (c->eof && c->pending == 0 && c->waiting == 0) {
 		rw__conn_close(c); /* half-closed and nothing left to send */

@@ -104,7 +104,7 @@ static void conn_closed(uv_handle_t *h)
 		c->dead = 1; /* the last waiter frees it */
 		return;
 	}
-	free(c->buf);
+	rw_tcpbuf_fini(&c->in);
 	free(c);
 }
 
