@@ -103,6 +103,8 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.rs.mismatched += x.rs.mismatched;
 		t.rs.resolutions += x.rs.resolutions;
 		t.rs.lame += x.rs.lame;
+		for (int k = 0; k < RW_LIMIT_N; k++)
+			t.rs.limit[k] += x.rs.limit[k];
 		for (int k = 0; k <= LAT_BUCKETS; k++)
 			t.lat.bucket[k] += x.lat.bucket[k];
 		t.lat.count += x.lat.count;
@@ -152,6 +154,15 @@ static void write_limits(struct rw_server *s, const struct snapshot *tp, struct 
 	              "rootwalk_http_closed_total{reason=\"timeout\"} %llu\n",
 	              (unsigned long long)hs.evicted, (unsigned long long)hs.per_client_refused,
 	              (unsigned long long)hs.timed_out);
+	rw_buf_printf(
+	    b, "# HELP rootwalk_recursion_limit_total Resolutions ended by a limit, by limit.\n"
+	       "# TYPE rootwalk_recursion_limit_total counter\n");
+	for (int k = 0; k < RW_LIMIT_N; k++)
+		rw_buf_printf(b, "rootwalk_recursion_limit_total{limit=\"%s\"} %llu\n",
+		              rw_res_limit_names[k], (unsigned long long)t.rs.limit[k]);
+	counter(b, "rootwalk_outstanding_refused_total",
+	        "Queries answered SERVFAIL at once: --max-outstanding questions in flight.",
+	        t.up.overloaded);
 	counter(b, "rootwalk_waiting_refused_total",
 	        "Queries dropped: their client address had --max-waiting-per-client waiting.",
 	        t.up.wait_refused);

@@ -102,9 +102,13 @@ void iter_fail(struct rw_res *r, uint16_t ede, const char *text)
 	r->frame0.state = RW_ITER_FINISHED;
 }
 
-void iter_fail_limit(struct rw_res *r, const char *text)
+const char *const rw_res_limit_names[RW_LIMIT_N] = {"cname", "referrals", "queries", "glueless",
+                                                    "bytes"};
+
+void iter_fail_limit(struct rw_res *r, enum rw_res_limit which, const char *text)
 {
 	r->stats->limit_hits++;
+	r->stats->limit[which]++;
 	iter_fail(r, RW_EDE_OTHER, text);
 }
 
@@ -553,7 +557,7 @@ static void no_server_left(struct rw_res *r, struct frame *f)
 		return;
 	}
 	if (i < f->nns && f->glueless >= r->env->lim.glueless_max) {
-		iter_fail_limit(r, "glueless NS lookup limit reached");
+		iter_fail_limit(r, RW_LIMIT_GLUELESS, "glueless NS lookup limit reached");
 		return;
 	}
 	if (parent_fallback(r, f))
@@ -655,7 +659,7 @@ enum rw_res_step rw_res_next(struct rw_res *r, struct rw_res_query *q)
 			break;
 		}
 		if (r->queries >= r->env->lim.queries_max) {
-			iter_fail_limit(r, "upstream query limit reached");
+			iter_fail_limit(r, RW_LIMIT_QUERIES, "upstream query limit reached");
 			break;
 		}
 		struct frame *f = top(r);

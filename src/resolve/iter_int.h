@@ -146,7 +146,7 @@ static inline socklen_t saddr_len(const union saddr *a)
 
 void iter_finish(struct rw_res *r, uint16_t rcode);
 void iter_fail(struct rw_res *r, uint16_t ede, const char *text);
-void iter_fail_limit(struct rw_res *r, const char *text);
+void iter_fail_limit(struct rw_res *r, enum rw_res_limit which, const char *text);
 /* Ends the top frame (ok: it found what it was for). */
 void iter_pop(struct rw_res *r, bool ok);
 /* Makes zone (lower-cased) with the NS names of nss the frame's cut. */

@@ -57,7 +57,7 @@ static void follow_referral(struct rw_res *r, struct frame *f, const struct rw_m
 		return;
 	}
 	if (++r->referrals > r->env->lim.referrals_max) {
-		iter_fail_limit(r, "referral limit reached");
+		iter_fail_limit(r, RW_LIMIT_REFERRALS, "referral limit reached");
 		return;
 	}
 	r->stats->referrals++;
@@ -153,11 +153,8 @@ static void use_reply(struct rw_res *r, struct frame *f, const struct rw_msg *m)
 		r->cur.srv = NULL;
 		f->state = RW_ITER_INIT;
 		return;
-	case RW_INGEST_LOOP:
-		r->stats->limit_hits++;
-		iter_fail(r, RW_EDE_OTHER, "CNAME loop");
-		return;
-	case RW_INGEST_TOO_LONG: iter_fail_limit(r, "CNAME chain too long"); return;
+	case RW_INGEST_LOOP: iter_fail_limit(r, RW_LIMIT_CNAME, "CNAME loop"); return;
+	case RW_INGEST_TOO_LONG: iter_fail_limit(r, RW_LIMIT_CNAME, "CNAME chain too long"); return;
 	case RW_INGEST_NOTHING: no_answer(r, f, m, &in); return;
 	}
 }
@@ -249,7 +246,7 @@ bool rw_res_reply(struct rw_res *r, const uint8_t *pkt, size_t len)
 	 * query cost more). */
 	r->bytes += len;
 	if (r->bytes > r->env->lim.bytes_max) {
-		iter_fail_limit(r, "upstream reply bytes limit reached");
+		iter_fail_limit(r, RW_LIMIT_BYTES, "upstream reply bytes limit reached");
 		return true;
 	}
 	/* A reply to another question (or garbage) is not ours: drop it and

@@ -352,7 +352,8 @@ expect "the rest of alpha. still resolves" "$(D www.shop.alpha A)" "status: NOER
 group_limits() {
 stop_main || bad "main daemon stops"
 if start_daemon "$WORK/limits.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
-	--max-cname-chain 1 --max-referrals 3 --max-glueless 0 --max-outstanding 1; then
+	--max-cname-chain 1 --max-referrals 3 --max-glueless 0 --max-outstanding 1 \
+	--control "$WORK/lim.sock"; then
 	expect "--max-cname-chain 1: a 2-hop chain is SERVFAIL + EDE" "$(D alias2.shop.alpha A)" \
 		"status: SERVFAIL" "CNAME chain too long"
 	expect "--max-referrals 3: a deep chain of cuts is SERVFAIL + EDE" \
@@ -366,6 +367,13 @@ if start_daemon "$WORK/limits.log" --listen "$ADDR:$PORT" --root-hints "$NET/roo
 		"$(D delay2.evil.beta A)" "status: SERVFAIL" "too many queries in flight"
 	wait $!
 	expect "--max-outstanding 1: the first one is answered" "$(cat "$WORK/delay1.out")" "192\.0\.2\.30"
+	sleep 0.4 # the counters are published every 250 ms
+	expect "each limit hit has its own counter" \
+		"$("$RW" control --control "$WORK/lim.sock" stats 2>&1)" \
+		'rootwalk_recursion_limit_total\{limit="cname"\} [1-9]' \
+		'rootwalk_recursion_limit_total\{limit="referrals"\} [1-9]' \
+		'rootwalk_recursion_limit_total\{limit="glueless"\} [1-9]' \
+		'rootwalk_outstanding_refused_total [1-9]'
 	stop_daemon || bad "limits daemon stops"
 else
 	bad "limits daemon starts" "$(cat "$WORK/limits.log")"

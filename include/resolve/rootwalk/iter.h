@@ -86,9 +86,21 @@ struct rw_res_env {
 };
 
 /* Counters, per worker, summed on read. */
+/* The limits a resolution can hit, each counted on its own. */
+enum rw_res_limit {
+	RW_LIMIT_CNAME,     /* cname_max, or a CNAME loop */
+	RW_LIMIT_REFERRALS, /* referrals_max */
+	RW_LIMIT_QUERIES,   /* queries_max */
+	RW_LIMIT_GLUELESS,  /* glueless_max (NXNSAttack) */
+	RW_LIMIT_BYTES,     /* bytes_max */
+	RW_LIMIT_N
+};
+extern const char *const rw_res_limit_names[RW_LIMIT_N];
+
 struct rw_res_stats {
 	uint64_t resolutions, queries, timeouts, mismatched, lame, referrals, edns_fallbacks,
 	    tcp_retries, glueless, limit_hits, servfails;
+	uint64_t limit[RW_LIMIT_N]; /* limit_hits, by limit */
 };
 
 struct rw_res;
