@@ -120,6 +120,7 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.q.failures_cached += x.q.failures_cached;
 		t.q.formerr_header += x.q.formerr_header;
 		t.q.signed_refused += x.q.signed_refused;
+		t.q.parse_limit += x.q.parse_limit;
 	}
 	*out = t;
 }
@@ -172,6 +173,10 @@ static void write_limits(struct rw_server *s, const struct snapshot *tp, struct 
 	counter(b, "rootwalk_queries_rejected_header_total",
 	        "Queries answered FORMERR from the header alone (counts no query has).",
 	        t.q.formerr_header);
+	counter(b, "rootwalk_queries_pointer_limit_total",
+	        "Queries answered FORMERR past the compression pointer bounds (16 a name, 1 per "
+	        "4 bytes).",
+	        t.q.parse_limit);
 	counter(b, "rootwalk_queries_signed_total",
 	        "TSIG or SIG(0) signed queries: NOTAUTH (no keys held) or FORMERR.",
 	        t.q.signed_refused);

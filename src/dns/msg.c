@@ -52,15 +52,17 @@ static int rdata_read(struct rw_rbuf *r, struct rw_arena *arena, struct rw_rr *r
 			return RW_ENOMEM;
 		}
 		rw_wbuf_init(&w, rd, rdlen);
-		if (rw_rdata_read(r, rr->type, rdlen, &w) != 0 || w.len != rdlen)
-			return RW_EMALFORMED;
+		int e = rw_rdata_read(r, rr->type, rdlen, &w);
+		if (e != 0 || w.len != rdlen)
+			return e == RW_ELIMIT ? e : RW_EMALFORMED;
 		rr->rdata = rdlen > 0 ? rd : (const uint8_t *)"";
 		rr->rdlen = rdlen;
 		return 0;
 	}
 	rw_wbuf_init(&w, buf, sizeof buf);
-	if (rw_rdata_read(r, rr->type, rdlen, &w) != 0)
-		return RW_EMALFORMED;
+	int e = rw_rdata_read(r, rr->type, rdlen, &w);
+	if (e != 0)
+		return e == RW_ELIMIT ? e : RW_EMALFORMED;
 	if (w.len > 0 && (rr->rdata = rw_arena_dup(arena, buf, w.len)) == NULL)
 		return RW_ENOMEM;
 	rr->rdlen = (uint16_t)w.len;
@@ -93,8 +95,10 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 	if (need > rw_rbuf_left(&r))
 		return RW_EMALFORMED;
 	if (counts[0] == 1) {
-		if (rw_name_read(&r, m->qname, &m->qname_len) != 0 ||
-		    rw_rbuf_u16(&r, &m->qtype) != 0 || rw_rbuf_u16(&r, &m->qclass) != 0)
+		int e = rw_name_read(&r, m->qname, &m->qname_len);
+		if (e == RW_ELIMIT)
+			return e;
+		if (e != 0 || rw_rbuf_u16(&r, &m->qtype) != 0 || rw_rbuf_u16(&r, &m->qclass) != 0)
 			return RW_EMALFORMED;
 	}
 	const uint8_t *last_owner = NULL;
@@ -108,8 +112,9 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			size_t owner_len;
 			uint16_t rdlen;
 			struct rw_rr rr;
-			if (rw_name_read(&r, owner, &owner_len) != 0 || rw_rbuf_left(&r) < 10)
-				return RW_EMALFORMED;
+			int e = rw_name_read(&r, owner, &owner_len);
+			if (e != 0 || rw_rbuf_left(&r) < 10)
+				return e == RW_ELIMIT ? e : RW_EMALFORMED;
 			/* type, class, TTL, RDLENGTH: read at once */
 			const uint8_t *fx = r.base + r.pos;
 			rr.type = rw_get16(fx);
@@ -152,8 +157,9 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 				rr.owner = last_owner = on;
 				last_owner_len = owner_len;
 			}
-			if (rdata_read(&r, arena, &rr, rdlen) != 0)
-				return rr.rdata == NULL ? RW_ENOMEM : RW_EMALFORMED;
+			int re = rdata_read(&r, arena, &rr, rdlen);
+			if (re != 0)
+				return rr.rdata == NULL ? RW_ENOMEM : re;
 			rrs[m->nrr[s]++] = rr;
 		}
 	}

@@ -28,8 +28,10 @@ int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len)
 			return RW_EMALFORMED;
 		uint8_t c = r->base[pos];
 		if ((c & 0xC0) == 0xC0) {
-			if (pos + 1 >= r->len || ++ptrs > RW_NAME_PTRS_MAX || r->ptrs_left == 0)
+			if (pos + 1 >= r->len)
 				return RW_EMALFORMED;
+			if (++ptrs > RW_NAME_PTRS_MAX || r->ptrs_left == 0)
+				return RW_ELIMIT;
 			r->ptrs_left--;
 			size_t target = (size_t)(c & 0x3F) << 8 | r->base[pos + 1];
 			if (target >= limit)

@@ -482,7 +482,10 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		return RW_QUERY_REPLY;
 	}
 	rw_arena_reset(&env->arena);
-	if (rw_msg_parse(req, len, &env->arena, q) != 0 || q->qdcount != 1) {
+	int pe = rw_msg_parse(req, len, &env->arena, q);
+	if (pe == RW_ELIMIT)
+		env->stats.parse_limit++;
+	if (pe != 0 || q->qdcount != 1) {
 		*out_len = header_reply(req, out, RW_RCODE_FORMERR);
 		env->stats.rcode[RW_RCODE_FORMERR]++;
 		return RW_QUERY_REPLY;

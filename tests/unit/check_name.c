@@ -46,7 +46,7 @@ START_TEST(pointer_chains_bounded)
 	ck_assert_int_eq(read_at(pkt, sizeof pkt, 1 + 2 * (RW_NAME_PTRS_MAX - 1), n, &nl, &end), 0);
 	ck_assert_uint_eq(nl, 1);
 	ck_assert_int_eq(read_at(pkt, sizeof pkt, 1 + 2 * RW_NAME_PTRS_MAX, n, &nl, &end),
-	                 RW_EMALFORMED);
+	                 RW_ELIMIT);
 	/* the message's budget: names of 16 pointers each, until it is spent */
 	struct rw_rbuf r;
 	rw_rbuf_init(&r, pkt, sizeof pkt);

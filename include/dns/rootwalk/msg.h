@@ -95,7 +95,8 @@ struct rw_msg {
  * packet cannot hold, bad names (see rw_name_read), rdata that disagrees
  * with RDLENGTH or its type, an OPT record outside the additional section,
  * not at the root or repeated, option TLVs that overrun, and trailing bytes.
- * Returns 0, RW_EMALFORMED, or RW_ENOMEM when the arena limit is hit. */
+ * Returns 0, RW_EMALFORMED, RW_ELIMIT (past the compression pointer bounds,
+ * rw_name_read), or RW_ENOMEM when the arena limit is hit. */
 int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct rw_msg *m);
 
 /* The header's flags and the question of a reply, read without parsing

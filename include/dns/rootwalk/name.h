@@ -32,7 +32,8 @@
  * previous jump (loops and forward pointers), more than RW_NAME_PTRS_MAX
  * pointers in the name or more than the message's budget (r->ptrs_left),
  * label types 01/10, labels over 63 bytes, names over 255 bytes, reads past
- * the end. On error r->pos is unchanged. out_len may be NULL. */
+ * the end; past the pointer bounds it is RW_ELIMIT. On error r->pos is
+ * unchanged. out_len may be NULL. */
 int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len);
 
 /* Length in bytes of a valid uncompressed name (incl. the root label). */

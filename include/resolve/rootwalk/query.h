@@ -63,6 +63,7 @@ struct rw_query_stats {
 	uint64_t failures_cached;         /* SERVFAIL from the failure cache */
 	uint64_t formerr_header;          /* FORMERR from the header alone (counts) */
 	uint64_t signed_refused;          /* TSIG/SIG(0): NOTAUTH (no keys) or FORMERR */
+	uint64_t parse_limit;             /* FORMERR: past the compression pointer bounds */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
