@@ -75,9 +75,9 @@ static const uint8_t *sigs_of(const struct rw_msg *m, enum rw_section sec, const
 	uint32_t now = 0;
 	for (uint16_t i = 0; p->cap > 0 && i < m->nrr[sec]; i++) {
 		const struct rw_rr *rr = &m->rr[sec][i];
-		/* sig_covers is 0 for a record that is no (well-formed) RRSIG:
+		/* sig_covers is 0 for a record that is no well-formed RRSIG:
 		 * a set of type 0 must not take those for signatures. */
-		if (rr->type != RW_TYPE_RRSIG || sig_covers(rr) != type ||
+		if (rr->type != RW_TYPE_RRSIG || rr->rdlen < 19 || sig_covers(rr) != type ||
 		    !rw_name_eq(rr->owner, owner))
 			continue;
 		proof_add(p, rr);
