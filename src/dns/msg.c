@@ -103,6 +103,7 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 	}
 	const uint8_t *last_owner = NULL;
 	size_t last_owner_len = 0;
+	uint16_t last_ptr = 0; /* the last owner, when it was one pointer alone */
 	for (int s = 0; s < 3; s++) {
 		uint16_t n = counts[s + 1];
 		struct rw_rr *rrs = NULL; /* allocated at the first record kept */
@@ -112,9 +113,25 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			size_t owner_len;
 			uint16_t rdlen;
 			struct rw_rr rr;
-			int e = rw_name_read(&r, owner, &owner_len);
-			if (e != 0 || rw_rbuf_left(&r) < 10)
-				return e == RW_ELIMIT ? e : RW_EMALFORMED;
+			/* The same pointer as the last owner's: the same name,
+			 * already decoded (a set's records, the common case). */
+			size_t at = r.pos;
+			bool same = last_ptr != 0 && rw_rbuf_left(&r) >= 2 &&
+			            rw_get16(r.base + at) == last_ptr && r.ptrs_left > 0;
+			if (same) {
+				r.pos += 2;
+				r.ptrs_left--;
+				owner_len = last_owner_len;
+			} else {
+				int e = rw_name_read(&r, owner, &owner_len);
+				if (e != 0)
+					return e == RW_ELIMIT ? e : RW_EMALFORMED;
+				last_ptr = r.pos == at + 2 && (r.base[at] & 0xC0) == 0xC0
+				               ? rw_get16(r.base + at)
+				               : 0;
+			}
+			if (rw_rbuf_left(&r) < 10)
+				return RW_EMALFORMED;
 			/* type, class, TTL, RDLENGTH: read at once */
 			const uint8_t *fx = r.base + r.pos;
 			rr.type = rw_get16(fx);
@@ -147,8 +164,10 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 			m->rr[s] = rrs;
 			/* Records of one owner in a row share its copy (the
 			 * common case: a set, compressed to one name). */
-			if (last_owner != NULL && last_owner_len == owner_len &&
-			    memcmp(last_owner, owner, owner_len) == 0) {
+			if (same) {
+				rr.owner = last_owner;
+			} else if (last_owner != NULL && last_owner_len == owner_len &&
+			           memcmp(last_owner, owner, owner_len) == 0) {
 				rr.owner = last_owner;
 			} else {
 				uint8_t *on = rw_arena_dup(arena, owner, owner_len);

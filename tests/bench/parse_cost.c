@@ -1,9 +1,11 @@
 /* The worst parse costs we can build (issue 11): 64 KB messages made to
- * be expensive -- pointer chains (8,000 deep, and as deep as allowed), as many records or names as
- * fit, the longest names, a query full of EDNS options -- each parsed N times. Prints, per message:
- * its size, the parse result and the time per parse (the best of 5 rounds). tools/bench runs it,
- * and runs each message under callgrind for instruction counts, which do not depend on the
- * machine's noise.
+ * be expensive -- pointer chains (8,000 deep, and as deep as allowed), as
+ * many records as fit, as many names as fit (one shared name, and each
+ * name in a new place), the longest names, a query full of EDNS options --
+ * each parsed N times. Prints, per message: its size, the parse result and
+ * the time per parse (the best of 5 rounds). tools/bench runs it, and runs
+ * each message under callgrind for instruction counts, which do not depend
+ * on the machine's noise.
  *
  *   parse_cost [N [MESSAGE]]    N parses per round (default 200) */
 #include "rootwalk/arena.h"
@@ -111,6 +113,31 @@ static size_t names(uint8_t *p)
 	return n;
 }
 
+/* Names that no shortcut can share: each owner points at the name in the
+ * rdata of the record before it (a new place every time), each rdata a
+ * short uncompressed name of its own. */
+static size_t distinct_names(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	size_t prev = 12;
+	uint16_t an = 0;
+	while (n + 15 <= MAX) {
+		rw_put16(p + n, (uint16_t)(0xC000 | prev));
+		rw_put16(p + n + 2, 12); /* PTR: its rdata is a name */
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 3);
+		p[n + 12] = 1;
+		p[n + 13] = (uint8_t)('a' + an % 26);
+		p[n + 14] = 0;
+		prev = n + 12;
+		n += 15;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
 /* The longest names, uncompressed: 127 one-byte labels each. */
 static size_t long_names(uint8_t *p)
 {
@@ -163,9 +190,13 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		size_t (*build)(uint8_t *);
-	} msgs[] = {{"chains", chains},         {"chains16", chains16},
-	            {"records", records},       {"names", names},
-	            {"long_names", long_names}, {"query_options", query_options}};
+	} msgs[] = {{"chains", chains},
+	            {"chains16", chains16},
+	            {"records", records},
+	            {"names", names},
+	            {"distinct_names", distinct_names},
+	            {"long_names", long_names},
+	            {"query_options", query_options}};
 	static uint8_t pkt[MAX];
 	struct rw_arena a;
 	rw_arena_init(&a, 64 * 1024, 64u << 20);
