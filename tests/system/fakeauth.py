@@ -16,6 +16,10 @@ Behaviour by the first label of the question (all under ZONE):
   wrongport  first a reply from another source port (A 6.6.6.6), then the
              right one
   garbage    first random bytes, then the right reply
+  ptrbomb*   first a ~60 KB reply to the right question whose records all
+             point at the end of a chain of 8,000 backward compression
+             pointers (each owner would walk all of them: ~70 ms of parsing
+             before issue 11), then the right reply
   trunc      only a reply cut in the middle (never a usable one)
   drop       no reply at all
   delay*     the right reply after 250 ms
@@ -143,6 +147,18 @@ def main():
         elif first == "wrongport":
             with lock:
                 other.sendto(bad, addr)
+            later(0.05, s, honest, addr)
+        elif first.startswith("ptrbomb"):
+            head = msg(qid, question)
+            at = len(head)  # the chain, inside the rdata of an opaque record
+            chain, prev = b"", 12
+            for i in range(8000):
+                chain += struct.pack("!H", 0xC000 | prev)
+                prev = at + 12 + 2 * i
+            body = struct.pack("!HHHIH", 0xC00C, 0xFF00, 1, 0, len(chain)) + chain
+            recs = struct.pack("!HHHIH", 0xC000 | prev, 0xFF00, 1, 0, 0) * 3600
+            n = 1 + 3600
+            out = head[:6] + struct.pack("!H", n) + head[8:] + body + recs
             later(0.05, s, honest, addr)
         elif first == "garbage":
             out = q[:2] + os.urandom(30)

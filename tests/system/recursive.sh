@@ -212,6 +212,20 @@ expect "a server that does not know EDNS: FORMERR, then asked without" \
 n=$(grep -c 'upstream oldedns\.evil\.beta\. A to 127\.53\.20\.1 udp' "$WORK/daemon.log")
 [ "$n" -eq 2 ] && ok "the EDNS fallback: the same server asked twice" ||
 	bad "the EDNS fallback: the same server asked twice (got $n)"
+# A reply built to be expensive (issue 11): 20 of them cost the daemon
+# almost no CPU (each is refused at the 17th pointer), and the right reply
+# that follows is taken.
+cpu() { awk '{print $14 + $15}' "/proc/$MAIN_PID/stat"; }
+c0=$(cpu)
+for i in $(seq 1 20); do
+	out=$(D "ptrbomb$i.evil.beta" A)
+done
+c1=$(cpu)
+expect "a 60 KB pointer-chain reply, then the right one: the right one is taken" "$out" \
+	"status: NOERROR" "192\.0\.2\.30"
+ms_cpu=$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) ))
+[ "$ms_cpu" -le 300 ] && ok "20 pointer-chain replies cost the daemon $ms_cpu ms of CPU (bound 300; ~1,400 before)" ||
+	bad "20 pointer-chain replies cost the daemon $ms_cpu ms of CPU (bound 300)"
 for k in wrongid wrongq wrongport garbage delay; do
 	out=$(D "$k".evil.beta A)
 	expect "$k: the bad reply is ignored, the right one taken" "$out" "192\.0\.2\.30"
