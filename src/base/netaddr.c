@@ -167,3 +167,15 @@ void rw_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s#%u", host, port);
 }
+
+void rw_client_key(const struct sockaddr_storage *ss, uint8_t key[RW_CLIENT_KEY_LEN])
+{
+	memset(key, 0, RW_CLIENT_KEY_LEN);
+	if (ss->ss_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+	} else if (ss->ss_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}

@@ -26,7 +26,7 @@ struct hconn {
 	int open_handles;
 	int closing;
 	int replied;
-	uint8_t peer_key[9]; /* family, then the IPv4 address or the IPv6 /64 */
+	uint8_t peer_key[RW_CLIENT_KEY_LEN]; /* family, then the IPv4 address or the IPv6 /64 */
 	char req[REQ_MAX];
 	size_t len;
 	char *out; /* the response being written */
@@ -173,18 +173,6 @@ static void on_timeout(uv_timer_t *t)
 	conn_close(c);
 }
 
-static void peer_key(const struct sockaddr_storage *ss, uint8_t key[9])
-{
-	memset(key, 0, 9);
-	if (ss->ss_family == AF_INET6) {
-		key[0] = 6;
-		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
-	} else if (ss->ss_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	}
-}
-
 /* Admits c (already listed, its peer known): false when it must go. A
  * client's share, then room made by closing the oldest connection still
  * sending its request. Bound: CONN_MAX connections walked. */
@@ -192,7 +180,7 @@ static bool admit(struct rw_http *h, struct hconn *c)
 {
 	unsigned same = 0;
 	for (struct hconn *o = h->conns; o != NULL; o = o->next)
-		same += o != c && memcmp(o->peer_key, c->peer_key, 9) == 0;
+		same += o != c && memcmp(o->peer_key, c->peer_key, RW_CLIENT_KEY_LEN) == 0;
 	if (same >= CONN_PER_CLIENT) {
 		h->stats.per_client_refused++;
 		return false;
@@ -249,7 +237,7 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 		return;
 	}
-	peer_key(&peer, c->peer_key);
+	rw_client_key(&peer, c->peer_key);
 	if (!admit(h, c)) {
 		conn_close(c);
 		return;

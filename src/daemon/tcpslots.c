@@ -30,44 +30,30 @@
 
 struct peer {
 	struct peer *next;
-	uint8_t key[9]; /* family byte, then the IPv4 address or the IPv6 /64 */
+	uint8_t key[RW_CLIENT_KEY_LEN]; /* family byte, then the IPv4 address or the IPv6 /64 */
 	unsigned n;
 };
 
-static void peer_key(const struct sockaddr_storage *ss, uint8_t key[9])
-{
-	memset(key, 0, 9);
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		key[0] = 6;
-		memcpy(key + 1, &s6->sin6_addr, 8);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		key[0] = 4;
-		memcpy(key + 1, &s4->sin_addr, 4);
-	}
-}
-
-static struct peer **peer_slot(struct peer **table, const uint8_t key[9])
+static struct peer **peer_slot(struct peer **table, const uint8_t key[RW_CLIENT_KEY_LEN])
 {
 	uint32_t h = 2166136261u;
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < RW_CLIENT_KEY_LEN; i++)
 		h = (h ^ key[i]) * 16777619u;
 	struct peer **pp = &table[h % PEER_BUCKETS];
-	while (*pp != NULL && memcmp((*pp)->key, key, 9) != 0)
+	while (*pp != NULL && memcmp((*pp)->key, key, RW_CLIENT_KEY_LEN) != 0)
 		pp = &(*pp)->next;
 	return pp;
 }
 
 unsigned rw__addr_count(struct peer **table, const struct sockaddr_storage *ss, int delta)
 {
-	uint8_t key[9];
-	peer_key(ss, key);
+	uint8_t key[RW_CLIENT_KEY_LEN];
+	rw_client_key(ss, key);
 	struct peer **pp = peer_slot(table, key), *p = *pp;
 	if (p == NULL) {
 		if (delta <= 0 || (p = calloc(1, sizeof *p)) == NULL)
 			return 0;
-		memcpy(p->key, key, 9);
+		memcpy(p->key, key, RW_CLIENT_KEY_LEN);
 		*pp = p;
 	}
 	RW_REQUIRE(delta >= 0 || p->n >= (unsigned)-delta);

@@ -12,6 +12,7 @@
 #include "rootwalk/msg.h"
 #include "rootwalk/name.h"
 #include "rootwalk/wire.h"
+#include "fuzz_res.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -52,32 +53,13 @@ static size_t next_reply(const uint8_t **data, size_t *size, const struct rw_res
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct rw_hints hints;
-	if (hints.nns == 0) {
-		hints.nns = 1;
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&hints.ns[0].addr[0];
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(53);
-		s4->sin_addr.s_addr = htonl(0x7f350001); /* 127.53.0.1 */
-		hints.ns[0].naddr = 1;
-	}
 	uint64_t now = 1000;
-	struct rw_cache_config cc;
-	rw_cache_config_default(&cc);
-	cc.limit_bytes = 256 * 1024;
-	struct rw_cache_stats cst = {0};
+	struct rw_cache_stats cst;
 	struct rw_res_stats rst = {0};
-	struct rw_res_env env = {.cache = rw_cache_new(&cc),
-	                         .cache_stats = &cst,
-	                         .infra = rw_infra_new(64),
-	                         .hints = &hints,
-	                         .query_loopback = true,
-	                         .ipv6 = true,
-	                         .qmin = size > 0 && (data[0] & 1),
-	                         .edns_size = 1232,
-	                         .clock = fuzz_clock,
-	                         .clock_ctx = &now};
-	rw_res_limits_default(&env.lim);
+	struct rw_res_env env;
+	fuzz_res_env(&env, &cst, fuzz_clock, &now);
+	env.ipv6 = true;
+	env.qmin = size > 0 && (data[0] & 1);
 	struct rw_res *r = env.cache != NULL && env.infra != NULL
 	                       ? rw_res_new(&env, &rst, (const uint8_t *)"\3www\7example\0", 1, 1)
 	                       : NULL;
@@ -102,7 +84,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rw_answer_unref(ans);
 		rw_res_free(r);
 	}
-	rw_cache_free(env.cache);
-	rw_infra_free(env.infra);
+	fuzz_res_env_fini(&env);
 	return 0;
 }

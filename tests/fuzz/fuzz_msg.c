@@ -9,6 +9,7 @@
 #include "rootwalk/iter.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/zone.h"
+#include "fuzz_res.h"
 
 #include <netinet/in.h>
 #include <stdint.h>
@@ -44,17 +45,7 @@ static uint64_t fuzz_clock(void *ctx)
  * whatever it asks next; it must end within its limits and never crash. */
 static void fuzz_resolver(const uint8_t *data, size_t size)
 {
-	static struct rw_hints hints;
 	static uint64_t now;
-	if (hints.nns == 0) {
-		hints.nns = 1;
-		hints.ns[0].name[0] = 0;
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&hints.ns[0].addr[0];
-		s4->sin_family = AF_INET;
-		s4->sin_port = 53 << 8;
-		s4->sin_addr.s_addr = 0x0100357f; /* 127.53.0.1 */
-		hints.ns[0].naddr = 1;
-	}
 	struct rw_arena a;
 	rw_arena_init(&a, 4096, 1 << 20);
 	struct rw_msg m;
@@ -64,20 +55,10 @@ static void fuzz_resolver(const uint8_t *data, size_t size)
 		qname = m.qname;
 		qtype = m.qtype;
 	}
-	struct rw_cache_config cc;
-	rw_cache_config_default(&cc);
-	cc.limit_bytes = 256 * 1024;
-	struct rw_cache_stats cst = {0};
+	struct rw_cache_stats cst;
 	struct rw_res_stats rst = {0};
-	struct rw_res_env env = {.cache = rw_cache_new(&cc),
-	                         .cache_stats = &cst,
-	                         .infra = rw_infra_new(64),
-	                         .hints = &hints,
-	                         .query_loopback = true,
-	                         .edns_size = 1232,
-	                         .clock = fuzz_clock,
-	                         .clock_ctx = &now};
-	rw_res_limits_default(&env.lim);
+	struct rw_res_env env;
+	fuzz_res_env(&env, &cst, fuzz_clock, &now);
 	struct rw_res *r = env.cache && env.infra ? rw_res_new(&env, &rst, qname, qtype, 1) : NULL;
 	if (r != NULL) {
 		struct rw_res_query q;
@@ -108,8 +89,7 @@ static void fuzz_resolver(const uint8_t *data, size_t size)
 		}
 		rw_res_free(r);
 	}
-	rw_cache_free(env.cache);
-	rw_infra_free(env.infra);
+	fuzz_res_env_fini(&env);
 	rw_arena_fini(&a);
 }
 

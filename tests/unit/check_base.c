@@ -96,6 +96,39 @@ START_TEST(netblocks_and_loopback)
 }
 END_TEST
 
+/* One key per client for the per-client limits: an IPv4 address, an
+ * IPv6 /64; the port never matters. */
+START_TEST(client_keys)
+{
+	struct sockaddr_storage a = {0}, b = {0};
+	uint8_t ka[RW_CLIENT_KEY_LEN], kb[RW_CLIENT_KEY_LEN];
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&a, *b4 = (struct sockaddr_in *)&b;
+	a4->sin_family = b4->sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.2", &a4->sin_addr);
+	inet_pton(AF_INET, "127.0.0.2", &b4->sin_addr);
+	a4->sin_port = htons(1000);
+	b4->sin_port = htons(2000);
+	rw_client_key(&a, ka);
+	rw_client_key(&b, kb);
+	ck_assert_mem_eq(ka, kb, RW_CLIENT_KEY_LEN);
+	inet_pton(AF_INET, "127.0.0.3", &b4->sin_addr);
+	rw_client_key(&b, kb);
+	ck_assert(memcmp(ka, kb, RW_CLIENT_KEY_LEN) != 0);
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&a, *b6 = (struct sockaddr_in6 *)&b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a6->sin6_family = b6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1:2::1", &a6->sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff::9", &b6->sin6_addr);
+	rw_client_key(&a, ka);
+	rw_client_key(&b, kb);
+	ck_assert_mem_eq(ka, kb, RW_CLIENT_KEY_LEN); /* the same /64 */
+	inet_pton(AF_INET6, "2001:db8:1:3::1", &b6->sin6_addr);
+	rw_client_key(&b, kb);
+	ck_assert(memcmp(ka, kb, RW_CLIENT_KEY_LEN) != 0);
+}
+END_TEST
+
 START_TEST(strbuf_grows)
 {
 	struct rw_buf b = {0};
@@ -175,6 +208,7 @@ int main(void)
 	tcase_add_test(tc, addr_parse_and_text);
 	tcase_add_test(tc, netblocks_and_loopback);
 	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, client_keys);
 	tcase_add_test(tc, ratelimit_verdicts);
 	tcase_add_test(tc, assertion_tiers);
 	tcase_add_test(tc, error_texts);

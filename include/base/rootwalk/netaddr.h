@@ -39,4 +39,10 @@ bool rw_addr_is_loopback_or_any(const struct sockaddr *sa);
 /* Writes "ADDR#PORT" into buf (always terminated). */
 void rw_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
+/* Who a client is, for per-client limits: the family byte, then the IPv4
+ * address or the IPv6 /64 (one host may hold a whole /64), zero-padded.
+ * Equal keys are the same client. */
+#define RW_CLIENT_KEY_LEN 9
+void rw_client_key(const struct sockaddr_storage *ss, uint8_t key[RW_CLIENT_KEY_LEN]);
+
 #endif
