@@ -1,6 +1,7 @@
 /* Message parsing and building; see include/dns/rootwalk/msg.h. Does not decide
  * what goes into a reply (query.c does) and never touches sockets. */
 #include "rootwalk/msg.h"
+#include "rootwalk/decompress.h"
 #include "rootwalk/err.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/wire.h"
@@ -34,38 +35,141 @@ static int parse_edns(const struct rw_rr *rr, struct rw_edns *e)
 	return 0;
 }
 
-/* Reads one record's rdata into the arena, canonical (names uncompressed),
- * exactly as long as it is. Types without names are copied as they are;
- * a type with names is decoded on the stack first (its canonical form is
- * at most two names and a few fixed fields). Sets rr->rdata (NULL: out of
- * memory) and rr->rdlen. */
-static int rdata_read(struct rw_rbuf *r, struct rw_arena *arena, struct rw_rr *rr, uint16_t rdlen)
+/* Rdata of fixed fields and names: some fixed bytes, one or two names,
+ * some fixed bytes (RW_SHAPE_NAMED -- MX: 2, 1, 0; SRV: 6, 1, 0; SOA: 0,
+ * 2, 20). The names are read with the memo's help; what they cost is
+ * taken from the message's name budget. */
+static inline __attribute__((always_inline)) int rdata_named(struct rw_rbuf *r,
+                                                             struct rw_arena *arena,
+                                                             const struct rw_type_desc *d,
+                                                             struct rw_rr *rr, uint16_t rdlen)
 {
-	rr->rdata = (const uint8_t *)"";
+	size_t pre = d->pre, nnames = d->nnames, post = d->post;
+	size_t end = r->pos + rdlen, len = r->len;
+	if (rdlen < pre + nnames + post)
+		return RW_EMALFORMED;
+	/* Written in place, in room for the longest names, the rest given
+	 * back. A name that is a lone pointer to one known is copied from
+	 * it; another is read without entering it in the memo (a pointer to
+	 * it later reads and enters it then). */
+	size_t room = pre + nnames * RW_NAME_MAX + post, n = pre;
+	uint8_t *out = rw_arena_alloc(arena, room);
+	if (out == NULL)
+		return RW_ENOMEM;
+	rw_copy_small(out, r->base + r->pos, pre);
+	r->pos += pre;
+	r->len = end - post; /* the names must end before the fixed tail */
+	int e = 0;
+	for (size_t i = 0; i < nnames && e == 0; i++) {
+		const uint8_t *p = r->base + r->pos;
+		struct rw_name_hit h;
+		size_t t = 0, nl;
+		if (r->len - r->pos >= 2 && (p[0] & 0xC0) == 0xC0 && r->ptrs_left > 0 &&
+		    (t = (size_t)(p[0] & 0x3F) << 8 | p[1]) < r->pos &&
+		    rw_name_memo_get(r->memo, t, &h) && h.depth < RW_NAME_PTRS_MAX &&
+		    h.reach <= r->len) {
+			rw_copy_small(out + n, h.name, h.len);
+			nl = h.len;
+			r->pos += 2;
+			r->ptrs_left--;
+			e = rw_name_memo_spend(r->memo, h.len);
+		} else {
+			e = rw_name_read(r, out + n, &nl);
+		}
+		n += nl;
+	}
+	r->len = len;
+	if (e == RW_ELIMIT)
+		return e;
+	if (e != 0 || r->pos != end - post)
+		return RW_EMALFORMED; /* a bad name, or RDLENGTH disagrees */
+	rw_copy_small(out + n, r->base + r->pos, post);
+	n += post;
+	r->pos = end;
+	rw_arena_trim(arena, out, room, n);
+	rr->rdata = out;
+	rr->rdlen = (uint16_t)n;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int rdata_name(struct rw_rbuf *r, struct rw_rr *rr,
+                                                            uint16_t rdlen);
+static __attribute__((noinline)) int rdata_other(struct rw_rbuf *r, struct rw_arena *arena,
+                                                 struct rw_rr *rr, uint16_t rdlen);
+
+/* Reads one record's rdata, canonical (names uncompressed) and exactly as
+ * long as it is, the way its type's shape says. Rdata without names is the
+ * message's bytes as they are (r->base is the arena's copy), once checked:
+ * by its size when all its fields are fixed, field by field otherwise.
+ * TXT's chain of strings is not walked here (the one check that costs a
+ * step per byte), as Unbound and Knot do not either: printing checks it
+ * and shows a bad one in the generic form. Rdata with names is decoded.
+ * Sets rr->rdata and rr->rdlen. */
+static inline __attribute__((always_inline)) int
+rdata_read(struct rw_rbuf *r, struct rw_arena *arena, struct rw_rr *rr, uint16_t rdlen)
+{
+	const struct rw_type_desc *d = rw_type_desc_fast(rr->type);
+	const uint8_t *rd = rdlen > 0 ? r->base + r->pos : (const uint8_t *)"";
+	switch (d != NULL ? d->shape : RW_SHAPE_OPAQUE) {
+	case RW_SHAPE_FIXED:
+		if (rdlen != d->fixed_len)
+			return RW_EMALFORMED;
+		break;
+	case RW_SHAPE_STRS:
+		if (rdlen == 0)
+			return RW_EMALFORMED; /* one string at least */
+		break;
+	case RW_SHAPE_CHECKED: {
+		int e = rw_rdata_read(r, rr->type, rdlen, NULL);
+		if (e != 0)
+			return e == RW_ELIMIT ? e : RW_EMALFORMED;
+		r->pos -= rdlen; /* moved on below */
+		break;
+	}
+	case RW_SHAPE_NAME: return rdata_name(r, rr, rdlen);
+	case RW_SHAPE_NAMED: return rdata_named(r, arena, d, rr, rdlen);
+	case RW_SHAPE_OTHER: return rdata_other(r, arena, rr, rdlen);
+	default: break; /* opaque */
+	}
+	rr->rdata = rd;
+	rr->rdlen = rdlen;
+	r->pos += rdlen;
+	return 0;
+}
+
+/* Rdata with names among other fields (no type in the table yet): decoded
+ * field by field on the stack, then copied. */
+static __attribute__((noinline)) int rdata_other(struct rw_rbuf *r, struct rw_arena *arena,
+                                                 struct rw_rr *rr, uint16_t rdlen)
+{
 	uint8_t buf[2 * RW_NAME_MAX + 64];
 	struct rw_wbuf w;
-	if (!rw_rdata_has_names(rr->type)) {
-		/* Checked field by field all the same; the length is kept. */
-		uint8_t *rd = rdlen > 0 ? rw_arena_alloc(arena, rdlen) : buf;
-		if (rd == NULL) {
-			rr->rdata = NULL;
-			return RW_ENOMEM;
-		}
-		rw_wbuf_init(&w, rd, rdlen);
-		int e = rw_rdata_read(r, rr->type, rdlen, &w);
-		if (e != 0 || w.len != rdlen)
-			return e == RW_ELIMIT ? e : RW_EMALFORMED;
-		rr->rdata = rdlen > 0 ? rd : (const uint8_t *)"";
-		rr->rdlen = rdlen;
-		return 0;
-	}
 	rw_wbuf_init(&w, buf, sizeof buf);
 	int e = rw_rdata_read(r, rr->type, rdlen, &w);
 	if (e != 0)
 		return e == RW_ELIMIT ? e : RW_EMALFORMED;
+	rr->rdata = (const uint8_t *)"";
 	if (w.len > 0 && (rr->rdata = rw_arena_dup(arena, buf, w.len)) == NULL)
 		return RW_ENOMEM;
 	rr->rdlen = (uint16_t)w.len;
+	return 0;
+}
+
+/* Reads rdata that is one name and nothing else (NS, CNAME, PTR, DNAME):
+ * the name decoded once in the message is shared, not copied again. */
+static inline __attribute__((always_inline)) int rdata_name(struct rw_rbuf *r, struct rw_rr *rr,
+                                                            uint16_t rdlen)
+{
+	size_t len = r->len, end = r->pos + rdlen;
+	r->len = end; /* the name must end within the rdata */
+	size_t nl;
+	int e = rw_name_ref(r, &rr->rdata, &nl);
+	r->len = len;
+	if (e != 0)
+		return e == RW_ELIMIT || e == RW_ENOMEM ? e : RW_EMALFORMED;
+	if (r->pos != end)
+		return RW_EMALFORMED; /* RDLENGTH disagrees with the name */
+	rr->rdlen = (uint16_t)nl;
 	return 0;
 }
 
@@ -78,8 +182,17 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 	memset(&m->edns, 0, sizeof m->edns);
 	if (len < RW_HEADER_LEN)
 		return RW_EMALFORMED;
+	/* The parse reads a copy in the arena, so that what it keeps -- names
+	 * without pointers, rdata without names, options -- is that copy's
+	 * bytes and lives as long as the arena does, without a copy each. */
+	const uint8_t *copy = rw_arena_dup(arena, pkt, len);
+	if (copy == NULL)
+		return RW_ENOMEM;
 	struct rw_rbuf r;
-	rw_rbuf_init(&r, pkt, len);
+	rw_rbuf_init(&r, copy, len);
+	struct rw_name_memo memo;
+	rw_name_memo_init(&memo, arena, copy, len);
+	r.memo = &memo;
 	uint16_t counts[4];
 	rw_rbuf_u16(&r, &m->id);
 	rw_rbuf_u16(&r, &m->flags);
@@ -101,85 +214,56 @@ int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct 
 		if (e != 0 || rw_rbuf_u16(&r, &m->qtype) != 0 || rw_rbuf_u16(&r, &m->qclass) != 0)
 			return RW_EMALFORMED;
 	}
-	const uint8_t *last_owner = NULL;
-	size_t last_owner_len = 0;
-	uint16_t last_ptr = 0; /* the last owner, when it was one pointer alone */
 	for (int s = 0; s < 3; s++) {
 		uint16_t n = counts[s + 1];
 		struct rw_rr *rrs = NULL; /* allocated at the first record kept */
 		/* Bound: n <= 65535 and each record consumes >= 11 bytes. */
 		for (uint16_t i = 0; i < n; i++) {
-			uint8_t owner[RW_NAME_MAX];
+			const uint8_t *owner;
 			size_t owner_len;
-			uint16_t rdlen;
-			struct rw_rr rr;
-			/* The same pointer as the last owner's: the same name,
-			 * already decoded (a set's records, the common case). */
-			size_t at = r.pos;
-			bool same = last_ptr != 0 && rw_rbuf_left(&r) >= 2 &&
-			            rw_get16(r.base + at) == last_ptr && r.ptrs_left > 0;
-			if (same) {
-				r.pos += 2;
-				r.ptrs_left--;
-				owner_len = last_owner_len;
-			} else {
-				int e = rw_name_read(&r, owner, &owner_len);
-				if (e != 0)
-					return e == RW_ELIMIT ? e : RW_EMALFORMED;
-				last_ptr = r.pos == at + 2 && (r.base[at] & 0xC0) == 0xC0
-				               ? rw_get16(r.base + at)
-				               : 0;
-			}
+			int e = rw_name_ref(&r, &owner, &owner_len);
+			if (e != 0)
+				return e == RW_ELIMIT || e == RW_ENOMEM ? e : RW_EMALFORMED;
 			if (rw_rbuf_left(&r) < 10)
 				return RW_EMALFORMED;
 			/* type, class, TTL, RDLENGTH: read at once */
 			const uint8_t *fx = r.base + r.pos;
-			rr.type = rw_get16(fx);
-			rr.rclass = rw_get16(fx + 2);
-			rr.ttl = rw_get32(fx + 4);
-			rdlen = rw_get16(fx + 8);
+			uint16_t type = rw_get16(fx);
+			uint16_t rdlen = rw_get16(fx + 8);
 			r.pos += 10;
 			if (rw_rbuf_left(&r) < rdlen)
 				return RW_EMALFORMED;
-			if (rr.type == RW_TYPE_OPT) {
-				/* Options are opaque: copied as they are, and not at
-				 * all when there are none (the common query). */
-				rr.owner = owner;
-				rr.rdlen = rdlen;
-				rr.rdata = rdlen == 0 ? (const uint8_t *)""
-				                      : rw_arena_dup(arena, r.base + r.pos, rdlen);
-				if (rr.rdata == NULL)
-					return RW_ENOMEM;
+			if (type == RW_TYPE_OPT) {
+				/* Options are opaque: the bytes as they are. */
+				struct rw_rr opt = {owner,
+				                    type,
+				                    rw_get16(fx + 2),
+				                    rw_get32(fx + 4),
+				                    rdlen,
+				                    rdlen == 0 ? (const uint8_t *)""
+				                               : r.base + r.pos};
 				r.pos += rdlen;
-				if (s != RW_SEC_AR || parse_edns(&rr, &m->edns) != 0)
+				if (s != RW_SEC_AR || parse_edns(&opt, &m->edns) != 0)
 					return RW_EMALFORMED;
 				continue;
 			}
-			/* RFC 2181 §8: a TTL with the top bit set is zero. */
-			if (rr.ttl & 0x80000000u)
-				rr.ttl = 0;
 			if (rrs == NULL &&
 			    (rrs = rw_arena_alloc(arena, (size_t)n * sizeof *rrs)) == NULL)
 				return RW_ENOMEM;
 			m->rr[s] = rrs;
-			/* Records of one owner in a row share its copy (the
-			 * common case: a set, compressed to one name). */
-			if (same) {
-				rr.owner = last_owner;
-			} else if (last_owner != NULL && last_owner_len == owner_len &&
-			           memcmp(last_owner, owner, owner_len) == 0) {
-				rr.owner = last_owner;
-			} else {
-				uint8_t *on = rw_arena_dup(arena, owner, owner_len);
-				if (on == NULL)
-					return RW_ENOMEM;
-				rr.owner = last_owner = on;
-				last_owner_len = owner_len;
-			}
-			int re = rdata_read(&r, arena, &rr, rdlen);
+			/* Filled in place: no record is built twice. */
+			struct rw_rr *rr = &rrs[m->nrr[s]];
+			rr->owner = owner;
+			rr->type = type;
+			rr->rclass = rw_get16(fx + 2);
+			rr->ttl = rw_get32(fx + 4);
+			/* RFC 2181 §8: a TTL with the top bit set is zero. */
+			if (rr->ttl & 0x80000000u)
+				rr->ttl = 0;
+			int re = rdata_read(&r, arena, rr, rdlen);
 			if (re != 0)
-				return rr.rdata == NULL ? RW_ENOMEM : re;
-			rrs[m->nrr[s]++] = rr;
+				return re;
+			m->nrr[s]++;
 		}
 	}
 	if (rw_rbuf_left(&r) != 0)
@@ -345,9 +429,9 @@ int rw_builder_question(struct rw_builder *b, const uint8_t *qname, uint16_t qty
 
 static int write_rdata(struct rw_builder *b, uint16_t type, const uint8_t *rd, size_t rdlen)
 {
-	const struct rw_type_desc *d = rw_type_desc(type);
+	const struct rw_type_desc *d = rw_type_desc_fast(type);
 	bool has_cname = false;
-	if (d != NULL)
+	if (d != NULL && d->has_names)
 		for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++)
 			has_cname |= d->fields[f] == RW_RDF_CNAME;
 	if (!has_cname) {

@@ -11,67 +11,6 @@ static inline uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len)
-{
-	size_t pos = r->pos;
-	size_t end_pos = 0; /* where the caller resumes: after the first pointer */
-	size_t limit = pos; /* every jump must land strictly before this */
-	size_t n = 0;
-	unsigned ptrs = 0;
-	bool jumped = false;
-
-	/* Bound: each iteration either consumes a label (at most 128 fit in
-	 * 255 bytes) or follows one of at most RW_NAME_PTRS_MAX pointers
-	 * (RFC 9267 §2, §3). */
-	for (;;) {
-		if (pos >= r->len)
-			return RW_EMALFORMED;
-		uint8_t c = r->base[pos];
-		if ((c & 0xC0) == 0xC0) {
-			if (pos + 1 >= r->len)
-				return RW_EMALFORMED;
-			if (++ptrs > RW_NAME_PTRS_MAX || r->ptrs_left == 0)
-				return RW_ELIMIT;
-			r->ptrs_left--;
-			size_t target = (size_t)(c & 0x3F) << 8 | r->base[pos + 1];
-			if (target >= limit)
-				return RW_EMALFORMED; /* forward pointer or loop */
-			if (!jumped) {
-				end_pos = pos + 2;
-				jumped = true;
-			}
-			limit = target;
-			pos = target;
-			continue;
-		}
-		if (c & 0xC0)
-			return RW_EMALFORMED; /* 01 and 10 label types (RFC 6891 §5) */
-		if (c == 0) {
-			if (n + 1 > RW_NAME_MAX)
-				return RW_EMALFORMED;
-			out[n++] = 0;
-			pos++;
-			break;
-		}
-		/* A run of labels up to the next pointer or the root, copied
-		 * at once. */
-		size_t run = pos;
-		while (c != 0 && (c & 0xC0) == 0) {
-			if (run + 1 + c >= r->len || n + (run - pos) + 1 + c + 1 > RW_NAME_MAX)
-				return RW_EMALFORMED; /* past the end, or no room for the root */
-			run += (size_t)c + 1;
-			c = r->base[run];
-		}
-		memcpy(out + n, r->base + pos, run - pos);
-		n += run - pos;
-		pos = run;
-	}
-	r->pos = jumped ? end_pos : pos;
-	if (out_len != NULL)
-		*out_len = n;
-	return 0;
-}
-
 size_t rw_name_len(const uint8_t *name)
 {
 	size_t n = 0;

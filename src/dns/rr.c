@@ -17,7 +17,8 @@
 		__VA_ARGS__, RW_RDF_END                                                            \
 	}
 
-static const struct rw_type_desc type_table[] = {
+static struct rw_type_desc type_table[] = {
+    /* derived fields: build_type_index */
     {RW_TYPE_A, "A", F(RW_RDF_IPV4)},
     {RW_TYPE_NS, "NS", F(RW_RDF_CNAME)},
     {RW_TYPE_CNAME, "CNAME", F(RW_RDF_CNAME)},
@@ -60,17 +61,72 @@ static const struct rw_type_desc type_table[] = {
 static uint8_t type_index[256]; /* table position + 1; 0: unknown */
 static const struct rw_type_desc *type_high[HIGH_MAX];
 static size_t ntype_high;
+static uint16_t type_high_max; /* the highest type described */
+
+const struct rw_type_desc *rw__types_low[256];
+
+/* How rw_msg_parse reads rdata of this type (enum rw_rdata_shape); for
+ * RW_SHAPE_NAMED also d->pre, d->nnames, d->post. */
+static uint8_t shape_of(struct rw_type_desc *d)
+{
+	static const uint8_t size[] = {[RW_RDF_U8] = 1,  [RW_RDF_U16] = 2,  [RW_RDF_U32] = 4,
+	                               [RW_RDF_TTL] = 4, [RW_RDF_IPV4] = 4, [RW_RDF_IPV6] = 16};
+	if (d->fields[0] == RW_RDF_END)
+		return RW_SHAPE_OPAQUE;
+	if (d->fixed_len != 0)
+		return RW_SHAPE_FIXED;
+	if (d->fields[0] == RW_RDF_STRS && d->fields[1] == RW_RDF_END)
+		return RW_SHAPE_STRS;
+	if (!d->has_names)
+		return RW_SHAPE_CHECKED;
+	/* fixed*, name{1,2}, fixed* */
+	size_t f = 0;
+	unsigned pre = 0, post = 0, names = 0;
+	for (; f < RW_RDF_MAX && d->fields[f] < sizeof size && size[d->fields[f]] != 0; f++)
+		pre += size[d->fields[f]];
+	for (; f < RW_RDF_MAX && (d->fields[f] == RW_RDF_CNAME || d->fields[f] == RW_RDF_NAME); f++)
+		names++;
+	for (; f < RW_RDF_MAX && d->fields[f] < sizeof size && size[d->fields[f]] != 0; f++)
+		post += size[d->fields[f]];
+	if ((f < RW_RDF_MAX && d->fields[f] != RW_RDF_END) || names == 0 || names > 2)
+		return RW_SHAPE_OTHER;
+	if (names == 1 && pre == 0 && post == 0)
+		return RW_SHAPE_NAME;
+	d->pre = (uint8_t)pre;
+	d->nnames = (uint8_t)names;
+	d->post = (uint8_t)post;
+	return RW_SHAPE_NAMED;
+}
 
 __attribute__((constructor)) static void build_type_index(void)
 {
 	_Static_assert(NTYPES < 255, "type_index holds table positions in a byte");
 	for (size_t i = 0; i < NTYPES; i++) {
-		if (type_table[i].type < 256)
+		struct rw_type_desc *d = &type_table[i];
+		static const uint8_t size[] = {
+		    [RW_RDF_U8] = 1,  [RW_RDF_U16] = 2,  [RW_RDF_U32] = 4,
+		    [RW_RDF_TTL] = 4, [RW_RDF_IPV4] = 4, [RW_RDF_IPV6] = 16};
+		unsigned fixed = 0;
+		bool all_fixed = d->fields[0] != RW_RDF_END;
+		for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++) {
+			uint8_t k = d->fields[f];
+			d->has_names |= k == RW_RDF_CNAME || k == RW_RDF_NAME;
+			if (k < sizeof size && size[k] != 0)
+				fixed += size[k];
+			else
+				all_fixed = false;
+		}
+		d->fixed_len = all_fixed ? (uint16_t)fixed : 0;
+		d->shape = shape_of(d);
+		if (type_table[i].type < 256) {
 			type_index[type_table[i].type] = (uint8_t)(i + 1);
-		else if (ntype_high < HIGH_MAX)
+			rw__types_low[type_table[i].type] = d;
+		} else if (ntype_high < HIGH_MAX)
 			type_high[ntype_high++] = &type_table[i];
 		else
 			abort(); /* raise HIGH_MAX */
+		if (type_table[i].type > type_high_max)
+			type_high_max = type_table[i].type;
 	}
 }
 
@@ -78,6 +134,8 @@ const struct rw_type_desc *rw_type_desc(uint16_t type)
 {
 	if (type < 256)
 		return type_index[type] != 0 ? &type_table[type_index[type] - 1] : NULL;
+	if (type > type_high_max)
+		return NULL;
 	for (size_t i = 0; i < ntype_high; i++)
 		if (type_high[i]->type == type)
 			return type_high[i];
@@ -220,30 +278,33 @@ int rw_ttl_from_text(const char *text, size_t len, uint32_t *out)
 bool rw_rdata_has_names(uint16_t type)
 {
 	const struct rw_type_desc *d = rw_type_desc(type);
-	for (size_t f = 0; d != NULL && f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++)
-		if (d->fields[f] == RW_RDF_CNAME || d->fields[f] == RW_RDF_NAME)
-			return true;
-	return false;
+	return d != NULL && d->has_names;
 }
 
 /* --- wire ---------------------------------------------------------------- */
+
+/* Writes to out, or only checks when out is NULL (rw_rdata_read). */
+static inline int put(struct rw_wbuf *out, const void *p, size_t n)
+{
+	return out != NULL ? rw_wbuf_bytes(out, p, n) : 0;
+}
 
 int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wbuf *out)
 {
 	if (rw_rbuf_left(r) < rdlen)
 		return RW_EMALFORMED;
 	size_t start = r->pos, end = r->pos + rdlen;
-	size_t out_start = out->len;
+	size_t out_start = out != NULL ? out->len : 0;
 	const struct rw_type_desc *d = rw_type_desc(type);
 	if (d == NULL || d->fields[0] == RW_RDF_END) {
-		int e = rw_wbuf_bytes(out, r->base + start, rdlen);
+		int e = put(out, r->base + start, rdlen);
 		if (e == 0)
 			r->pos = end;
 		return e;
 	}
 	/* Names inside rdata are read against the whole message (they may
 	 * point back into it) but must start and end within the rdata. */
-	struct rw_rbuf in = {r->base, end, start, r->ptrs_left};
+	struct rw_rbuf in = {r->base, end, start, r->ptrs_left, r->memo};
 	int e = 0;
 	for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END && e == 0; f++) {
 		uint8_t name[RW_NAME_MAX];
@@ -260,13 +321,13 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 			if (rw_rbuf_left(&in) < n)
 				e = RW_EMALFORMED;
 			else
-				e = rw_wbuf_bytes(out, in.base + in.pos, n), in.pos += n;
+				e = put(out, in.base + in.pos, n), in.pos += n;
 			break;
 		case RW_RDF_CNAME:
 		case RW_RDF_NAME:
 			e = rw_name_read(&in, name, &nl);
 			if (e == 0)
-				e = rw_wbuf_bytes(out, name, nl);
+				e = put(out, name, nl);
 			break;
 		case RW_RDF_STR:
 		case RW_RDF_TAG:
@@ -276,7 +337,7 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 				e = RW_EMALFORMED; /* RFC 8659 §4.1: tag length >= 1 */
 			else {
 				n = 1u + in.base[in.pos];
-				e = rw_wbuf_bytes(out, in.base + in.pos, n);
+				e = put(out, in.base + in.pos, n);
 				in.pos += n;
 			}
 			break;
@@ -289,13 +350,13 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 					e = RW_EMALFORMED;
 					break;
 				}
-				e = rw_wbuf_bytes(out, in.base + in.pos, n);
+				e = put(out, in.base + in.pos, n);
 				in.pos += n;
 			}
 			break;
 		case RW_RDF_REST:
 			n = rw_rbuf_left(&in);
-			e = rw_wbuf_bytes(out, in.base + in.pos, n);
+			e = put(out, in.base + in.pos, n);
 			in.pos += n;
 			break;
 		default: e = RW_EMALFORMED;
@@ -304,7 +365,8 @@ int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wb
 	if (e == 0 && in.pos != end)
 		e = RW_EMALFORMED; /* RDLENGTH disagrees with the fields */
 	if (e != 0) {
-		out->len = out_start;
+		if (out != NULL)
+			out->len = out_start;
 		return e;
 	}
 	r->pos = end;

@@ -1,8 +1,10 @@
 /* The worst parse costs we can build (issue 11): 64 KB messages made to
  * be expensive -- pointer chains (8,000 deep, and as deep as allowed), as
- * many records as fit, as many names as fit (one shared name, and each
- * name in a new place), the longest names, a query full of EDNS options --
- * each parsed N times. Prints, per message: its size, the parse result and
+ * many records as fit, as many names as fit (one shared name, each name in
+ * a new place, each name to be copied, each a new 253-byte name), as many
+ * records as fit of each rdata shape (A, MX, SOA, SRV, one TXT of empty
+ * strings), the longest names, a query full of EDNS options, and a usual
+ * query for scale -- each parsed N times. Prints, per message: its size, the parse result and
  * the time per parse (the best of 5 rounds). tools/bench runs it, and runs
  * each message under callgrind for instruction counts, which do not depend
  * on the machine's noise.
@@ -138,6 +140,174 @@ static size_t distinct_names(uint8_t *p)
 	return n;
 }
 
+/* The longest names, each different, at 4 bytes a name: a 253-byte name
+ * once, then owners of one label of their own and a pointer to the long
+ * name's second label, records with no rdata. */
+static size_t long_suffix(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	size_t first = n;
+	for (int i = 0; i < 126; i++)
+		p[n + 2 * i] = 1, p[n + 2 * i + 1] = 'x';
+	p[n + 252] = 0;
+	n += 253;
+	rw_put16(p + n, 0xFF00);
+	rw_put16(p + n + 2, 1);
+	memset(p + n + 4, 0, 6);
+	n += 10;
+	uint16_t an = 1;
+	while (n + 15 <= MAX) {
+		p[n] = 1;
+		p[n + 1] = (uint8_t)('a' + an % 26);
+		rw_put16(p + n + 2, (uint16_t)(0xC000 | (first + 2)));
+		rw_put16(p + n + 4, 0xFF00);
+		rw_put16(p + n + 6, 1);
+		memset(p + n + 8, 0, 6);
+		n += 14;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* Names that must each be copied: a label of their own, then a pointer
+ * to the question (the shape of most compressed names), no rdata. */
+static size_t prefixed(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 14 <= MAX) {
+		p[n] = 1;
+		p[n + 1] = (uint8_t)('a' + an % 26);
+		rw_put16(p + n + 2, 0xC00C);
+		rw_put16(p + n + 4, 0xFF00);
+		rw_put16(p + n + 6, 1);
+		memset(p + n + 8, 0, 6);
+		n += 14;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* Rdata whose names are decoded with its fields: MX records, owner and
+ * exchange both pointers to the question. */
+static size_t mx(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 16 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 15);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 4);
+		rw_put16(p + n + 12, an);
+		rw_put16(p + n + 14, 0xC00C);
+		n += 16;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* Records of a type whose rdata is checked field by field: A. */
+static size_t a_records(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 16 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 1);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 4);
+		rw_put32(p + n + 12, 0xC0000201);
+		n += 16;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* MX records whose exchange is a label of its own and a pointer to the
+ * question: a name copied and the rdata laid out, every record. */
+static size_t mx_prefixed(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 18 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 15);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 6);
+		rw_put16(p + n + 12, an);
+		p[n + 14] = 1;
+		p[n + 15] = (uint8_t)('a' + an % 26);
+		rw_put16(p + n + 16, 0xC00C);
+		n += 18;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* SOA records, both names pointers to the question. */
+static size_t soa(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 36 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 6);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 24);
+		rw_put16(p + n + 12, 0xC00C);
+		rw_put16(p + n + 14, 0xC00C);
+		memset(p + n + 16, 0, 20);
+		n += 36;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* SRV records: three numbers and a target, a pointer to the question. */
+static size_t srv(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 0, 0);
+	uint16_t an = 0;
+	while (n + 20 <= MAX) {
+		rw_put16(p + n, 0xC00C);
+		rw_put16(p + n + 2, 33);
+		rw_put16(p + n + 4, 1);
+		rw_put32(p + n + 6, 300);
+		rw_put16(p + n + 10, 8);
+		memset(p + n + 12, 0, 6);
+		rw_put16(p + n + 18, 0xC00C);
+		n += 20;
+		an++;
+	}
+	rw_put16(p + 6, an);
+	return n;
+}
+
+/* One TXT record of the most strings that fit: every one empty. */
+static size_t txt(uint8_t *p)
+{
+	size_t n = header(p, 0x8180, 1, 1, 0);
+	rw_put16(p + n, 0xC00C);
+	rw_put16(p + n + 2, 16);
+	rw_put16(p + n + 4, 1);
+	rw_put32(p + n + 6, 300);
+	size_t rdl = MAX - n - 12;
+	rw_put16(p + n + 10, (uint16_t)rdl);
+	memset(p + n + 12, 0, rdl);
+	return n + 12 + rdl;
+}
+
 /* The longest names, uncompressed: 127 one-byte labels each. */
 static size_t long_names(uint8_t *p)
 {
@@ -156,6 +326,23 @@ static size_t long_names(uint8_t *p)
 	}
 	rw_put16(p + 6, an);
 	return n;
+}
+
+/* A usual query, for scale: www.example.com A with an empty OPT. */
+static size_t usual_query(uint8_t *p)
+{
+	memset(p, 0, 12);
+	rw_put16(p, 0x1234);
+	rw_put16(p + 2, 0x0100);
+	rw_put16(p + 4, 1);
+	rw_put16(p + 10, 1);
+	memcpy(p + 12, "\3www\7example\3com\0\0\1\0\1", 21);
+	size_t n = 33;
+	p[n] = 0;
+	rw_put16(p + n + 1, 41);
+	rw_put16(p + n + 3, 1232);
+	memset(p + n + 5, 0, 6);
+	return n + 11;
 }
 
 /* A query whose OPT record holds as many empty options as fit. */
@@ -195,8 +382,17 @@ int main(int argc, char **argv)
 	            {"records", records},
 	            {"names", names},
 	            {"distinct_names", distinct_names},
+	            {"prefixed", prefixed},
+	            {"a", a_records},
+	            {"mx", mx},
+	            {"mx_prefixed", mx_prefixed},
+	            {"soa", soa},
+	            {"srv", srv},
+	            {"txt", txt},
 	            {"long_names", long_names},
-	            {"query_options", query_options}};
+	            {"long_suffix", long_suffix},
+	            {"query_options", query_options},
+	            {"usual_query", usual_query}};
 	static uint8_t pkt[MAX];
 	struct rw_arena a;
 	rw_arena_init(&a, 64 * 1024, 64u << 20);
@@ -217,7 +413,7 @@ int main(int argc, char **argv)
 			if (t < best)
 				best = t;
 		}
-		printf("%-14s %6zu bytes %5u records  %-9s %8.1f us/parse\n", msgs[k].name, len,
+		printf("%-14s %6zu bytes %5u records  %-9s %8.2f us/parse\n", msgs[k].name, len,
 		       (unsigned)(m.nrr[0] + m.nrr[1] + m.nrr[2]), rc == 0 ? "parsed" : "rejected",
 		       (double)best / 1000.0);
 	}

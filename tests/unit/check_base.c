@@ -1,6 +1,7 @@
-/* Unit tests for the base layer's newer modules: addresses and netblocks
- * (netaddr), the text buffer (strbuf), per-client rate limits (ratelimit)
- * and the error texts. */
+/* Unit tests for the base layer's newer modules: the arena, addresses and
+ * netblocks (netaddr), the text buffer (strbuf), per-client rate limits
+ * (ratelimit) and the error texts. */
+#include "rootwalk/arena.h"
 #include "rootwalk/assert.h"
 #include "rootwalk/err.h"
 #include "rootwalk/netaddr.h"
@@ -11,6 +12,40 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+/* The arena: 8-byte alignment, the limit, blocks that double, a reset
+ * that keeps the largest block (the next request like the last allocates
+ * nothing), and trimming the last allocation. */
+START_TEST(arena_blocks_reset_trim)
+{
+	struct rw_arena a;
+	rw_arena_init(&a, 1024, 64 * 1024);
+	uint8_t *p = rw_arena_alloc(&a, 3), *q = rw_arena_alloc(&a, 5);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_eq(q, p + 8);
+	ck_assert_ptr_null(rw_arena_alloc(&a, 65 * 1024)); /* past the limit */
+	for (int i = 0; i < 20; i++)                       /* 20 KB: blocks of 1, 2, 4, 8, 16 KB */
+		ck_assert_ptr_nonnull(rw_arena_alloc(&a, 1000));
+	size_t held = a.used_bytes;
+	rw_arena_reset(&a);
+	ck_assert_uint_lt(a.used_bytes, held);
+	size_t kept = a.used_bytes;
+	ck_assert_uint_ge(kept, 16 * 1024); /* the largest block */
+	for (int i = 0; i < 15; i++)
+		ck_assert_ptr_nonnull(rw_arena_alloc(&a, 1000));
+	ck_assert_uint_eq(a.used_bytes, kept); /* no new block */
+	/* Trim: the end of the last allocation comes back; an earlier
+	 * allocation is left as it is. */
+	uint8_t *big = rw_arena_alloc(&a, 512), *after;
+	rw_arena_trim(&a, big, 512, 10);
+	after = rw_arena_alloc(&a, 8);
+	ck_assert_ptr_eq(after, big + 16);
+	rw_arena_trim(&a, big, 16, 1); /* not the last: nothing */
+	ck_assert_ptr_eq(rw_arena_alloc(&a, 8), after + 8);
+	rw_arena_fini(&a);
+	ck_assert_uint_eq(a.used_bytes, 0);
+}
+END_TEST
 
 START_TEST(addr_parse_and_text)
 {
@@ -205,6 +240,7 @@ int main(void)
 {
 	Suite *s = suite_create("base");
 	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, arena_blocks_reset_trim);
 	tcase_add_test(tc, addr_parse_and_text);
 	tcase_add_test(tc, netblocks_and_loopback);
 	tcase_add_test(tc, strbuf_grows);

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static struct rw_arena arena;
 
@@ -116,6 +117,140 @@ START_TEST(parse_sections_and_decompression)
 	ck_assert_mem_eq(rr->owner, "\7example\3org", 13);
 	ck_assert_uint_eq(rr->rdlen, 2 + 5 + 13);
 	ck_assert_mem_eq(rr->rdata + 2, "\4mail\7example\3org", 18);
+}
+END_TEST
+
+/* Appends a record of type A (rdata 4 bytes) whose owner is the given
+ * raw wire bytes (labels and pointers as they stand). */
+static size_t add_raw(uint8_t *pkt, size_t len, const void *owner, size_t olen, uint16_t type,
+                      const void *rd, uint16_t rdlen)
+{
+	memcpy(pkt + len, owner, olen);
+	len += olen;
+	rw_put16(pkt + len, type);
+	rw_put16(pkt + len + 2, 1);
+	rw_put32(pkt + len + 4, 60);
+	rw_put16(pkt + len + 8, rdlen);
+	memcpy(pkt + len + 10, rd, rdlen);
+	rw_put16(pkt + 6, (uint16_t)(rw_get16(pkt + 6) + 1));
+	return len + 10 + rdlen;
+}
+
+/* The parse remembers the names it read by position (issue 11): a later
+ * pointer into the middle of one, to a pointer, or to a name that itself
+ * ended in a remembered one must give what the plain walk gives, with the
+ * same bounds. */
+START_TEST(parse_names_remembered)
+{
+	uint8_t pkt[4096];
+	size_t len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_A, 1);
+	const uint8_t a4[4] = {192, 0, 2, 1};
+	size_t www = len; /* www.example.com in place */
+	len = add_raw(pkt, len, "\3www\7example\3com", 17, RW_TYPE_A, a4, 4);
+	size_t b = len; /* b + pointer into www's run (example.com) */
+	uint8_t o[4] = {1, 'b', 0xC0, (uint8_t)(www + 4)};
+	len = add_raw(pkt, len, o, 4, RW_TYPE_A, a4, 4);
+	uint8_t p1[2] = {0xC0, (uint8_t)(b + 2)}; /* to b's pointer */
+	len = add_raw(pkt, len, p1, 2, RW_TYPE_A, a4, 4);
+	uint8_t p2[2] = {0xC0, (uint8_t)b}; /* to b.example.com */
+	len = add_raw(pkt, len, p2, 2, RW_TYPE_A, a4, 4);
+	uint8_t c[4] = {1, 'c', 0xC0, (uint8_t)b}; /* ends in a name seen */
+	len = add_raw(pkt, len, c, 4, RW_TYPE_A, a4, 4);
+	uint8_t ns[2] = {0xC0, (uint8_t)(www + 12)}; /* rdata: mid-run, "com" */
+	len = add_raw(pkt, len, p2, 2, RW_TYPE_NS, ns, 2);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 6);
+	static const char *want[] = {"\3www\7example\3com",  "\1b\7example\3com",
+	                             "\7example\3com",       "\1b\7example\3com",
+	                             "\1c\1b\7example\3com", "\1b\7example\3com"};
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_mem_eq(m.rr[RW_SEC_AN][i].owner, want[i], strlen(want[i]) + 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][5].rdlen, 5);
+	ck_assert_mem_eq(m.rr[RW_SEC_AN][5].rdata, "\3com", 5);
+
+	/* Pointers per name count through a remembered name: a chain of
+	 * 15 pointers read once, then a name adding 2 more is refused as
+	 * the plain walk would refuse it (16 at most, RFC 9267 §2). */
+	len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_A, 1);
+	size_t prev = 12;
+	rw_put16(pkt + len, 0xC00C);
+	rw_put16(pkt + len + 2, 0xFF00); /* opaque rdata holds the chain */
+	rw_put16(pkt + len + 4, 1);
+	memset(pkt + len + 6, 0, 4);
+	rw_put16(pkt + len + 10, 2 * 14);
+	len += 12;
+	for (int i = 0; i < 14; i++) {
+		rw_put16(pkt + len, (uint16_t)(0xC000 | prev));
+		prev = len;
+		len += 2;
+	}
+	rw_put16(pkt + 6, 1);
+	uint8_t end[2] = {0xC0, (uint8_t)prev}; /* 15 pointers: allowed */
+	len = add_raw(pkt, len, end, 2, RW_TYPE_A, a4, 4);
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), 0);
+	size_t at = len - 16;                         /* the lone pointer just read */
+	uint8_t two[4] = {1, 'x', 0xC0, (uint8_t)at}; /* 1 + 15 + ... */
+	size_t l2 = add_raw(pkt, len, two, 4, RW_TYPE_A, a4, 4);
+	ck_assert_int_eq(rw_msg_parse(pkt, l2, &arena, &m), 0); /* 16 */
+	uint8_t three[2] = {0xC0, (uint8_t)(len)};              /* to "x" + pointer: 17 */
+	size_t l3 = add_raw(pkt, l2, three, 2, RW_TYPE_A, a4, 4);
+	ck_assert_int_eq(rw_msg_parse(pkt, l3, &arena, &m), RW_ELIMIT);
+}
+END_TEST
+
+/* TXT's strings are not walked when a message is parsed (a step per byte,
+ * issue 11): a bad chain parses as it is and prints in the generic form;
+ * an empty TXT is still refused. A (fixed fields) is checked by size. */
+START_TEST(parse_txt_unwalked_fixed_by_size)
+{
+	uint8_t pkt[512];
+	size_t len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_TXT, 1);
+	uint8_t owner[2] = {0xC0, 12};
+	len = add_raw(pkt, len, owner, 2, RW_TYPE_TXT, "\5ab", 3); /* says 5, holds 2 */
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), 0);
+	char text[256];
+	ck_assert_int_gt(rw_rdata_to_text(RW_TYPE_TXT, m.rr[RW_SEC_AN][0].rdata,
+	                                  m.rr[RW_SEC_AN][0].rdlen, text, sizeof text),
+	                 0);
+	ck_assert_str_eq(text, "\\# 3 056162");
+	len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_TXT, 1);
+	len = add_raw(pkt, len, owner, 2, RW_TYPE_TXT, "", 0);
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), RW_EMALFORMED);
+	len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_A, 1);
+	len = add_raw(pkt, len, owner, 2, RW_TYPE_A, "\1\2\3\4\5", 5);
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), RW_EMALFORMED);
+}
+END_TEST
+
+/* What a message's names make the parse copy is bounded by its size: a
+ * 253-byte name once, then records whose owner is a label of their own
+ * and a pointer into it, each a new 253-byte name from 4 bytes. */
+START_TEST(parse_name_bytes_bounded)
+{
+	static uint8_t pkt[65535];
+	size_t len = tu_query(pkt, 1, RW_FLAG_QR, "a.", RW_TYPE_A, 1);
+	size_t first = len;
+	for (int i = 0; i < 126; i++)
+		pkt[len + 2 * i] = 1, pkt[len + 2 * i + 1] = 'x';
+	pkt[len + 252] = 0;
+	const uint8_t a4[4] = {192, 0, 2, 1};
+	len = add_raw(pkt, len, pkt + len, 253, RW_TYPE_A, a4, 4);
+	uint16_t n = 1;
+	while (len + 18 <= sizeof pkt && n < 500) {
+		uint8_t o[4] = {1, (uint8_t)('a' + n % 26), 0xC0, (uint8_t)(first + 2)};
+		len = add_raw(pkt, len, o, 4, RW_TYPE_A, a4, 4);
+		n++;
+	}
+	struct rw_msg m;
+	/* 500 such names (127 KB) from 9 KB: past 4 x 9 KB + 16 KB. */
+	ck_assert_int_eq(rw_msg_parse(pkt, len, &arena, &m), RW_ELIMIT);
+	/* 60 of them (15 KB) from 1.3 KB: within the bound. */
+	size_t small = first + 253 + 14 + 59 * 18;
+	rw_put16(pkt + 6, 60);
+	ck_assert_int_eq(rw_msg_parse(pkt, small, &arena, &m), 0);
+	ck_assert_uint_eq(rw_name_len(m.rr[RW_SEC_AN][59].owner), 253);
 }
 END_TEST
 
@@ -300,6 +435,9 @@ int main(void)
 	tcase_add_test(tc, reply_matched_before_parse);
 	tcase_add_test(tc, parse_sections_and_decompression);
 	tcase_add_test(tc, parse_rfc9267_and_edns_errors);
+	tcase_add_test(tc, parse_names_remembered);
+	tcase_add_test(tc, parse_name_bytes_bounded);
+	tcase_add_test(tc, parse_txt_unwalked_fixed_by_size);
 	tcase_add_test(tc, builder_compression);
 	tcase_add_test(tc, builder_truncation_and_opt);
 	tcase_add_test(tc, builder_parse_roundtrip_many);

@@ -247,6 +247,46 @@ START_TEST(rr_line)
 }
 END_TEST
 
+/* Each type's shape, derived from its fields, says how a message's rdata
+ * of it is read (issue 11: the cost of each shape is bounded). */
+START_TEST(type_shapes)
+{
+	static const struct {
+		uint16_t type;
+		uint8_t shape, pre, nnames, post;
+		uint16_t fixed;
+	} cases[] = {
+	    {RW_TYPE_A, RW_SHAPE_FIXED, 0, 0, 0, 4},
+	    {RW_TYPE_AAAA, RW_SHAPE_FIXED, 0, 0, 0, 16},
+	    {RW_TYPE_NS, RW_SHAPE_NAME, 0, 0, 0, 0},
+	    {RW_TYPE_CNAME, RW_SHAPE_NAME, 0, 0, 0, 0},
+	    {RW_TYPE_PTR, RW_SHAPE_NAME, 0, 0, 0, 0},
+	    {RW_TYPE_DNAME, RW_SHAPE_NAME, 0, 0, 0, 0},
+	    {RW_TYPE_MX, RW_SHAPE_NAMED, 2, 1, 0, 0},
+	    {RW_TYPE_SRV, RW_SHAPE_NAMED, 6, 1, 0, 0},
+	    {RW_TYPE_SOA, RW_SHAPE_NAMED, 0, 2, 20, 0},
+	    {RW_TYPE_TXT, RW_SHAPE_STRS, 0, 0, 0, 0},
+	    {RW_TYPE_HINFO, RW_SHAPE_CHECKED, 0, 0, 0, 0},
+	    {RW_TYPE_CAA, RW_SHAPE_CHECKED, 0, 0, 0, 0},
+	    {RW_TYPE_DS, RW_SHAPE_OPAQUE, 0, 0, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct rw_type_desc *d = rw_type_desc_fast(cases[i].type);
+		ck_assert_ptr_nonnull(d);
+		ck_assert_ptr_eq(d, rw_type_desc(cases[i].type));
+		ck_assert_uint_eq(d->shape, cases[i].shape);
+		ck_assert_uint_eq(d->fixed_len, cases[i].fixed);
+		if (d->shape == RW_SHAPE_NAMED) {
+			ck_assert_uint_eq(d->pre, cases[i].pre);
+			ck_assert_uint_eq(d->nnames, cases[i].nnames);
+			ck_assert_uint_eq(d->post, cases[i].post);
+		}
+	}
+	ck_assert_ptr_null(rw_type_desc_fast(0xFF00));
+	ck_assert_ptr_null(rw_type_desc_fast(200));
+}
+END_TEST
+
 START_TEST(soa_negative_ttl)
 {
 	uint8_t rd[26] = {0}; /* root, root, then 5 counters: MINIMUM last */
@@ -267,6 +307,7 @@ int main(void)
 	tcase_add_test(tc, types_classes_ttls);
 	tcase_add_test(tc, rr_line);
 	tcase_add_test(tc, soa_negative_ttl);
+	tcase_add_test(tc, type_shapes);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -1,12 +1,13 @@
 /* DNS messages: parse into sections, build with compression and truncation.
  *
  * rw_msg_parse() validates a whole message (RFC 1035 §4, EDNS per RFC 6891)
- * and copies what it keeps -- owner names decompressed, rdata in canonical
- * form -- into the caller's arena, so the parsed message outlives nothing but
- * the arena. The builder writes into a caller-owned buffer; it never
- * allocates. It compresses every name it may (RFC 1035 §4.1.4, and inside
- * rdata only for the RFC 1035 types, RFC 3597 §4) and supports marks and
- * rollback so callers add whole RRsets or nothing (RFC 2181 §9). */
+ * and keeps what it reads -- owner names decompressed, rdata in canonical
+ * form -- in the caller's arena (names and rdata that need no decoding point
+ * into a copy of the message there), so the parsed message outlives nothing
+ * but the arena. Its cost is linear in the message's size (decompress.h). The builder writes into a
+ * caller-owned buffer; it never allocates. It compresses every name it may (RFC 1035 §4.1.4, and
+ * inside rdata only for the RFC 1035 types, RFC 3597 §4) and supports marks and rollback so callers
+ * add whole RRsets or nothing (RFC 2181 §9). */
 #ifndef ROOTWALK_MSG_H
 #define ROOTWALK_MSG_H
 
@@ -93,10 +94,12 @@ struct rw_msg {
 /* Parses a whole message. Requires at least a header; accepts qdcount 0 or
  * 1 (more is RW_EMALFORMED: no implementation sends it). Rejects counts the
  * packet cannot hold, bad names (see rw_name_read), rdata that disagrees
- * with RDLENGTH or its type, an OPT record outside the additional section,
- * not at the root or repeated, option TLVs that overrun, and trailing bytes.
- * Returns 0, RW_EMALFORMED, RW_ELIMIT (past the compression pointer bounds,
- * rw_name_read), or RW_ENOMEM when the arena limit is hit. */
+ * with RDLENGTH or its type (TXT's strings are not walked: printing checks
+ * them), an OPT record outside the additional section, not at the root or
+ * repeated, option TLVs that overrun, and trailing bytes. Returns 0,
+ * RW_EMALFORMED, RW_ELIMIT (past the compression pointer bounds,
+ * rw_name_read, or the name bytes a message may cost, RW_MSG_NAME_BYTES),
+ * or RW_ENOMEM when the arena limit is hit. */
 int rw_msg_parse(const uint8_t *pkt, size_t len, struct rw_arena *arena, struct rw_msg *m);
 
 /* The header's flags and the question of a reply, read without parsing

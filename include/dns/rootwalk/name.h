@@ -33,7 +33,9 @@
  * pointers in the name or more than the message's budget (r->ptrs_left),
  * label types 01/10, labels over 63 bytes, names over 255 bytes, reads past
  * the end; past the pointer bounds it is RW_ELIMIT. On error r->pos is
- * unchanged. out_len may be NULL. */
+ * unchanged. out_len may be NULL. With r->memo (decompress.h), positions
+ * read before are not walked again, and the name's bytes are taken from
+ * the message's budget (RW_ELIMIT past it). */
 int rw_name_read(struct rw_rbuf *r, uint8_t out[RW_NAME_MAX], size_t *out_len);
 
 /* Length in bytes of a valid uncompressed name (incl. the root label). */

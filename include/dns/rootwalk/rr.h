@@ -71,17 +71,46 @@ enum rw_rdf {
 
 #define RW_RDF_MAX 8
 
+/* How a message's rdata of a type is read (rw_msg_parse), derived from
+ * its fields when the library loads. */
+enum rw_rdata_shape {
+	RW_SHAPE_OPAQUE = 0, /* no fields: the bytes as they are */
+	RW_SHAPE_FIXED,      /* fixed fields only: the size is the check */
+	RW_SHAPE_STRS,       /* character-strings to the end (TXT) */
+	RW_SHAPE_CHECKED,    /* no names, fields of varying size */
+	RW_SHAPE_NAME,       /* one name and nothing else */
+	RW_SHAPE_NAMED,      /* fixed bytes, one or two names, fixed bytes */
+	RW_SHAPE_OTHER,      /* names among other fields */
+};
+
 struct rw_type_desc {
 	uint16_t type;
 	const char *name;
 	uint8_t fields[RW_RDF_MAX]; /* RW_RDF_END-terminated; empty: opaque */
+	/* Derived from fields when the library loads: */
+	bool has_names;            /* a CNAME or NAME field */
+	uint8_t shape;             /* enum rw_rdata_shape */
+	uint8_t pre, nnames, post; /* RW_SHAPE_NAMED: its layout */
+	uint16_t fixed_len;        /* every field fixed: their total; else 0 */
 };
 
 /* The descriptor of a type, or NULL when the type has no entry. */
 const struct rw_type_desc *rw_type_desc(uint16_t type);
+/* Types below 256 by number (built when the library loads). */
+extern const struct rw_type_desc *rw__types_low[256];
+static inline const struct rw_type_desc *rw_type_desc_fast(uint16_t type)
+{
+	return type < 256 ? rw__types_low[type] : rw_type_desc(type);
+}
 /* Does rdata of this type hold domain names (compressed or not)? Only
  * those change length when read canonically. */
 bool rw_rdata_has_names(uint16_t type);
+/* Is rdata of this type one name and nothing else? */
+static inline bool rw_rdata_is_name(uint16_t type)
+{
+	return type == RW_TYPE_NS || type == RW_TYPE_CNAME || type == RW_TYPE_PTR ||
+	       type == RW_TYPE_DNAME;
+}
 /* True when rdata of this type is structured (has a field list). */
 bool rw_type_known(uint16_t type);
 /* Mnemonic or "TYPEnnn" into buf (at least 12 bytes). Returns buf. */
@@ -102,8 +131,9 @@ uint32_t rw_soa_negative_ttl(uint32_t soa_ttl, const uint8_t *rdata, uint16_t rd
 /* Reads rdlen bytes of rdata at r->pos from a message of type `type` into
  * out in canonical form (names decompressed) and checks it against the field
  * list: every field must be complete and the fields must use exactly rdlen
- * bytes. Unknown types are copied as they are. Returns 0, RW_EMALFORMED or
- * RW_ETRUNC (out too small). r->pos ends after the rdata on success. */
+ * bytes. Unknown types are copied as they are. out NULL: checked only.
+ * Returns 0, RW_EMALFORMED or RW_ETRUNC (out too small). r->pos ends after
+ * the rdata on success. */
 int rw_rdata_read(struct rw_rbuf *r, uint16_t type, uint16_t rdlen, struct rw_wbuf *out);
 
 /* A token of presentation text: raw characters (escapes not yet processed),

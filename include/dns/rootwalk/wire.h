@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rw_name_memo;
+
 struct rw_rbuf {
 	const uint8_t *base; /* whole message: names may point anywhere in it */
 	size_t len;          /* bytes in base */
@@ -20,6 +22,9 @@ struct rw_rbuf {
 	 * (rw_name_read): a budget by size, so that chains of pointers cannot
 	 * make a message cost more than its bytes do. */
 	size_t ptrs_left;
+	/* The names of this message decoded so far, by where they are in it
+	 * (name.h); NULL: none kept, every name is walked. */
+	struct rw_name_memo *memo;
 };
 
 /* A message may follow one pointer per 4 bytes, plus 64: a real one has
@@ -33,6 +38,7 @@ static inline void rw_rbuf_init(struct rw_rbuf *r, const uint8_t *base, size_t l
 	r->len = len;
 	r->pos = 0;
 	r->ptrs_left = RW_MSG_PTRS(len);
+	r->memo = NULL;
 }
 
 static inline size_t rw_rbuf_left(const struct rw_rbuf *r)
