@@ -73,6 +73,7 @@ void rw_cache_config_default(struct rw_cache_config *cfg)
 	cfg->limit_bytes = 64u << 20;
 	cfg->max_ttl_s = 86400;
 	cfg->max_neg_ttl_s = 3600;
+	cfg->stale_s = 86400;
 }
 
 struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg)
@@ -430,20 +431,29 @@ static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, bool with_p
 int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st)
 {
+	return rw_cache_get_flags(c, name, type, rclass, RW_CACHE_PROOF, arena, out, st);
+}
+
+int rw_cache_get_flags(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
+                       unsigned flags, struct rw_arena *arena, struct rw_cache_entry *out,
+                       struct rw_cache_stats *st)
+{
 	uint8_t lname[RW_NAME_MAX];
 	size_t nl = rw_name_len(name);
 	rw_name_lower(lname, name, nl);
-	return rw_cache_get_lower(c, lname, nl, rw_name_hash(lname), type, rclass, true, arena, out,
-	                          st);
+	return rw_cache_get_lower(c, lname, nl, rw_name_hash(lname), type, rclass, flags, arena,
+	                          out, st);
 }
 
 int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t h,
-                       uint16_t type, uint16_t rclass, bool with_proof, struct rw_arena *arena,
+                       uint16_t type, uint16_t rclass, unsigned flags, struct rw_arena *arena,
                        struct rw_cache_entry *out, struct rw_cache_stats *st)
 {
 	struct shard *s = shard_of(c, h);
 	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
+	uint64_t window = (uint64_t)c->cfg.stale_s * 1000;
 	int rc = RW_ENOTFOUND;
+	struct centry *stale = NULL; /* the first expired entry within the window */
 	pthread_mutex_lock(&s->lock);
 	/* A live NXDOMAIN answers every type of the name (RFC 2308 §5). */
 	uint16_t keys[2] = {0, type};
@@ -452,19 +462,32 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 		if (e == NULL || (k == 0 && e->kind != RW_CACHE_NXDOMAIN))
 			continue;
 		if (e->expire_ms <= now) {
-			st->expired++;
-			entry_remove(s, e); /* never served stale */
+			if (now - e->expire_ms >= window) {
+				st->expired++;
+				entry_remove(s, e); /* past the stale window */
+			} else if (stale == NULL) {
+				stale = e;
+			}
 			continue;
 		}
 		e->visited = 1;
-		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl, with_proof, arena,
-		              out);
+		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl,
+		              flags & RW_CACHE_PROOF, arena, out);
+	}
+	if (rc == RW_ENOTFOUND && stale != NULL && (flags & RW_CACHE_STALE)) {
+		rc = copy_out(stale, 0, nl, flags & RW_CACHE_PROOF, arena, out);
+		if (rc == 0) {
+			out->stale = true;
+			st->stale++;
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (rc == 0)
+	if (rc == 0 && !out->stale)
 		st->hits++;
-	else if (rc == RW_ENOTFOUND)
+	else if (rc == RW_ENOTFOUND) {
+		out->stale = stale != NULL;
 		st->misses++;
+	}
 	return rc;
 }
 
@@ -650,6 +673,7 @@ void rw_cache_stats_add(struct rw_cache_stats *dst, const struct rw_cache_stats 
 	dst->evictions += src->evictions;
 	dst->expired += src->expired;
 	dst->refused_rank += src->refused_rank;
+	dst->stale += src->stale;
 }
 
 void rw_cache_free(struct rw_cache *c)

@@ -100,9 +100,17 @@ static struct fentry **find(struct rw_failcache *fc, const uint8_t *lname, size_
 uint32_t rw_failcache_note(struct rw_failcache *fc, const uint8_t *lname, uint16_t type,
                            unsigned tag, bool *first)
 {
+	return rw_failcache_note_floor(fc, lname, type, tag, 0, first);
+}
+
+uint32_t rw_failcache_note_floor(struct rw_failcache *fc, const uint8_t *lname, uint16_t type,
+                                 unsigned tag, uint32_t floor_ms, bool *first)
+{
 	*first = false;
-	if (fc == NULL || fc->min_ms == 0)
+	if (fc == NULL || (fc->min_ms == 0 && floor_ms == 0))
 		return 0;
+	uint32_t min_ms = fc->min_ms > floor_ms ? fc->min_ms : floor_ms;
+	uint32_t max_ms = fc->max_ms > min_ms ? fc->max_ms : min_ms;
 	size_t len = rw_name_len(lname);
 	uint64_t now = fc->clock(fc->clock_ctx);
 	pthread_mutex_lock(&fc->lock);
@@ -110,9 +118,10 @@ uint32_t rw_failcache_note(struct rw_failcache *fc, const uint8_t *lname, uint16
 	if (e != NULL) {
 		*first = e->until_ms <= now;
 		/* Failing again within one hold of the last: back off. */
-		uint64_t hold =
-		    e->until_ms + e->hold_ms >= now ? (uint64_t)e->hold_ms * 2 : fc->min_ms;
-		e->hold_ms = (uint32_t)(hold > fc->max_ms ? fc->max_ms : hold);
+		uint64_t hold = e->until_ms + e->hold_ms >= now ? (uint64_t)e->hold_ms * 2 : min_ms;
+		if (hold < min_ms)
+			hold = min_ms;
+		e->hold_ms = (uint32_t)(hold > max_ms ? max_ms : hold);
 		e->until_ms = now + e->hold_ms;
 		uint32_t h = e->hold_ms;
 		pthread_mutex_unlock(&fc->lock);
@@ -142,8 +151,8 @@ uint32_t rw_failcache_note(struct rw_failcache *fc, const uint8_t *lname, uint16
 		pthread_mutex_unlock(&fc->lock);
 		return 0;
 	}
-	e->hold_ms = fc->min_ms;
-	e->until_ms = now + fc->min_ms;
+	e->hold_ms = min_ms;
+	e->until_ms = now + min_ms;
 	e->type = type;
 	e->tag = tag;
 	e->len = (uint8_t)len;
@@ -152,7 +161,7 @@ uint32_t rw_failcache_note(struct rw_failcache *fc, const uint8_t *lname, uint16
 	fc->buckets[b] = e;
 	fc->n++;
 	pthread_mutex_unlock(&fc->lock);
-	return fc->min_ms;
+	return min_ms;
 }
 
 bool rw_failcache_clear(struct rw_failcache *fc, const uint8_t *lname, uint16_t type, unsigned tag)

@@ -157,6 +157,17 @@ static const struct setting settings[] = {
      "long, doubling while it keeps failing (RFC 9520; 0: off)"},
     {"failure-ttl-max", 0, K_UINT, UINT(failure_ttl_max), 0, 1, 86400, "300", "120", "SECONDS",
      "the longest a failure is held"},
+    {"serve-stale-s", 0, K_UINT, UINT(serve_stale_s), 0, 0, 604800, "86400", "3600", "SECONDS",
+     "answer with expired data for this long past its expiry when its refresh\n"
+     "fails or is late (RFC 8767; 0: off)"},
+    {"serve-stale-ttl", 0, K_UINT, UINT(serve_stale_ttl), 0, 1, 3600, "30", "10", "SECONDS",
+     "the TTL of stale records in replies"},
+    {"serve-stale-timeout-ms", 0, K_UINT, UINT(serve_stale_timeout_ms), 0, 0, 60000, "1800", "1000",
+     "MS",
+     "answer from stale data when its refresh takes longer than this\n"
+     "(0: only when the refresh fails)"},
+    {"serve-stale-retry-s", 0, K_UINT, UINT(serve_stale_retry_s), 0, 1, 3600, "30", "60", "SECONDS",
+     "after a refresh of stale data failed, refresh it no sooner"},
     {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
      NULL, "check config and zones, then exit"},
     {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,

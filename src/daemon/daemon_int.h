@@ -109,18 +109,25 @@ struct waiter {
  * resolution. Freed when both its callback has run and the deadline timer
  * is closed. */
 struct upq {
-	enum hkind kind; /* H_UPQ: deadline.data */
+	enum hkind kind; /* H_UPQ: deadline.data, late.data */
 	struct worker *w;
 	struct rw_question q;
 	uv_timer_t deadline;
+	/* RFC 8767's client-response timer, when the cache holds stale data
+	 * for q: its waiters are answered from it if the refresh is late. */
+	uv_timer_t late;
+	bool late_on;
+	bool stale; /* the cache held stale data for q when it started */
 	int refs;
 	int answered; /* the waiters have been taken and answered */
 };
 
 struct upstream_stats {
 	uint64_t queries, replies, timeouts, failures, rejected, overloaded;
-	uint64_t wait_refused; /* a client address had --max-waiting-per-client waiting */
-	uint64_t discarded;    /* replies later than --discard-timeout-ms, not sent */
+	uint64_t wait_refused;         /* a client address had --max-waiting-per-client waiting */
+	uint64_t discarded;            /* replies later than --discard-timeout-ms, not sent */
+	uint64_t stale_late;           /* waiters answered stale: the refresh was late */
+	uint64_t stale_refresh_failed; /* refreshes of stale data that failed */
 };
 
 /* Query latency histogram (receive to reply), upper bounds in µs. Answers

@@ -121,6 +121,9 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.q.formerr_header += x.q.formerr_header;
 		t.q.signed_refused += x.q.signed_refused;
 		t.q.parse_limit += x.q.parse_limit;
+		t.q.stale_served += x.q.stale_served;
+		t.up.stale_late += x.up.stale_late;
+		t.up.stale_refresh_failed += x.up.stale_refresh_failed;
 	}
 	*out = t;
 }
@@ -238,6 +241,17 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
+	counter(b, "rootwalk_stale_answers_total",
+	        "Answers from expired data: its refresh failed or was late (RFC 8767).",
+	        t.q.stale_served);
+	counter(b, "rootwalk_stale_late_total",
+	        "Clients answered from expired data because its refresh took longer than "
+	        "--serve-stale-timeout-ms.",
+	        t.up.stale_late);
+	counter(b, "rootwalk_stale_refresh_failed_total",
+	        "Refreshes of expired data that failed (retried no sooner than "
+	        "--serve-stale-retry-s).",
+	        t.up.stale_refresh_failed);
 	write_limits(s, &t, b);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",
 	      rw_failcache_count(s->failures));

@@ -19,13 +19,22 @@
 
 /* RFC 9520: a question that failed is held failed for a while (the query
  * path answers it SERVFAIL at once); one that got an answer is cleared. */
-static void note_outcome(struct worker *w, const struct rw_question *q, const struct rw_answer *ans)
+static void note_outcome(struct worker *w, const struct upq *u, const struct rw_answer *ans)
 {
+	const struct rw_question *q = &u->q;
 	bool first;
-	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL)
-		rw_failcache_note(w->srv->failures, q->qname, q->qtype, rw_question_tag(q), &first);
-	else
+	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL) {
+		/* A failed refresh of stale data is retried at most once per
+		 * --serve-stale-retry-s (RFC 8767 §5): its stale data answers
+		 * meanwhile. */
+		uint32_t floor = u->stale ? w->srv->cfg->serve_stale_retry_s * 1000u : 0;
+		if (u->stale)
+			w->up.stale_refresh_failed++;
+		rw_failcache_note_floor(w->srv->failures, q->qname, q->qtype, rw_question_tag(q),
+		                        floor, &first);
+	} else {
 		rw_failcache_clear(w->srv->failures, q->qname, q->qtype, rw_question_tag(q));
+	}
 }
 
 /* The waiter's client address. */
@@ -162,6 +171,8 @@ static void upq_finish(struct upq *u, struct rw_answer *ans)
 	u->answered = 1;
 	if (!uv_is_closing((uv_handle_t *)&u->deadline))
 		uv_close((uv_handle_t *)&u->deadline, rw__upq_timer_closed);
+	if (u->late_on && !uv_is_closing((uv_handle_t *)&u->late))
+		uv_close((uv_handle_t *)&u->late, rw__upq_timer_closed);
 	deliver(u->w, rw_flight_take(u->w->srv->flight, &u->q), ans);
 }
 
@@ -173,13 +184,35 @@ static void upq_release(struct upq *u)
 		free(u);
 }
 
+/* What a waiter gets when the refresh of its stale data is late: a
+ * SERVFAIL that rw_query_finish answers from the stale data. */
+static struct rw_answer *late_answer(void)
+{
+	return rw_answer_servfail(RW_EDE_NO_REACHABLE_AUTHORITY, "refresh late, no stale data");
+}
+
+/* RFC 8767's client-response timer: the refresh is late, so the waiters
+ * so far get the stale data, and so does everyone asking until it ends;
+ * the refresh goes on and fills the cache. */
+static void upq_late(uv_timer_t *t)
+{
+	struct upq *u = t->data;
+	struct rw_flight_waiter *list = rw_flight_late(u->w->srv->flight, &u->q);
+	struct rw_answer *ans = late_answer();
+	for (struct rw_flight_waiter *l = list; l != NULL; l = l->next)
+		u->w->up.stale_late++;
+	deliver(u->w, list, ans);
+	rw_answer_unref(ans);
+	uv_close((uv_handle_t *)&u->late, rw__upq_timer_closed);
+}
+
 /* The clients' budget is over: SERVFAIL now. A late reply still fills the
  * cache. */
 static void upq_deadline(uv_timer_t *t)
 {
 	struct upq *u = t->data;
 	u->w->up.timeouts++;
-	note_outcome(u->w, &u->q, NULL);
+	note_outcome(u->w, u, NULL);
 	struct rw_answer *ans =
 	    rw_answer_servfail(RW_EDE_NO_REACHABLE_AUTHORITY, "upstream timed out");
 	upq_finish(u, ans);
@@ -311,7 +344,7 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 		ans = rw_answer_servfail(RW_EDE_NETWORK_ERROR, "upstream failed");
 	}
 	if (status != RW_ECANCELED)
-		note_outcome(w, &u->q, ans);
+		note_outcome(w, u, ans);
 	upq_finish(u, ans);
 	rw_answer_unref(ans);
 	upq_release(u);
@@ -321,14 +354,15 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 static void iter_done(void *arg, struct rw_answer *ans)
 {
 	struct upq *u = arg;
-	note_outcome(u->w, &u->q, ans);
+	note_outcome(u->w, u, ans);
 	upq_finish(u, ans);
 	rw_answer_unref(ans);
 	upq_release(u);
 }
 
-/* Starts the upstream work for q, which this worker leads. */
-static void upq_start(struct worker *w, const struct rw_question *q)
+/* Starts the upstream work for q, which this worker leads; stale: the
+ * cache holds stale data for it. */
+static void upq_start(struct worker *w, const struct rw_question *q, bool stale)
 {
 	struct upq *u = calloc(1, sizeof *u);
 	if (u == NULL) {
@@ -341,6 +375,14 @@ static void upq_start(struct worker *w, const struct rw_question *q)
 	u->refs = 2; /* the callback and the deadline timer */
 	uv_timer_init(&w->loop, &u->deadline);
 	u->deadline.data = u;
+	u->stale = stale;
+	if (stale && w->srv->cfg->serve_stale_timeout_ms > 0) {
+		u->refs++; /* and the client-response timer */
+		u->late_on = true;
+		uv_timer_init(&w->loop, &u->late);
+		u->late.data = u;
+		uv_timer_start(&u->late, upq_late, w->srv->cfg->serve_stale_timeout_ms, 0);
+	}
 	if (q->route == RW_ROUTE_ITERATE) {
 		uv_timer_start(&u->deadline, upq_deadline, w->srv->cfg->resolve_timeout_ms + 500,
 		               0);
@@ -401,8 +443,8 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		c->waiting++;
 	struct rw_question q;
 	rw_request_question(req, &q);
-	bool leader;
-	if (rw_flight_join(w->srv->flight, &q, &x->link, &leader) != 0) {
+	enum rw_flight_role role;
+	if (rw_flight_join(w->srv->flight, &q, &x->link, &role) != 0) {
 		/* --max-outstanding questions, or too many clients on one */
 		w->up.overloaded++;
 		struct rw_answer *over =
@@ -411,8 +453,15 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		rw_answer_unref(over);
 		return;
 	}
-	if (leader)
-		upq_start(w, &q);
+	if (role == RW_FLIGHT_LATE) {
+		/* The refresh is late already: the stale data at once. */
+		struct rw_answer *ans = late_answer();
+		w->up.stale_late++;
+		answer(w, x, ans);
+		rw_answer_unref(ans);
+	} else if (role == RW_FLIGHT_LEAD) {
+		upq_start(w, &q, req->stale);
+	}
 }
 
 void rw__pending_drain(struct worker *w)

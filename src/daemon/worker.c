@@ -127,6 +127,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->env.min_ttl = s->cfg->min_ttl;
 	w->env.max_ttl = s->cfg->max_ttl;
 	w->env.max_neg_ttl = s->cfg->max_negative_ttl;
+	w->env.stale_ttl = s->cfg->serve_stale_s > 0 ? s->cfg->serve_stale_ttl : 0;
 	w->env.default_group = s->default_group;
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
 	    w->tcp == NULL || w->groups == NULL || w->split == NULL || w->probes == NULL) {

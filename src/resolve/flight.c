@@ -16,6 +16,7 @@ struct entry {
 	struct rw_question q;
 	struct rw_flight_waiter *head, **tail;
 	size_t nwaiters;
+	bool late;
 };
 
 struct rw_flight {
@@ -67,11 +68,11 @@ static struct entry **slot(struct rw_flight *f, const struct rw_question *q)
 }
 
 int rw_flight_join(struct rw_flight *f, const struct rw_question *q, struct rw_flight_waiter *w,
-                   bool *leader)
+                   enum rw_flight_role *role)
 {
 	int rc = 0;
 	w->next = NULL;
-	*leader = false;
+	*role = RW_FLIGHT_WAIT;
 	pthread_mutex_lock(&f->lock);
 	struct entry **p = slot(f, q);
 	struct entry *e = *p;
@@ -89,7 +90,10 @@ int rw_flight_join(struct rw_flight *f, const struct rw_question *q, struct rw_f
 		e->tail = &e->head;
 		*p = e;
 		f->count++;
-		*leader = true;
+		*role = RW_FLIGHT_LEAD;
+	} else if (e->late) {
+		*role = RW_FLIGHT_LATE;
+		goto out;
 	} else if (e->nwaiters >= f->max_waiters) {
 		rc = RW_ELIMIT;
 		goto out;
@@ -115,6 +119,22 @@ struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_que
 	}
 	pthread_mutex_unlock(&f->lock);
 	free(e);
+	return list;
+}
+
+struct rw_flight_waiter *rw_flight_late(struct rw_flight *f, const struct rw_question *q)
+{
+	pthread_mutex_lock(&f->lock);
+	struct entry *e = *slot(f, q);
+	struct rw_flight_waiter *list = NULL;
+	if (e != NULL) {
+		list = e->head;
+		e->head = NULL;
+		e->tail = &e->head;
+		e->nwaiters = 0;
+		e->late = true;
+	}
+	pthread_mutex_unlock(&f->lock);
 	return list;
 }
 

@@ -62,6 +62,8 @@ struct reply {
 	bool truncated;
 	bool edns;
 	bool do_bit;
+	bool stale;       /* answered from expired data */
+	bool stale_avail; /* a fresh lookup met expired data it could use */
 	/* A TSIG record to end the reply with (a BADKEY error), or none. */
 	const uint8_t *tsig_owner;
 	uint16_t tsig_len;
@@ -362,11 +364,24 @@ static void add_cached_denial(struct reply *r, const struct later *l, uint16_t r
  * DNSSEC records for a client that set DO (RFC 4035 §3.2). Returns false
  * -- with nothing added -- when the cache cannot answer completely: the
  * name is missing, or a chain leads to a name it does not hold. */
+/* A stale entry's records go out with the stale TTL (RFC 8767 §4). */
+static void stale_ttls(struct reply *r, const struct rw_query_env *env, struct rw_cache_entry *e)
+{
+	if (!e->stale)
+		return;
+	e->set.ttl_s = e->soa.ttl_s = env->stale_ttl;
+	r->stale = true;
+}
+
+/* Answers from the cache, following CNAMEs. flags: RW_CACHE_STALE to take
+ * expired data (after a failed or late refresh). */
 static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
-                          const uint8_t *qlname)
+                          const uint8_t *qlname, unsigned flags)
 {
 	if (env->cache == NULL)
 		return false;
+	if (r->do_bit)
+		flags |= RW_CACHE_PROOF;
 	struct rw_builder_mark start;
 	rw_builder_mark(&r->b, &start);
 	const uint8_t *cur = q->qname, *owner = q->qname;
@@ -377,12 +392,15 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 	for (unsigned hop = 0; hop <= RW_QUERY_CACHE_CNAME_MAX; hop++) {
 		struct rw_cache_entry e;
 		/* The question's name is lowered and hashed once per request. */
-		int rc = hop == 0
-		             ? rw_cache_get_lower(env->cache, qlname, q->qname_len,
-		                                  rw_name_hash(qlname), q->qtype, q->qclass,
-		                                  r->do_bit, &env->arena, &e, &env->cache_stats)
-		             : rw_cache_get(env->cache, cur, q->qtype, q->qclass, &env->arena, &e,
-		                            &env->cache_stats);
+		int rc = hop == 0 ? rw_cache_get_lower(env->cache, qlname, q->qname_len,
+		                                       rw_name_hash(qlname), q->qtype, q->qclass,
+		                                       flags, &env->arena, &e, &env->cache_stats)
+		                  : rw_cache_get_flags(env->cache, cur, q->qtype, q->qclass, flags,
+		                                       &env->arena, &e, &env->cache_stats);
+		if (rc == RW_ENOTFOUND)
+			r->stale_avail |= e.stale;
+		else if (rc == 0)
+			stale_ttls(r, env, &e);
 		/* Referral NS sets and glue (authority and additional rank)
 		 * steer the resolver but never answer a client: the child's
 		 * own, authoritative data does (RFC 2181 §5.4.1). */
@@ -407,10 +425,13 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 		}
 		if (rc != RW_ENOTFOUND || q->qtype == RW_TYPE_CNAME)
 			break;
-		rc = rw_cache_get(env->cache, cur, RW_TYPE_CNAME, q->qclass, &env->arena, &e,
-		                  &env->cache_stats);
+		rc = rw_cache_get_flags(env->cache, cur, RW_TYPE_CNAME, q->qclass, flags,
+		                        &env->arena, &e, &env->cache_stats);
+		if (rc == RW_ENOTFOUND)
+			r->stale_avail |= e.stale;
 		if (rc != 0 || e.kind != RW_CACHE_POSITIVE || e.set.count != 1)
 			break;
+		stale_ttls(r, env, &e);
 		if (!add_cached(r, RW_SEC_AN, owner, &e.set))
 			return true; /* TC set: the client retries over TCP */
 		if (r->do_bit && e.proof.count > 0)
@@ -419,7 +440,29 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 	}
 	rw_builder_rollback(&r->b, &start);
 	r->rcode = RW_RCODE_NOERROR;
+	r->stale = false;
 	return false;
+}
+
+/* The EDE of a stale answer (RFC 8914 §4.4, §4.20). */
+static const struct rw_ede *stale_ede(const struct reply *r)
+{
+	static const struct rw_ede stale = {RW_EDE_STALE_ANSWER, "stale answer"};
+	static const struct rw_ede stale_nx = {RW_EDE_STALE_NXDOMAIN, "stale NXDOMAIN answer"};
+	return (r->rcode & 0xF) == RW_RCODE_NXDOMAIN ? &stale_nx : &stale;
+}
+
+/* Answers from stale data (RFC 8767) when the cache has some that is not
+ * shadowed by a local zone (whose answers are never stale). */
+static bool answer_stale(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
+                         const uint8_t *qlname)
+{
+	if (env->stale_ttl == 0 || rw_zoneset_find(env->zones, qlname) != NULL)
+		return false;
+	if (!answer_cached(r, env, q, qlname, RW_CACHE_STALE))
+		return false;
+	env->stats.stale_served++;
+	return true;
 }
 
 static uint16_t reply_size(const struct rw_query_env *env, const struct rw_msg *q,
@@ -603,6 +646,7 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 	req->udp_limit = reply_size(env, q, RW_TRANSPORT_UDP);
 	req->edns = r->edns;
 	req->do_bit = r->do_bit;
+	req->stale = r->stale_avail && env->stale_ttl > 0;
 	req->transport = transport;
 	req->qname_len = (uint8_t)q->qname_len;
 	memcpy(req->qname, q->qname, q->qname_len);
@@ -642,15 +686,20 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 			r.rcode = RW_RCODE_REFUSED;
 			env->stats.acl_refused++;
 		}
-	} else if (!answer_local(&r, env->zones, &q, lname) && !answer_cached(&r, env, &q, lname)) {
+	} else if (!answer_local(&r, env->zones, &q, lname) &&
+	           !answer_cached(&r, env, &q, lname, 0)) {
 		route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
 			r.rcode = RW_RCODE_REFUSED;
 		} else if (failed_recently(env, lname, q.qtype, q.flags & RW_FLAG_CD)) {
 			/* RFC 9520: a question (or a delegation, or a forward
-			 * group) that just failed fails again at once. */
+			 * group) that just failed fails again at once -- with
+			 * its stale data when there is some (RFC 8767: no
+			 * refresh while the failure is held). */
 			static const struct rw_ede cached = {RW_EDE_CACHED_ERROR, "cached failure"};
+			if (r.stale_avail && answer_stale(&r, env, &q, lname))
+				return end(env, &r, out_len, stale_ede(&r));
 			env->stats.failures_cached++;
 			r.rcode = RW_RCODE_SERVFAIL;
 			return end(env, &r, out_len, &cached);
@@ -728,6 +777,22 @@ static void add_answer_section(struct reply *r, const struct rw_query_env *env,
 	}
 }
 
+/* answer_stale for a waiting request: its question as a parsed one. */
+static bool finish_stale(struct rw_query_env *env, const struct rw_request *req, struct reply *r)
+{
+	struct rw_msg q = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
+	memcpy(q.qname, req->qname, req->qname_len);
+	q.qname_len = req->qname_len;
+	uint8_t lname[RW_NAME_MAX];
+	rw_name_lower(lname, req->qname, req->qname_len);
+	rw_arena_reset(&env->arena);
+	r->rcode = RW_RCODE_NOERROR;
+	if (answer_stale(r, env, &q, lname))
+		return true;
+	r->rcode = RW_RCODE_SERVFAIL;
+	return false;
+}
+
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len)
@@ -752,8 +817,13 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 		env->last.qtype = req->qtype;
 		env->last.valid = true;
 	}
-	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL)
+	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL) {
+		/* The refresh failed or is late: stale data if there is some
+		 * (RFC 8767 §4), else SERVFAIL. */
+		if (req->stale && finish_stale(env, req, &r))
+			return end(env, &r, out_len, stale_ede(&r));
 		return end(env, &r, out_len, ans != NULL ? &ans->ede : NULL);
+	}
 	uint8_t lqname[RW_NAME_MAX];
 	rw_name_lower(lqname, req->qname, req->qname_len);
 	r.rcode = ans->rcode;

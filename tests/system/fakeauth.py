@@ -32,6 +32,8 @@ Behaviour by the first label of the question (all under ZONE):
              §8 says treat it as 0)
   emptyns    AA, NOERROR, no answer, only the zone's NS in the authority
              section (NODATA, not a referral and not lame)
+  stale*     AA, A 192.0.2.34 with TTL 2 -- or no reply at all while the
+             file LOGFILE.down exists (a server that went away: serve-stale)
   anything else: NXDOMAIN with the zone's SOA
 Every query is logged as "NAME TYPE" to LOGFILE.
 """
@@ -119,6 +121,10 @@ def main():
             elif first.startswith("slow"):
                 later(2.5, s, honest, addr)
                 out = None
+        elif first.startswith("stale"):
+            if not os.path.exists(logfile + ".down"):
+                out = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("192.0.2.34"), ttl=2)]) \
+                    if qtype == 1 else msg(qid, question, ns=[soa])
         elif first == "aforaaaa":
             out = msg(qid, question, an=[rr(b"\xc0\x0c", 1, a("192.0.2.32"))])
         elif first == "dupcname":

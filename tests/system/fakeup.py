@@ -9,6 +9,7 @@ Behaviour by the first label of the question name:
   refused-*  REFUSED          servfail-*  SERVFAIL
   garbage-*  random bytes     wrongq-*    a reply for another name
   drop-*     no reply         short-*     a reply cut in the middle
+  stale-*    A 192.0.2.96 with TTL 2, or no reply while LOGFILE.down exists
   anything else: A 192.0.2.98 at once, TTL 300
 Every query is logged as one line "NAME TYPE" (lower-cased) to LOGFILE.
 """
@@ -30,13 +31,13 @@ def parse_question(q):
     return labels, q[12:pos + 5], qtype
 
 
-def reply(q, question, rcode=0, answer=None):
+def reply(q, question, rcode=0, answer=None, ttl=300):
     qid = q[:2]
     flags = 0x8180 | rcode
     an = 1 if answer else 0
     msg = qid + struct.pack("!HHHHH", flags, 1, an, 0, 0) + question
     if answer:
-        msg += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes(answer)
+        msg += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + bytes(answer)
     return msg
 
 
@@ -67,6 +68,12 @@ def main():
         first = labels[0].lower() if labels else ""
         log.write("%s %d\n" % (".".join(labels).lower(), qtype))
         if first.startswith("drop"):
+            continue
+        if first.startswith("stale"):
+            if os.path.exists(logfile + ".down"):
+                continue  # gone away: no reply (serve-stale tests)
+            with lock:
+                s.sendto(reply(q, question, 0, [192, 0, 2, 96], ttl=2), addr)
             continue
         if first.startswith("slow"):
             threading.Thread(target=send_later, daemon=True,

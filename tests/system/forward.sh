@@ -16,7 +16,7 @@ PORT=$((20000 + $$ % 20000))
 UPORT=$((PORT + 1))
 NAME=forward
 . "$(dirname "$0")/lib.sh"
-need dig kdig unbound unshare getent
+need dig kdig unbound unshare getent curl
 need_root
 
 D() { dig +time=3 +tries=1 -p "$PORT" @"$ADDR" "$@" 2>&1; }
@@ -324,6 +324,110 @@ t=$(( $(ms) - t0 ))
 expect "upstream stopped: uncached name gets SERVFAIL" "$out" "status: SERVFAIL"
 if [ "$t" -le 1500 ]; then ok "upstream stopped: SERVFAIL in ${t} ms (budget 900)"
 else bad "upstream stopped: SERVFAIL took ${t} ms (budget 900)"; fi
+}
+
+# --- serve-stale: expired data answers while the upstream is gone (RFC 8767) --
+# Its own Unbound (killed mid-test) with 2-second TTLs, the scripted upstream
+# for a server that goes silent, and a daemon with a client-response timer
+# (250 ms) shorter than its upstream budget (2 tries of 400 ms) and /metrics.
+up2_start() { # CONF: a second Unbound on 127.0.0.79
+	unbound -d -c "$1" >>"$WORK/unbound2.out" 2>&1 &
+	UP2=$!; PIDS+=("$UP2")
+	for _ in $(seq 50); do
+		dig +time=1 +tries=1 -p "$UPORT" @127.0.0.79 st.example SOA +short 2>/dev/null |
+			grep -q ns.st.example && return 0
+		sleep 0.1
+	done
+	return 1
+}
+up2_conf() { # FILE LOCAL-DATA...
+	local f=$1; shift
+	{
+		cat <<CONF
+server:
+  interface: 127.0.0.79@$UPORT
+  port: $UPORT
+  do-ip6: no
+  chroot: ""
+  username: ""
+  directory: "$WORK"
+  pidfile: "$WORK/unbound2.pid"
+  use-syslog: no
+  logfile: "$WORK/unbound2.log"
+  verbosity: 0
+  do-daemonize: no
+  num-threads: 1
+  local-zone: "." refuse
+  outgoing-interface: 127.0.0.79
+  local-zone: "st.example." static
+  local-data: "st.example. 2 IN SOA ns.st.example. h.st.example. 1 3600 900 86400 2"
+CONF
+		for d in "$@"; do echo "  local-data: \"$d\""; done
+		printf 'remote-control:\n  control-enable: no\n'
+	} >"$f"
+}
+group_serve_stale() {
+stop_main || bad "main daemon stops"
+local hport=$((PORT + 2)) out t t0 before after slow
+up2_conf "$WORK/up2a.conf" "old.st.example. 2 IN A 192.0.2.70" "flip.st.example. 2 IN A 192.0.2.71"
+up2_conf "$WORK/up2b.conf" "old.st.example. 2 IN A 192.0.2.70"
+up2_start "$WORK/up2a.conf" || { bad "second upstream starts" "$(cat "$WORK/unbound2.out")"; return; }
+rm -f "$WORK/fake.log.down"
+if ! start_daemon "$WORK/stale.log" --listen "$ADDR:$PORT" --threads 2 --forward "127.0.0.79:$UPORT" \
+	--forward-zone "hole.example=$FAKE:$UPORT" --upstream-timeout-ms 400 --upstream-tries 2 \
+	--serve-stale-timeout-ms 250 --http "$ADDR:$hport"; then
+	bad "serve-stale daemon starts" "$(cat "$WORK/stale.log")"; return
+fi
+expect "warm: old.st.example" "$(D old.st.example A)" "192\.0\.2\.70"
+expect "warm: flip.st.example" "$(D flip.st.example A)" "192\.0\.2\.71"
+expect "warm: gone.st.example is NXDOMAIN" "$(D gone.st.example A)" "status: NXDOMAIN"
+expect "warm: stale-1.hole.example (scripted upstream)" "$(D stale-1.hole.example A)" "192\.0\.2\.96"
+# flip.st.example is gone upstream now: a fresh NXDOMAIN beats the stale A.
+kill -TERM "$UP2"; wait "$UP2" 2>/dev/null
+up2_start "$WORK/up2b.conf" || bad "second upstream restarts" "$(cat "$WORK/unbound2.out")"
+sleep 2.2 # every TTL above has run out
+out=$(D flip.st.example A)
+expect "a refresh that gets NXDOMAIN: NXDOMAIN, not the stale A" "$out" "status: NXDOMAIN"
+refute "... and no EDE 3" "$out" "EDE: 3"
+# The forwarder is killed mid-test.
+kill -9 "$UP2"; wait "$UP2" 2>/dev/null
+t0=$(ms); out=$(D old.st.example A); t=$(( $(ms) - t0 ))
+expect "forwarder killed: the expired A is answered stale, TTL 30, EDE 3" "$out" \
+	"status: NOERROR" "old\.st\.example\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.70" \
+	"EDE: 3"
+within "... at once: the killed forwarder refuses, the refresh fails fast" "$t" 1000
+out=$(D gone.st.example A)
+expect "an expired NXDOMAIN is answered stale too, EDE 19" "$out" "status: NXDOMAIN" "EDE: 19"
+t0=$(ms); out=$(D old.st.example A); t=$(( $(ms) - t0 ))
+expect "the failed refresh is held: stale again" "$out" "192\.0\.2\.70" "EDE: 3"
+within "... at once, nothing sent upstream" "$t" 300
+# A server that goes silent: the refresh is late, the client is not.
+touch "$WORK/fake.log.down"
+before=$(fake_count stale-1.hole.example 1)
+t0=$(ms); out=$(D stale-1.hole.example A); t=$(( $(ms) - t0 ))
+expect "a silent upstream: stale answer when the refresh is late" "$out" \
+	"192\.0\.2\.96" "EDE: 3"
+if [ "$t" -ge 200 ] && [ "$t" -le 700 ]; then ok "... after the 250 ms client-response timer, not the 800 ms upstream budget (${t} ms)"
+else bad "... after the 250 ms client-response timer (${t} ms, want 200..700)"; fi
+slow=0
+for i in $(seq 1 12); do
+	t0=$(ms); out=$(D stale-1.hole.example A); t=$(( $(ms) - t0 ))
+	grep -q "192.0.2.96" <<<"$out" || slow=$((slow + 100))
+	[ "$t" -gt 300 ] && slow=$((slow + 1))
+	sleep 0.25
+done
+same "12 more asks over 3 s: each stale at once (slow or wrong: 0)" "$slow" 0
+after=$(fake_count stale-1.hole.example 1)
+if [ $((after - before)) -le 2 ]; then
+	ok "refreshes rate-limited: $((after - before)) upstream queries (one refresh, 2 tries) for 13 asks"
+else
+	bad "refreshes rate-limited: $((after - before)) upstream queries for 13 asks (want <= 2)"
+fi
+out=$(curl -s "http://$ADDR:$hport/metrics")
+expect "counted in /metrics" "$out" "rootwalk_stale_answers_total [1-9]" \
+	"rootwalk_stale_late_total [1-9]" "rootwalk_stale_refresh_failed_total [1-9]"
+rm -f "$WORK/fake.log.down"
+stop_daemon || bad "serve-stale daemon stops"
 }
 
 # --- shutdown with clients still waiting --------------------------------------

@@ -265,6 +265,40 @@ expect "exit summary counts dropped mismatched replies" "$(cat "$WORK/daemon.log
 }
 
 # --- DNSSEC-aware, not validating: signatures kept and handed to validators -------
+# --- serve-stale: a server that goes silent (RFC 8767) ------------------------
+# stale*.evil.beta has TTL 2 and goes silent while evil.log.down exists.
+group_serve_stale() {
+rm -f "$NET/evil.log.down"
+expect "warm: stale1.evil.beta, TTL 2" "$(D stale1.evil.beta A)" "192\.0\.2\.34"
+touch "$NET/evil.log.down"
+sleep 2.2
+local n0 n1 t t0 out slow=0
+n0=$(grep -c '^stale1\.evil\.beta\. 1$' "$NET/evil.log")
+t0=$(ms); out=$(D stale1.evil.beta A); t=$(( $(ms) - t0 ))
+expect "its server went silent: the expired A is answered stale, TTL 30, EDE 3" "$out" \
+	"status: NOERROR" \
+	"stale1\.evil\.beta\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.34" "EDE: 3"
+if [ "$t" -ge 1500 ] && [ "$t" -le 2700 ]; then ok "... when the refresh is late: the 1.8 s client-response timer (${t} ms)"
+else bad "... when the refresh is late: the 1.8 s client-response timer (${t} ms, want 1500..2700)"; fi
+for i in $(seq 1 8); do
+	t0=$(ms); out=$(D stale1.evil.beta A); t=$(( $(ms) - t0 ))
+	grep -q "192.0.2.34" <<<"$out" || slow=$((slow + 100))
+	[ "$t" -gt 300 ] && slow=$((slow + 1))
+	sleep 0.3
+done
+same "8 more asks over 3 s: each stale at once (slow or wrong: 0)" "$slow" 0
+n1=$(grep -c '^stale1\.evil\.beta\. 1$' "$NET/evil.log")
+if [ $((n1 - n0)) -le 6 ]; then ok "one refresh for 9 asks: $((n1 - n0)) queries reached the server"
+else bad "one refresh for 9 asks: $((n1 - n0)) queries reached the server (want <= 6)"; fi
+# It answers again; once the held failure is forgotten, fresh data.
+rm -f "$NET/evil.log.down"
+ctl flush >/dev/null # forgets the held failure too
+out=$(D stale1.evil.beta A)
+expect "back: a fresh answer (TTL 2), no EDE" "$out" \
+	"stale1\.evil\.beta\.[[:space:]]+[12][[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.34"
+refute "... no EDE 3" "$out" "EDE: 3"
+}
+
 group_dnssec_aware() {
 # delv ARGS...: validates through SERVER:PORT from alpha.'s key (tools/fakenet)
 V() { local at=$1 port=$2; shift 2

@@ -102,13 +102,77 @@ START_TEST(ttl_countdown_and_expiry)
 	now_ms += 199 * 1000;
 	ck_assert_int_eq(get(cache, "www.example.", 1, &e), 0);
 	ck_assert_uint_eq(e.set.ttl_s, 0);
-	now_ms += 500; /* exactly at expiry: gone */
+	now_ms += 500; /* exactly at expiry: no longer answered... */
 	ck_assert_int_eq(get(cache, "www.example.", 1, &e), RW_ENOTFOUND);
-	ck_assert_uint_eq(st.expired, 1);
-	ck_assert_uint_eq(rw_cache_entries(cache), 0);
+	ck_assert(e.stale); /* ...but kept for serve-stale (RFC 8767) */
+	ck_assert_uint_eq(rw_cache_entries(cache), 1);
 	ck_assert_int_eq(get(cache, "www.example.", 28, &e), RW_ENOTFOUND);
+	ck_assert(!e.stale);
 	ck_assert_uint_eq(st.hits, 3);
 	ck_assert_uint_eq(st.misses, 2);
+	now_ms += 86400 * 1000; /* past the stale window: gone */
+	ck_assert_int_eq(get(cache, "www.example.", 1, &e), RW_ENOTFOUND);
+	ck_assert(!e.stale);
+	ck_assert_uint_eq(st.expired, 1);
+	ck_assert_uint_eq(rw_cache_entries(cache), 0);
+}
+END_TEST
+
+static int get_stale(struct rw_cache *c, const char *name, uint16_t type, struct rw_cache_entry *e)
+{
+	uint8_t n[RW_NAME_MAX];
+	tu_name(name, n);
+	return rw_cache_get_flags(c, n, type, 1, RW_CACHE_STALE, &arena, e, &st);
+}
+
+/* Serve-stale (RFC 8767): expired data is kept for the window and handed
+ * only to lookups that ask for it (TTL 0, marked), NXDOMAIN first; live
+ * data always wins, a fresh answer of any kind replaces stale data, and a
+ * window of 0 drops data at expiry. */
+START_TEST(stale_window)
+{
+	struct rw_cache_entry e;
+	put_a(cache, "old.example.", 10, 1, 7, RW_RANK_ANSWER);
+	ck_assert_int_eq(get_stale(cache, "old.example.", 1, &e), 0);
+	ck_assert(!e.stale); /* live: the normal answer */
+	ck_assert_uint_eq(e.set.ttl_s, 10);
+	now_ms += 11000;
+	ck_assert_int_eq(get_stale(cache, "old.example.", 1, &e), 0);
+	ck_assert(e.stale);
+	ck_assert_uint_eq(e.set.ttl_s, 0);
+	ck_assert_uint_eq(e.set.rdata[0][3], 7);
+	ck_assert_uint_eq(st.stale, 1);
+	ck_assert_int_eq(get_stale(cache, "old.example.", 28, &e), RW_ENOTFOUND);
+	/* a stale NXDOMAIN answers every type, before stale data of the type */
+	uint8_t n[RW_NAME_MAX];
+	tu_name("old.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, n, 0, 1, soa(5, 5), NULL,
+	                                       RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	ck_assert_int_eq(get(cache, "old.example.", 1, &e), 0); /* fresh: NXDOMAIN */
+	ck_assert_int_eq(e.kind, RW_CACHE_NXDOMAIN);
+	now_ms += 6000;
+	ck_assert_int_eq(get_stale(cache, "old.example.", 28, &e), 0);
+	ck_assert_int_eq(e.kind, RW_CACHE_NXDOMAIN);
+	ck_assert(e.stale);
+	ck_assert_uint_eq(e.soa.ttl_s, 0);
+	/* fresh data replaces stale data whatever the ranks */
+	put_a(cache, "old.example.", 60, 1, 9, RW_RANK_ADDITIONAL);
+	ck_assert_int_eq(get(cache, "old.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.rdata[0][3], 9);
+	ck_assert(!e.stale);
+	/* window 0: expired data is gone at once */
+	struct rw_cache_config cfg;
+	rw_cache_config_default(&cfg);
+	cfg.clock = fake_clock;
+	cfg.stale_s = 0;
+	struct rw_cache *c = rw_cache_new(&cfg);
+	put_a(c, "a.example.", 1, 1, 1, RW_RANK_ANSWER);
+	now_ms += 1000;
+	ck_assert_int_eq(get_stale(c, "a.example.", 1, &e), RW_ENOTFOUND);
+	ck_assert(!e.stale);
+	ck_assert_uint_eq(rw_cache_entries(c), 0);
+	rw_cache_free(c);
 }
 END_TEST
 
@@ -545,6 +609,16 @@ START_TEST(failure_cache)
 	fc = rw_failcache_new(100, 0, 0, fake_clock, NULL);
 	ck_assert_uint_eq(rw_failcache_note(fc, q, 1, 0, &first), 0);
 	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 0);
+	/* a floor (a failed refresh of stale data, RFC 8767) is held anyway,
+	 * at least that long, and doubles from there */
+	ck_assert_uint_eq(rw_failcache_note_floor(fc, q, 1, 0, 30000, &first), 30000);
+	ck_assert_uint_eq(rw_failcache_check(fc, q, 1, 0), 30000);
+	ck_assert_uint_eq(rw_failcache_note_floor(fc, q, 1, 0, 30000, &first), 30000);
+	rw_failcache_free(fc);
+	fc = rw_failcache_new(100, 1000, 300000, fake_clock, NULL);
+	ck_assert_uint_eq(rw_failcache_note_floor(fc, q, 1, 0, 30000, &first), 30000);
+	ck_assert_uint_eq(rw_failcache_note_floor(fc, q, 1, 0, 30000, &first), 60000);
+	ck_assert_uint_eq(rw_failcache_note(fc, other, 1, 0, &first), 1000);
 	rw_failcache_free(fc);
 }
 END_TEST
@@ -557,6 +631,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, ttl_countdown_and_expiry);
 	tcase_add_test(tc, ttl_clamps);
+	tcase_add_test(tc, stale_window);
 	tcase_add_test(tc, negative_entries);
 	tcase_add_test(tc, ranking_and_whole_replacement);
 	tcase_add_test(tc, byte_bound_and_eviction);

@@ -27,18 +27,18 @@ START_TEST(leader_and_joiners)
 	struct rw_question a = question("a.test.", 1, 0), a6 = question("a.test.", 28, 0),
 	                   ag = question("a.test.", 1, 1);
 	struct waiter w[5] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}, {.id = 4}};
-	bool leader;
+	enum rw_flight_role leader;
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &leader), 0);
-	ck_assert(leader);
+	ck_assert(leader == RW_FLIGHT_LEAD);
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[1].link, &leader), 0);
-	ck_assert(!leader);
+	ck_assert(leader == RW_FLIGHT_WAIT);
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[2].link, &leader), 0);
-	ck_assert(!leader);
+	ck_assert(leader == RW_FLIGHT_WAIT);
 	/* another type or another upstream group is another question */
 	ck_assert_int_eq(rw_flight_join(f, &a6, &w[3].link, &leader), 0);
-	ck_assert(leader);
+	ck_assert(leader == RW_FLIGHT_LEAD);
 	ck_assert_int_eq(rw_flight_join(f, &ag, &w[4].link, &leader), 0);
-	ck_assert(leader);
+	ck_assert(leader == RW_FLIGHT_LEAD);
 	ck_assert_uint_eq(rw_flight_count(f), 3);
 	/* take returns the waiters in arrival order and ends the entry */
 	struct rw_flight_waiter *l = rw_flight_take(f, &a);
@@ -51,11 +51,43 @@ START_TEST(leader_and_joiners)
 	ck_assert_ptr_null(rw_flight_take(f, &a));
 	/* the next asker leads a new query */
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &leader), 0);
-	ck_assert(leader);
+	ck_assert(leader == RW_FLIGHT_LEAD);
 	ck_assert_ptr_nonnull(rw_flight_take(f, &a));
 	ck_assert_ptr_nonnull(rw_flight_take(f, &a6));
 	ck_assert_ptr_nonnull(rw_flight_take(f, &ag));
 	ck_assert_uint_eq(rw_flight_count(f), 0);
+	rw_flight_free(f);
+}
+END_TEST
+
+/* RFC 8767's client-response timer: the waiters so far are handed back
+ * (to be answered from stale data), the entry stays, marked late, so that
+ * later askers are answered at once and nobody starts a second refresh;
+ * take ends it as usual. */
+START_TEST(late_entry)
+{
+	struct rw_flight *f = rw_flight_new(100, 10);
+	struct rw_question a = question("a.test.", 1, 0);
+	struct waiter w[4] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}};
+	enum rw_flight_role role;
+	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &role), 0);
+	ck_assert_int_eq(role, RW_FLIGHT_LEAD);
+	ck_assert_int_eq(rw_flight_join(f, &a, &w[1].link, &role), 0);
+	ck_assert_int_eq(role, RW_FLIGHT_WAIT);
+	struct rw_flight_waiter *l = rw_flight_late(f, &a);
+	ck_assert_ptr_eq(l, &w[0].link);
+	ck_assert_ptr_eq(l->next, &w[1].link);
+	ck_assert_ptr_null(l->next->next);
+	ck_assert_int_eq(rw_flight_join(f, &a, &w[2].link, &role), 0);
+	ck_assert_int_eq(role, RW_FLIGHT_LATE); /* not linked */
+	ck_assert_uint_eq(rw_flight_count(f), 1);
+	ck_assert_ptr_null(rw_flight_take(f, &a)); /* nobody waits any more */
+	ck_assert_uint_eq(rw_flight_count(f), 0);
+	ck_assert_int_eq(rw_flight_join(f, &a, &w[3].link, &role), 0);
+	ck_assert_int_eq(role, RW_FLIGHT_LEAD); /* a new entry */
+	struct rw_question b = question("b.test.", 1, 0);
+	ck_assert_ptr_null(rw_flight_late(f, &b));
+	ck_assert_ptr_nonnull(rw_flight_take(f, &a));
 	rw_flight_free(f);
 }
 END_TEST
@@ -66,7 +98,7 @@ START_TEST(bounds)
 	struct rw_question a = question("a.test.", 1, 0), b = question("b.test.", 1, 0),
 	                   c = question("c.test.", 1, 0);
 	struct waiter w[5];
-	bool leader;
+	enum rw_flight_role leader;
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[0].link, &leader), 0);
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[1].link, &leader), 0);
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[2].link, &leader), RW_ELIMIT);
@@ -99,10 +131,10 @@ static void *racer(void *arg)
 		snprintf(name, sizeof name, "n%d.test.", (i * 7 + t) % 5);
 		struct rw_question q = question(name, 1, 0);
 		pool[t][i].id = t * ROUNDS + i;
-		bool leader;
+		enum rw_flight_role leader;
 		if (rw_flight_join(shared, &q, &pool[t][i].link, &leader) != 0)
 			abort(); /* Check's asserts are for the main thread */
-		if (leader && (i % 3) != 0) {
+		if (leader == RW_FLIGHT_LEAD && (i % 3) != 0) {
 			for (struct rw_flight_waiter *l = rw_flight_take(shared, &q); l != NULL;) {
 				struct rw_flight_waiter *next = l->next;
 				int id = ((struct waiter *)l)->id;
@@ -148,6 +180,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, leader_and_joiners);
 	tcase_add_test(tc, bounds);
+	tcase_add_test(tc, late_entry);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

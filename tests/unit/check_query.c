@@ -495,11 +495,11 @@ START_TEST(cache_positive_and_countdown)
 	clock_ms += 120000;
 	m = ask("host.far.", 1, false, NULL);
 	ck_assert_uint_eq(m.rr[0][0].ttl, 180);
-	clock_ms += 180000; /* expired: no longer answered */
+	clock_ms += 180000; /* expired: no longer answered (kept, stale) */
 	m = ask("host.far.", 1, false, NULL);
 	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
 	ck_assert_uint_eq(env.cache_stats.hits, 2);
-	ck_assert_uint_eq(env.cache_stats.expired, 1);
+	ck_assert_uint_eq(env.cache_stats.misses, 2); /* the name, then its CNAME */
 }
 END_TEST
 
@@ -1108,6 +1108,116 @@ START_TEST(servfail_carries_ede)
 }
 END_TEST
 
+/* The reply rw_query_finish writes for a waiting request and an answer
+ * (NULL: the refresh failed). */
+static struct rw_msg finish_req(const struct rw_request *rq, const struct rw_answer *ans)
+{
+	size_t ol = 0;
+	ck_assert_int_eq(rw_query_finish(&env, rq, ans, out, sizeof out, &ol), RW_QUERY_REPLY);
+	struct rw_msg m;
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	return m;
+}
+
+static uint16_t ede_of(const struct rw_msg *m)
+{
+	return m->edns.opts_len >= 6 && rw_get16(m->edns.opts) == RW_EDNS_EDE
+	           ? rw_get16(m->edns.opts + 4)
+	           : 0xFFFF;
+}
+
+/* Serve-stale (RFC 8767): expired data goes out only when its refresh
+ * fails (or is late: the daemon's timer hands a SERVFAIL over), with the
+ * stale TTL and EDE 3 (19 for NXDOMAIN); while a failed refresh is held,
+ * at once; never when the feature is off, nor for a name a local zone
+ * holds. */
+START_TEST(serve_stale_answers)
+{
+	env.stale_ttl = 30;
+	cache_rr("old.far.", RW_TYPE_A, "192.0.2.7", 10);
+	clock_ms += 11000;
+	uint8_t req[512];
+	size_t l = tu_query(req, 9, RW_FLAG_RD, "Old.Far.", RW_TYPE_A, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	expect_forward(req, l, 0); /* the refresh comes first */
+	ck_assert(env.request.stale);
+	struct rw_request rq = env.request;
+	struct rw_msg m = finish_req(&rq, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].ttl, 30);
+	ck_assert_mem_eq(m.rr[RW_SEC_AN][0].owner, "\3Old\3Far", 9);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].rdata[3], 7);
+	ck_assert_uint_eq(ede_of(&m), RW_EDE_STALE_ANSWER);
+	ck_assert_uint_eq(env.stats.stale_served, 1);
+	/* a SERVFAIL (a failed or late refresh) is answered the same way */
+	struct rw_answer *sf = rw_answer_servfail(RW_EDE_NO_REACHABLE_AUTHORITY, "late");
+	m = finish_req(&rq, sf);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(ede_of(&m), RW_EDE_STALE_ANSWER);
+	/* while the failed refresh is held: stale data at once, no upstream */
+	bool first;
+	uint8_t n[RW_NAME_MAX];
+	tu_name("old.far.", n);
+	env.failures = rw_failcache_new(16, 1000, 8000, test_clock, NULL);
+	rw_failcache_note_floor(env.failures, n, RW_TYPE_A, rw_question_tag(&fwd_q), 30000, &first);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].ttl, 30);
+	ck_assert_uint_eq(ede_of(&m), RW_EDE_STALE_ANSWER);
+	ck_assert_uint_eq(env.stats.failures_cached, 0);
+	ck_assert_uint_eq(env.stats.stale_served, 3);
+	rw_failcache_free(env.failures);
+	env.failures = NULL;
+	/* a stale NXDOMAIN: EDE 19, the SOA with the stale TTL */
+	cache_negative("gone.far.", RW_CACHE_NXDOMAIN, 0); /* 50 s */
+	clock_ms += 51000;
+	l = tu_query(req, 9, RW_FLAG_RD, "gone.far.", RW_TYPE_AAAA, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	expect_forward(req, l, 0);
+	rq = env.request;
+	m = finish_req(&rq, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].ttl, 30);
+	ck_assert_uint_eq(ede_of(&m), RW_EDE_STALE_NXDOMAIN);
+	/* fresh data of any kind wins over stale data */
+	cache_negative("old.far.", RW_CACHE_NODATA, RW_TYPE_A);
+	l = tu_query(req, 9, RW_FLAG_RD, "old.far.", RW_TYPE_A, RW_CLASS_IN);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1); /* NODATA, fresh */
+	/* no stale data: SERVFAIL with the failure's EDE */
+	l = tu_query(req, 9, RW_FLAG_RD, "new.far.", RW_TYPE_A, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	expect_forward(req, l, 0);
+	ck_assert(!env.request.stale);
+	rq = env.request;
+	m = finish_req(&rq, sf);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(ede_of(&m), RW_EDE_NO_REACHABLE_AUTHORITY);
+	/* a name a local zone holds is never answered stale */
+	rq.qname_len = (uint8_t)tu_name("gone.example.", rq.qname);
+	rq.stale = true;
+	cache_negative("gone.example.", RW_CACHE_NXDOMAIN, 0);
+	clock_ms += 51000;
+	m = finish_req(&rq, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	/* serve-stale off: the expired data is not offered */
+	env.stale_ttl = 0;
+	cache_rr("off.far.", RW_TYPE_A, "192.0.2.9", 10);
+	clock_ms += 11000;
+	l = tu_query(req, 9, RW_FLAG_RD, "off.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	ck_assert(!env.request.stale);
+	rq = env.request;
+	rq.stale = true; /* even when asked to */
+	m = finish_req(&rq, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	rw_answer_unref(sf);
+}
+END_TEST
+
 /* RFC 9520: while a failure is held, the question -- or any name under a
  * held delegation of the same route -- is SERVFAIL at once, EDE 13. */
 START_TEST(held_failures_answer_at_once)
@@ -1208,6 +1318,7 @@ int main(void)
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, held_failures_answer_at_once);
+	tcase_add_test(tcf, serve_stale_answers);
 	tcase_add_test(tcf, dnssec_records_for_do_clients);
 	tcase_add_test(tcf, forward_do_and_cd);
 	suite_add_tcase(s, tcf);

@@ -4,7 +4,9 @@
  * negative entries: NXDOMAIN for a name (key type 0) and NODATA for a name
  * and type, each keeping the SOA it came with so the negative answer can be
  * rebuilt. Every entry has an absolute expiry; lookups return the remaining
- * TTL and never return an expired entry.
+ * TTL. An expired entry is kept for the stale window (RFC 8767) and
+ * returned only to a lookup that asks for stale data; eviction takes
+ * expired entries first.
  *
  * Locking and ownership:
  * - The cache is split into RW_CACHE_SHARDS shards by key hash; each shard
@@ -62,13 +64,18 @@ struct rw_cache_config {
 	uint32_t min_ttl_s;     /* clamps applied on insert */
 	uint32_t max_ttl_s;     /* default 86400 */
 	uint32_t max_neg_ttl_s; /* default 3600 */
-	rw_clock_cb clock;      /* NULL: CLOCK_MONOTONIC */
+	/* Serve-stale (RFC 8767): an entry is kept this long past its
+	 * expiry, and a lookup that asks for stale data may return it
+	 * (default 86400; 0: expired entries are dropped, never served). */
+	uint32_t stale_s;
+	rw_clock_cb clock; /* NULL: CLOCK_MONOTONIC */
 	void *clock_ctx;
 };
 
 /* Per-worker counters. */
 struct rw_cache_stats {
 	uint64_t hits, misses, inserts, evictions, expired, refused_rank;
+	uint64_t stale; /* stale entries returned (RW_CACHE_STALE lookups) */
 };
 
 /* One record set as handed in or out: count records of one type. */
@@ -102,6 +109,10 @@ struct rw_cache_proof {
 struct rw_cache_entry {
 	enum rw_cache_kind kind;
 	enum rw_rank rank;
+	/* Found: the entry had expired (an RW_CACHE_STALE lookup), its TTLs
+	 * are 0. Not found: an expired entry within the stale window is
+	 * there (what an RW_CACHE_STALE lookup would return). */
+	bool stale;
 	struct rw_cache_rrset set;   /* POSITIVE: the RRset */
 	struct rw_cache_rrset soa;   /* NODATA/NXDOMAIN: the SOA (count 1) */
 	struct rw_cache_proof proof; /* empty unless asked for and kept */
@@ -126,16 +137,26 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
                           uint16_t type, uint16_t rclass, const struct rw_cache_rrset *soa,
                           const struct rw_cache_proof *proof, enum rw_rank rank,
                           struct rw_cache_stats *st);
+/* Lookup flags. */
+#define RW_CACHE_PROOF 1u /* copy the proof too (a client that set DO) */
+#define RW_CACHE_STALE 2u /* an expired entry within the stale window will do */
+
 /* Looks up (name, type, class): a live NXDOMAIN for the name wins, then the
  * RRset or NODATA entry, with its proof. Copies into arena. Returns 0,
- * RW_ENOTFOUND (miss or expired) or RW_ENOMEM (arena full). */
+ * RW_ENOTFOUND (miss or expired; out->stale says whether stale data is
+ * there) or RW_ENOMEM (arena full). */
 int rw_cache_get(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
                  struct rw_arena *arena, struct rw_cache_entry *out, struct rw_cache_stats *st);
+/* The same with flags (RW_CACHE_*). With RW_CACHE_STALE and no live
+ * entry, an expired one within the stale window is returned, NXDOMAIN
+ * first, out->stale set and its TTLs 0 (the caller gives the stale TTL). */
+int rw_cache_get_flags(struct rw_cache *c, const uint8_t *name, uint16_t type, uint16_t rclass,
+                       unsigned flags, struct rw_arena *arena, struct rw_cache_entry *out,
+                       struct rw_cache_stats *st);
 /* The same for a name already lower-cased, with its length and
- * rw_name_hash() (the hit path has them at hand); the proof is copied only
- * when with_proof (a client that set DO). */
+ * rw_name_hash() (the hit path has them at hand). */
 int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint32_t hash,
-                       uint16_t type, uint16_t rclass, bool with_proof, struct rw_arena *arena,
+                       uint16_t type, uint16_t rclass, unsigned flags, struct rw_arena *arena,
                        struct rw_cache_entry *out, struct rw_cache_stats *st);
 /* Gathers the records of one RRset (owner, type, rclass; owner compared
  * case-insensitively) from a section of a parsed message into out, its

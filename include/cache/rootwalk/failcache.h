@@ -34,6 +34,11 @@ void rw_failcache_free(struct rw_failcache *fc);
  * log line on the transition). */
 uint32_t rw_failcache_note(struct rw_failcache *fc, const uint8_t *lname, uint16_t type,
                            unsigned tag, bool *first);
+/* The same, held at least floor_ms (and kept even when failures are not
+ * otherwise): a refresh of stale data that failed is retried no sooner
+ * (RFC 8767 §5, failure-recheck). */
+uint32_t rw_failcache_note_floor(struct rw_failcache *fc, const uint8_t *lname, uint16_t type,
+                                 unsigned tag, uint32_t floor_ms, bool *first);
 /* A success: forgets the failure of (lname, type, tag). True when there
  * was a live one (the transition back). */
 bool rw_failcache_clear(struct rw_failcache *fc, const uint8_t *lname, uint16_t type, unsigned tag);

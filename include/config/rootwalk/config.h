@@ -88,6 +88,11 @@ struct rw_config {
 	unsigned max_upstream_bytes; /* reply bytes taken in per client query */
 	/* RFC 9520 failure caching, in seconds (failure_ttl 0: off). */
 	uint32_t failure_ttl, failure_ttl_max;
+	/* Serve-stale (RFC 8767): how long past expiry data may be served
+	 * (0: off), the TTL it goes out with, how long a client waits for a
+	 * refresh before getting it, and how soon a failed refresh is tried
+	 * again. */
+	uint32_t serve_stale_s, serve_stale_ttl, serve_stale_timeout_ms, serve_stale_retry_s;
 };
 
 /* Fills cfg from argv (and the config file named there). On error returns

@@ -35,15 +35,28 @@ struct rw_flight *rw_flight_new(size_t max_entries, size_t max_waiters);
 /* The table must be empty. */
 void rw_flight_free(struct rw_flight *f);
 
-/* Adds w to the question's entry, creating it when there is none, in
- * which case *leader is set: the caller sends the upstream query and
- * later calls rw_flight_take(). Returns 0 or RW_ELIMIT (a bound is
- * reached: answer the client SERVFAIL) or RW_ENOMEM. */
+/* What a joiner is to the question's entry. */
+enum rw_flight_role {
+	RW_FLIGHT_WAIT = 0, /* linked: it gets the leader's answer */
+	RW_FLIGHT_LEAD = 1, /* linked, and the entry is new: the caller sends
+	                       the upstream query and later calls rw_flight_take() */
+	RW_FLIGHT_LATE = 2, /* not linked: the answer is overdue (rw_flight_late),
+	                       the caller answers at once from stale data */
+};
+
+/* Adds w to the question's entry, creating it when there is none. Returns
+ * 0 (*role says how) or RW_ELIMIT (a bound is reached: answer the client
+ * SERVFAIL) or RW_ENOMEM. */
 int rw_flight_join(struct rw_flight *f, const struct rw_question *q, struct rw_flight_waiter *w,
-                   bool *leader);
+                   enum rw_flight_role *role);
 /* Removes the question's entry and returns its waiters in arrival order
  * (NULL when there is no entry). */
 struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_question *q);
+/* The answer is overdue (RFC 8767's client-response timer): returns the
+ * waiters so far and keeps the entry, marked late, until rw_flight_take();
+ * later joiners are RW_FLIGHT_LATE. The upstream work goes on and still
+ * refreshes the cache. */
+struct rw_flight_waiter *rw_flight_late(struct rw_flight *f, const struct rw_question *q);
 /* Questions in flight now. */
 size_t rw_flight_count(struct rw_flight *f);
 

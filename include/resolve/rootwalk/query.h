@@ -64,6 +64,7 @@ struct rw_query_stats {
 	uint64_t formerr_header;          /* FORMERR from the header alone (counts) */
 	uint64_t signed_refused;          /* TSIG/SIG(0): NOTAUTH (no keys) or FORMERR */
 	uint64_t parse_limit;             /* FORMERR: past the compression pointer bounds */
+	uint64_t stale_served;            /* answered from expired data (RFC 8767) */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
@@ -114,6 +115,9 @@ struct rw_request {
 	uint16_t qtype, qclass;
 	uint16_t udp_limit; /* reply size over UDP: 512, or the EDNS size clamped */
 	bool edns, do_bit;
+	/* The cache holds expired data for the question (RFC 8767): if the
+	 * refresh fails or is late, the client gets that. */
+	bool stale;
 	enum rw_transport transport;
 	uint8_t qname_len;
 	uint8_t qname[RW_NAME_MAX]; /* the client's letter case */
@@ -145,6 +149,9 @@ struct rw_query_env {
 	uint32_t min_ttl, max_ttl, max_neg_ttl;
 	/* Failures held (RFC 9520), shared; NULL: none kept. Borrowed. */
 	struct rw_failcache *failures;
+	/* Serve-stale (RFC 8767): the TTL of a stale answer's records (the
+	 * cache keeps expired data for its stale window; 0 there: off). */
+	uint32_t stale_ttl;
 	bool round_robin; /* rotate A/AAAA order (default on) */
 	unsigned rotation;
 	/* Access control: set per request by the caller (NULL: trusted).
@@ -188,7 +195,9 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
  * and in owner names equal to it), RA=1, the answer and authority
  * sections, the EDE of a SERVFAIL when the client speaks EDNS; sized to the
  * client's limit like rw_query_process (TC when the answer does not fit
- * over UDP). Parses nothing. */
+ * over UDP). Parses nothing. A failure (NULL, SERVFAIL, or
+ * rw_answer_late()) is answered from stale data when the cache has it
+ * (RFC 8767: EDE 3, or 19 for NXDOMAIN, TTL env->stale_ttl). */
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len);
