@@ -10,6 +10,7 @@
 #include "rootwalk/wire.h"
 
 #include <malloc.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct centry {
 	uint32_t hash;
 	uint32_t bytes; /* accounted: malloc_usable_size */
 	uint32_t data_len;
+	uint32_t ttl_s; /* as inserted (clamped): prefetch is a share of it */
 	uint16_t type, rclass, count, nproof;
 	uint8_t kind, rank, visited;
 	uint8_t data[];
@@ -74,6 +76,7 @@ void rw_cache_config_default(struct rw_cache_config *cfg)
 	cfg->max_ttl_s = 86400;
 	cfg->max_neg_ttl_s = 3600;
 	cfg->stale_s = 86400;
+	cfg->prefetch_pct = 10;
 }
 
 struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg)
@@ -241,10 +244,10 @@ static int put_entry(struct rw_cache *c, struct centry *e, size_t name_len,
 
 static struct centry *entry_alloc(size_t data_len)
 {
-	struct centry *e = malloc(sizeof *e + data_len);
+	struct centry *e = malloc(offsetof(struct centry, data) + data_len);
 	if (e == NULL)
 		return NULL;
-	memset(e, 0, sizeof *e);
+	memset(e, 0, offsetof(struct centry, data));
 	e->data_len = (uint32_t)data_len;
 	/* what malloc really holds: the usable size plus its chunk header */
 	e->bytes = (uint32_t)(malloc_usable_size(e) + sizeof(size_t));
@@ -309,6 +312,7 @@ int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set,
 	proof_write(e, pos, set->owner, proof);
 	uint32_t ttl = clamp(set->ttl_s, c->cfg.min_ttl_s, c->cfg.max_ttl_s);
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
+	e->ttl_s = ttl;
 	e->hash = rw_name_hash(e->data);
 	e->type = set->type;
 	e->rclass = set->rclass;
@@ -340,6 +344,7 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
 	if (ttl > c->cfg.max_neg_ttl_s)
 		ttl = c->cfg.max_neg_ttl_s;
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
+	e->ttl_s = ttl;
 	e->hash = rw_name_hash(e->data);
 	e->type = kind == RW_CACHE_NXDOMAIN ? 0 : type;
 	e->rclass = rclass;
@@ -473,6 +478,11 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 		e->visited = 1;
 		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl,
 		              flags & RW_CACHE_PROOF, arena, out);
+		/* Asked for again in the last share of its life: refresh it
+		 * now, while it still answers (prefetch). */
+		if (rc == 0)
+			out->prefetch = (e->expire_ms - now) * 100 <
+			                (uint64_t)e->ttl_s * 1000 * c->cfg.prefetch_pct;
 	}
 	if (rc == RW_ENOTFOUND && stale != NULL && (flags & RW_CACHE_STALE)) {
 		rc = copy_out(stale, 0, nl, flags & RW_CACHE_PROOF, arena, out);

@@ -10,6 +10,7 @@
 #include "rootwalk/config.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
+#include "rootwalk/rr.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +37,7 @@ enum kind {
 	K_NETBLOCKS, /* list of struct rw_netblock */
 	K_ZONES,     /* list of struct rw_zone_spec (NAME=FILE) */
 	K_FWDZONES,  /* list of struct rw_forward_zone (NAME=ADDR,...) */
+	K_WARM,      /* list of struct rw_keep_warm (NAME[/TYPE]) */
 };
 
 #define S_CLI_ONLY 1u /* not a file key */
@@ -168,6 +170,11 @@ static const struct setting settings[] = {
      "(0: only when the refresh fails)"},
     {"serve-stale-retry-s", 0, K_UINT, UINT(serve_stale_retry_s), 0, 1, 3600, "30", "60", "SECONDS",
      "after a refresh of stale data failed, refresh it no sooner"},
+    {"prefetch", 0, K_UINT, UINT(prefetch_pct), 0, 0, 50, "10", "20", "PERCENT",
+     "refresh a cached answer in the background when it is asked for with\n"
+     "less than this share of its TTL left (0: never)"},
+    {"keep-warm", 0, K_WARM, LIST(keep_warm, nkeep_warm), 0, 0, 0, NULL, "www.example/AAAA",
+     "NAME[/TYPE]", "keep this name's answer (type A by default) always fresh\n(repeatable)"},
     {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
      NULL, "check config and zones, then exit"},
     {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
@@ -210,6 +217,7 @@ static size_t elem_size(enum kind k)
 	case K_NETBLOCKS: return sizeof(struct rw_netblock);
 	case K_ZONES: return sizeof(struct rw_zone_spec);
 	case K_FWDZONES: return sizeof(struct rw_forward_zone);
+	case K_WARM: return sizeof(struct rw_keep_warm);
 	default: return 0;
 	}
 }
@@ -342,6 +350,20 @@ static int parse_item(const struct setting *s, const char *v, const struct origi
 			            "%s: '%s' is not an address or ADDR/PREFIX (10.0.0.0/8, ::1)",
 			            name, v);
 		return 0;
+	case K_WARM: {
+		struct rw_keep_warm *k = elem;
+		const char *slash = strchr(v, '/');
+		size_t nlen = slash != NULL ? (size_t)(slash - v) : strlen(v), wl;
+		k->type = RW_TYPE_A;
+		if (nlen == 0 ||
+		    rw_name_from_text(v, nlen, (const uint8_t *)"", k->name, &wl) != 0 ||
+		    (slash != NULL &&
+		     rw_type_from_text(slash + 1, strlen(slash + 1), &k->type) != 0))
+			return fail(err, err_len, o,
+			            "%s: '%s' is not NAME or NAME/TYPE (www.example/AAAA)", name,
+			            v);
+		return 0;
+	}
 	case K_ZONES: {
 		struct rw_zone_spec *z = elem;
 		if (!name_eq(v, &eq))
@@ -392,6 +414,7 @@ static int append(struct rw_config *cfg, const struct setting *s, const char *v,
 		struct rw_netblock b;
 		struct rw_zone_spec z;
 		struct rw_forward_zone f;
+		struct rw_keep_warm k;
 	} item;
 	memset(&item, 0, sizeof item);
 	int e = parse_item(s, v, o, &item, err, err_len);

@@ -102,6 +102,7 @@ struct waiter {
 	uint64_t t0;           /* when the request came in (uv_hrtime), if measured */
 	uint64_t born_ms;      /* uv_now when it began to wait */
 	int counted;           /* in the worker's per-address waiting counts */
+	bool refresh;          /* a background refresh (prefetch, keep-warm): no client */
 	struct rw_request req;
 };
 
@@ -128,6 +129,8 @@ struct upstream_stats {
 	uint64_t discarded;            /* replies later than --discard-timeout-ms, not sent */
 	uint64_t stale_late;           /* waiters answered stale: the refresh was late */
 	uint64_t stale_refresh_failed; /* refreshes of stale data that failed */
+	uint64_t prefetches;           /* background refreshes: hits near expiry */
+	uint64_t keep_warm;            /* background refreshes: the keep-warm list */
 };
 
 /* Query latency histogram (receive to reply), upper bounds in µs. Answers
@@ -214,6 +217,7 @@ struct worker {
 	unsigned lat_tick;
 	struct latency lat;
 	uv_timer_t snap_timer;
+	uv_timer_t warm_timer; /* worker 0: the keep-warm list (--keep-warm) */
 	uv_mutex_t snap_lock;
 	struct snapshot snap;
 	/* Zones: the set this worker serves (a reference), and the next one
@@ -355,6 +359,10 @@ void rw__conn_close(struct conn *c);
  * question's in-flight entry. */
 void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr *addr,
                          struct conn *c, uint64_t t0);
+/* Starts a background refresh of req's question (prefetch, keep-warm)
+ * unless one is in flight: upstream work with no client, which fills the
+ * cache. True when one was started. */
+bool rw__pending_refresh(struct worker *w, const struct rw_request *req);
 void rw__pending_mail_cb(uv_async_t *a);
 /* After the threads are joined: forgets mail that came too late. */
 void rw__pending_drain(struct worker *w);

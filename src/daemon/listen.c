@@ -103,6 +103,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		if (t0 != 0)
 			rw__metrics_observe(w, t0);
 		rw__log_query(w, addr, RW_TRANSPORT_UDP);
+		if (w->env.prefetch && rw__pending_refresh(w, &w->env.request))
+			w->up.prefetches++;
 		break;
 	case RW_QUERY_UPSTREAM: rw__pending_forward(w, h, addr, NULL, t0); break;
 	case RW_QUERY_DROP:
@@ -154,6 +156,8 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			if (t0 != 0)
 				rw__metrics_observe(w, t0);
 			rw__log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP);
+			if (w->env.prefetch && rw__pending_refresh(w, &w->env.request))
+				w->up.prefetches++;
 			break;
 		case RW_QUERY_UPSTREAM: rw__pending_forward(w, NULL, NULL, c, t0); break;
 		case RW_QUERY_DROP: break;

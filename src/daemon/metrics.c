@@ -124,8 +124,22 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.q.stale_served += x.q.stale_served;
 		t.up.stale_late += x.up.stale_late;
 		t.up.stale_refresh_failed += x.up.stale_refresh_failed;
+		t.up.prefetches += x.up.prefetches;
+		t.up.keep_warm += x.up.keep_warm;
 	}
 	*out = t;
+}
+
+/* Background refreshes (issue 12): prefetches and the keep-warm list. */
+static void b_refreshes(struct rw_buf *b, const struct snapshot *t)
+{
+	rw_buf_printf(b,
+	              "# HELP rootwalk_refreshes_total Background refreshes of cached answers: "
+	              "asked for near their end (prefetch) or on the keep-warm list.\n"
+	              "# TYPE rootwalk_refreshes_total counter\n"
+	              "rootwalk_refreshes_total{reason=\"prefetch\"} %llu\n"
+	              "rootwalk_refreshes_total{reason=\"keep_warm\"} %llu\n",
+	              (unsigned long long)t->up.prefetches, (unsigned long long)t->up.keep_warm);
 }
 
 /* The counters of the limits on clients' input (issue 11): TCP and HTTP
@@ -252,6 +266,7 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	        "Refreshes of expired data that failed (retried no sooner than "
 	        "--serve-stale-retry-s).",
 	        t.up.stale_refresh_failed);
+	b_refreshes(b, &t);
 	write_limits(s, &t, b);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",
 	      rw_failcache_count(s->failures));

@@ -68,6 +68,10 @@ static void waiter_free(struct worker *w, struct waiter *x)
 static void answer(struct worker *w, struct waiter *x, const struct rw_answer *ans)
 {
 	size_t len;
+	if (x->refresh) { /* nobody to answer: the cache has it now */
+		waiter_free(w, x);
+		return;
+	}
 	/* DNSBomb: replies held long and then released together are what
 	 * turns a resolver into a pulse; a client that waited past
 	 * --discard-timeout-ms has given up, and gets nothing. */
@@ -420,6 +424,7 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		return;
 	}
 	x->w = w;
+	x->refresh = false;
 	x->udp = udp;
 	if (addr != NULL)
 		memcpy(&x->addr, addr,
@@ -462,6 +467,32 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 	} else if (role == RW_FLIGHT_LEAD) {
 		upq_start(w, &q, req->stale);
 	}
+}
+
+bool rw__pending_refresh(struct worker *w, const struct rw_request *req)
+{
+	struct rw_question q;
+	rw_request_question(req, &q);
+	/* A refresh (or a client's miss) on its way already: nothing to do. */
+	if (rw_flight_busy(w->srv->flight, &q) ||
+	    w->waiting_bytes + sizeof(struct waiter) > WAITING_BYTES_MAX)
+		return false;
+	struct waiter *x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return false;
+	x->w = w;
+	x->refresh = true;
+	x->req = *req;
+	x->born_ms = uv_now(&w->loop);
+	w->waiting_bytes += sizeof *x;
+	enum rw_flight_role role;
+	if (rw_flight_join(w->srv->flight, &q, &x->link, &role) != 0 || role == RW_FLIGHT_LATE) {
+		waiter_free(w, x);
+		return false;
+	}
+	if (role == RW_FLIGHT_LEAD)
+		upq_start(w, &q, false);
+	return true;
 }
 
 void rw__pending_drain(struct worker *w)

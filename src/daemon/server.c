@@ -29,6 +29,7 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	cc.max_ttl_s = cfg->max_ttl;
 	cc.max_neg_ttl_s = cfg->max_negative_ttl;
 	cc.stale_s = cfg->serve_stale_s;
+	cc.prefetch_pct = cfg->prefetch_pct;
 	s->cache = rw_cache_new(&cc);
 	s->flight = rw_flight_new(cfg->max_outstanding, FLIGHT_WAITERS_MAX);
 	s->infra = rw_infra_new(100000);

@@ -4,6 +4,7 @@
  * and the zone hand-over from reloads. */
 #include "daemon_int.h"
 #include "rootwalk/err.h"
+#include "rootwalk/rr.h"
 #include "iterio.h"
 #include "upstream.h"
 
@@ -87,6 +88,35 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 	free(w->udp);
 	free(w->tcp);
 	free(w);
+}
+
+/* The keep-warm list, checked every KEEP_WARM_MS on worker 0: a name that
+ * is not cached, or is within the prefetch share of its end (at least the
+ * last 2 checks' worth), is refreshed in the background. */
+#define KEEP_WARM_MS 1000
+static void keep_warm_cb(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	const struct rw_config *cfg = w->srv->cfg;
+	struct rw_arena *a = &w->env.arena;
+	/* Bound: the list (settings); one cache lookup each. */
+	for (size_t i = 0; i < cfg->nkeep_warm; i++) {
+		const struct rw_keep_warm *k = &cfg->keep_warm[i];
+		struct rw_cache_entry e;
+		struct rw_cache_stats st = {0}; /* not the clients' hits and misses */
+		rw_arena_reset(a);
+		int rc =
+		    rw_cache_get_flags(w->srv->cache, k->name, k->type, RW_CLASS_IN, 0, a, &e, &st);
+		uint32_t ttl = rc != 0                       ? 0
+		               : e.kind == RW_CACHE_POSITIVE ? e.set.ttl_s
+		                                             : e.soa.ttl_s;
+		if (rc == 0 && !e.prefetch && ttl > 2 * KEEP_WARM_MS / 1000)
+			continue;
+		struct rw_request req;
+		if (rw_query_refresh_request(&w->env, k->name, k->type, &req) &&
+		    rw__pending_refresh(w, &req))
+			w->up.keep_warm++;
+	}
 }
 
 int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones,
@@ -213,6 +243,11 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		uv_timer_init(&w->loop, &w->snap_timer);
 		w->snap_timer.data = w;
 		uv_timer_start(&w->snap_timer, rw__metrics_snapshot_cb, SNAPSHOT_MS, SNAPSHOT_MS);
+	}
+	if (w->index == 0 && cfg->nkeep_warm > 0) {
+		uv_timer_init(&w->loop, &w->warm_timer);
+		w->warm_timer.data = w;
+		uv_timer_start(&w->warm_timer, keep_warm_cb, 0, KEEP_WARM_MS);
 	}
 	if (s->default_route == RW_ROUTE_ITERATE) {
 		w->res_env = (struct rw_res_env){

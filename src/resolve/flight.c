@@ -138,6 +138,14 @@ struct rw_flight_waiter *rw_flight_late(struct rw_flight *f, const struct rw_que
 	return list;
 }
 
+bool rw_flight_busy(struct rw_flight *f, const struct rw_question *q)
+{
+	pthread_mutex_lock(&f->lock);
+	bool busy = *slot(f, q) != NULL;
+	pthread_mutex_unlock(&f->lock);
+	return busy;
+}
+
 size_t rw_flight_count(struct rw_flight *f)
 {
 	pthread_mutex_lock(&f->lock);

@@ -64,6 +64,7 @@ struct reply {
 	bool do_bit;
 	bool stale;       /* answered from expired data */
 	bool stale_avail; /* a fresh lookup met expired data it could use */
+	bool prefetch;    /* answered from data near its end: refresh it */
 	/* A TSIG record to end the reply with (a BADKEY error), or none. */
 	const uint8_t *tsig_owner;
 	uint16_t tsig_len;
@@ -401,6 +402,8 @@ static bool answer_cached(struct reply *r, struct rw_query_env *env, const struc
 			r->stale_avail |= e.stale;
 		else if (rc == 0)
 			stale_ttls(r, env, &e);
+		if (rc == 0 && hop == 0)
+			r->prefetch = e.prefetch;
 		/* Referral NS sets and glue (authority and additional rank)
 		 * steer the resolver but never answer a client: the child's
 		 * own, authoritative data does (RFC 2181 §5.4.1). */
@@ -657,6 +660,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
                                       size_t *out_len)
 {
 	env->stats.queries++;
+	env->prefetch = false;
 	struct rw_msg q;
 	struct reply r;
 	int b = begin(env, req, len, transport, out, out_cap, out_len, &q, &r);
@@ -707,8 +711,35 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 			make_request(env, &q, transport, &r);
 			return RW_QUERY_UPSTREAM;
 		}
+	} else if (r.prefetch && (q.flags & (RW_FLAG_RD | RW_FLAG_CD)) == RW_FLAG_RD) {
+		/* Answered from data near its end: the daemon refreshes it in
+		 * the background (a CD=1 answer would not be cached). */
+		route(env, lname, &env->request);
+		if (env->request.route != RW_ROUTE_NONE) {
+			make_request(env, &q, transport, &r);
+			env->prefetch = true;
+		}
 	}
 	return end(env, &r, out_len, NULL);
+}
+
+bool rw_query_refresh_request(const struct rw_query_env *env, const uint8_t *qname, uint16_t qtype,
+                              struct rw_request *req)
+{
+	uint8_t lname[RW_NAME_MAX];
+	size_t nl = rw_name_len(qname);
+	rw_name_lower(lname, qname, nl);
+	memset(req, 0, sizeof *req);
+	route(env, lname, req);
+	if (req->route == RW_ROUTE_NONE)
+		return false;
+	req->flags = RW_FLAG_RD;
+	req->qtype = qtype;
+	req->qclass = RW_CLASS_IN;
+	req->udp_limit = 512;
+	req->qname_len = (uint8_t)nl;
+	memcpy(req->qname, lname, nl);
+	return true;
 }
 
 unsigned rw_question_tag(const struct rw_question *q)

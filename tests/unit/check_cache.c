@@ -249,6 +249,35 @@ START_TEST(negative_entries)
 }
 END_TEST
 
+/* Prefetch: a live hit with less than 10% of its TTL left says so; not
+ * before, not when stale, not when prefetch is off. */
+START_TEST(prefetch_mark)
+{
+	struct rw_cache_entry e;
+	put_a(cache, "hot.example.", 100, 1, 1, RW_RANK_ANSWER);
+	now_ms += 89000; /* 11 s of 100 left */
+	ck_assert_int_eq(get(cache, "hot.example.", 1, &e), 0);
+	ck_assert(!e.prefetch);
+	now_ms += 2000; /* 9 s left */
+	ck_assert_int_eq(get(cache, "hot.example.", 1, &e), 0);
+	ck_assert(e.prefetch);
+	now_ms += 10000; /* expired: a stale answer is no prefetch */
+	ck_assert_int_eq(get_stale(cache, "hot.example.", 1, &e), 0);
+	ck_assert(e.stale);
+	ck_assert(!e.prefetch);
+	struct rw_cache_config cfg;
+	rw_cache_config_default(&cfg);
+	cfg.clock = fake_clock;
+	cfg.prefetch_pct = 0;
+	struct rw_cache *c = rw_cache_new(&cfg);
+	put_a(c, "hot.example.", 100, 1, 1, RW_RANK_ANSWER);
+	now_ms += 99000;
+	ck_assert_int_eq(get(c, "hot.example.", 1, &e), 0);
+	ck_assert(!e.prefetch);
+	rw_cache_free(c);
+}
+END_TEST
+
 START_TEST(ranking_and_whole_replacement)
 {
 	struct rw_cache_entry e;
@@ -632,6 +661,7 @@ int main(void)
 	tcase_add_test(tc, ttl_countdown_and_expiry);
 	tcase_add_test(tc, ttl_clamps);
 	tcase_add_test(tc, stale_window);
+	tcase_add_test(tc, prefetch_mark);
 	tcase_add_test(tc, negative_entries);
 	tcase_add_test(tc, ranking_and_whole_replacement);
 	tcase_add_test(tc, byte_bound_and_eviction);

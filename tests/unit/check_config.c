@@ -189,6 +189,46 @@ START_TEST(cache_and_forward_settings)
 }
 END_TEST
 
+/* Serve-stale, prefetch and the keep-warm list (issue 12): defaults,
+ * flags, the file, and a bad item named with its line. */
+START_TEST(stale_prefetch_keep_warm)
+{
+	struct rw_config c;
+	char err[512];
+	ck_assert_int_eq(load(&c, err, sizeof err, NULL), 0);
+	ck_assert_uint_eq(c.serve_stale_s, 86400);
+	ck_assert_uint_eq(c.serve_stale_ttl, 30);
+	ck_assert_uint_eq(c.serve_stale_timeout_ms, 1800);
+	ck_assert_uint_eq(c.serve_stale_retry_s, 30);
+	ck_assert_uint_eq(c.prefetch_pct, 10);
+	ck_assert_uint_eq(c.nkeep_warm, 0);
+	rw_config_fini(&c);
+	ck_assert_msg(load(&c, err, sizeof err, "--serve-stale-s", "0", "--prefetch", "0",
+	                   "--keep-warm", "www.example", "--keep-warm", "Mail.Example./aaaa",
+	                   NULL) == 0,
+	              "%s", err);
+	ck_assert_uint_eq(c.serve_stale_s, 0);
+	ck_assert_uint_eq(c.prefetch_pct, 0);
+	ck_assert_uint_eq(c.nkeep_warm, 2);
+	ck_assert_mem_eq(c.keep_warm[0].name, "\3www\7example\0", 13);
+	ck_assert_uint_eq(c.keep_warm[0].type, 1);
+	ck_assert_mem_eq(c.keep_warm[1].name, "\4Mail\7Example\0", 14);
+	ck_assert_uint_eq(c.keep_warm[1].type, 28);
+	rw_config_fini(&c);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--keep-warm", "www.example/NOPE", NULL),
+	                 RW_EINVAL);
+	ck_assert_msg(strstr(err, "keep-warm") != NULL, "%s", err);
+	rw_config_fini(&c);
+	write_cfg("keep-warm:\n  - a.example/MX\n  - \"bad..name\"\n");
+	ck_assert_int_eq(load(&c, err, sizeof err, "-c", path, NULL), RW_EINVAL);
+	ck_assert_msg(strstr(err, ":3: keep-warm") != NULL, "%s", err);
+	rw_config_fini(&c);
+	unlink(path);
+	ck_assert_int_eq(load(&c, err, sizeof err, "--prefetch", "60", NULL), RW_EINVAL);
+	rw_config_fini(&c);
+}
+END_TEST
+
 START_TEST(ops_settings)
 {
 	struct rw_config c;
@@ -454,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, addresses);
 	tcase_add_test(tc, cache_and_forward_settings);
 	tcase_add_test(tc, ops_settings);
+	tcase_add_test(tc, stale_prefetch_keep_warm);
 	tcase_add_test(tc, yaml_file_and_precedence);
 	tcase_add_test(tc, yaml_errors);
 	tcase_add_test(tc, every_setting_every_way);

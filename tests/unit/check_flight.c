@@ -78,6 +78,7 @@ START_TEST(late_entry)
 	ck_assert_ptr_eq(l, &w[0].link);
 	ck_assert_ptr_eq(l->next, &w[1].link);
 	ck_assert_ptr_null(l->next->next);
+	ck_assert(rw_flight_busy(f, &a)); /* a refresh on its way */
 	ck_assert_int_eq(rw_flight_join(f, &a, &w[2].link, &role), 0);
 	ck_assert_int_eq(role, RW_FLIGHT_LATE); /* not linked */
 	ck_assert_uint_eq(rw_flight_count(f), 1);
@@ -87,6 +88,7 @@ START_TEST(late_entry)
 	ck_assert_int_eq(role, RW_FLIGHT_LEAD); /* a new entry */
 	struct rw_question b = question("b.test.", 1, 0);
 	ck_assert_ptr_null(rw_flight_late(f, &b));
+	ck_assert(!rw_flight_busy(f, &b));
 	ck_assert_ptr_nonnull(rw_flight_take(f, &a));
 	rw_flight_free(f);
 }

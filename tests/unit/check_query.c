@@ -1218,6 +1218,50 @@ START_TEST(serve_stale_answers)
 }
 END_TEST
 
+/* Prefetch: a hit in the last 10% of its TTL is answered as usual and
+ * hands the daemon a request to refresh it in the background; not
+ * earlier, not for CD=1 or RD=0, not without a route; the keep-warm list
+ * builds the same request. */
+START_TEST(prefetch_requests)
+{
+	cache_rr("hot.far.", RW_TYPE_A, "192.0.2.8", 100);
+	uint8_t req[512];
+	size_t l = tu_query(req, 9, RW_FLAG_RD, "Hot.Far.", RW_TYPE_A, RW_CLASS_IN);
+	struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert(!env.prefetch);
+	clock_ms += 91000; /* 9 s of 100 left */
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].ttl, 9); /* answered at once */
+	ck_assert(env.prefetch);
+	ck_assert_int_eq(env.request.route, RW_ROUTE_FORWARD);
+	ck_assert_uint_eq(env.request.qtype, RW_TYPE_A);
+	ck_assert_mem_eq(env.request.qname, "\3Hot\3Far", 9);
+	l = tu_query(req, 9, RW_FLAG_RD | RW_FLAG_CD, "hot.far.", RW_TYPE_A, RW_CLASS_IN);
+	run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert(!env.prefetch); /* a CD=1 answer would not be cached */
+	l = tu_query(req, 9, 0, "hot.far.", RW_TYPE_A, RW_CLASS_IN);
+	run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert(!env.prefetch); /* RD=0: the cache only */
+	struct rw_request rq;
+	uint8_t n[RW_NAME_MAX];
+	tu_name("Warm.Far.", n);
+	ck_assert(rw_query_refresh_request(&env, n, RW_TYPE_AAAA, &rq));
+	ck_assert_int_eq(rq.route, RW_ROUTE_FORWARD);
+	ck_assert_uint_eq(rq.group, 0);
+	ck_assert_uint_eq(rq.qtype, RW_TYPE_AAAA);
+	ck_assert_mem_eq(rq.qname, "\4warm\3far", 10);
+	tu_name("x.lab.corp.", n);
+	ck_assert(rw_query_refresh_request(&env, n, RW_TYPE_A, &rq));
+	ck_assert_uint_eq(rq.group, 2);
+	env.default_route = RW_ROUTE_NONE;
+	tu_name("x.elsewhere.", n);
+	ck_assert(!rw_query_refresh_request(&env, n, RW_TYPE_A, &rq));
+	env.default_route = RW_ROUTE_FORWARD;
+}
+END_TEST
+
 /* RFC 9520: while a failure is held, the question -- or any name under a
  * held delegation of the same route -- is SERVFAIL at once, EDE 13. */
 START_TEST(held_failures_answer_at_once)
@@ -1319,6 +1363,7 @@ int main(void)
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, held_failures_answer_at_once);
 	tcase_add_test(tcf, serve_stale_answers);
+	tcase_add_test(tcf, prefetch_requests);
 	tcase_add_test(tcf, dnssec_records_for_do_clients);
 	tcase_add_test(tcf, forward_do_and_cd);
 	suite_add_tcase(s, tcf);

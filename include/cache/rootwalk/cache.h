@@ -68,6 +68,9 @@ struct rw_cache_config {
 	 * expiry, and a lookup that asks for stale data may return it
 	 * (default 86400; 0: expired entries are dropped, never served). */
 	uint32_t stale_s;
+	/* Prefetch: a live hit with less than this share (percent) of its
+	 * TTL left is marked for a refresh (default 10; 0: never). */
+	uint32_t prefetch_pct;
 	rw_clock_cb clock; /* NULL: CLOCK_MONOTONIC */
 	void *clock_ctx;
 };
@@ -113,6 +116,8 @@ struct rw_cache_entry {
 	 * are 0. Not found: an expired entry within the stale window is
 	 * there (what an RW_CACHE_STALE lookup would return). */
 	bool stale;
+	/* Found live, with less than prefetch_pct of its TTL left. */
+	bool prefetch;
 	struct rw_cache_rrset set;   /* POSITIVE: the RRset */
 	struct rw_cache_rrset soa;   /* NODATA/NXDOMAIN: the SOA (count 1) */
 	struct rw_cache_proof proof; /* empty unless asked for and kept */

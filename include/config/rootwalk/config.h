@@ -25,6 +25,12 @@ struct rw_forward_zone {
 	size_t nservers;
 };
 
+/* A name kept fresh at all times (--keep-warm). */
+struct rw_keep_warm {
+	uint8_t name[255]; /* wire form */
+	uint16_t type;
+};
+
 struct rw_zone_spec {
 	char *name; /* presentation form */
 	char *file;
@@ -93,6 +99,10 @@ struct rw_config {
 	 * refresh before getting it, and how soon a failed refresh is tried
 	 * again. */
 	uint32_t serve_stale_s, serve_stale_ttl, serve_stale_timeout_ms, serve_stale_retry_s;
+	/* Prefetch (percent of a TTL left; 0: off) and the keep-warm list. */
+	uint32_t prefetch_pct;
+	struct rw_keep_warm *keep_warm;
+	size_t nkeep_warm;
 };
 
 /* Fills cfg from argv (and the config file named there). On error returns

@@ -57,6 +57,8 @@ struct rw_flight_waiter *rw_flight_take(struct rw_flight *f, const struct rw_que
  * later joiners are RW_FLIGHT_LATE. The upstream work goes on and still
  * refreshes the cache. */
 struct rw_flight_waiter *rw_flight_late(struct rw_flight *f, const struct rw_question *q);
+/* Is the question in flight (a refresh on its way)? */
+bool rw_flight_busy(struct rw_flight *f, const struct rw_question *q);
 /* Questions in flight now. */
 size_t rw_flight_count(struct rw_flight *f);
 

@@ -144,6 +144,10 @@ struct rw_query_env {
 	enum rw_route_kind default_route;
 	unsigned default_group;    /* default_route RW_ROUTE_FORWARD */
 	struct rw_request request; /* filled on RW_QUERY_UPSTREAM */
+	/* Set with an RW_QUERY_REPLY from cached data near its end (less than
+	 * the cache's prefetch share of its TTL left): request is filled, and
+	 * the daemon refreshes it in the background (no client waits). */
+	bool prefetch;
 	/* TTL clamps for answers from upstream, the first one as much as the
 	 * cached ones (--min-ttl, --max-ttl, --max-negative-ttl). */
 	uint32_t min_ttl, max_ttl, max_neg_ttl;
@@ -201,6 +205,12 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len);
+
+/* Fills req for a background refresh of (qname, qtype) -- the keep-warm
+ * list: routed as a client's miss would be, RD=1. False when it has no
+ * route. */
+bool rw_query_refresh_request(const struct rw_query_env *env, const uint8_t *qname, uint16_t qtype,
+                              struct rw_request *req);
 
 /* Turns a reply built by rw_query_process/finish into a rate-limit "slip"
  * in place: the header with TC=1 and the question only ("ask again over
