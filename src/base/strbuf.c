@@ -2,8 +2,10 @@
 #include "rootwalk/strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void rw_buf_printf(struct rw_buf *b, const char *fmt, ...)
 {
@@ -33,4 +35,29 @@ void rw_buf_printf(struct rw_buf *b, const char *fmt, ...)
 		b->p = p;
 		b->cap = cap;
 	}
+}
+
+void rw_buf_append(struct rw_buf *b, const void *data, size_t n)
+{
+	if (b->failed || n == 0)
+		return;
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len < n) {
+			if (cap > SIZE_MAX / 2) {
+				b->failed = 1;
+				return;
+			}
+			cap *= 2;
+		}
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
 }

@@ -653,6 +653,30 @@ size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx)
 	return n;
 }
 
+size_t rw_cache_walk(struct rw_cache *c, struct rw_arena *arena, rw_cache_walk_cb cb, void *ctx)
+{
+	size_t n = 0;
+	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
+	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		/* Bound: the shard's entries. */
+		for (struct centry *e = s->head; e != NULL; e = e->qnext) {
+			struct rw_cache_entry out;
+			if (e->expire_ms <= now)
+				continue;
+			rw_arena_reset(arena);
+			if (copy_out(e, (uint32_t)((e->expire_ms - now) / 1000),
+			             rw_name_len(e->data), true, arena, &out) != 0)
+				continue;
+			cb(ctx, &out, e->expire_ms - now, e->ttl_s);
+			n++;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return n;
+}
+
 size_t rw_cache_entries(struct rw_cache *c)
 {
 	size_t n = 0;

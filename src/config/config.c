@@ -170,6 +170,10 @@ static const struct setting settings[] = {
      "(0: only when the refresh fails)"},
     {"serve-stale-retry-s", 0, K_UINT, UINT(serve_stale_retry_s), 0, 1, 3600, "30", "60", "SECONDS",
      "after a refresh of stale data failed, refresh it no sooner"},
+    {"cache-file", 0, K_PATH, FIELD(cache_file), 0, 0, 0, 0, NULL, "/var/cache/rootwalk/cache",
+     "FILE",
+     "read the cache from FILE at start, write it there at a clean exit\n"
+     "(a restart does not start cold)"},
     {"prefetch", 0, K_UINT, UINT(prefetch_pct), 0, 0, 50, "10", "20", "PERCENT",
      "refresh a cached answer in the background when it is asked for with\n"
      "less than this share of its TTL left (0: never)"},

@@ -5,6 +5,7 @@
 #include "rootwalk/name.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -114,8 +115,12 @@ static bool try_handle(struct cconn *k)
 	case RW_CTL_BAD: error_reply(k, error); return true;
 	case RW_CTL_OK: break;
 	}
-	if (arg[0] != 0 && cmd != RW_CTL_FLUSH) {
+	if (arg[0] != 0 && cmd != RW_CTL_FLUSH && cmd != RW_CTL_DUMP && cmd != RW_CTL_LOAD) {
 		error_reply(k, "this command takes no argument");
+		return true;
+	}
+	if (arg[0] == 0 && cmd == RW_CTL_LOAD) {
+		error_reply(k, "load-cache takes a file");
 		return true;
 	}
 	struct rw_buf b = {0};
@@ -237,18 +242,29 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 		path = argv[i + 1];
 		i += 2;
 	}
-	static const char *const names[] = {NULL,         "stats", "reload",     "flush",
-	                                    "dump-cache", "infra", "flush-infra"};
+	static const char *const names[] = {NULL,         "stats", "reload",      "flush",
+	                                    "dump-cache", "infra", "flush-infra", "load-cache"};
 	int cmd = 0;
 	for (int k = 1; i < argc && k <= RW_CTL_LAST; k++)
 		if (strcmp(argv[i], names[k]) == 0)
 			cmd = k;
-	const char *arg = cmd == RW_CTL_FLUSH && i + 1 < argc ? argv[i + 1] : "";
-	int extra = argc - i - 1 - (arg[0] != 0);
-	if (cmd == 0 || extra != 0 || strlen(arg) > 253) {
+	bool takes = cmd == RW_CTL_FLUSH || cmd == RW_CTL_DUMP || cmd == RW_CTL_LOAD;
+	const char *arg = takes && i + 1 < argc ? argv[i + 1] : "";
+	/* A file is named to the daemon absolutely (its folder is not ours). */
+	char abs[PATH_MAX + 2];
+	if ((cmd == RW_CTL_DUMP || cmd == RW_CTL_LOAD) && arg[0] != 0 && arg[0] != '/') {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof cwd) == NULL ||
+		    (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, arg) >= sizeof abs)
+			abs[0] = 0;
+		arg = abs;
+	}
+	int extra = argc - i - 1 - (takes && i + 1 < argc);
+	if (cmd == 0 || extra != 0 || strlen(arg) > 253 || (cmd == RW_CTL_LOAD && arg[0] == 0)) {
 		fprintf(stderr,
 		        "usage: rootwalk control [--control PATH] "
-		        "stats | reload | flush [NAME] | dump-cache | infra | flush-infra\n");
+		        "stats | reload | flush [NAME] | dump-cache [FILE] | load-cache FILE |\n"
+		        "       infra | flush-infra\n");
 		return 2;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -3,8 +3,10 @@
  *
  * Wire format, client to server, one request per connection:
  *   "RWC1"  4 bytes magic
- *   cmd     1 byte: 1 stats, 2 reload, 3 flush, 4 dump-cache
- *   n       1 byte: argument length, 0-253 (only flush takes one: a name)
+ *   cmd     1 byte: 1 stats, 2 reload, 3 flush, 4 dump-cache, 5 infra,
+ *           6 flush-infra, 7 load-cache
+ *   n       1 byte: argument length, 0-253 (flush takes a name; dump-cache
+ *           and load-cache an absolute path)
  *   arg     n bytes
  * The server checks every field (unknown magic or command, an argument
  * where none is taken, a bad name: "error: ..."), answers with text whose
@@ -17,16 +19,7 @@
 #include <uv.h>
 
 #include "rootwalk/strbuf.h"
-
-enum rw_control_cmd {
-	RW_CTL_STATS = 1,
-	RW_CTL_RELOAD = 2,
-	RW_CTL_FLUSH = 3,
-	RW_CTL_DUMP = 4,
-	RW_CTL_INFRA = 5,       /* the upstream servers' state */
-	RW_CTL_FLUSH_INFRA = 6, /* forget it (lame marks, back-offs, RTTs) */
-	RW_CTL_LAST = RW_CTL_FLUSH_INFRA,
-};
+#include "wireproto.h"
 
 struct rw_control;
 

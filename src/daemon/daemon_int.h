@@ -353,6 +353,14 @@ bool rw__reply_allowed(struct worker *w, uv_udp_t *h, const struct sockaddr *sa,
 void rw__conn_send(struct conn *c, const uint8_t *msg, size_t len);
 void rw__conn_close(struct conn *c);
 
+/* --- cachefile_io.c: the cache file (issue 12) ------------------------------ */
+
+/* Writes the cache to path atomically; msg says what happened. */
+int rw__cache_save(struct rw_server *s, const char *path, char *msg, size_t msg_len);
+/* Reads path into the cache; RW_ENOTFOUND when there is no such file, an
+ * error when it is refused (nothing loaded); msg says what happened. */
+int rw__cache_load(struct rw_server *s, const char *path, char *msg, size_t msg_len);
+
 /* --- pending.c: clients waiting for upstream answers ---------------------- */
 
 /* A request the core routed upstream (w->env.request): joins or leads the

@@ -216,7 +216,20 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 	case RW_CTL_FLUSH_INFRA:
 		rw_buf_printf(out, "ok: forgot %zu server records\n", rw_infra_flush(s->infra));
 		break;
+	case RW_CTL_LOAD:
+		if (rw__cache_load(s, arg, msg, sizeof msg) == 0)
+			rw_buf_printf(out, "ok: %s\n", msg);
+		else
+			rw_buf_printf(out, "error: %s\n", msg);
+		break;
 	case RW_CTL_DUMP: {
+		if (arg[0] != 0) { /* to a cache file */
+			if (rw__cache_save(s, arg, msg, sizeof msg) == 0)
+				rw_buf_printf(out, "ok: %s\n", msg);
+			else
+				rw_buf_printf(out, "error: %s\n", msg);
+			break;
+		}
 		struct rw_buf lines = {0};
 		size_t n = rw_cache_dump(s->cache, dump_line, &lines);
 		rw_buf_printf(out, "ok: %zu entries\n", n);

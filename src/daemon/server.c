@@ -40,6 +40,19 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL ||
 	    s->failures == NULL)
 		return RW_ENOMEM;
+	if (cfg->cache_file != NULL && cfg->action == RW_CONFIG_RUN) {
+		/* A restart does not start cold; a file that is missing or
+		 * refused leaves the cache empty, with a line saying why. */
+		char msg[4500];
+		int e = rw__cache_load(s, cfg->cache_file, msg, sizeof msg);
+		if (e == 0)
+			rw_log_info("cache: %s", msg);
+		else if (e == RW_ENOTFOUND)
+			rw_log_info("cache: no cache file yet (%s); starting empty",
+			            cfg->cache_file);
+		else
+			rw_log_warn("cache: %s; starting empty", msg);
+	}
 	if (cfg->root_hints != NULL) {
 		if (rw_hints_load(cfg->root_hints, &s->hints, err, err_len) != 0)
 			return RW_EINVAL;
@@ -175,6 +188,14 @@ int rw_server_run(struct rw_server *s)
 			rw_log_error("worker %u: handles left open at exit", i);
 			rc = RW_EIO;
 		}
+	}
+	if (ok && s->cfg->cache_file != NULL) {
+		/* A clean exit keeps the cache for the next start. */
+		char msg[4500];
+		if (rw__cache_save(s, s->cfg->cache_file, msg, sizeof msg) == 0)
+			rw_log_info("cache: %s", msg);
+		else
+			rw_log_error("cache: could not save: %s", msg);
 	}
 	if (uv_loop_close(&s->loop) != 0) {
 		rw_log_error("main loop: handles left open at exit");

@@ -39,6 +39,13 @@ enum rw_ctl_parse rw_ctl_parse(const uint8_t *req, size_t len, unsigned last_cmd
 	*cmd = c;
 	if (n == 0)
 		return RW_CTL_OK;
+	if (c == RW_CTL_DUMP || c == RW_CTL_LOAD) {
+		if (memchr(arg, 0, n) != NULL || arg[0] != '/') {
+			*error = "not an absolute path";
+			return RW_CTL_BAD;
+		}
+		return RW_CTL_OK;
+	}
 	uint8_t wire[RW_NAME_MAX];
 	size_t wl;
 	if (memchr(arg, 0, n) != NULL ||

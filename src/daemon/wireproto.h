@@ -14,6 +14,17 @@
 
 /* --- control -------------------------------------------------------------- */
 
+enum rw_control_cmd {
+	RW_CTL_STATS = 1,
+	RW_CTL_RELOAD = 2,
+	RW_CTL_FLUSH = 3,
+	RW_CTL_DUMP = 4,        /* the cache as text, or (with a path) to a cache file */
+	RW_CTL_INFRA = 5,       /* the upstream servers' state */
+	RW_CTL_FLUSH_INFRA = 6, /* forget it (lame marks, back-offs, RTTs) */
+	RW_CTL_LOAD = 7,        /* a cache file into the cache */
+	RW_CTL_LAST = RW_CTL_LOAD,
+};
+
 /* The largest control request: magic, command, length, a name in text. */
 #define RW_CTL_REQ_MAX (4 + 1 + 1 + 253)
 
@@ -22,7 +33,8 @@ enum rw_ctl_parse { RW_CTL_MORE = 0, RW_CTL_OK = 1, RW_CTL_BAD = -1 };
 /* Parses the len bytes of a control request received so far. RW_CTL_OK:
  * *cmd and arg (NUL-terminated, empty when none) are set; RW_CTL_MORE:
  * incomplete; RW_CTL_BAD: *error says why (static text). last_cmd: the
- * highest command number known. */
+ * highest command number known. The argument of RW_CTL_DUMP and
+ * RW_CTL_LOAD is an absolute path; any other's a domain name. */
 enum rw_ctl_parse rw_ctl_parse(const uint8_t *req, size_t len, unsigned last_cmd, unsigned *cmd,
                                char arg[254], const char **error);
 

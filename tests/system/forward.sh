@@ -472,6 +472,52 @@ expect "counted in /metrics" "$(curl -s "http://$ADDR:$hport/metrics")" \
 stop_daemon || bad "prefetch daemon stops"
 }
 
+# --- the cache survives a restart (issue 12) ----------------------------------
+group_cache_survives_restart() {
+stop_main || bad "main daemon stops"
+local cf="$WORK/cache.bin" sock="$WORK/cf.sock" before after hits i out
+rm -f "$cf"
+cf_args=(--listen "$ADDR:$PORT" --threads 2 --forward "$UP:$UPORT"
+	--forward-zone "hole.example=$FAKE:$UPORT" --cache-file "$cf" --control "$sock")
+start_daemon "$WORK/cf1.log" "${cf_args[@]}" || { bad "daemon starts" "$(cat "$WORK/cf1.log")"; return; }
+expect "no cache file yet: said so, starting empty" "$(cat "$WORK/cf1.log")" "no cache file yet"
+for i in $(seq 1 20); do D "keep-$i.hole.example" A >/dev/null; done
+stop_daemon || bad "first daemon stops"
+expect "a clean exit writes the cache file" "$(cat "$WORK/cf1.log")" "cache: wrote [0-9]+ entries .* to $cf"
+before=$(grep -c "^keep-" "$WORK/fake.log")
+start_daemon "$WORK/cf2.log" "${cf_args[@]}" || { bad "daemon restarts" "$(cat "$WORK/cf2.log")"; return; }
+expect "at start it reads it back" "$(cat "$WORK/cf2.log")" "cache: loaded [1-9][0-9]* entries from $cf"
+hits=0
+for i in $(seq 1 20); do
+	out=$(D "keep-$i.hole.example" A)
+	grep -q "192.0.2.98" <<<"$out" && hits=$((hits + 1))
+done
+after=$(grep -c "^keep-" "$WORK/fake.log")
+same "right after the restart: 20 of 20 names answered" "$hits" 20
+same "... all from the cache: nothing sent upstream" "$((after - before))" 0
+out=$("$RW" control --control "$sock" dump-cache "$WORK/dump.bin" 2>&1)
+expect "control dump-cache FILE writes a cache file" "$out" "^ok: wrote [0-9]+ entries"
+"$RW" control --control "$sock" flush >/dev/null 2>&1
+out=$("$RW" control --control "$sock" load-cache "$WORK/dump.bin" 2>&1)
+expect "control load-cache FILE reads it back" "$out" "^ok: loaded [1-9][0-9]* entries"
+out=$(D keep-3.hole.example A)
+expect "... and answers from it" "$out" "192\.0\.2\.98"
+same "... nothing sent upstream" "$(( $(grep -c "^keep-" "$WORK/fake.log") - after ))" 0
+out=$("$RW" control --control "$sock" load-cache "$WORK/unbound.conf" 2>&1)
+expect "a foreign file: refused, said why" "$out" "^error: .*not a rootwalk cache file; nothing loaded"
+stop_daemon || bad "second daemon stops"
+# A truncated file and a garbage one: a clear line, an empty cache, no crash.
+truncate -s -10 "$cf"
+start_daemon "$WORK/cf3.log" "${cf_args[@]}" || { bad "daemon starts on a truncated file" "$(cat "$WORK/cf3.log")"; return; }
+expect "a truncated file: said so, starting empty" "$(cat "$WORK/cf3.log")" \
+	"cache: $cf: checksum mismatch \(truncated or corrupt\); nothing loaded; starting empty"
+stop_daemon || bad "third daemon stops"
+head -c 5000 /dev/urandom >"$cf"
+start_daemon "$WORK/cf4.log" "${cf_args[@]}" || { bad "daemon starts on a garbage file" "$(cat "$WORK/cf4.log")"; return; }
+expect "a garbage file: said so, starting empty" "$(cat "$WORK/cf4.log")" "not a rootwalk cache file"
+stop_daemon || bad "fourth daemon stops"
+}
+
 # --- shutdown with clients still waiting --------------------------------------
 group_shutdown_with_clients_still_waiting() {
 ( D drop-2.fault.example A >/dev/null ) &

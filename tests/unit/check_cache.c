@@ -2,6 +2,7 @@
  * clock (no sleeping), clamps, negative entries, ranking, whole-set
  * replacement, the byte bound, scan resistance, and concurrent use. */
 #include "rootwalk/cache.h"
+#include "rootwalk/cachefile.h"
 #include "rootwalk/err.h"
 #include "rootwalk/failcache.h"
 #include "rootwalk/name.h"
@@ -10,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static uint64_t now_ms;
 static uint64_t fake_clock(void *ctx)
@@ -275,6 +277,91 @@ START_TEST(prefetch_mark)
 	ck_assert_int_eq(get(c, "hot.example.", 1, &e), 0);
 	ck_assert(!e.prefetch);
 	rw_cache_free(c);
+}
+END_TEST
+
+/* The cache file (issue 12): written and read back with absolute expiry
+ * (a later read counts down from where it was, and drops what expired);
+ * positive and negative entries and their proofs survive; empty,
+ * truncated, corrupt, foreign and other-version files are refused whole. */
+START_TEST(cache_file_round_trip)
+{
+	uint8_t n[RW_NAME_MAX];
+	put_a(cache, "www.example.", 300, 2, 1, RW_RANK_AUTH_ANSWER);
+	put_a(cache, "short.example.", 5, 1, 9, RW_RANK_ANSWER);
+	tu_name("gone.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, n, 0, 1, soa(600, 120),
+	                                       NULL, RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	/* a proof: an RRSIG kept with the set */
+	uint8_t owner[RW_NAME_MAX], sig[32] = {0, 1};
+	tu_name("signed.example.", owner);
+	uint8_t rd[4] = {10, 0, 0, 7};
+	const uint8_t *rds[1] = {rd};
+	uint16_t lens[1] = {4};
+	struct rw_cache_rr prr = {owner, RW_TYPE_RRSIG, sizeof sig, sig};
+	struct rw_cache_proof proof = {1, &prr};
+	struct rw_cache_rrset set = {owner, 1, 1, 300, 1, lens, rds};
+	ck_assert_int_eq(rw_cache_put(cache, &set, &proof, RW_RANK_AUTH_ANSWER, &st), 0);
+	struct rw_buf b = {0};
+	uint64_t wall = 1700000000000ull;
+	ck_assert_uint_eq(rw_cachefile_write(cache, &arena, wall, &b), 4);
+	ck_assert(!b.failed);
+	/* read into a fresh cache 100 s later (wall clock): short.example
+	 * expired meanwhile */
+	struct rw_cache *c2 = make(64u << 20);
+	struct rw_cachefile_result res;
+	const char *why = NULL;
+	ck_assert_int_eq(
+	    rw_cachefile_read(c2, (const uint8_t *)b.p, b.len, wall + 100000, &arena, &res, &why),
+	    0);
+	ck_assert_uint_eq(res.loaded, 3);
+	ck_assert_uint_eq(res.expired, 1);
+	ck_assert_uint_eq(res.malformed, 0);
+	struct rw_cache_entry e;
+	ck_assert_int_eq(get(c2, "www.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.count, 2);
+	ck_assert_uint_eq(e.rank, RW_RANK_AUTH_ANSWER);
+	ck_assert_uint_eq(e.set.ttl_s, 200); /* 300 - 100 */
+	ck_assert_int_eq(get(c2, "gone.example.", 28, &e), 0);
+	ck_assert_int_eq(e.kind, RW_CACHE_NXDOMAIN);
+	ck_assert_uint_eq(e.soa.ttl_s, 20); /* 120 - 100 */
+	ck_assert_int_eq(get(c2, "signed.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.proof.count, 1);
+	ck_assert_uint_eq(e.proof.rr[0].type, RW_TYPE_RRSIG);
+	ck_assert_int_eq(get(c2, "short.example.", 1, &e), RW_ENOTFOUND);
+	rw_cache_free(c2);
+	/* refused whole: nothing loaded, a reason */
+	c2 = make(64u << 20);
+	ck_assert_int_eq(rw_cachefile_read(c2, (const uint8_t *)b.p, 0, wall, &arena, &res, &why),
+	                 RW_EMALFORMED);
+	ck_assert_str_eq(why, "empty");
+	ck_assert_int_eq(
+	    rw_cachefile_read(c2, (const uint8_t *)b.p, b.len - 20, wall, &arena, &res, &why),
+	    RW_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "checksum"));
+	ck_assert_int_eq(rw_cachefile_read(c2, (const uint8_t *)b.p, 20, wall, &arena, &res, &why),
+	                 RW_EMALFORMED);
+	ck_assert_str_eq(why, "truncated");
+	b.p[40] ^= 1;
+	ck_assert_int_eq(
+	    rw_cachefile_read(c2, (const uint8_t *)b.p, b.len, wall, &arena, &res, &why),
+	    RW_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "checksum"));
+	b.p[40] ^= 1;
+	b.p[11] = 2; /* version 2 */
+	ck_assert_int_eq(
+	    rw_cachefile_read(c2, (const uint8_t *)b.p, b.len, wall, &arena, &res, &why),
+	    RW_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "version"));
+	const char foreign[] = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\nwww A 192.0.2.1\n";
+	ck_assert_int_eq(rw_cachefile_read(c2, (const uint8_t *)foreign, sizeof foreign, wall,
+	                                   &arena, &res, &why),
+	                 RW_EMALFORMED);
+	ck_assert_str_eq(why, "not a rootwalk cache file");
+	ck_assert_uint_eq(rw_cache_entries(c2), 0);
+	rw_cache_free(c2);
+	free(b.p);
 }
 END_TEST
 
@@ -662,6 +749,7 @@ int main(void)
 	tcase_add_test(tc, ttl_clamps);
 	tcase_add_test(tc, stale_window);
 	tcase_add_test(tc, prefetch_mark);
+	tcase_add_test(tc, cache_file_round_trip);
 	tcase_add_test(tc, negative_entries);
 	tcase_add_test(tc, ranking_and_whole_replacement);
 	tcase_add_test(tc, byte_bound_and_eviction);

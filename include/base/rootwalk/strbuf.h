@@ -15,5 +15,7 @@ struct rw_buf {
 };
 
 void rw_buf_printf(struct rw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes (binary content: the cache file). */
+void rw_buf_append(struct rw_buf *b, const void *data, size_t n);
 
 #endif

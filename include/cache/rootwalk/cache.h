@@ -185,6 +185,14 @@ size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name);
 typedef void (*rw_cache_dump_cb)(void *ctx, const char *line);
 size_t rw_cache_dump(struct rw_cache *c, rw_cache_dump_cb cb, void *ctx);
 
+/* Calls cb for every live entry, its proof included, copied into arena
+ * (reset before each), shard by shard under each shard's lock (cb must not
+ * call the cache). left_ms: its life left; ttl_s: the TTL it was inserted
+ * with. Returns the number of entries. */
+typedef void (*rw_cache_walk_cb)(void *ctx, const struct rw_cache_entry *e, uint64_t left_ms,
+                                 uint32_t ttl_s);
+size_t rw_cache_walk(struct rw_cache *c, struct rw_arena *arena, rw_cache_walk_cb cb, void *ctx);
+
 /* Totals read from the shards (under their locks). */
 size_t rw_cache_entries(struct rw_cache *c);
 size_t rw_cache_bytes(struct rw_cache *c);

@@ -99,6 +99,7 @@ struct rw_config {
 	 * refresh before getting it, and how soon a failed refresh is tried
 	 * again. */
 	uint32_t serve_stale_s, serve_stale_ttl, serve_stale_timeout_ms, serve_stale_retry_s;
+	char *cache_file; /* the cache across restarts (NULL: none) */
 	/* Prefetch (percent of a TTL left; 0: off) and the keep-warm list. */
 	uint32_t prefetch_pct;
 	struct rw_keep_warm *keep_warm;
