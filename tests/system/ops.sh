@@ -242,14 +242,17 @@ import socket, sys
 def ask(data):
     s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
     return s.recv(200).decode().strip()
-print(ask(b"RWC1\x07\x00"))
+print(ask(b"RWC1\x08\x00"))
 print(ask(b"RWC1\x03\x05a..bc"))
 print(ask(b"RWC1\x01\x02xy"))
 print(ask(b"HELLO"))
+print(ask(b"RWC1\x07\x00"))
+print(ask(b"RWC1\x07\x03a/b"))
 PYX
 )
 expect "control: bad requests get 'error:' answers" "$out" "error: unknown command" \
-	"error: not a domain name" "error: this command takes no argument" "error: not a rootwalk control request"
+	"error: not a domain name" "error: this command takes no argument" "error: not a rootwalk control request" \
+	"error: load-cache takes a file" "error: not an absolute path"
 }
 
 # --- logging ------------------------------------------------------------------------
