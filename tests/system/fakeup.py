@@ -10,7 +10,7 @@ Behaviour by the first label of the question name:
   garbage-*  random bytes     wrongq-*    a reply for another name
   drop-*     no reply         short-*     a reply cut in the middle
   stale-*    A 192.0.2.96 with TTL 2, or no reply while LOGFILE.down exists
-  ttl5-*     A 192.0.2.95 with TTL 5
+  ttl10-*    A 192.0.2.95 with TTL 10
   lag5-*     A 192.0.2.94 with TTL 5, after 100 ms
   anything else: A 192.0.2.98 at once, TTL 300
 Every query is logged as one line "NAME TYPE" (lower-cased) to LOGFILE.
@@ -75,9 +75,9 @@ def main():
             threading.Thread(target=send_later, daemon=True,
                              args=(reply(q, question, 0, [192, 0, 2, 94], ttl=5), addr, 0.1)).start()
             continue
-        if first.startswith("ttl5"):
+        if first.startswith("ttl10"):
             with lock:
-                s.sendto(reply(q, question, 0, [192, 0, 2, 95], ttl=5), addr)
+                s.sendto(reply(q, question, 0, [192, 0, 2, 95], ttl=10), addr)
             continue
         if first.startswith("stale"):
             if os.path.exists(logfile + ".down"):
