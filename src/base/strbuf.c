@@ -2,10 +2,33 @@
 #include "rootwalk/strbuf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Room for need more bytes, doubling from 4 KiB; false (and failed set)
+ * when that cannot be had. */
+static bool grow(struct rw_buf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < need) {
+		if (cap > SIZE_MAX / 2) {
+			b->failed = 1;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = 1;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
 
 void rw_buf_printf(struct rw_buf *b, const char *fmt, ...)
 {
@@ -24,16 +47,8 @@ void rw_buf_printf(struct rw_buf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return;
 		}
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = 1;
+		if (!grow(b, (size_t)n + 1)) /* vsnprintf's NUL too */
 			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
 }
 
@@ -41,23 +56,8 @@ void rw_buf_append(struct rw_buf *b, const void *data, size_t n)
 {
 	if (b->failed || n == 0)
 		return;
-	if (b->cap - b->len < n) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				b->failed = 1;
-				return;
-			}
-			cap *= 2;
-		}
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
+	if (b->cap - b->len < n && !grow(b, n))
+		return;
 	memcpy(b->p + b->len, data, n);
 	b->len += n;
 }

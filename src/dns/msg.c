@@ -61,17 +61,11 @@ static inline __attribute__((always_inline)) int rdata_named(struct rw_rbuf *r,
 	r->len = end - post; /* the names must end before the fixed tail */
 	int e = 0;
 	for (size_t i = 0; i < nnames && e == 0; i++) {
-		const uint8_t *p = r->base + r->pos;
 		struct rw_name_hit h;
-		size_t t = 0, nl;
-		if (r->len - r->pos >= 2 && (p[0] & 0xC0) == 0xC0 && r->ptrs_left > 0 &&
-		    (t = (size_t)(p[0] & 0x3F) << 8 | p[1]) < r->pos &&
-		    rw_name_memo_get(r->memo, t, &h) && h.depth < RW_NAME_PTRS_MAX &&
-		    h.reach <= r->len) {
+		size_t nl;
+		if (rw_name_memo_lone(r, &h)) {
 			rw_copy_small(out + n, h.name, h.len);
 			nl = h.len;
-			r->pos += 2;
-			r->ptrs_left--;
 			e = rw_name_memo_spend(r->memo, h.len);
 		} else {
 			e = rw_name_read(r, out + n, &nl);

@@ -22,6 +22,15 @@
 
 #define MAX 65535
 
+/* A record's type, class IN, TTL and RDLENGTH at p (10 bytes). */
+static void fixed(uint8_t *p, uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+	rw_put16(p, type);
+	rw_put16(p + 2, 1);
+	rw_put32(p + 4, ttl);
+	rw_put16(p + 8, rdlen);
+}
+
 static size_t header(uint8_t *p, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ar)
 {
 	memset(p, 0, 12);
@@ -42,10 +51,7 @@ static size_t chain_msg(uint8_t *p, size_t depth)
 {
 	size_t n = header(p, 0x8180, 1, 0, 0);
 	rw_put16(p + n, 0xC00C);
-	rw_put16(p + n + 2, 0xFF00);
-	rw_put16(p + n + 4, 1);
-	memset(p + n + 6, 0, 4);
-	rw_put16(p + n + 10, (uint16_t)(2 * depth));
+	fixed(p + n + 2, 0xFF00, 0, (uint16_t)(2 * depth));
 	n += 12;
 	size_t prev = 12;
 	for (size_t i = 0; i < depth; i++) {
@@ -56,9 +62,7 @@ static size_t chain_msg(uint8_t *p, size_t depth)
 	uint16_t an = 1;
 	while (n + 12 <= MAX) {
 		rw_put16(p + n, (uint16_t)(0xC000 | prev));
-		rw_put16(p + n + 2, 0xFF00);
-		rw_put16(p + n + 4, 1);
-		memset(p + n + 6, 0, 6);
+		fixed(p + n + 2, 0xFF00, 0, 0);
 		n += 12;
 		an++;
 	}
@@ -86,9 +90,7 @@ static size_t records(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 12 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 0xFF00);
-		rw_put16(p + n + 4, 1);
-		memset(p + n + 6, 0, 6);
+		fixed(p + n + 2, 0xFF00, 0, 0);
 		n += 12;
 		an++;
 	}
@@ -103,10 +105,7 @@ static size_t names(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 14 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 2);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 2);
+		fixed(p + n + 2, 2, 300, 2);
 		rw_put16(p + n + 12, 0xC00C);
 		n += 14;
 		an++;
@@ -125,10 +124,7 @@ static size_t distinct_names(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 15 <= MAX) {
 		rw_put16(p + n, (uint16_t)(0xC000 | prev));
-		rw_put16(p + n + 2, 12); /* PTR: its rdata is a name */
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 3);
+		fixed(p + n + 2, 12, 300, 3); /* PTR: its rdata is a name */
 		p[n + 12] = 1;
 		p[n + 13] = (uint8_t)('a' + an % 26);
 		p[n + 14] = 0;
@@ -151,18 +147,14 @@ static size_t long_suffix(uint8_t *p)
 		p[n + 2 * i] = 1, p[n + 2 * i + 1] = 'x';
 	p[n + 252] = 0;
 	n += 253;
-	rw_put16(p + n, 0xFF00);
-	rw_put16(p + n + 2, 1);
-	memset(p + n + 4, 0, 6);
+	fixed(p + n, 0xFF00, 0, 0);
 	n += 10;
 	uint16_t an = 1;
 	while (n + 15 <= MAX) {
 		p[n] = 1;
 		p[n + 1] = (uint8_t)('a' + an % 26);
 		rw_put16(p + n + 2, (uint16_t)(0xC000 | (first + 2)));
-		rw_put16(p + n + 4, 0xFF00);
-		rw_put16(p + n + 6, 1);
-		memset(p + n + 8, 0, 6);
+		fixed(p + n + 4, 0xFF00, 0, 0);
 		n += 14;
 		an++;
 	}
@@ -180,9 +172,7 @@ static size_t prefixed(uint8_t *p)
 		p[n] = 1;
 		p[n + 1] = (uint8_t)('a' + an % 26);
 		rw_put16(p + n + 2, 0xC00C);
-		rw_put16(p + n + 4, 0xFF00);
-		rw_put16(p + n + 6, 1);
-		memset(p + n + 8, 0, 6);
+		fixed(p + n + 4, 0xFF00, 0, 0);
 		n += 14;
 		an++;
 	}
@@ -198,10 +188,7 @@ static size_t mx(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 16 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 15);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 4);
+		fixed(p + n + 2, 15, 300, 4);
 		rw_put16(p + n + 12, an);
 		rw_put16(p + n + 14, 0xC00C);
 		n += 16;
@@ -218,10 +205,7 @@ static size_t a_records(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 16 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 1);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 4);
+		fixed(p + n + 2, 1, 300, 4);
 		rw_put32(p + n + 12, 0xC0000201);
 		n += 16;
 		an++;
@@ -238,10 +222,7 @@ static size_t mx_prefixed(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 18 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 15);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 6);
+		fixed(p + n + 2, 15, 300, 6);
 		rw_put16(p + n + 12, an);
 		p[n + 14] = 1;
 		p[n + 15] = (uint8_t)('a' + an % 26);
@@ -260,10 +241,7 @@ static size_t soa(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 36 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 6);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 24);
+		fixed(p + n + 2, 6, 300, 24);
 		rw_put16(p + n + 12, 0xC00C);
 		rw_put16(p + n + 14, 0xC00C);
 		memset(p + n + 16, 0, 20);
@@ -281,10 +259,7 @@ static size_t srv(uint8_t *p)
 	uint16_t an = 0;
 	while (n + 20 <= MAX) {
 		rw_put16(p + n, 0xC00C);
-		rw_put16(p + n + 2, 33);
-		rw_put16(p + n + 4, 1);
-		rw_put32(p + n + 6, 300);
-		rw_put16(p + n + 10, 8);
+		fixed(p + n + 2, 33, 300, 8);
 		memset(p + n + 12, 0, 6);
 		rw_put16(p + n + 18, 0xC00C);
 		n += 20;
@@ -299,11 +274,8 @@ static size_t txt(uint8_t *p)
 {
 	size_t n = header(p, 0x8180, 1, 1, 0);
 	rw_put16(p + n, 0xC00C);
-	rw_put16(p + n + 2, 16);
-	rw_put16(p + n + 4, 1);
-	rw_put32(p + n + 6, 300);
 	size_t rdl = MAX - n - 12;
-	rw_put16(p + n + 10, (uint16_t)rdl);
+	fixed(p + n + 2, 16, 300, (uint16_t)rdl);
 	memset(p + n + 12, 0, rdl);
 	return n + 12 + rdl;
 }
@@ -318,9 +290,7 @@ static size_t long_names(uint8_t *p)
 			p[n + 2 * i] = 1, p[n + 2 * i + 1] = 'x';
 		p[n + 254] = 0;
 		n += 255;
-		rw_put16(p + n, 0xFF00);
-		rw_put16(p + n + 2, 1);
-		memset(p + n + 4, 0, 6);
+		fixed(p + n, 0xFF00, 0, 0);
 		n += 10;
 		an++;
 	}

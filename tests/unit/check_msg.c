@@ -19,14 +19,13 @@ static void teardown(void)
 	rw_arena_fini(&arena);
 }
 
-/* Appends one RR with an uncompressed owner. */
-static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, uint16_t type,
-                     const uint8_t *rd, uint16_t rdlen)
+/* Appends one record whose owner is the given raw wire bytes (labels and
+ * pointers as they stand), TTL 300, to a section. */
+static size_t add_raw_sec(uint8_t *buf, size_t len, int section, const void *owner, size_t olen,
+                          uint16_t type, const void *rd, uint16_t rdlen)
 {
-	uint8_t n[RW_NAME_MAX];
-	size_t nl = tu_name(owner, n);
-	memcpy(buf + len, n, nl);
-	len += nl;
+	memcpy(buf + len, owner, olen);
+	len += olen;
 	rw_put16(buf + len, type);
 	rw_put16(buf + len + 2, 1);
 	rw_put32(buf + len + 4, 300);
@@ -35,6 +34,22 @@ static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, u
 		memcpy(buf + len + 10, rd, rdlen);
 	rw_put16(buf + 6 + 2 * section, (uint16_t)(rw_get16(buf + 6 + 2 * section) + 1));
 	return len + 10 + rdlen;
+}
+
+/* Appends one RR with an uncompressed owner. */
+static size_t add_rr(uint8_t *buf, size_t len, int section, const char *owner, uint16_t type,
+                     const uint8_t *rd, uint16_t rdlen)
+{
+	uint8_t n[RW_NAME_MAX];
+	size_t nl = tu_name(owner, n);
+	return add_raw_sec(buf, len, section, n, nl, type, rd, rdlen);
+}
+
+/* The same in the answer section, the owner raw. */
+static size_t add_raw(uint8_t *pkt, size_t len, const void *owner, size_t olen, uint16_t type,
+                      const void *rd, uint16_t rdlen)
+{
+	return add_raw_sec(pkt, len, RW_SEC_AN, owner, olen, type, rd, rdlen);
 }
 
 /* A reply is matched on its header and question before it is parsed:
@@ -119,22 +134,6 @@ START_TEST(parse_sections_and_decompression)
 	ck_assert_mem_eq(rr->rdata + 2, "\4mail\7example\3org", 18);
 }
 END_TEST
-
-/* Appends a record of type A (rdata 4 bytes) whose owner is the given
- * raw wire bytes (labels and pointers as they stand). */
-static size_t add_raw(uint8_t *pkt, size_t len, const void *owner, size_t olen, uint16_t type,
-                      const void *rd, uint16_t rdlen)
-{
-	memcpy(pkt + len, owner, olen);
-	len += olen;
-	rw_put16(pkt + len, type);
-	rw_put16(pkt + len + 2, 1);
-	rw_put32(pkt + len + 4, 60);
-	rw_put16(pkt + len + 8, rdlen);
-	memcpy(pkt + len + 10, rd, rdlen);
-	rw_put16(pkt + 6, (uint16_t)(rw_get16(pkt + 6) + 1));
-	return len + 10 + rdlen;
-}
 
 /* The parse remembers the names it read by position (issue 11): a later
  * pointer into the middle of one, to a pointer, or to a name that itself

@@ -161,6 +161,25 @@ static inline void rw_copy_small(uint8_t *d, const uint8_t *s, size_t n)
 
 int rw_name_ref_slow(struct rw_rbuf *r, const uint8_t **name, size_t *len);
 
+/* Is the name at r->pos a lone pointer to a name the memo knows, usable
+ * here (within r->len and the pointers a name may follow)? Then *h is
+ * that name and r moves past the pointer. The next pointer of what the
+ * memo knows is before the target by nature. */
+static inline __attribute__((always_inline)) bool rw_name_memo_lone(struct rw_rbuf *r,
+                                                                    struct rw_name_hit *h)
+{
+	const uint8_t *p = r->base + r->pos;
+	if (r->len - r->pos < 2 || (p[0] & 0xC0) != 0xC0 || r->ptrs_left == 0)
+		return false;
+	size_t t = (size_t)(p[0] & 0x3F) << 8 | p[1];
+	if (t >= r->pos || !rw_name_memo_get(r->memo, t, h) || h->depth >= RW_NAME_PTRS_MAX ||
+	    h->reach > r->len)
+		return false;
+	r->pos += 2;
+	r->ptrs_left--;
+	return true;
+}
+
 /* Reads the name at r->pos like rw_name_read, and sets *name to the name
  * uncompressed, living as long as the memo's arena: a name seen before
  * when it is a lone pointer to one, the message's own bytes when it has no
@@ -176,19 +195,11 @@ static inline __attribute__((always_inline)) int rw_name_ref(struct rw_rbuf *r,
 		r->pos++;
 		return 0;
 	}
-	if (r->len - r->pos >= 2 && (p[0] & 0xC0) == 0xC0 && r->ptrs_left > 0) {
-		/* A lone pointer to a name read before: that name. The
-		 * next pointer of what it knows is before t by nature. */
-		size_t t = (size_t)(p[0] & 0x3F) << 8 | p[1];
-		struct rw_name_hit h;
-		if (t < r->pos && rw_name_memo_get(r->memo, t, &h) && h.depth < RW_NAME_PTRS_MAX &&
-		    h.reach <= r->len) {
-			*name = h.name;
-			*len = h.len;
-			r->pos += 2;
-			r->ptrs_left--;
-			return 0;
-		}
+	struct rw_name_hit h;
+	if (rw_name_memo_lone(r, &h)) {
+		*name = h.name;
+		*len = h.len;
+		return 0;
 	}
 	return rw_name_ref_slow(r, name, len);
 }
