@@ -22,14 +22,18 @@ static inline struct rw_name_seen *seen_at(const struct rw_name_memo *m, size_t 
 	return &m->chunk[k / RW_NAME_MEMO_CHUNK][k % RW_NAME_MEMO_CHUNK];
 }
 
-static bool index_ready(struct rw_name_memo *m)
+static __attribute__((noinline)) bool index_new(struct rw_name_memo *m)
 {
-	if (m->index == NULL) {
-		if ((m->index = rw_arena_alloc(m->arena, m->span * sizeof *m->index)) == NULL)
-			return false;
-		memset(m->index, 0, m->span * sizeof *m->index);
-	}
+	if ((m->index = rw_arena_alloc(m->arena, m->span * sizeof *m->index)) == NULL)
+		return false;
+	memset(m->index, 0, m->span * sizeof *m->index);
 	return true;
+}
+
+/* The index, made at the first position entered. */
+static inline bool index_ready(struct rw_name_memo *m)
+{
+	return m->index != NULL || index_new(m);
 }
 
 /* A new entry; 0: none (out of memory: the read goes on without it). Each
