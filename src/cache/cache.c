@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,10 +51,27 @@ struct shard {
 	size_t first_buckets; /* the table's first size */
 };
 
+/* The policy a reload may change while workers use the cache: each value
+ * on its own, read relaxed (a lookup sees the old or the new value). */
+struct policy {
+	_Atomic uint32_t min_ttl_s, max_ttl_s, max_neg_ttl_s, stale_s, prefetch_pct;
+};
+#define POL(c, f) atomic_load_explicit(&(c)->pol.f, memory_order_relaxed)
+
 struct rw_cache {
-	struct rw_cache_config cfg;
+	struct rw_cache_config cfg; /* its policy fields: as created (pol holds them) */
+	struct policy pol;
 	struct shard shards[RW_CACHE_SHARDS];
 };
+
+void rw_cache_set_policy(struct rw_cache *c, const struct rw_cache_config *cfg)
+{
+	atomic_store_explicit(&c->pol.min_ttl_s, cfg->min_ttl_s, memory_order_relaxed);
+	atomic_store_explicit(&c->pol.max_ttl_s, cfg->max_ttl_s, memory_order_relaxed);
+	atomic_store_explicit(&c->pol.max_neg_ttl_s, cfg->max_neg_ttl_s, memory_order_relaxed);
+	atomic_store_explicit(&c->pol.stale_s, cfg->stale_s, memory_order_relaxed);
+	atomic_store_explicit(&c->pol.prefetch_pct, cfg->prefetch_pct, memory_order_relaxed);
+}
 
 /* Shards take the hash's top bits; buckets inside a shard its low bits. */
 static struct shard *shard_of(struct rw_cache *c, uint32_t hash)
@@ -85,6 +103,7 @@ struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg)
 	if (c == NULL)
 		return NULL;
 	c->cfg = *cfg;
+	rw_cache_set_policy(c, cfg);
 	if (c->cfg.clock == NULL)
 		c->cfg.clock = mono_ms;
 	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
@@ -310,7 +329,7 @@ int rw_cache_put(struct rw_cache *c, const struct rw_cache_rrset *set,
 		pos += 2 + (size_t)set->rdlen[i];
 	}
 	proof_write(e, pos, set->owner, proof);
-	uint32_t ttl = clamp(set->ttl_s, c->cfg.min_ttl_s, c->cfg.max_ttl_s);
+	uint32_t ttl = clamp(set->ttl_s, POL(c, min_ttl_s), POL(c, max_ttl_s));
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
 	e->ttl_s = ttl;
 	e->hash = rw_name_hash(e->data);
@@ -341,8 +360,8 @@ int rw_cache_put_negative(struct rw_cache *c, enum rw_cache_kind kind, const uin
 	memcpy(e->data + nl + sl + 2, soa->rdata[0], soa->rdlen[0]);
 	proof_write(e, len, name, proof);
 	uint32_t ttl = rw_soa_negative_ttl(soa->ttl_s, soa->rdata[0], soa->rdlen[0]);
-	if (ttl > c->cfg.max_neg_ttl_s)
-		ttl = c->cfg.max_neg_ttl_s;
+	if (ttl > POL(c, max_neg_ttl_s))
+		ttl = POL(c, max_neg_ttl_s);
 	e->expire_ms = c->cfg.clock(c->cfg.clock_ctx) + (uint64_t)ttl * 1000;
 	e->ttl_s = ttl;
 	e->hash = rw_name_hash(e->data);
@@ -456,7 +475,7 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 {
 	struct shard *s = shard_of(c, h);
 	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
-	uint64_t window = (uint64_t)c->cfg.stale_s * 1000;
+	uint64_t window = (uint64_t)POL(c, stale_s) * 1000;
 	int rc = RW_ENOTFOUND;
 	struct centry *stale = NULL; /* the first expired entry within the window */
 	pthread_mutex_lock(&s->lock);
@@ -482,7 +501,7 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 		 * now, while it still answers (prefetch). */
 		if (rc == 0)
 			out->prefetch = (e->expire_ms - now) * 100 <
-			                (uint64_t)e->ttl_s * 1000 * c->cfg.prefetch_pct;
+			                (uint64_t)e->ttl_s * 1000 * POL(c, prefetch_pct);
 	}
 	if (rc == RW_ENOTFOUND && stale != NULL && (flags & RW_CACHE_STALE)) {
 		rc = copy_out(stale, 0, nl, flags & RW_CACHE_PROOF, arena, out);

@@ -41,6 +41,7 @@ enum kind {
 };
 
 #define S_CLI_ONLY 1u /* not a file key */
+#define S_RESTART 2u  /* a running daemon cannot apply a change (a reload says so) */
 
 struct setting {
 	const char *name;
@@ -63,9 +64,9 @@ struct setting {
 static const struct setting settings[] = {
     {"config", 'c', K_PATH, FIELD(config_file), 0, S_CLI_ONLY, 0, 0, NULL, "rootwalk.yaml", "FILE",
      "read settings from a YAML file"},
-    {"listen", 0, K_ADDRS, LIST(listen, nlisten), 0, 0, 0, "127.0.0.1:53 [::1]:53",
+    {"listen", 0, K_ADDRS, LIST(listen, nlisten), S_RESTART, 0, 0, "127.0.0.1:53 [::1]:53",
      "127.0.0.1:5353", "ADDR[:PORT]", "listen on UDP and TCP (repeatable; IPv6 as [::1]:53)"},
-    {"threads", 0, K_UINT, UINT(threads), 0, 1, 256, NULL, "2", "N",
+    {"threads", 0, K_UINT, UINT(threads), S_RESTART, 1, 256, NULL, "2", "N",
      "worker threads (default: the number of cores)"},
     {"zone", 0, K_ZONES, LIST(zones, nzones), 0, 0, 0, NULL, "example.=example.zone", "NAME=FILE",
      "serve a zone file (repeatable)"},
@@ -73,14 +74,14 @@ static const struct setting settings[] = {
      "serve every DIR/NAME.zone, origin = file name"},
     {"no-builtin-zones", 0, K_BOOL, FIELD(builtin_zones), 1, 0, 0, 0, NULL, "true", NULL,
      "do not serve the built-in RFC 6761/6303 zones"},
-    {"watch-zones", 0, K_BOOL, FIELD(watch_zones), 0, 0, 0, 0, NULL, "true", NULL,
+    {"watch-zones", 0, K_BOOL, FIELD(watch_zones), 0, S_RESTART, 0, 0, NULL, "true", NULL,
      "reload zones when their files change (SIGHUP always reloads)"},
     {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
      "keep A/AAAA records in zone order (default: rotate per answer)"},
-    {"http", 0, K_ADDR, FIELD(http), 0, 0, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
+    {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
      "serve /metrics, /healthz, /ready over HTTP (off by default)"},
-    {"control", 0, K_PATH, FIELD(control), 0, 0, 0, 0, NULL, "/run/rootwalk/control.sock", "PATH",
-     "control socket (mode 0600) for `rootwalk control ...`"},
+    {"control", 0, K_PATH, FIELD(control), 0, S_RESTART, 0, 0, NULL, "/run/rootwalk/control.sock",
+     "PATH", "control socket (mode 0600) for `rootwalk control ...`"},
     {"allow", 0, K_NETBLOCKS, LIST(allow, nallow), 0, 0, 0, "127.0.0.0/8 ::1", "10.0.0.0/8",
      "NETBLOCK", "clients allowed recursion/forwarding (repeatable); others: REFUSED"},
     {"allow-local-zones-from-any", 0, K_BOOL, FIELD(local_from_any), 0, 0, 0, 0, NULL, "true", NULL,
@@ -88,7 +89,7 @@ static const struct setting settings[] = {
     {"rate-limit", 0, K_UINT, UINT(rate_limit), 0, 0, 1000000, NULL, "100", "QPS",
      "UDP responses per second per client (0: off); over it, every other\n"
      "reply is a TC=1 slip, the rest dropped"},
-    {"user", 0, K_STR, FIELD(user), 0, 0, 0, 0, NULL, "nobody", "NAME",
+    {"user", 0, K_STR, FIELD(user), 0, S_RESTART, 0, 0, NULL, "nobody", "NAME",
      "after binding, run as this user (refuses to stay root)"},
     {"log-format", 0, K_LOGFMT, FIELD(log_json), 0, 0, 0, 0, "text", "json", "text|json",
      "log line format"},
@@ -112,8 +113,8 @@ static const struct setting settings[] = {
      "queries of one client address waiting upstream (IPv6: per /64);\nmore are dropped"},
     {"discard-timeout-ms", 0, K_UINT, UINT(discard_timeout_ms), 0, 100, 600000, "5000", "3000",
      "MS", "drop a reply that comes later than this after its query\n(the client gave up)"},
-    {"cache-size", 0, K_SIZE, FIELD(cache_size), 0, 0, 65536, 1ULL << 40, "64M", "128M", "BYTES",
-     "cache memory bound, suffix K, M or G"},
+    {"cache-size", 0, K_SIZE, FIELD(cache_size), 0, S_RESTART, 65536, 1ULL << 40, "64M", "128M",
+     "BYTES", "cache memory bound, suffix K, M or G"},
     {"min-ttl", 0, K_UINT, UINT(min_ttl), 0, 0, 604800, "0", "5", "SECONDS",
      "cache records at least this long"},
     {"max-ttl", 0, K_UINT, UINT(max_ttl), 0, 1, 604800, "86400", "3600", "SECONDS",
@@ -129,7 +130,7 @@ static const struct setting settings[] = {
      "wait this long for an upstream reply per try"},
     {"upstream-tries", 0, K_UINT, UINT(upstream_tries), 0, 1, 10, "2", "3", "N",
      "tries per upstream server"},
-    {"root-hints", 0, K_PATH, FIELD(root_hints), 0, 0, 0, 0, NULL, "root.hints", "FILE",
+    {"root-hints", 0, K_PATH, FIELD(root_hints), 0, S_RESTART, 0, 0, NULL, "root.hints", "FILE",
      "root servers (named.root format) instead of the built-in ones"},
     {"query-loopback", 0, K_BOOL, FIELD(query_loopback), 0, 0, 0, 0, NULL, "true", NULL,
      "also query 127/8, ::1, 0/8, :: addresses learned from the network"},
@@ -152,13 +153,13 @@ static const struct setting settings[] = {
      "NS address lookups per delegation"},
     {"max-subrequest-depth", 0, K_UINT, UINT(max_subrequest_depth), 0, 1, 6, "3", "2", "N",
      "nested NS address lookups"},
-    {"max-outstanding", 0, K_UINT, UINT(max_outstanding), 0, 1, 1000000, "10000", "5000", "N",
-     "questions in flight upstream at once"},
-    {"failure-ttl", 0, K_UINT, UINT(failure_ttl), 0, 0, 3600, "1", "2", "SECONDS",
+    {"max-outstanding", 0, K_UINT, UINT(max_outstanding), S_RESTART, 1, 1000000, "10000", "5000",
+     "N", "questions in flight upstream at once"},
+    {"failure-ttl", 0, K_UINT, UINT(failure_ttl), S_RESTART, 0, 3600, "1", "2", "SECONDS",
      "answer a question that just failed upstream SERVFAIL at once for this\n"
      "long, doubling while it keeps failing (RFC 9520; 0: off)"},
-    {"failure-ttl-max", 0, K_UINT, UINT(failure_ttl_max), 0, 1, 86400, "300", "120", "SECONDS",
-     "the longest a failure is held"},
+    {"failure-ttl-max", 0, K_UINT, UINT(failure_ttl_max), S_RESTART, 1, 86400, "300", "120",
+     "SECONDS", "the longest a failure is held"},
     {"serve-stale-s", 0, K_UINT, UINT(serve_stale_s), 0, 0, 604800, "86400", "3600", "SECONDS",
      "answer with expired data for this long past its expiry when its refresh\n"
      "fails or is late (RFC 8767; 0: off)"},
@@ -842,4 +843,111 @@ void rw_config_fini(struct rw_config *cfg)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		clear(cfg, &settings[i]);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+/* --- comparing two configurations (reload) ------------------------------ */
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_addr(const struct rw_sockaddr *a, const struct rw_sockaddr *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static bool same_addrs(const struct rw_sockaddr *a, size_t na, const struct rw_sockaddr *b,
+                       size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_addr(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+static bool same_elem(enum kind k, const void *x, const void *y)
+{
+	switch (k) {
+	case K_ADDRS: return same_addr(x, y);
+	case K_NETBLOCKS: {
+		const struct rw_netblock *a = x, *b = y;
+		return a->family == b->family && a->prefix == b->prefix &&
+		       memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+	}
+	case K_ZONES: {
+		const struct rw_zone_spec *a = x, *b = y;
+		return same_str(a->name, b->name) && same_str(a->file, b->file);
+	}
+	case K_FWDZONES: {
+		const struct rw_forward_zone *a = x, *b = y;
+		return same_str(a->name, b->name) &&
+		       same_addrs(a->servers, a->nservers, b->servers, b->nservers);
+	}
+	case K_WARM: {
+		const struct rw_keep_warm *a = x, *b = y;
+		return a->type == b->type && rw_name_eq(a->name, b->name);
+	}
+	default: return false;
+	}
+}
+
+/* Whether row s has the same value in a and b. */
+static bool same(const struct setting *s, const struct rw_config *a, const struct rw_config *b)
+{
+	const void *fa = (const char *)a + s->off, *fb = (const char *)b + s->off;
+	if (is_list(s)) {
+		size_t na = *(const size_t *)((const char *)a + s->aux);
+		size_t nb = *(const size_t *)((const char *)b + s->aux);
+		const char *la = *(char *const *)fa, *lb = *(char *const *)fb;
+		if (na != nb)
+			return false;
+		for (size_t i = 0; i < na; i++)
+			if (!same_elem(s->kind, la + i * elem_size(s->kind),
+			               lb + i * elem_size(s->kind)))
+				return false;
+		return true;
+	}
+	switch (s->kind) {
+	case K_BOOL:
+	case K_LOGFMT: return *(const bool *)fa == *(const bool *)fb;
+	case K_UINT: return memcmp(fa, fb, s->aux) == 0;
+	case K_SIZE: return *(const size_t *)fa == *(const size_t *)fb;
+	case K_LOGLEVEL: return *(const enum rw_log_level *)fa == *(const enum rw_log_level *)fb;
+	case K_STR:
+	case K_PATH: return same_str(*(char *const *)fa, *(char *const *)fb);
+	case K_ADDR:
+		return same_addr(*(struct rw_sockaddr *const *)fa,
+		                 *(struct rw_sockaddr *const *)fb);
+	default: return true; /* actions: not settings of a running daemon */
+	}
+}
+
+size_t rw_config_diff(const struct rw_config *a, const struct rw_config *b, bool restart, char *out,
+                      size_t out_len)
+{
+	size_t n = 0, len = 0;
+	if (out_len > 0)
+		out[0] = 0;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		if ((s->flags & S_CLI_ONLY) || s->kind == K_ACTION ||
+		    !(s->flags & S_RESTART) != !restart || same(s, a, b))
+			continue;
+		if (len < out_len)
+			len += (size_t)snprintf(out + len, out_len - len, "%s%s", n ? ", " : "",
+			                        s->name);
+		n++;
+	}
+	return n;
+}
+
+bool rw_config_same(const struct rw_config *a, const struct rw_config *b, const char *name)
+{
+	size_t i = find_setting(name);
+	return i == NSETTINGS || same(&settings[i], a, b);
 }

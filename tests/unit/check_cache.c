@@ -201,6 +201,40 @@ START_TEST(ttl_clamps)
 	                 0);
 	ck_assert_int_eq(get(c, "neg.example.", 1, &e), 0);
 	ck_assert_uint_eq(e.soa.ttl_s, 30);
+	/* a reload's new policy: for inserts and lookups from then on;
+	 * entries already in keep their expiry */
+	cfg.min_ttl_s = 0;
+	cfg.max_ttl_s = 50;
+	cfg.max_neg_ttl_s = 10;
+	cfg.stale_s = 0;
+	cfg.prefetch_pct = 0;
+	rw_cache_set_policy(c, &cfg);
+	ck_assert_int_eq(get(c, "high.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 1000);
+	put_a(c, "new.example.", 5, 1, 1, RW_RANK_ANSWER);
+	put_a(c, "big.example.", 999, 1, 1, RW_RANK_ANSWER);
+	ck_assert_int_eq(get(c, "new.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 5);
+	ck_assert_int_eq(get(c, "big.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 50);
+	tu_name("neg2.example.", n);
+	ck_assert_int_eq(rw_cache_put_negative(c, RW_CACHE_NXDOMAIN, n, 0, 1, soa(3600, 900), NULL,
+	                                       RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	ck_assert_int_eq(get(c, "neg2.example.", 1, &e), 0);
+	ck_assert_uint_eq(e.soa.ttl_s, 10);
+	now_ms += 49000; /* 1 s of 50 left: prefetch is off now */
+	ck_assert_int_eq(get(c, "big.example.", 1, &e), 0);
+	ck_assert(!e.prefetch);
+	now_ms += 2000; /* expired, and serve-stale is off now */
+	ck_assert_int_eq(get_stale(c, "big.example.", 1, &e), RW_ENOTFOUND);
+	cfg.stale_s = 3600;
+	cfg.prefetch_pct = 10;
+	rw_cache_set_policy(c, &cfg);
+	put_a(c, "big.example.", 999, 1, 1, RW_RANK_ANSWER);
+	now_ms += 51000;
+	ck_assert_int_eq(get_stale(c, "big.example.", 1, &e), 0);
+	ck_assert(e.stale);
 	rw_cache_free(c);
 	/* defaults: max 86400, negative max 3600 */
 	put_a(cache, "day.example.", 999999, 1, 1, RW_RANK_ANSWER);

@@ -485,6 +485,65 @@ START_TEST(every_setting_every_way)
 }
 END_TEST
 
+/* A reload compares configurations setting by setting: each setting set
+ * to its example is the one difference, named in its own class (restart
+ * or not); equal configurations differ in nothing. */
+START_TEST(diff_for_reload)
+{
+	struct rw_config base, b2, c;
+	char err[512], out[1024];
+	ck_assert_int_eq(
+	    rw_config_load_yaml(&base, "base.yaml", (const uint8_t *)"", 0, err, sizeof err), 0);
+	ck_assert_int_eq(
+	    rw_config_load_yaml(&b2, "b2.yaml", (const uint8_t *)"", 0, err, sizeof err), 0);
+	ck_assert_uint_eq(rw_config_diff(&base, &b2, true, out, sizeof out), 0);
+	ck_assert_uint_eq(rw_config_diff(&base, &b2, false, out, sizeof out), 0);
+	ck_assert_str_eq(out, "");
+	rw_config_fini(&b2);
+	size_t restart = 0, applied = 0;
+	for (size_t i = 0; i < rw_config_setting_count(); i++) {
+		struct rw_config_setting_info s;
+		ck_assert(rw_config_setting_info(i, &s));
+		if (!s.file_key)
+			continue;
+		char text[512];
+		/* threads' example may be this machine's core count, its default */
+		int n = snprintf(text, sizeof text, "%s: \"%s\"\n", s.name,
+		                 strcmp(s.name, "threads") == 0 ? "77" : s.example);
+		ck_assert_int_eq(rw_config_load_yaml(&c, "one.yaml", (const uint8_t *)text,
+		                                     (size_t)n, err, sizeof err),
+		                 0);
+		size_t r = rw_config_diff(&base, &c, true, out, sizeof out);
+		char other[1024];
+		size_t a = rw_config_diff(&base, &c, false, other, sizeof other);
+		ck_assert_msg(r + a == 1, "%s: %zu + %zu settings differ (%s / %s)", s.name, r, a,
+		              out, other);
+		ck_assert_str_eq(r == 1 ? out : other, s.name);
+		ck_assert(!rw_config_same(&base, &c, s.name));
+		ck_assert(rw_config_same(&c, &c, s.name));
+		restart += r;
+		applied += a;
+		rw_config_fini(&c);
+	}
+	ck_assert_uint_eq(restart, 11); /* config.h names them */
+	ck_assert_uint_gt(applied, 40);
+	/* several at once, in table order; a full buffer is cut short */
+	const char *two = "threads: 3\nlisten: 127.0.0.1:5353\nrate-limit: 5\n";
+	ck_assert_int_eq(
+	    rw_config_load_yaml(&c, "two.yaml", (const uint8_t *)two, strlen(two), err, sizeof err),
+	    0);
+	ck_assert_uint_eq(rw_config_diff(&base, &c, true, out, sizeof out), 2);
+	ck_assert_str_eq(out, "listen, threads");
+	ck_assert_uint_eq(rw_config_diff(&base, &c, true, out, 8), 2);
+	ck_assert_str_eq(out, "listen,");
+	ck_assert_uint_eq(rw_config_diff(&base, &c, false, out, sizeof out), 1);
+	ck_assert_str_eq(out, "rate-limit");
+	ck_assert(rw_config_same(&base, &c, "no-such-setting"));
+	rw_config_fini(&c);
+	rw_config_fini(&base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -498,6 +557,7 @@ int main(void)
 	tcase_add_test(tc, yaml_file_and_precedence);
 	tcase_add_test(tc, yaml_errors);
 	tcase_add_test(tc, every_setting_every_way);
+	tcase_add_test(tc, diff_for_reload);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -126,6 +126,10 @@ struct rw_cache_entry {
 void rw_cache_config_default(struct rw_cache_config *cfg);
 /* Creates a cache. NULL on allocation failure. */
 struct rw_cache *rw_cache_new(const struct rw_cache_config *cfg);
+/* A reload: takes cfg's TTL clamps, stale window and prefetch share (the
+ * rest stays as created) for inserts and lookups from now on; entries
+ * already in keep the expiry they got. Any thread. */
+void rw_cache_set_policy(struct rw_cache *c, const struct rw_cache_config *cfg);
 void rw_cache_free(struct rw_cache *c);
 
 /* Caches a positive RRset (copied) with its DNSSEC records (proof; NULL:

@@ -120,6 +120,17 @@ int rw_config_load_yaml(struct rw_config *cfg, const char *name, const uint8_t *
 int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len);
 /* Frees everything cfg owns and zeroes it. */
 void rw_config_fini(struct rw_config *cfg);
+/* Reload: the names of the settings whose values differ between a and b,
+ * comma-separated, into out (cut short when it is full); restart: only
+ * those a running daemon cannot apply (listen, threads, user, http,
+ * control, cache-size, root-hints, max-outstanding, failure-ttl,
+ * failure-ttl-max, watch-zones), else only those it can. Returns how many
+ * differ. */
+size_t rw_config_diff(const struct rw_config *a, const struct rw_config *b, bool restart, char *out,
+                      size_t out_len);
+/* Whether the setting called name ("forward", ...) is the same in a and b
+ * (an unknown name: true). */
+bool rw_config_same(const struct rw_config *a, const struct rw_config *b, const char *name);
 /* The usage text printed by --help. */
 const char *rw_config_usage(void);
 
