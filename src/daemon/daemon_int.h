@@ -57,7 +57,31 @@ struct rw_upstream;
 /* Memory one worker keeps for clients waiting on upstream (waiters). */
 #define WAITING_BYTES_MAX (32u << 20)
 
-enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3, H_PROBE = 4 };
+enum hkind { H_WORKER = 1, H_CONN = 2, H_UPQ = 3, H_PROBE = 4, H_OLDGROUPS = 5 };
+
+/* What one configuration makes of the daemon (issue 12: reload
+ * everything): the settings and what the workers derive from them.
+ * Immutable once built. The first is built from the configuration main
+ * read (borrowed); each reload builds one from the re-read file (owned)
+ * and hands every worker a reference, the way zone sets are handed over:
+ * a worker switches between two events and lets go of the old one. */
+struct gen {
+	_Atomic int refs;
+	unsigned id;                 /* 0: the first; one more per reload */
+	const struct rw_config *cfg; /* &own, or the one main read */
+	struct rw_config own;
+	bool owned;
+	/* Forwarding: forward zones, then --forward's group. Groups are
+	 * numbered from group_base; a reload that changes forwarding
+	 * numbers its groups anew, so questions, holds (the failure cache
+	 * keys on the group) and in-flight entries of the old groups never
+	 * mix with the new ones. */
+	struct rw_route *routes;
+	size_t nroutes, ngroups;
+	unsigned group_base;
+	enum rw_route_kind default_route; /* forward, or recursion from the root */
+	unsigned default_group;
+};
 
 /* A forward group whose every upstream fails: while its failure is held
  * (RFC 9520), its clients get SERVFAIL at once, and this worker asks the
@@ -157,8 +181,26 @@ struct tcp_stats {
 
 struct retired {
 	struct retired *next;
-	struct rw_zoneset *zones;
+	struct rw_zoneset *zones; /* or NULL */
+	struct gen *gen;          /* or NULL */
 };
+
+/* --- gen.c: the settings a configuration makes (struct gen) -------------- */
+
+/* Builds the settings for a configuration: own (moved into the result,
+ * or freed on failure; zeroed either way), or when own is NULL cfg
+ * (borrowed for the result's life). prev: the settings served so far
+ * (NULL: the first), whose group numbers are kept when forwarding did not
+ * change. RW_EINVAL with a message. */
+int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct gen *prev,
+                struct gen **out, char *err, size_t err_len);
+struct gen *rw__gen_ref(struct gen *g);
+void rw__gen_unref(struct gen *g);
+/* Whether forwarding (its upstream groups) differs between a and b. */
+bool rw__gen_forward_changed(const struct gen *a, const struct gen *b);
+/* The zone group g serves (its forward zone, or the root), when g is one
+ * of gen's groups; else NULL. */
+const uint8_t *rw__gen_group_zone(const struct gen *gen, unsigned g);
 
 /* What a worker publishes for /metrics: a copy of its counters, taken on
  * its own thread every SNAPSHOT_MS under snap_lock, so the main thread
@@ -175,9 +217,28 @@ struct snapshot {
 	struct tcp_stats tcp;
 };
 
+/* Upstream groups a reload replaced: kept until every query sent on them
+ * had its deadline (the longest budget of them), so a reload drops
+ * nothing, then closed and freed. */
+struct oldgroups {
+	enum hkind kind; /* H_OLDGROUPS: timer.data */
+	struct worker *w;
+	struct oldgroups *next;
+	struct rw_upstream **groups;
+	size_t n;
+	struct gprobe *probes; /* one per group */
+	uv_timer_t timer;
+	int open;    /* handles still to close */
+	int closing; /* close_old ran */
+};
+
 struct worker {
 	enum hkind kind; /* first: handle->data points here */
 	struct rw_server *srv;
+	/* The settings this worker serves with (a reference), and the next
+	 * ones a reload handed over (under mail_lock). */
+	struct gen *gen, *next_gen;
+	struct oldgroups *old_groups;
 	unsigned index;
 	uv_thread_t thread;
 	uv_loop_t loop;
@@ -238,13 +299,14 @@ struct rw_server {
 	struct worker **workers;
 	struct rw_cache *cache;   /* shared by the workers */
 	struct rw_flight *flight; /* shared by the workers */
-	struct rw_route *routes;  /* forward zones: group i is zone i */
-	size_t nroutes;
-	size_t ngroups; /* forward zones, plus one for --forward */
-	/* Misses outside every forward zone: --forward's group, or
-	 * recursion from the root (the default). */
-	enum rw_route_kind default_route;
-	unsigned default_group;
+	/* The settings being served (the main thread's reference; workers
+	 * hold their own). cfg above is the configuration the daemon
+	 * started with: what a reload cannot change is read from there. */
+	struct gen *gen;
+	int argc; /* what a reload reads again (NULL argv: zones only) */
+	char **argv;
+	uint64_t config_ok, config_failed; /* reloads of the configuration */
+	bool restart_pending;              /* a reload saw a setting it cannot apply */
 	struct rw_infra *infra;
 	struct rw_failcache *failures; /* RFC 9520, shared by the workers */
 	struct rw_hints hints;

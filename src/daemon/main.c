@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	if (rw_server_new(&cfg, zones, &srv, err, sizeof err) != 0) {
 		fprintf(stderr, "rootwalk: %s\n", err);
 	} else {
+		rw_server_set_args(srv, argc, argv);
 		rc = rw_server_run(srv) == 0 ? 0 : 1;
 		rw_server_free(srv);
 	}

@@ -306,6 +306,18 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	              "rootwalk_zone_reloads_total{result=\"failed\"} %llu\n",
 	              (unsigned long long)s->reloads_ok, (unsigned long long)s->reloads_failed);
 	gauge(b, "rootwalk_zones", "Zones served.", rw_zoneset_count(s->zones));
+	rw_buf_printf(b,
+	              "# HELP rootwalk_config_reloads_total Reloads of the configuration file "
+	              "(SIGHUP, control reload).\n"
+	              "# TYPE rootwalk_config_reloads_total counter\n"
+	              "rootwalk_config_reloads_total{result=\"ok\"} %llu\n"
+	              "rootwalk_config_reloads_total{result=\"failed\"} %llu\n",
+	              (unsigned long long)s->config_ok, (unsigned long long)s->config_failed);
+	gauge(b, "rootwalk_config_generation",
+	      "Configurations applied since start (0: the one it started with).", s->gen->id);
+	gauge(b, "rootwalk_config_restart_pending",
+	      "1: the last reload changed settings that take a restart (listen, threads...).",
+	      s->restart_pending);
 }
 
 int rw__metrics_http(void *ctx, const char *path, struct rw_buf *body, const char **type)

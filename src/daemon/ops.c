@@ -27,7 +27,9 @@ void rw__ops_retire_drain(struct rw_server *s)
 	uv_mutex_unlock(&s->retire_lock);
 	while (r != NULL) {
 		struct retired *next = r->next;
-		rw_zoneset_unref(r->zones);
+		if (r->zones != NULL)
+			rw_zoneset_unref(r->zones);
+		rw__gen_unref(r->gen);
 		free(r);
 		r = next;
 	}
@@ -57,28 +59,126 @@ int rw_server_load_zones(const struct rw_config *cfg, struct rw_zoneset **out, c
 	return e;
 }
 
-/* Builds the new zone set aside (this thread), then hands it to every
- * worker; on any error the old set keeps serving. */
-static int reload(struct rw_server *s, const char *why, char *err, size_t err_len)
+/* Hands every worker the zone set next and the settings gen (either may
+ * be NULL: unchanged); each switches between two events. */
+static void hand_over(struct rw_server *s, struct rw_zoneset *next, struct gen *gen)
 {
-	uint64_t t0 = uv_hrtime();
-	struct rw_zoneset *next = NULL;
-	if (rw_server_load_zones(s->cfg, &next, err, err_len) != 0) {
-		s->reloads_failed++;
-		rw_log_error("zone reload (%s) failed, still serving the previous zones: %s", why,
-		             err);
-		return RW_EINVAL;
-	}
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct worker *w = s->workers[i];
 		uv_mutex_lock(&w->mail_lock);
-		if (w->next_zones != NULL)
-			rw_zoneset_unref(w->next_zones);
-		w->next_zones = rw_zoneset_ref(next);
+		if (next != NULL) {
+			if (w->next_zones != NULL)
+				rw_zoneset_unref(w->next_zones);
+			w->next_zones = rw_zoneset_ref(next);
+		}
+		if (gen != NULL) {
+			rw__gen_unref(w->next_gen);
+			w->next_gen = rw__gen_ref(gen);
+		}
 		if (!w->mail_closed)
 			uv_async_send(&w->zones_async);
 		uv_mutex_unlock(&w->mail_lock);
 	}
+}
+
+/* The settings only the main thread holds: logging and the shared
+ * cache's policy. */
+static void apply_main_settings(struct rw_server *s, const struct rw_config *cfg)
+{
+	rw_log_set_level(cfg->log_level);
+	rw_log_set_json(cfg->log_json);
+	struct rw_cache_config cc;
+	rw_cache_config_default(&cc);
+	cc.min_ttl_s = cfg->min_ttl;
+	cc.max_ttl_s = cfg->max_ttl;
+	cc.max_neg_ttl_s = cfg->max_negative_ttl;
+	cc.stale_s = cfg->serve_stale_s;
+	cc.prefetch_pct = cfg->prefetch_pct;
+	rw_cache_set_policy(s->cache, &cc);
+}
+
+/* Reads the configuration again (the same command line, the file it
+ * names) into new settings: *out, and what changed into msg. On any
+ * error nothing changes; RW_EINVAL with the error in msg (file:line:
+ * problem for the file). */
+static int reload_config(struct rw_server *s, struct gen **out, char *msg, size_t msg_len)
+{
+	struct rw_config *nc = calloc(1, sizeof *nc);
+	if (nc == NULL) {
+		snprintf(msg, msg_len, "out of memory");
+		return RW_ENOMEM;
+	}
+	int e = rw_config_load(nc, s->argc, s->argv, msg, msg_len);
+	if (e == 0 && nc->action != RW_CONFIG_RUN) {
+		snprintf(msg, msg_len, "the command line is not a daemon's");
+		e = RW_EINVAL;
+	}
+	struct gen *g = NULL;
+	if (e == 0)
+		e = rw__gen_new(NULL, nc, s->gen, &g, msg, msg_len);
+	else
+		rw_config_fini(nc);
+	free(nc);
+	if (e != 0)
+		return e;
+	char changed[512], restart[256];
+	size_t n = rw_config_diff(s->gen->cfg, g->cfg, false, changed, sizeof changed);
+	size_t r = rw_config_diff(s->cfg, g->cfg, true, restart, sizeof restart);
+	s->restart_pending = r > 0;
+	size_t len = (size_t)snprintf(msg, msg_len, "config: %zu setting%s changed%s%s", n,
+	                              n == 1 ? "" : "s", n > 0 ? " (" : "", n > 0 ? changed : "");
+	if (n > 0 && len < msg_len)
+		len += (size_t)snprintf(msg + len, msg_len - len, ")");
+	if (r > 0 && len < msg_len)
+		snprintf(msg + len, msg_len - len, "; needs a restart: %s (running as before)",
+		         restart);
+	*out = g;
+	return 0;
+}
+
+/* Builds the new zone set -- and, unless zones_only, the new settings --
+ * aside (this thread), then hands them to every worker; on any error the
+ * old ones keep serving. */
+static int reload(struct rw_server *s, const char *why, bool zones_only, char *err, size_t err_len)
+{
+	uint64_t t0 = uv_hrtime();
+	struct gen *gen = NULL;
+	char cmsg[1024] = "";
+	if (!zones_only && s->argv != NULL) {
+		if (reload_config(s, &gen, cmsg, sizeof cmsg) != 0) {
+			s->config_failed++;
+			rw_log_error("reload (%s) failed, still serving the previous configuration "
+			             "and zones: %s",
+			             why, cmsg);
+			snprintf(err, err_len, "%s", cmsg);
+			return RW_EINVAL;
+		}
+	}
+	struct rw_zoneset *next = NULL;
+	const struct rw_config *cfg = gen != NULL ? gen->cfg : s->gen->cfg;
+	if (rw_server_load_zones(cfg, &next, err, err_len) != 0) {
+		s->reloads_failed++;
+		if (gen != NULL)
+			s->config_failed++;
+		rw__gen_unref(gen);
+		rw_log_error("reload (%s) failed, still serving the previous %s: %s", why,
+		             gen != NULL ? "configuration and zones" : "zones", err);
+		return RW_EINVAL;
+	}
+	if (gen != NULL) {
+		apply_main_settings(s, gen->cfg);
+		rw__gen_unref(s->gen);
+		s->gen = rw__gen_ref(gen);
+		s->config_ok++;
+		rw_log_info("configuration reloaded (%s): %s", why, cmsg);
+		if (s->restart_pending)
+			rw_log_warn(
+			    "configuration reloaded (%s), but some settings take a restart: "
+			    "%s",
+			    why, strstr(cmsg, "needs a restart: ") + 17);
+	}
+	hand_over(s, next, gen);
+	rw__gen_unref(gen);
 	rw_zoneset_unref(s->zones);
 	s->zones = next;
 	s->reloads_ok++;
@@ -88,15 +188,15 @@ static int reload(struct rw_server *s, const char *why, char *err, size_t err_le
 	double ms = (double)(uv_hrtime() - t0) / 1e6;
 	rw_log_info("zones reloaded (%s): %zu zones, %zu records, built in %.1f ms", why,
 	            rw_zoneset_count(next), records, ms);
-	snprintf(err, err_len, "%zu zones, %zu records, built in %.1f ms", rw_zoneset_count(next),
-	         records, ms);
+	snprintf(err, err_len, "%s%s%zu zones, %zu records, built in %.1f ms", cmsg,
+	         cmsg[0] ? "; " : "", rw_zoneset_count(next), records, ms);
 	return 0;
 }
 
 static void reload_timer_cb(uv_timer_t *t)
 {
 	char msg[1024];
-	reload(t->data, "zone files changed", msg, sizeof msg);
+	reload(t->data, "zone files changed", true, msg, sizeof msg);
 }
 
 /* --watch-zones: editors write a file in several steps (or rename a new
@@ -109,9 +209,10 @@ static void on_zone_change(uv_fs_event_t *h, const char *file, int events, int s
 		return;
 	size_t n = file != NULL ? strlen(file) : 0;
 	bool relevant = file == NULL || (n > 5 && strcmp(file + n - 5, ".zone") == 0);
-	for (size_t i = 0; !relevant && i < s->cfg->nzones; i++) {
-		const char *slash = strrchr(s->cfg->zones[i].file, '/');
-		relevant = strcmp(slash ? slash + 1 : s->cfg->zones[i].file, file) == 0;
+	const struct rw_config *cfg = s->gen->cfg;
+	for (size_t i = 0; !relevant && i < cfg->nzones; i++) {
+		const char *slash = strrchr(cfg->zones[i].file, '/');
+		relevant = strcmp(slash ? slash + 1 : cfg->zones[i].file, file) == 0;
 	}
 	if (relevant)
 		uv_timer_start(&s->reload_timer, reload_timer_cb, 300, 0);
@@ -181,10 +282,13 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 		rw__metrics_write(s, out);
 		break;
 	case RW_CTL_RELOAD:
-		if (reload(s, "control", msg, sizeof msg) == 0)
+		if (reload(s, "control", false, msg, sizeof msg) == 0)
 			rw_buf_printf(out, "ok: reloaded: %s\n", msg);
 		else
-			rw_buf_printf(out, "error: %s (still serving the previous zones)\n", msg);
+			rw_buf_printf(out,
+			              "error: %s (still serving the previous configuration and "
+			              "zones)\n",
+			              msg);
 		break;
 	case RW_CTL_FLUSH:
 		if (arg[0] == 0) {
@@ -265,7 +369,7 @@ void rw__ops_on_signal(uv_signal_t *sig, int signum)
 	struct rw_server *s = sig->data;
 	if (signum == SIGHUP) {
 		char msg[1024];
-		reload(s, "SIGHUP", msg, sizeof msg);
+		reload(s, "SIGHUP", false, msg, sizeof msg);
 		return;
 	}
 	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -27,7 +27,7 @@ static void note_outcome(struct worker *w, const struct upq *u, const struct rw_
 		/* A failed refresh of stale data is retried at most once per
 		 * --serve-stale-retry-s (RFC 8767 §5): its stale data answers
 		 * meanwhile. */
-		uint32_t floor = u->stale ? w->srv->cfg->serve_stale_retry_s * 1000u : 0;
+		uint32_t floor = u->stale ? w->gen->cfg->serve_stale_retry_s * 1000u : 0;
 		if (u->stale)
 			w->up.stale_refresh_failed++;
 		rw_failcache_note_floor(w->srv->failures, q->qname, q->qtype, rw_question_tag(q),
@@ -75,7 +75,7 @@ static void answer(struct worker *w, struct waiter *x, const struct rw_answer *a
 	/* DNSBomb: replies held long and then released together are what
 	 * turns a resolver into a pulse; a client that waited past
 	 * --discard-timeout-ms has given up, and gets nothing. */
-	if (uv_now(&w->loop) - x->born_ms > w->srv->cfg->discard_timeout_ms) {
+	if (uv_now(&w->loop) - x->born_ms > w->gen->cfg->discard_timeout_ms) {
 		w->up.discarded++;
 		waiter_free(w, x);
 		return;
@@ -223,10 +223,22 @@ static void upq_deadline(uv_timer_t *t)
 	rw_answer_unref(ans);
 }
 
-/* The zone a forward group serves: its --forward-zone, or the root. */
-static const uint8_t *group_zone(const struct rw_server *s, unsigned g)
+/* This worker's group g and its probe, when g is one of the settings
+ * being served (a reload may have replaced it since a query was sent). */
+static struct rw_upstream *group_of(const struct worker *w, unsigned g)
 {
-	return g < s->nroutes ? s->routes[g].name : (const uint8_t *)"";
+	const struct gen *gen = w->gen;
+	return g >= gen->group_base && g - gen->group_base < gen->ngroups
+	           ? w->groups[g - gen->group_base]
+	           : NULL;
+}
+
+static struct gprobe *probe_of(const struct worker *w, unsigned g)
+{
+	const struct gen *gen = w->gen;
+	return g >= gen->group_base && g - gen->group_base < gen->ngroups
+	           ? &w->probes[g - gen->group_base]
+	           : NULL;
 }
 
 static void probe_start(struct worker *w, unsigned g);
@@ -239,12 +251,15 @@ static void group_failed(struct worker *w, unsigned g)
 {
 	bool first;
 	unsigned tag = g + 1;
-	uint32_t hold = rw_failcache_note(w->srv->failures, group_zone(w->srv, g), 0, tag, &first);
+	const uint8_t *gz = rw__gen_group_zone(w->gen, g);
+	if (gz == NULL)
+		return; /* a group a reload replaced */
+	uint32_t hold = rw_failcache_note(w->srv->failures, gz, 0, tag, &first);
 	if (hold == 0)
 		return; /* failure caching is off */
 	if (first) {
 		char zone[RW_NAME_TEXT_MAX];
-		rw_name_to_text(group_zone(w->srv, g), zone, sizeof zone);
+		rw_name_to_text(gz, zone, sizeof zone);
 		rw_log_info("upstream group for %s: no upstream answers; SERVFAIL at once, "
 		            "probing every %d ms",
 		            zone, PROBE_MS);
@@ -254,12 +269,15 @@ static void group_failed(struct worker *w, unsigned g)
 
 static void group_answered(struct worker *w, unsigned g)
 {
-	if (rw_failcache_clear(w->srv->failures, group_zone(w->srv, g), 0, g + 1)) {
+	const uint8_t *gz = rw__gen_group_zone(w->gen, g);
+	if (gz == NULL)
+		return; /* a group a reload replaced */
+	if (rw_failcache_clear(w->srv->failures, gz, 0, g + 1)) {
 		char zone[RW_NAME_TEXT_MAX];
-		rw_name_to_text(group_zone(w->srv, g), zone, sizeof zone);
+		rw_name_to_text(gz, zone, sizeof zone);
 		rw_log_info("upstream group for %s answers again", zone);
 	}
-	struct gprobe *p = &w->probes[g];
+	struct gprobe *p = probe_of(w, g);
 	if (p->active) {
 		uv_timer_stop(&p->timer);
 		p->active = 0;
@@ -285,15 +303,16 @@ static void probe_cb(uv_timer_t *t)
 {
 	struct gprobe *p = t->data;
 	struct worker *w = p->w;
-	struct rw_upstream *g = p->group < w->srv->ngroups ? w->groups[p->group] : NULL;
-	if (p->in_flight || g == NULL)
+	struct rw_upstream *g = group_of(w, p->group);
+	const uint8_t *gz = rw__gen_group_zone(w->gen, p->group);
+	if (p->in_flight || g == NULL || gz == NULL)
 		return;
 	struct rw_question q = {.route = RW_ROUTE_FORWARD,
 	                        .group = p->group,
 	                        .qtype = RW_TYPE_SOA,
 	                        .qclass = RW_CLASS_IN};
-	q.qname_len = rw_name_len(group_zone(w->srv, p->group));
-	memcpy(q.qname, group_zone(w->srv, p->group), q.qname_len);
+	q.qname_len = rw_name_len(gz);
+	memcpy(q.qname, gz, q.qname_len);
 	uint8_t buf[512];
 	size_t len = rw_forward_query(&q, w->env.edns_size, buf, sizeof buf);
 	if (len == 0)
@@ -304,8 +323,8 @@ static void probe_cb(uv_timer_t *t)
 
 static void probe_start(struct worker *w, unsigned g)
 {
-	struct gprobe *p = &w->probes[g];
-	if (p->active)
+	struct gprobe *p = probe_of(w, g);
+	if (p == NULL || p->active)
 		return;
 	if (p->kind == 0) { /* first use: the timer lives until the loop closes */
 		p->kind = H_PROBE;
@@ -380,22 +399,22 @@ static void upq_start(struct worker *w, const struct rw_question *q, bool stale)
 	uv_timer_init(&w->loop, &u->deadline);
 	u->deadline.data = u;
 	u->stale = stale;
-	if (stale && w->srv->cfg->serve_stale_timeout_ms > 0) {
+	if (stale && w->gen->cfg->serve_stale_timeout_ms > 0) {
 		u->refs++; /* and the client-response timer */
 		u->late_on = true;
 		uv_timer_init(&w->loop, &u->late);
 		u->late.data = u;
-		uv_timer_start(&u->late, upq_late, w->srv->cfg->serve_stale_timeout_ms, 0);
+		uv_timer_start(&u->late, upq_late, w->gen->cfg->serve_stale_timeout_ms, 0);
 	}
 	if (q->route == RW_ROUTE_ITERATE) {
-		uv_timer_start(&u->deadline, upq_deadline, w->srv->cfg->resolve_timeout_ms + 500,
+		uv_timer_start(&u->deadline, upq_deadline, w->gen->cfg->resolve_timeout_ms + 500,
 		               0);
 		rw_iter_start(w->iter, q, iter_done, u);
 		return;
 	}
 	uint8_t qbuf[512];
 	size_t qlen = rw_forward_query(q, w->env.edns_size, qbuf, sizeof qbuf);
-	struct rw_upstream *g = q->group < w->srv->ngroups ? w->groups[q->group] : NULL;
+	struct rw_upstream *g = group_of(w, q->group);
 	if (qlen == 0 || g == NULL) {
 		upq_finish(u, NULL);
 		upq_release(u);

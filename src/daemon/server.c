@@ -35,10 +35,7 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	s->infra = rw_infra_new(100000);
 	s->failures = rw_failcache_new(100000, cfg->failure_ttl * 1000u,
 	                               cfg->failure_ttl_max * 1000u, NULL, NULL);
-	s->nroutes = cfg->nforward_zones;
-	s->routes = calloc(s->nroutes + 1, sizeof *s->routes);
-	if (s->cache == NULL || s->flight == NULL || s->routes == NULL || s->infra == NULL ||
-	    s->failures == NULL)
+	if (s->cache == NULL || s->flight == NULL || s->infra == NULL || s->failures == NULL)
 		return RW_ENOMEM;
 	if (cfg->cache_file != NULL && cfg->action == RW_CONFIG_RUN) {
 		/* A restart does not start cold; a file that is missing or
@@ -59,22 +56,10 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 	} else {
 		rw_hints_builtin(&s->hints);
 	}
-	for (size_t i = 0; i < s->nroutes; i++) {
-		const char *name = cfg->forward_zones[i].name;
-		uint8_t wire[RW_NAME_MAX];
-		size_t wl;
-		if (rw_name_from_text(name, strlen(name), (const uint8_t *)"", wire, &wl) != 0) {
-			snprintf(err, err_len, "forward-zone: bad name '%s'", name);
-			return RW_EINVAL;
-		}
-		rw_name_lower(s->routes[i].name, wire, wl);
-		s->routes[i].group = (unsigned)i;
-	}
-	/* Upstream groups: one per forward zone, then --forward; without
-	 * --forward, the rest is resolved from the root. */
-	s->default_route = cfg->nforward > 0 ? RW_ROUTE_FORWARD : RW_ROUTE_ITERATE;
-	s->default_group = (unsigned)s->nroutes;
-	s->ngroups = s->nroutes + (cfg->nforward > 0);
+	/* The settings the workers start with; reloads replace them. */
+	int e = rw__gen_new(cfg, NULL, NULL, &s->gen, err, err_len);
+	if (e != 0)
+		return e;
 	int rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, err_len, "c-ares: %s", ares_strerror(rc));
@@ -189,10 +174,10 @@ int rw_server_run(struct rw_server *s)
 			rc = RW_EIO;
 		}
 	}
-	if (ok && s->cfg->cache_file != NULL) {
+	if (ok && s->gen->cfg->cache_file != NULL) {
 		/* A clean exit keeps the cache for the next start. */
 		char msg[4500];
-		if (rw__cache_save(s, s->cfg->cache_file, msg, sizeof msg) == 0)
+		if (rw__cache_save(s, s->gen->cfg->cache_file, msg, sizeof msg) == 0)
 			rw_log_info("cache: %s", msg);
 		else
 			rw_log_error("cache: could not save: %s", msg);
@@ -202,6 +187,12 @@ int rw_server_run(struct rw_server *s)
 		rc = RW_EIO;
 	}
 	return rc;
+}
+
+void rw_server_set_args(struct rw_server *s, int argc, char **argv)
+{
+	s->argc = argc;
+	s->argv = argv;
 }
 
 void rw_server_free(struct rw_server *s)
@@ -218,7 +209,7 @@ void rw_server_free(struct rw_server *s)
 	rw_cache_free(s->cache);
 	rw_infra_free(s->infra);
 	rw_failcache_free(s->failures);
-	free(s->routes);
+	rw__gen_unref(s->gen);
 	free(s->watches);
 	if (s->zones != NULL)
 		rw_zoneset_unref(s->zones);

@@ -24,6 +24,9 @@ struct rw_server;
  * failure returns an error code and writes one line into err. */
 int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct rw_server **out,
                   char *err, size_t err_len);
+/* The command line a reload reads the configuration from again (it must
+ * live as long as s). Without it, a reload reloads the zones only. */
+void rw_server_set_args(struct rw_server *s, int argc, char **argv);
 /* Serves until SIGTERM/SIGINT. Returns 0 after a clean shutdown (every
  * loop closed with no handle left), else RW_EIO. */
 int rw_server_run(struct rw_server *s);

@@ -118,7 +118,7 @@ static void lru_append(struct worker *w, struct conn *c)
  * proportion to the slots left. */
 static uint64_t idle_ms(const struct worker *w)
 {
-	uint64_t base = w->srv->cfg->tcp_idle_timeout_ms;
+	uint64_t base = w->gen->cfg->tcp_idle_timeout_ms;
 	unsigned half = w->tcp_limit / 2, used = w->tcp_conns;
 	if (used <= half || half == 0)
 		return base;
@@ -131,7 +131,7 @@ static void slot_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 	struct worker *w = c->w;
-	if (uv_now(&w->loop) >= c->born_ms + w->srv->cfg->tcp_max_lifetime_ms) {
+	if (uv_now(&w->loop) >= c->born_ms + w->gen->cfg->tcp_max_lifetime_ms) {
 		w->tcp_stats.lifetime_closed++;
 		/* Replies still owed go out first (conn_written closes). */
 		if (c->pending > 0 || c->waiting > 0) {
@@ -151,7 +151,7 @@ static void slot_timer(uv_timer_t *t)
 void rw__slots_arm(struct conn *c)
 {
 	struct worker *w = c->w;
-	uint64_t now = uv_now(&w->loop), end = c->born_ms + w->srv->cfg->tcp_max_lifetime_ms;
+	uint64_t now = uv_now(&w->loop), end = c->born_ms + w->gen->cfg->tcp_max_lifetime_ms;
 	uint64_t t = idle_ms(w);
 	if (now + t > end)
 		t = end > now ? end - now : 0;

@@ -27,6 +27,111 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+/* --- upstream groups a reload replaced ---------------------------------- */
+
+static void old_closed(uv_handle_t *h)
+{
+	struct oldgroups *o = h->data;
+	if (--o->open > 0)
+		return;
+	struct oldgroups **pp = &o->w->old_groups;
+	while (*pp != o)
+		pp = &(*pp)->next;
+	*pp = o->next;
+	free(o->groups);
+	free(o->probes);
+	free(o);
+}
+
+/* Closes replaced groups: queries still on them are canceled (each had
+ * its deadline by now), and their probes stop. */
+static void close_old(struct oldgroups *o)
+{
+	if (o->closing)
+		return;
+	o->closing = 1;
+	for (size_t i = 0; i < o->n; i++)
+		rw_upstream_close(o->groups[i]);
+	o->open = 1;
+	for (size_t i = 0; i < o->n; i++) {
+		struct gprobe *p = &o->probes[i];
+		if (p->kind == 0)
+			continue;
+		p->timer.data = o;
+		o->open++;
+		uv_close((uv_handle_t *)&p->timer, old_closed);
+	}
+	uv_close((uv_handle_t *)&o->timer, old_closed);
+}
+
+static void old_timer_cb(uv_timer_t *t)
+{
+	close_old(t->data);
+}
+
+/* Makes this worker's upstream groups for g (its loop, its thread). */
+static int groups_new(struct worker *w, const struct gen *g, char *err, size_t err_len)
+{
+	const struct rw_config *cfg = g->cfg;
+	w->groups = calloc(g->ngroups + 1, sizeof *w->groups);
+	w->probes = calloc(g->ngroups + 1, sizeof *w->probes);
+	if (w->groups == NULL || w->probes == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return RW_ENOMEM;
+	}
+	for (size_t i = 0; i < g->ngroups; i++) {
+		const struct rw_sockaddr *servers =
+		    i < cfg->nforward_zones ? cfg->forward_zones[i].servers : cfg->forward;
+		size_t n = i < cfg->nforward_zones ? cfg->forward_zones[i].nservers : cfg->nforward;
+		if (rw_upstream_new(&w->loop, servers, n, cfg->upstream_timeout_ms,
+		                    cfg->upstream_tries, cfg->edns_size, &w->groups[i], err,
+		                    err_len) != 0)
+			return RW_EIO;
+	}
+	return 0;
+}
+
+/* Forwarding changed: the groups so far stay until every query sent on
+ * them had its deadline, their probes stop; new groups take over. */
+static void groups_replace(struct worker *w, const struct gen *old, const struct gen *next)
+{
+	struct oldgroups *o = calloc(1, sizeof *o);
+	unsigned budget = 0;
+	for (size_t i = 0; i < old->ngroups; i++) {
+		if (w->groups[i] != NULL && rw_upstream_budget_ms(w->groups[i]) > budget)
+			budget = rw_upstream_budget_ms(w->groups[i]);
+		if (w->probes[i].active) {
+			uv_timer_stop(&w->probes[i].timer);
+			w->probes[i].active = 0;
+		}
+	}
+	if (o == NULL) { /* no memory to wait: cancel them now */
+		for (size_t i = 0; i < old->ngroups; i++)
+			rw_upstream_close(w->groups[i]);
+		rw_log_error("reload: out of memory; upstream queries in flight were canceled");
+	} else {
+		o->kind = H_OLDGROUPS;
+		o->w = w;
+		o->groups = w->groups;
+		o->n = old->ngroups;
+		o->probes = w->probes;
+		o->next = w->old_groups;
+		w->old_groups = o;
+		uv_timer_init(&w->loop, &o->timer);
+		o->timer.data = o;
+		uv_timer_start(&o->timer, old_timer_cb, (uint64_t)budget + 200, 0);
+	}
+	if (o == NULL) {
+		free(w->groups);
+		free(w->probes);
+	}
+	w->groups = NULL;
+	w->probes = NULL;
+	char err[256];
+	if (groups_new(w, next, err, sizeof err) != 0)
+		rw_log_error("reload: upstream groups: %s; forwarded names get SERVFAIL", err);
+}
+
 void rw__worker_shutdown(struct worker *w)
 {
 	rw__udp_batch_flush(w); /* replies of this iteration go out first */
@@ -40,10 +145,12 @@ void rw__worker_shutdown(struct worker *w)
 		w->iter_dropped = rw_iter_dropped(w->iter);
 	rw_iter_close(w->iter);
 	w->iter = NULL;
-	for (size_t i = 0; i < w->srv->ngroups; i++) {
+	for (size_t i = 0; i < w->gen->ngroups; i++) {
 		rw_upstream_close(w->groups[i]);
 		w->groups[i] = NULL;
 	}
+	for (struct oldgroups *o = w->old_groups; o != NULL; o = o->next)
+		close_old(o);
 	uv_walk(&w->loop, close_walk, NULL);
 }
 
@@ -70,6 +177,8 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 		rw_zoneset_unref(w->zones);
 	if (w->next_zones != NULL)
 		rw_zoneset_unref(w->next_zones);
+	rw__gen_unref(w->gen);
+	rw__gen_unref(w->next_gen);
 	free(w->groups);
 	free(w->probes);
 	free(w->split);
@@ -97,7 +206,7 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 static void keep_warm_cb(uv_timer_t *t)
 {
 	struct worker *w = t->data;
-	const struct rw_config *cfg = w->srv->cfg;
+	const struct rw_config *cfg = w->gen->cfg;
 	struct rw_arena *a = &w->env.arena;
 	/* Bound: the list (settings); one cache lookup each. */
 	for (size_t i = 0; i < cfg->nkeep_warm; i++) {
@@ -119,6 +228,102 @@ static void keep_warm_cb(uv_timer_t *t)
 	}
 }
 
+static uint64_t loop_ms(void *ctx)
+{
+	uv_update_time(ctx);
+	return uv_now(ctx);
+}
+
+/* Takes the settings of g into this worker's own state: the query path's
+ * environment, the TCP and waiting bounds, the rate limiter (a new one
+ * when the rate changed from prev's), recursion's limits. On the main
+ * thread before the workers run, then on the worker's own. */
+static void apply_settings(struct worker *w, const struct gen *g, const struct gen *prev)
+{
+	const struct rw_config *cfg = g->cfg;
+	struct rw_server *s = w->srv;
+	w->env.edns_size = cfg->edns_size;
+	w->env.round_robin = cfg->round_robin;
+	w->env.acl = cfg->allow;
+	w->env.nacl = cfg->nallow;
+	w->env.local_from_any = cfg->local_from_any;
+	w->env.log_queries = cfg->log_queries;
+	w->env.routes = g->routes;
+	w->env.nroutes = g->nroutes;
+	w->env.default_route = g->default_route;
+	w->env.default_group = g->default_group;
+	w->env.min_ttl = cfg->min_ttl;
+	w->env.max_ttl = cfg->max_ttl;
+	w->env.max_neg_ttl = cfg->max_negative_ttl;
+	w->env.stale_ttl = cfg->serve_stale_s > 0 ? cfg->serve_stale_ttl : 0;
+	if (prev == NULL || prev->cfg->rate_limit != cfg->rate_limit) {
+		rw_ratelimit_free(w->rl);
+		w->rl = cfg->rate_limit > 0 ? rw_ratelimit_new(cfg->rate_limit) : NULL;
+	}
+	unsigned limit = cfg->tcp_max_connections / s->nworkers;
+	w->tcp_limit = limit > 0 ? limit : 1;
+	unsigned per =
+	    cfg->tcp_max_per_client != 0 ? cfg->tcp_max_per_client : cfg->tcp_max_connections / 4;
+	per = (per + s->nworkers - 1) / s->nworkers;
+	w->tcp_per_client = per > 0 ? per : 1;
+	w->wait_per_client = (cfg->max_waiting_per_client + s->nworkers - 1) / s->nworkers;
+	w->res_env = (struct rw_res_env){
+	    .cache = s->cache,
+	    .cache_stats = &w->env.cache_stats,
+	    .infra = s->infra,
+	    .failures = s->failures,
+	    .hints = &s->hints,
+	    .lim = {cfg->max_cname_chain, cfg->max_referrals, cfg->max_upstream_queries,
+	            cfg->max_glueless, cfg->max_subrequest_depth, cfg->resolve_timeout_ms,
+	            cfg->max_upstream_bytes},
+	    .query_loopback = cfg->query_loopback,
+	    .ipv6 = cfg->ipv6_upstream,
+	    .qmin = cfg->qname_minimisation,
+	    .edns_size = cfg->edns_size,
+	    .clock = loop_ms,
+	    .clock_ctx = &w->loop,
+	    .event_log = &w->event_log,
+	};
+}
+
+/* The parts of the settings that live on the loop: recursion (made when
+ * first needed) and worker 0's keep-warm timer. */
+static int apply_loop_settings(struct worker *w, const struct gen *g, char *err, size_t err_len)
+{
+	if (g->default_route == RW_ROUTE_ITERATE && w->iter == NULL) {
+		w->iter = rw_iter_new(&w->loop, &w->res_env, &w->res_stats);
+		if (w->iter == NULL) {
+			snprintf(err, err_len, "out of memory");
+			return RW_ENOMEM;
+		}
+	}
+	if (w->index == 0 && g->cfg->nkeep_warm > 0 && w->warm_timer.data == NULL) {
+		uv_timer_init(&w->loop, &w->warm_timer);
+		w->warm_timer.data = w;
+		uv_timer_start(&w->warm_timer, keep_warm_cb, 0, KEEP_WARM_MS);
+	} else if (w->warm_timer.data != NULL && g->cfg->nkeep_warm == 0) {
+		uv_timer_stop(&w->warm_timer);
+	} else if (w->warm_timer.data != NULL && !uv_is_active((uv_handle_t *)&w->warm_timer)) {
+		uv_timer_start(&w->warm_timer, keep_warm_cb, 0, KEEP_WARM_MS);
+	}
+	return 0;
+}
+
+/* A reload handed this worker new settings: serve with them from the next
+ * event on (a request being answered has finished with the old ones). */
+static void switch_gen(struct worker *w, struct gen *next)
+{
+	struct gen *old = w->gen;
+	char err[256];
+	apply_settings(w, next, old);
+	if (rw__gen_forward_changed(old, next))
+		groups_replace(w, old, next);
+	w->gen = next;
+	if (apply_loop_settings(w, next, err, sizeof err) != 0)
+		rw_log_error("reload: %s", err);
+	rw__gen_unref(old);
+}
+
 int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones,
                    struct worker **out, char *err, size_t err_len)
 {
@@ -133,8 +338,6 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->udp = calloc(s->nlisten, sizeof *w->udp);
 	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
 	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
-	w->groups = calloc(s->ngroups + 1, sizeof *w->groups);
-	w->probes = calloc(s->ngroups + 1, sizeof *w->probes);
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
 	uv_mutex_init(&w->snap_lock);
@@ -144,57 +347,36 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	rw_query_env_init(&w->env, zones, s->cfg->edns_size);
 	w->env.cache = s->cache;
 	w->env.failures = s->failures;
-	w->env.round_robin = s->cfg->round_robin;
-	w->env.acl = s->cfg->allow;
-	w->env.nacl = s->cfg->nallow;
-	w->env.local_from_any = s->cfg->local_from_any;
-	w->env.log_queries = s->cfg->log_queries;
-	if (s->cfg->rate_limit > 0)
-		w->rl = rw_ratelimit_new(s->cfg->rate_limit);
-	w->env.routes = s->routes;
-	w->env.nroutes = s->nroutes;
-	w->env.default_route = s->default_route;
-	w->env.min_ttl = s->cfg->min_ttl;
-	w->env.max_ttl = s->cfg->max_ttl;
-	w->env.max_neg_ttl = s->cfg->max_negative_ttl;
-	w->env.stale_ttl = s->cfg->serve_stale_s > 0 ? s->cfg->serve_stale_ttl : 0;
-	w->env.default_group = s->default_group;
+	w->gen = rw__gen_ref(s->gen);
+	apply_settings(w, w->gen, NULL);
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
-	    w->tcp == NULL || w->groups == NULL || w->split == NULL || w->probes == NULL) {
+	    w->tcp == NULL || w->split == NULL || (s->cfg->rate_limit > 0 && w->rl == NULL)) {
 		*out = w;
 		return RW_ENOMEM;
 	}
 	for (size_t i = 0; i < s->nlisten; i++)
 		w->udp_fds[i] = w->tcp_fds[i] = -1;
 	*out = w;
-	unsigned limit = s->cfg->tcp_max_connections / s->nworkers;
-	w->tcp_limit = limit > 0 ? limit : 1;
-	unsigned per = s->cfg->tcp_max_per_client != 0 ? s->cfg->tcp_max_per_client
-	                                               : s->cfg->tcp_max_connections / 4;
-	per = (per + s->nworkers - 1) / s->nworkers;
-	w->tcp_per_client = per > 0 ? per : 1;
-	w->wait_per_client = (s->cfg->max_waiting_per_client + s->nworkers - 1) / s->nworkers;
 	if (rw__slots_init(w) != 0)
 		return RW_ENOMEM;
 	return rw__listen_bind(s, w, err, err_len);
 }
 
-static uint64_t loop_ms(void *ctx)
-{
-	uv_update_time(ctx);
-	return uv_now(ctx);
-}
-
-/* A reload handed this worker a new zone set: serve it from the next
- * request on, and drop this worker's reference to the old one (freed when
- * the last worker and the main thread have let go). */
-static void zones_cb(uv_async_t *a)
+/* A reload handed this worker a new zone set, new settings or both:
+ * serve them from the next request on. The old zone set goes back to the
+ * main thread (freed when the last worker and the main thread have let
+ * go: a large set takes milliseconds to free, never on a worker). */
+static void handover_cb(uv_async_t *a)
 {
 	struct worker *w = a->data;
 	uv_mutex_lock(&w->mail_lock);
 	struct rw_zoneset *next = w->next_zones;
+	struct gen *gen = w->next_gen;
 	w->next_zones = NULL;
+	w->next_gen = NULL;
 	uv_mutex_unlock(&w->mail_lock);
+	if (gen != NULL)
+		switch_gen(w, gen);
 	if (next == NULL)
 		return;
 	struct rw_zoneset *old = w->zones;
@@ -207,6 +389,7 @@ static void zones_cb(uv_async_t *a)
 		return;
 	}
 	r->zones = old;
+	r->gen = NULL;
 	uv_mutex_lock(&s->retire_lock);
 	r->next = s->retired;
 	s->retired = r;
@@ -227,7 +410,7 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 	}
 	if (e == 0) {
 		w->mail_async.data = w;
-		e = uv_async_init(&w->loop, &w->zones_async, zones_cb);
+		e = uv_async_init(&w->loop, &w->zones_async, handover_cb);
 		w->zones_async.data = w;
 	}
 	if (e != 0) {
@@ -238,49 +421,13 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 	uv_check_init(&w->loop, &w->flush_check);
 	w->flush_check.data = w;
 	uv_check_start(&w->flush_check, rw__udp_flush_cb);
-	const struct rw_config *cfg = s->cfg;
 	if (w->measure) {
 		uv_timer_init(&w->loop, &w->snap_timer);
 		w->snap_timer.data = w;
 		uv_timer_start(&w->snap_timer, rw__metrics_snapshot_cb, SNAPSHOT_MS, SNAPSHOT_MS);
 	}
-	if (w->index == 0 && cfg->nkeep_warm > 0) {
-		uv_timer_init(&w->loop, &w->warm_timer);
-		w->warm_timer.data = w;
-		uv_timer_start(&w->warm_timer, keep_warm_cb, 0, KEEP_WARM_MS);
-	}
-	if (s->default_route == RW_ROUTE_ITERATE) {
-		w->res_env = (struct rw_res_env){
-		    .cache = s->cache,
-		    .cache_stats = &w->env.cache_stats,
-		    .infra = s->infra,
-		    .failures = s->failures,
-		    .hints = &s->hints,
-		    .lim = {cfg->max_cname_chain, cfg->max_referrals, cfg->max_upstream_queries,
-		            cfg->max_glueless, cfg->max_subrequest_depth, cfg->resolve_timeout_ms,
-		            cfg->max_upstream_bytes},
-		    .query_loopback = cfg->query_loopback,
-		    .ipv6 = cfg->ipv6_upstream,
-		    .qmin = cfg->qname_minimisation,
-		    .edns_size = cfg->edns_size,
-		    .clock = loop_ms,
-		    .clock_ctx = &w->loop,
-		    .event_log = &w->event_log,
-		};
-		w->iter = rw_iter_new(&w->loop, &w->res_env, &w->res_stats);
-		if (w->iter == NULL) {
-			snprintf(err, err_len, "out of memory");
-			return RW_ENOMEM;
-		}
-	}
-	for (size_t g = 0; g < s->ngroups; g++) {
-		const struct rw_sockaddr *servers =
-		    g < cfg->nforward_zones ? cfg->forward_zones[g].servers : cfg->forward;
-		size_t n = g < cfg->nforward_zones ? cfg->forward_zones[g].nservers : cfg->nforward;
-		if (rw_upstream_new(&w->loop, servers, n, cfg->upstream_timeout_ms,
-		                    cfg->upstream_tries, cfg->edns_size, &w->groups[g], err,
-		                    err_len) != 0)
-			return RW_EIO;
-	}
+	if (apply_loop_settings(w, w->gen, err, err_len) != 0 ||
+	    groups_new(w, w->gen, err, err_len) != 0)
+		return RW_EIO;
 	return rw__listen_start(s, w, err, err_len);
 }

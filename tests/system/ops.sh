@@ -203,7 +203,7 @@ printf '$TTL 60\n@ SOA ns hm 9 2 3 4 5\n@ NS ns\nsvc A 10.0.0.999\n' >"$WORK/zon
 kill -HUP "$DPID"; sleep 1
 expect "bad zone file: the old data keeps serving" "$(D svc.corp.example A +short)" "^10\.0\.0\.3$"
 expect "bad zone file: the error names file, line and problem" "$(cat "$WORK/daemon.log")" \
-	"zone reload .* failed, still serving the previous zones: $WORK/zones/corp.example.zone:4: A record: bad IPv4 address"
+	"reload .* failed, still serving the previous configuration and zones: $WORK/zones/corp.example.zone:4: A record: bad IPv4 address"
 sleep 0.3
 f=$(metric 'rootwalk_zone_reloads_total{result="failed"}')
 [ "${f:-0}" -ge 1 ] && ok "failed reloads counted ($f)" || bad "failed reload counter: '$f'"
@@ -222,12 +222,126 @@ expect "reload under load: every response NOERROR" "$out" "NOERROR [0-9]+ \(100\
 expect "after the swaps the last zone is served" "$(D svc.corp.example A +short)" "^10\.0\.0\.9$"
 }
 
+# --- reloading the configuration (issue 12) ----------------------------------------------
+# The config file is read again on SIGHUP and control reload: forwarders,
+# forward zones, ACLs, rate limits, TTL clamps, serve-stale, log level and
+# format apply at once; listen and threads are reported as needing a
+# restart; a bad file keeps everything as it was; the cache stays; and a
+# reload that flips the forwarders under dnsperf load loses nothing.
+group_reload_config() {
+stop_main || bad "main daemon stops"
+local FAKE2=127.0.0.83 cfg=$WORK/rw.yaml
+$PY "$HERE/fakeup.py" "$FAKE2" "$UPORT" "$WORK/upstream2.log" 120 &
+PIDS+=("$!")
+conf() { # FORWARDER ALLOW EXTRA-LINES...: the config file
+	local fwd=$1 allow=$2; shift 2
+	{
+		printf 'listen: ["%s:%s"]\nthreads: 2\nroot-hints: %s\nzones-dir: %s\n' \
+			"$ADDR" "$PORT" "$WORK/hints" "$WORK/zones"
+		printf 'forward: ["%s:%s"]\nallow: [%s]\ncontrol: %s\n' "$fwd" "$UPORT" "$allow" "$WORK/ctl.sock"
+		printf '%s\n' "$@"
+	} >"$cfg.tmp"
+	mv "$cfg.tmp" "$cfg"
+}
+conf "$FAKE" "127.0.0.0/8"
+if ! start_daemon "$WORK/rc.log" -c "$cfg" --http "$HTTP"; then
+	bad "daemon starts from a config file" "$(cat "$WORK/rc.log")"; return
+fi
+hup() { kill -HUP "$DPID"; sleep 0.5; }
+count() { grep -c "^$1 " "$2" 2>/dev/null; }
+expect "before: forwarded to the first upstream" "$(D a1.up.example A +short)" "^192\.0\.2\.98$"
+same "before: the first upstream was asked" "$(count a1.up.example "$WORK/upstream.log")" 1
+expect "before: 127.0.0.5 is allowed" "$(D -b 127.0.0.5 a1.up.example A)" "status: NOERROR"
+expect "before: TTL as the upstream gave it" "$(D a2.up.example A +noall +answer)" "[[:space:]]300[[:space:]]"
+# one reload: another forwarder, a narrower ACL, a TTL clamp, JSON logs,
+# a forward zone, a rate limit, serve-stale off
+conf "$FAKE2" "127.0.0.1/32" "max-ttl: 60" "log-format: json" "rate-limit: 20" "serve-stale-s: 0" \
+	"forward-zone: [\"fz.example=$FAKE:$UPORT\"]"
+hup
+expect "SIGHUP: what changed is logged, in the new log format" "$(cat "$WORK/rc.log")" \
+	'"msg":"configuration reloaded \(SIGHUP\): config: 7 settings changed \(allow, rate-limit, log-format, max-ttl, forward, forward-zone, serve-stale-s\)'
+refute "SIGHUP: nothing needs a restart" "$(cat "$WORK/rc.log")" "needs a restart"
+expect "after: forwarded to the new upstream" "$(D b1.up.example A +short)" "^192\.0\.2\.98$"
+same "after: the new upstream was asked" "$(count b1.up.example "$WORK/upstream2.log")" 1
+same "after: the old one was not" "$(count b1.up.example "$WORK/upstream.log")" 0
+expect "after: a forward zone added by the reload" "$(D x.fz.example A +short)" "^192\.0\.2\.98$"
+same "after: ... went to its own upstream" "$(count x.fz.example "$WORK/upstream.log")" 1
+expect "after: the cache was kept" "$(D a1.up.example A +short)" "^192\.0\.2\.98$"
+same "after: a cached name was not asked again" "$(count a1.up.example "$WORK/upstream2.log")" 0
+expect "after: 127.0.0.5 is refused" "$(D -b 127.0.0.5 a1.up.example A)" "status: REFUSED"
+expect "after: max-ttl 60 applies" "$(D c1.up.example A +noall +answer)" "[[:space:]]60[[:space:]]"
+out=$($PY - "$ADDR" "$PORT" <<'PYX'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(0.5)
+q = lambda i: struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + b"\x03svc\x04corp\x07example\x00\x00\x01\x00\x01"
+for i in range(200):
+    s.sendto(q(i), (sys.argv[1], int(sys.argv[2])))
+n = 0
+try:
+    while True:
+        r = s.recv(2000)
+        if not r[2] & 0x02: n += 1
+except socket.timeout:
+    pass
+print(n)
+PYX
+)
+[ "${out:-0}" -le 60 ] && ok "after: rate-limit 20 applies ($out of 200 answered in full)" ||
+	bad "rate limit after reload: $out of 200 answered in full"
+# settings a reload cannot apply are named, the rest still applies
+sleep 1.2
+conf "$FAKE2" "127.0.0.1/32" "max-ttl: 60" "log-format: json" "serve-stale-s: 0" \
+	"forward-zone: [\"fz.example=$FAKE:$UPORT\"]" "log-level: debug"
+sed -i "s/^threads: 2/threads: 3/; s/^listen: .*/listen: [\"$ADDR:$((PORT + 9))\"]/" "$cfg"
+out=$(ctl reload)
+expect "control reload: names what takes a restart" "$out" \
+	"^ok: reloaded: config: 2 settings changed \(rate-limit, log-level\); needs a restart: listen, threads \(running as before\)"
+expect "... and logs it as a warning" "$(cat "$WORK/rc.log")" '"level":"warn","msg":"configuration reloaded \(control\), but some settings take a restart: listen, threads'
+expect "... still answering where it listened" "$(D d1.up.example A +short)" "^192\.0\.2\.98$"
+sleep 0.3
+same "restart pending in /metrics" "$(metric rootwalk_config_restart_pending)" 1
+same "configurations applied in /metrics" "$(metric rootwalk_config_generation)" 2
+# a bad file: an error with file:line, everything stays, the failure counted
+printf 'rate-limit: lots\n' >>"$cfg"
+hup
+expect "bad config: file, line and problem logged" "$(cat "$WORK/rc.log")" \
+	"reload \(SIGHUP\) failed, still serving the previous configuration and zones: $cfg:[0-9]+: rate-limit"
+expect "bad config: still forwarding to the second upstream" "$(D e1.up.example A +short)" "^192\.0\.2\.98$"
+same "bad config: ... which was asked" "$(count e1.up.example "$WORK/upstream2.log")" 1
+expect "bad config: still refusing 127.0.0.5" "$(D -b 127.0.0.5 e1.up.example A)" "status: REFUSED"
+sleep 0.3
+same "bad config: counted as failed" "$(metric 'rootwalk_config_reloads_total{result="failed"}')" 1
+same "bad config: the good ones counted" "$(metric 'rootwalk_config_reloads_total{result="ok"}')" 2
+expect "bad config: control reload says so" "$(ctl reload)" "^error: $cfg:[0-9]+: rate-limit"
+# a reload under load that flips the forwarders: nothing lost
+conf "$FAKE" "127.0.0.0/8"
+hup
+for i in $(seq 4000); do echo "n$i.up.example A"; done >"$WORK/names.q"
+dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/names.q" -n 1 -l 6 -c 4 -q 50 -Q 1000 >"$WORK/rperf.out" 2>&1 &
+local perf=$!
+for k in 1 2 3 4 5 6; do
+	sleep 0.6
+	if [ $((k % 2)) = 1 ]; then conf "$FAKE2" "127.0.0.0/8"; else conf "$FAKE" "127.0.0.0/8"; fi
+	kill -HUP "$DPID"
+done
+wait "$perf"
+out=$(cat "$WORK/rperf.out")
+expect "forwarders flipped 6 times under load: dnsperf ran" "$out" "Queries completed: +[1-9]"
+expect "... zero queries lost" "$out" "Queries lost: +0 "
+expect "... every response NOERROR" "$out" "NOERROR [0-9]+ \(100\.00%\)"
+a=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream.log"); b=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream2.log")
+[ "$a" -gt 0 ] && [ "$b" -gt 0 ] && ok "... both upstreams took queries ($a and $b)" || bad "upstream split: $a / $b"
+stop_daemon || bad "reload daemon stops cleanly"
+}
+
 # --- control socket ------------------------------------------------------------------
 group_control_socket() {
 perm=$(stat -c %a "$WORK/ctl.sock")
 [ "$perm" = 600 ] && ok "control socket mode 0600" || bad "control socket mode $perm"
 expect "control stats" "$(ctl stats)" "^ok" "rootwalk_queries_total"
-expect "control reload" "$(ctl reload)" "^ok: reloaded: [0-9]+ zones"
+expect "control reload" "$(ctl reload)" "^ok: reloaded: config: 0 settings changed; [0-9]+ zones"
 D www.up.example A >/dev/null # a forwarded answer, cached
 expect "control dump-cache" "$(ctl dump-cache)" "^ok: [1-9][0-9]* entries" "www\.up\.example\. [0-9]+ IN A 192\.0\.2\.98"
 expect "control flush NAME" "$(ctl flush www.up.example)" "^ok: flushed 1 entries for www\.up\.example"
