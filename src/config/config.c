@@ -573,7 +573,9 @@ const char *rw_config_usage(void)
 	size_t n = (size_t)snprintf(text, sizeof text,
 	                            "usage: rootwalk [options]\n"
 	                            "A caching DNS resolver. Options (each also a key in the "
-	                            "--config YAML file, unless marked *):\n");
+	                            "--config YAML file, unless marked *;\n"
+	                            "SIGHUP applies a changed file, except settings marked "
+	                            "R, which take a restart):\n");
 	for (size_t i = 0; i < NSETTINGS && n < sizeof text; i++) {
 		const struct setting *s = &settings[i];
 		char left[64], sh[8] = "    ";
@@ -597,7 +599,9 @@ const char *rw_config_usage(void)
 			n += (size_t)snprintf(text + n, sizeof text - n, " (default %s)", s->def);
 		if (n < sizeof text)
 			n += (size_t)snprintf(text + n, sizeof text - n, "%s\n",
-			                      s->flags & S_CLI_ONLY ? "  *" : "");
+			                      s->flags & S_CLI_ONLY  ? "  *"
+			                      : s->flags & S_RESTART ? "  R"
+			                                             : "");
 	}
 	return text;
 }
