@@ -180,6 +180,10 @@ static const struct setting settings[] = {
      "less than this share of its TTL left (0: never)"},
     {"keep-warm", 0, K_WARM, LIST(keep_warm, nkeep_warm), 0, 0, 0, NULL, "www.example/AAAA",
      "NAME[/TYPE]", "keep this name's answer (type A by default) always fresh\n(repeatable)"},
+    {"takeover", 0, K_BOOL, FIELD(takeover), 0, S_CLI_ONLY, 0, 0, NULL, "true", NULL,
+     "take the listening sockets of the rootwalk running at --control, then\n"
+     "let it finish what it has in flight and exit (a restart that drops\n"
+     "nothing); with none running, start as usual"},
     {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
      NULL, "check config and zones, then exit"},
     {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,

@@ -124,7 +124,9 @@ static bool try_handle(struct cconn *k)
 		return true;
 	}
 	struct rw_buf b = {0};
-	k->ctl->handler(k->ctl->ctx, (enum rw_control_cmd)cmd, arg, &b);
+	int fd = -1;
+	uv_fileno((uv_handle_t *)&k->pipe, &fd);
+	k->ctl->handler(k->ctl->ctx, (enum rw_control_cmd)cmd, arg, fd, &b);
 	respond(k, &b);
 	return true;
 }
@@ -186,8 +188,8 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&k->pipe, on_alloc, on_read);
 }
 
-int rw_control_start(uv_loop_t *loop, const char *path, rw_control_handler handler, void *ctx,
-                     struct rw_control **out, char *err, size_t err_len)
+int rw_control_start(uv_loop_t *loop, const char *path, int fd, rw_control_handler handler,
+                     void *ctx, struct rw_control **out, char *err, size_t err_len)
 {
 	struct rw_control *c = calloc(1, sizeof *c);
 	if (c == NULL || strlen(path) >= sizeof c->path) {
@@ -198,19 +200,36 @@ int rw_control_start(uv_loop_t *loop, const char *path, rw_control_handler handl
 	snprintf(c->path, sizeof c->path, "%s", path);
 	c->handler = handler;
 	c->ctx = ctx;
-	/* A stale socket from an earlier run is removed; anything else at
-	 * the path is left alone (and the bind fails). */
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
 	uv_pipe_init(loop, &c->listener, 0);
 	c->listener.data = c;
 	c->open_handles = 1;
-	mode_t old = umask(077); /* created 0600: no window with wider rights */
-	int e = uv_pipe_bind(&c->listener, path);
-	umask(old);
-	if (e == 0)
-		e = chmod(path, 0600) == 0 ? 0 : uv_translate_sys_error(errno);
+	int e;
+	if (fd >= 0) {
+		e = uv_pipe_open(&c->listener, fd);
+	} else {
+		/* A stale socket from an earlier run is removed; anything
+		 * else at the path is left alone (and the bind fails). */
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(path);
+		/* Bound here, not by uv_pipe_bind: libuv unlinks a path it
+		 * bound when the handle closes, and after a takeover the
+		 * path is the new process's (rw_control_close decides). */
+		int sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+		mode_t old = umask(077); /* created 0600: no window with wider rights */
+		e = sfd < 0 || bind(sfd, (struct sockaddr *)&sa, sizeof sa) != 0
+		        ? uv_translate_sys_error(errno)
+		        : 0;
+		umask(old);
+		if (e == 0)
+			e = chmod(path, 0600) == 0 ? 0 : uv_translate_sys_error(errno);
+		if (e == 0)
+			e = uv_pipe_open(&c->listener, sfd);
+		else if (sfd >= 0)
+			close(sfd);
+	}
 	if (e == 0)
 		e = uv_listen((uv_stream_t *)&c->listener, 16, on_connection);
 	if (e != 0) {
@@ -223,13 +242,145 @@ int rw_control_start(uv_loop_t *loop, const char *path, rw_control_handler handl
 	return 0;
 }
 
-void rw_control_close(struct rw_control *c)
+void rw_control_close(struct rw_control *c, bool keep_path)
 {
 	if (c == NULL || c->closing)
 		return;
 	c->closing = 1;
-	unlink(c->path);
+	if (!keep_path)
+		unlink(c->path);
 	uv_close((uv_handle_t *)&c->listener, listener_closed);
+}
+
+int rw_control_fd(const struct rw_control *c)
+{
+	int fd = -1;
+	uv_fileno((const uv_handle_t *)&c->listener, &fd);
+	return fd;
+}
+
+/* --- takeover ------------------------------------------------------------- */
+
+#define FD_HDR 7
+
+int rw_control_send_fds(int client, const int *fds, size_t n)
+{
+	/* Bound: n / RW_CTL_FDS_MAX + 1 messages. */
+	size_t sent = 0;
+	do {
+		size_t k = n - sent < RW_CTL_FDS_MAX ? n - sent : RW_CTL_FDS_MAX;
+		uint8_t hdr[FD_HDR] = {'R',        'W',          'F', 'D', (uint8_t)(k >> 8),
+		                       (uint8_t)k, sent + k == n};
+		union {
+			char buf[CMSG_SPACE(RW_CTL_FDS_MAX * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		memset(&u, 0, sizeof u);
+		struct iovec iov = {hdr, sizeof hdr};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (k > 0) {
+			m.msg_control = u.buf;
+			m.msg_controllen = CMSG_SPACE(k * sizeof(int));
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(k * sizeof(int));
+			memcpy(CMSG_DATA(cm), fds + sent, k * sizeof(int));
+		}
+		/* The connection is non-blocking; these few bytes fit its
+		 * empty buffer (the client sends nothing more and waits). */
+		struct pollfd p = {client, POLLOUT, 0};
+		if (poll(&p, 1, 1000) != 1 || sendmsg(client, &m, MSG_NOSIGNAL) != sizeof hdr)
+			return RW_EIO;
+		sent += k;
+	} while (sent < n);
+	return 0;
+}
+
+/* Reads one batch of descriptors; 1: it was the last, 0: more follow,
+ * -1: an error (closes what it got past cap). */
+static int recv_fds(int fd, int *fds, size_t cap, size_t *n)
+{
+	uint8_t hdr[FD_HDR];
+	union {
+		char buf[CMSG_SPACE(RW_CTL_FDS_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {hdr, sizeof hdr};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	struct pollfd p = {fd, POLLIN, 0};
+	if (poll(&p, 1, 10000) != 1)
+		return -1;
+	ssize_t r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	size_t got = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int x;
+			memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof x);
+			if (*n < cap)
+				fds[(*n)++] = x;
+			else
+				close(x);
+			got++;
+		}
+	}
+	if (r != FD_HDR || memcmp(hdr, "RWFD", 4) != 0 || (m.msg_flags & MSG_CTRUNC) ||
+	    got != ((size_t)hdr[4] << 8 | hdr[5]))
+		return -1;
+	return hdr[6] == 1;
+}
+
+int rw_control_takeover(const char *path, int *fds, size_t cap, size_t *n, long *pid, char *err,
+                        size_t err_len)
+{
+	*n = 0;
+	*pid = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		int e = errno;
+		snprintf(err, err_len, "cannot connect to %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return e == ENOENT || e == ECONNREFUSED ? RW_ENOTFOUND : RW_EIO;
+	}
+	uint8_t req[6] = {'R', 'W', 'C', '1', RW_CTL_TAKEOVER, 0};
+	int last = 0;
+	if (write(fd, req, sizeof req) != (ssize_t)sizeof req) {
+		snprintf(err, err_len, "%s: write: %s", path, strerror(errno));
+		last = -1;
+	}
+	/* Bound: each batch carries up to RW_CTL_FDS_MAX of at most cap. */
+	for (size_t batches = 0; last == 0 && batches <= cap / RW_CTL_FDS_MAX + 1; batches++)
+		last = recv_fds(fd, fds, cap, n);
+	char text[512];
+	size_t len = 0;
+	ssize_t r;
+	struct pollfd p = {fd, POLLIN, 0};
+	while (last == 1 && len < sizeof text - 1 && poll(&p, 1, 10000) == 1 &&
+	       (r = read(fd, text + len, sizeof text - 1 - len)) > 0)
+		len += (size_t)r;
+	text[len] = 0;
+	close(fd);
+	char *at = strstr(text, "(pid ");
+	if (last != 1 || strncmp(text, "ok:", 3) != 0 || at == NULL) {
+		if (last == 1 || len > 0)
+			snprintf(err, err_len, "%s: %.*s", path, (int)strcspn(text, "\n"), text);
+		else if (last != 1)
+			snprintf(err, err_len,
+			         "%s: no sockets came (not a rootwalk that hands over?)", path);
+		for (size_t i = 0; i < *n; i++)
+			close(fds[i]);
+		*n = 0;
+		return RW_EIO;
+	}
+	*pid = strtol(at + 5, NULL, 10);
+	return 0;
 }
 
 /* --- client --------------------------------------------------------------- */
@@ -245,7 +396,8 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 	static const char *const names[] = {NULL,         "stats", "reload",      "flush",
 	                                    "dump-cache", "infra", "flush-infra", "load-cache"};
 	int cmd = 0;
-	for (int k = 1; i < argc && k <= RW_CTL_LAST; k++)
+	/* takeover is not a command for people: it hands the sockets over */
+	for (int k = 1; i < argc && k < (int)(sizeof names / sizeof names[0]); k++)
 		if (strcmp(argv[i], names[k]) == 0)
 			cmd = k;
 	bool takes = cmd == RW_CTL_FLUSH || cmd == RW_CTL_DUMP || cmd == RW_CTL_LOAD;

@@ -243,9 +243,14 @@ struct worker {
 	uv_thread_t thread;
 	uv_loop_t loop;
 	uv_async_t stop;
+	/* Listening sockets: usually one UDP and one TCP per listen address;
+	 * after a takeover from more workers, some workers have more. */
+	size_t nudp, ntcp;
 	uv_udp_t *udp;
 	uv_tcp_t *tcp;
 	int *udp_fds, *tcp_fds;
+	unsigned *udp_li, *tcp_li; /* each one's listen address */
+	uv_async_t drain_async;    /* the process handed over: stop reading */
 	unsigned tcp_conns, tcp_limit, tcp_per_client;
 	struct conn *lru_head, *lru_tail; /* by last complete query, oldest first */
 	struct peer **peers;              /* connections per client address */
@@ -329,6 +334,25 @@ struct rw_server {
 	uv_async_t retire_async;
 	int retire_inited;
 	int running; /* listeners bound and workers started: /ready */
+	/* A restart that drops nothing (--takeover, takeover.c): the
+	 * sockets the new process was handed, and the old one's pid. */
+	struct inherited *inherit;
+	size_t ninherit;
+	int inherit_http, inherit_control; /* -1: none */
+	long takeover_pid;
+	/* The old process: it handed its sockets over; on SIGTERM it stops
+	 * reading, finishes what is in flight and exits. */
+	bool handed_over, draining;
+	uv_timer_t drain_timer;
+	uint64_t drain_start_ms;
+	int drain_idle; /* checks in a row that found nothing in flight */
+};
+
+/* A listening socket handed over by the rootwalk we took over from. */
+struct inherited {
+	int fd;
+	int type;    /* SOCK_DGRAM or SOCK_STREAM */
+	unsigned li; /* the listen address it is bound to */
 };
 
 struct conn {
@@ -384,8 +408,12 @@ int rw__listen_socket(const struct rw_sockaddr *a, int type, int reuseport, int 
                       size_t err_len);
 /* Fails when anyone (another rootwalk included) holds a's port. */
 int rw__listen_probe(const struct rw_sockaddr *a, char *err, size_t err_len);
-/* Binds w's SO_REUSEPORT sockets for every listen address (main thread). */
+/* Gives w its sockets for every listen address (main thread): its share
+ * of the inherited ones, else a new SO_REUSEPORT socket of its own. */
 int rw__listen_bind(struct rw_server *s, struct worker *w, char *err, size_t err_len);
+/* The process handed its sockets over: stop reading them, stop
+ * accepting, let TCP clients go once their answers are out (w's thread). */
+void rw__listen_drain(struct worker *w);
 /* Hands w's bound sockets to its loop and starts receiving. */
 int rw__listen_start(struct rw_server *s, struct worker *w, char *err, size_t err_len);
 /* Starts (again) reading from a TCP client. */
@@ -457,7 +485,7 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t err_len);
 void rw__worker_main(void *arg);
 void rw__worker_shutdown(struct worker *w);
-void rw__worker_free(struct worker *w, size_t nlisten);
+void rw__worker_free(struct worker *w);
 
 /* --- ops.c: reloads, zone watching, control, signals, privileges ---------- */
 
@@ -468,5 +496,22 @@ void rw__ops_start_side_services(struct rw_server *s);
 void rw__ops_close_main(struct rw_server *s);
 void rw__ops_on_signal(uv_signal_t *sig, int signum);
 int rw__ops_drop_privileges(const char *user);
+
+/* --- takeover.c: restarts that drop nothing -------------------------------- */
+
+/* --takeover: takes the listening sockets of the rootwalk at --control
+ * (none running: nothing to take, 0). RW_EIO with a message. */
+int rw__takeover_take(struct rw_server *s, char *err, size_t err_len);
+/* Whether a listen address has inherited sockets. */
+bool rw__takeover_has(const struct rw_server *s, unsigned li);
+/* The control command: hands every listening socket to the client. */
+void rw__takeover_give(struct rw_server *s, int client, struct rw_buf *out);
+/* SIGTERM after handing over: stop reading, finish what is in flight
+ * (bounded), then shut down. */
+void rw__takeover_drain(struct rw_server *s);
+/* The new process serves: tell the old one to drain. */
+void rw__takeover_done(struct rw_server *s);
+/* Closes inherited sockets nobody took (rw_server_free). */
+void rw__takeover_fini(struct rw_server *s);
 
 #endif

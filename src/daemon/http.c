@@ -246,7 +246,7 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
-int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handler handler,
+int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, int fd, rw_http_handler handler,
                   void *ctx, struct rw_http **out, char *err, size_t err_len)
 {
 	struct rw_http *h = calloc(1, sizeof *h);
@@ -259,7 +259,8 @@ int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handl
 	uv_tcp_init(loop, &h->listener);
 	h->listener.data = h;
 	h->open_handles = 1;
-	int e = uv_tcp_bind(&h->listener, (const struct sockaddr *)&addr->ss, 0);
+	int e = fd >= 0 ? uv_tcp_open(&h->listener, fd)
+	                : uv_tcp_bind(&h->listener, (const struct sockaddr *)&addr->ss, 0);
 	if (e == 0)
 		e = uv_listen((uv_stream_t *)&h->listener, 64, on_connection);
 	if (e != 0) {
@@ -270,6 +271,13 @@ int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handl
 	}
 	*out = h;
 	return 0;
+}
+
+int rw_http_fd(const struct rw_http *h)
+{
+	int fd = -1;
+	uv_fileno((const uv_handle_t *)&h->listener, &fd);
+	return fd;
 }
 
 void rw_http_close(struct rw_http *h)

@@ -30,8 +30,12 @@ struct rw_http;
 typedef int (*rw_http_handler)(void *ctx, const char *path, struct rw_buf *body,
                                const char **content_type);
 
-int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, rw_http_handler handler,
+/* Listens on addr, or on fd when fd >= 0 (a listening socket handed over
+ * by the rootwalk we took over from). */
+int rw_http_start(uv_loop_t *loop, const struct rw_sockaddr *addr, int fd, rw_http_handler handler,
                   void *ctx, struct rw_http **out, char *err, size_t err_len);
+/* The listening socket (for a takeover). */
+int rw_http_fd(const struct rw_http *h);
 /* Closes the listener and every connection; frees itself when closed. */
 void rw_http_close(struct rw_http *h);
 

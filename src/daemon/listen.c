@@ -208,13 +208,46 @@ static void tcp_accept(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
 }
 
+/* w's share of the inherited sockets of listen address li and type:
+ * the k-th of them goes to worker k mod N. Returns how many it took. */
+static size_t take_inherited(struct rw_server *s, struct worker *w, unsigned li, int type)
+{
+	size_t rank = 0, took = 0;
+	for (size_t k = 0; k < s->ninherit; k++) {
+		struct inherited *in = &s->inherit[k];
+		if (in->li != li || in->type != type)
+			continue;
+		if (rank++ % s->nworkers != w->index || in->fd < 0)
+			continue;
+		if (type == SOCK_DGRAM) {
+			w->udp_fds[w->nudp] = in->fd;
+			w->udp_li[w->nudp++] = li;
+		} else {
+			w->tcp_fds[w->ntcp] = in->fd;
+			w->tcp_li[w->ntcp++] = li;
+		}
+		in->fd = -1; /* the worker's now */
+		took++;
+	}
+	return took;
+}
+
 int rw__listen_bind(struct rw_server *s, struct worker *w, char *err, size_t err_len)
 {
-	for (size_t i = 0; i < s->nlisten; i++) {
+	for (unsigned i = 0; i < s->nlisten; i++) {
 		const struct rw_sockaddr *a = &s->cfg->listen[i];
-		int e = rw__listen_socket(a, SOCK_DGRAM, 1, &w->udp_fds[i], err, err_len);
-		if (e == 0)
-			e = rw__listen_socket(a, SOCK_STREAM, 1, &w->tcp_fds[i], err, err_len);
+		int e = 0;
+		if (take_inherited(s, w, i, SOCK_DGRAM) == 0) {
+			e = rw__listen_socket(a, SOCK_DGRAM, 1, &w->udp_fds[w->nudp], err, err_len);
+			if (e == 0)
+				w->udp_li[w->nudp++] = i;
+		}
+		if (e == 0 && take_inherited(s, w, i, SOCK_STREAM) == 0) {
+			e = rw__listen_socket(a, SOCK_STREAM, 1, &w->tcp_fds[w->ntcp], err,
+			                      err_len);
+			if (e == 0)
+				w->tcp_li[w->ntcp++] = i;
+		}
 		if (e != 0)
 			return e;
 	}
@@ -224,29 +257,58 @@ int rw__listen_bind(struct rw_server *s, struct worker *w, char *err, size_t err
 /* Hands the bound sockets to libuv; after this the loop owns them. */
 int rw__listen_start(struct rw_server *s, struct worker *w, char *err, size_t err_len)
 {
-	int e;
-	for (size_t i = 0; i < s->nlisten; i++) {
+	int e = 0;
+	size_t i;
+	for (i = 0; i < w->nudp && e == 0; i++) {
 		uv_udp_init_ex(&w->loop, &w->udp[i], AF_UNSPEC | UV_UDP_RECVMMSG);
-		uv_tcp_init(&w->loop, &w->tcp[i]);
-		w->udp[i].data = w->tcp[i].data = w;
+		w->udp[i].data = w;
 		e = uv_udp_open(&w->udp[i], w->udp_fds[i]);
 		if (e == 0) {
 			w->udp_fds[i] = -1;
-			e = uv_tcp_open(&w->tcp[i], w->tcp_fds[i]);
-		}
-		if (e == 0) {
-			w->tcp_fds[i] = -1;
 			e = uv_udp_recv_start(&w->udp[i], udp_alloc, udp_recv);
 		}
-		if (e == 0)
-			e = uv_listen((uv_stream_t *)&w->tcp[i], TCP_BACKLOG, tcp_accept);
-		if (e != 0) {
-			snprintf(err, err_len, "cannot listen on %s: %s", s->cfg->listen[i].text,
-			         uv_strerror(e));
-			return RW_EIO;
-		}
+		if (e != 0)
+			snprintf(err, err_len, "cannot listen on %s (UDP): %s",
+			         s->cfg->listen[w->udp_li[i]].text, uv_strerror(e));
 	}
-	return 0;
+	for (i = 0; i < w->ntcp && e == 0; i++) {
+		uv_tcp_init(&w->loop, &w->tcp[i]);
+		w->tcp[i].data = w;
+		e = uv_tcp_open(&w->tcp[i], w->tcp_fds[i]);
+		if (e == 0) {
+			w->tcp_fds[i] = -1;
+			e = uv_listen((uv_stream_t *)&w->tcp[i], TCP_BACKLOG, tcp_accept);
+		}
+		if (e != 0)
+			snprintf(err, err_len, "cannot listen on %s (TCP): %s",
+			         s->cfg->listen[w->tcp_li[i]].text, uv_strerror(e));
+	}
+	return e != 0 ? RW_EIO : 0;
+}
+
+void rw__listen_drain(struct worker *w)
+{
+	/* The sockets stay open for the replies still to come; the new
+	 * process reads them (they are its too). */
+	for (size_t i = 0; i < w->nudp; i++)
+		uv_udp_recv_stop(&w->udp[i]);
+	for (size_t i = 0; i < w->ntcp; i++)
+		if (!uv_is_closing((uv_handle_t *)&w->tcp[i]))
+			uv_close((uv_handle_t *)&w->tcp[i], NULL);
+	/* Bound: the worker's connections, each visited once. */
+	for (struct conn *c = w->lru_head, *next; c != NULL; c = next) {
+		next = c->lru_next;
+		if (c->closing)
+			continue;
+		if (c->pending == 0 && c->waiting == 0) {
+			rw__conn_close(c);
+			continue;
+		}
+		c->eof = 1; /* closed once its answers are out */
+		if (c->reading)
+			uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = 0;
+	}
 }
 
 void rw__conn_resume(struct conn *c)

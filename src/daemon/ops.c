@@ -272,11 +272,13 @@ static void dump_line(void *ctx, const char *line)
 	rw_buf_printf(ctx, "%s\n", line);
 }
 
-static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg, struct rw_buf *out)
+static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg, int client,
+                            struct rw_buf *out)
 {
 	struct rw_server *s = ctx;
 	char msg[1024];
 	switch (cmd) {
+	case RW_CTL_TAKEOVER: rw__takeover_give(s, client, out); break;
 	case RW_CTL_STATS:
 		rw_buf_printf(out, "ok\n");
 		rw__metrics_write(s, out);
@@ -352,8 +354,11 @@ void rw__ops_close_main(struct rw_server *s)
 		uv_close((uv_handle_t *)&s->retire_async, NULL);
 	rw_http_close(s->http);
 	s->http = NULL;
-	rw_control_close(s->control);
+	/* After a takeover the socket file is the new process's. */
+	rw_control_close(s->control, s->handed_over);
 	s->control = NULL;
+	if (s->draining && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+		uv_close((uv_handle_t *)&s->drain_timer, NULL);
 	for (int i = 0; i < 3; i++)
 		if (!uv_is_closing((uv_handle_t *)&s->sigs[i]))
 			uv_close((uv_handle_t *)&s->sigs[i], NULL);
@@ -370,6 +375,10 @@ void rw__ops_on_signal(uv_signal_t *sig, int signum)
 	if (signum == SIGHUP) {
 		char msg[1024];
 		reload(s, "SIGHUP", false, msg, sizeof msg);
+		return;
+	}
+	if (signum == SIGTERM && s->handed_over && !s->draining) {
+		rw__takeover_drain(s); /* a new rootwalk took over: finish, then stop */
 		return;
 	}
 	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -409,14 +418,18 @@ void rw__ops_start_side_services(struct rw_server *s)
 {
 	char err[512];
 	if (s->cfg->http != NULL) {
-		if (rw_http_start(&s->loop, s->cfg->http, rw__metrics_http, s, &s->http, err,
+		int fd = s->inherit_http;
+		s->inherit_http = -1; /* the listener's now, whatever happens */
+		if (rw_http_start(&s->loop, s->cfg->http, fd, rw__metrics_http, s, &s->http, err,
 		                  sizeof err) != 0)
 			rw_log_error("%s (metrics off, still serving DNS)", err);
 		else
 			rw_log_info("metrics and health on http://%s/", s->cfg->http->text);
 	}
 	if (s->cfg->control != NULL) {
-		if (rw_control_start(&s->loop, s->cfg->control, control_handler, s, &s->control,
+		int fd = s->inherit_control;
+		s->inherit_control = -1;
+		if (rw_control_start(&s->loop, s->cfg->control, fd, control_handler, s, &s->control,
 		                     err, sizeof err) != 0)
 			rw_log_error("%s (control off, still serving DNS)", err);
 		else

@@ -75,14 +75,22 @@ int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct 
 	if (s == NULL)
 		return RW_ENOMEM;
 	s->cfg = cfg;
+	s->inherit_http = s->inherit_control = -1;
 	uv_mutex_init(&s->retire_lock);
 	s->zones = rw_zoneset_ref(zones);
 	s->nlisten = cfg->nlisten;
 	s->nworkers = cfg->threads;
 	s->workers = calloc(s->nworkers, sizeof *s->workers);
-	int e = s->workers == NULL ? RW_ENOMEM : setup_shared(s, err, err_len);
-	for (size_t i = 0; i < s->nlisten && e == 0; i++)
-		e = rw__listen_probe(&cfg->listen[i], err, err_len);
+	/* A takeover comes first: the old process writes its cache file
+	 * before it hands over, and setup_shared reads it. */
+	int e = s->workers == NULL ? RW_ENOMEM : 0;
+	if (e == 0 && cfg->takeover && cfg->action == RW_CONFIG_RUN)
+		e = rw__takeover_take(s, err, err_len);
+	if (e == 0)
+		e = setup_shared(s, err, err_len);
+	for (unsigned i = 0; i < s->nlisten && e == 0; i++)
+		if (!rw__takeover_has(s, i))
+			e = rw__listen_probe(&cfg->listen[i], err, err_len);
 	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
 		e = rw__worker_new(s, i, zones, &s->workers[i], err, err_len);
 	if (e != 0) {
@@ -145,6 +153,7 @@ int rw_server_run(struct rw_server *s)
 		if (s->cfg->watch_zones)
 			rw__ops_start_watches(s);
 		s->running = 1;
+		rw__takeover_done(s);
 		/* This thread builds reloaded zones (tens of ms for 100,000
 		 * records) and serves HTTP and control: let the DNS workers
 		 * win the CPU (Linux: nice is per thread). */
@@ -174,8 +183,9 @@ int rw_server_run(struct rw_server *s)
 			rc = RW_EIO;
 		}
 	}
-	if (ok && s->gen->cfg->cache_file != NULL) {
-		/* A clean exit keeps the cache for the next start. */
+	if (ok && s->gen->cfg->cache_file != NULL && !s->draining) {
+		/* A clean exit keeps the cache for the next start (after a
+		 * takeover, the new process has it and writes it). */
 		char msg[4500];
 		if (rw__cache_save(s, s->gen->cfg->cache_file, msg, sizeof msg) == 0)
 			rw_log_info("cache: %s", msg);
@@ -201,7 +211,7 @@ void rw_server_free(struct rw_server *s)
 		return;
 	rw__metrics_log_summary(s);
 	for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
-		rw__worker_free(s->workers[i], s->nlisten);
+		rw__worker_free(s->workers[i]);
 	free(s->workers);
 	rw__ops_retire_drain(s); /* sets handed back after the main loop stopped */
 	uv_mutex_destroy(&s->retire_lock);
@@ -210,6 +220,7 @@ void rw_server_free(struct rw_server *s)
 	rw_infra_free(s->infra);
 	rw_failcache_free(s->failures);
 	rw__gen_unref(s->gen);
+	rw__takeover_fini(s);
 	free(s->watches);
 	if (s->zones != NULL)
 		rw_zoneset_unref(s->zones);

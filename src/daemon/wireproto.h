@@ -22,7 +22,8 @@ enum rw_control_cmd {
 	RW_CTL_INFRA = 5,       /* the upstream servers' state */
 	RW_CTL_FLUSH_INFRA = 6, /* forget it (lame marks, back-offs, RTTs) */
 	RW_CTL_LOAD = 7,        /* a cache file into the cache */
-	RW_CTL_LAST = RW_CTL_LOAD,
+	RW_CTL_TAKEOVER = 8,    /* a new rootwalk takes the listening sockets (control.h) */
+	RW_CTL_LAST = RW_CTL_TAKEOVER,
 };
 
 /* The largest control request: magic, command, length, a name in text. */

@@ -159,6 +159,15 @@ static void worker_stop(uv_async_t *a)
 	rw__worker_shutdown(a->data);
 }
 
+/* The process handed its sockets to a new rootwalk and drains. */
+static void worker_drain(uv_async_t *a)
+{
+	struct worker *w = a->data;
+	if (w->warm_timer.data != NULL)
+		uv_timer_stop(&w->warm_timer); /* no new refreshes */
+	rw__listen_drain(w);
+}
+
 void rw__worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -166,7 +175,7 @@ void rw__worker_main(void *arg)
 	w->loop_close_rc = uv_loop_close(&w->loop);
 }
 
-void rw__worker_free(struct worker *w, size_t nlisten)
+void rw__worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
@@ -183,12 +192,14 @@ void rw__worker_free(struct worker *w, size_t nlisten)
 	free(w->probes);
 	free(w->split);
 	rw_ratelimit_free(w->rl);
-	for (size_t i = 0; i < nlisten; i++) {
+	for (size_t i = 0; i < w->nudp; i++)
 		if (w->udp_fds[i] >= 0)
 			close(w->udp_fds[i]);
+	for (size_t i = 0; i < w->ntcp; i++)
 		if (w->tcp_fds[i] >= 0)
 			close(w->tcp_fds[i]);
-	}
+	free(w->udp_li);
+	free(w->tcp_li);
 	rw_query_env_fini(&w->env);
 	free(w->rbuf);
 	rw__slots_fini(w);
@@ -333,10 +344,15 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->kind = H_WORKER;
 	w->srv = s;
 	w->index = index;
-	w->udp_fds = malloc(s->nlisten * sizeof(int));
-	w->tcp_fds = malloc(s->nlisten * sizeof(int));
-	w->udp = calloc(s->nlisten, sizeof *w->udp);
-	w->tcp = calloc(s->nlisten, sizeof *w->tcp);
+	/* Room for a socket of its own per listen address, or a share of
+	 * the inherited ones. */
+	size_t room = s->nlisten + s->ninherit;
+	w->udp_fds = malloc(room * sizeof(int));
+	w->tcp_fds = malloc(room * sizeof(int));
+	w->udp_li = malloc(room * sizeof(unsigned));
+	w->tcp_li = malloc(room * sizeof(unsigned));
+	w->udp = calloc(room, sizeof *w->udp);
+	w->tcp = calloc(room, sizeof *w->tcp);
 	w->rbuf = malloc(UDP_RECV_BATCH * UDP_DGRAM_MAX);
 	w->split = calloc(s->nworkers, sizeof *w->split);
 	uv_mutex_init(&w->mail_lock);
@@ -350,12 +366,11 @@ int rw__worker_new(struct rw_server *s, unsigned index, struct rw_zoneset *zones
 	w->gen = rw__gen_ref(s->gen);
 	apply_settings(w, w->gen, NULL);
 	if (w->rbuf == NULL || w->udp_fds == NULL || w->tcp_fds == NULL || w->udp == NULL ||
-	    w->tcp == NULL || w->split == NULL || (s->cfg->rate_limit > 0 && w->rl == NULL)) {
+	    w->tcp == NULL || w->udp_li == NULL || w->tcp_li == NULL || w->split == NULL ||
+	    (s->cfg->rate_limit > 0 && w->rl == NULL)) {
 		*out = w;
 		return RW_ENOMEM;
 	}
-	for (size_t i = 0; i < s->nlisten; i++)
-		w->udp_fds[i] = w->tcp_fds[i] = -1;
 	*out = w;
 	if (rw__slots_init(w) != 0)
 		return RW_ENOMEM;
@@ -412,6 +427,10 @@ int rw__worker_start(struct rw_server *s, struct worker *w, char *err, size_t er
 		w->mail_async.data = w;
 		e = uv_async_init(&w->loop, &w->zones_async, handover_cb);
 		w->zones_async.data = w;
+	}
+	if (e == 0) {
+		e = uv_async_init(&w->loop, &w->drain_async, worker_drain);
+		w->drain_async.data = w;
 	}
 	if (e != 0) {
 		snprintf(err, err_len, "event loop: %s", uv_strerror(e));

@@ -518,6 +518,59 @@ expect "a garbage file: said so, starting empty" "$(cat "$WORK/cf4.log")" "not a
 stop_daemon || bad "fourth daemon stops"
 }
 
+# --- a restart that drops nothing (--takeover) -----------------------------------
+# A new rootwalk takes the running one's sockets while dnsperf sends 3,000
+# q/s of cached names, names the upstream answers at once and names it
+# answers after 100 ms (always some in flight): nothing is lost, nothing
+# fails, the old process finishes its questions and exits 0, and the new
+# one starts with the old one's cache.
+group_zero_loss_restart() {
+stop_main || bad "main daemon stops"
+local sock="$WORK/tk.sock" cf="$WORK/tk.cache" old rc out i
+local args=(--listen "$ADDR:$PORT" --threads 2 --forward "$UP:$UPORT"
+	--forward-zone "hole.example=$FAKE:$UPORT" --cache-file "$cf" --control "$sock")
+start_daemon "$WORK/tk1.log" "${args[@]}" || { bad "daemon starts" "$(cat "$WORK/tk1.log")"; return; }
+old=$DPID
+for i in $(seq 1 30); do D "warm-$i.hole.example" A >/dev/null; done
+{
+	for i in $(seq 1 3000); do
+		echo "www.up.example A"
+		echo "n$i.up.example A"
+		[ $((i % 3)) = 0 ] && echo "lag5-$i.hole.example A"
+	done
+} >"$WORK/tk.q"
+dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/tk.q" -n 1 -l 5 -c 8 -q 200 -Q 3000 -t 3 >"$WORK/tk.perf" 2>&1 &
+local perf=$!
+sleep 1.5
+"$RW" "${args[@]}" --threads 3 --takeover >"$WORK/tk2.log" 2>&1 &
+DPID=$!; PIDS+=("$DPID")
+wait "$perf"
+wait "$old"; rc=$?
+out=$(cat "$WORK/tk.perf")
+expect "takeover under 3,000 q/s: dnsperf ran" "$out" "Queries completed: +[1-9]"
+expect "... zero queries lost" "$out" "Queries lost: +0 "
+refute "... no SERVFAIL" "$out" "SERVFAIL"
+same "the old process exits 0" "$rc" 0
+expect "... having handed over its sockets and drained" "$(cat "$WORK/tk1.log")" \
+	"handed 5 listening sockets to a new rootwalk" "finishing [0-9]+ questions in flight" "drained in [0-9]+ ms"
+refute "... leaving the cache file to the new one" "$(sed -n '/drained in/,$p' "$WORK/tk1.log")" "cache: wrote"
+expect "the new one took them and started warm" "$(cat "$WORK/tk2.log")" \
+	"took 5 listening sockets from pid $old \(4 DNS, no HTTP, control\)" \
+	"cache: loaded [1-9][0-9]* entries" "serving on .* with 3 workers"
+same "... the warm names answered from its cache" "$(for i in 1 2 3; do D "warm-$i.hole.example" A +short; done | sort -u)" \
+	"192.0.2.98"
+expect "... answers over TCP" "$(D +tcp www.up.example A +short)" "192\.0\.2\.[12]"
+expect "... and its control socket works" "$("$RW" control --control "$sock" stats 2>&1)" "^ok"
+# nothing to take over: start as usual
+stop_daemon || bad "the new daemon stops"
+start_daemon "$WORK/tk3.log" "${args[@]}" --takeover || { bad "--takeover with nothing running starts" "$(cat "$WORK/tk3.log")"; return; }
+expect "--takeover with nothing running: says so, starts afresh" "$(cat "$WORK/tk3.log")" "no rootwalk to take over"
+stop_daemon || bad "it stops"
+out=$("$RW" --listen "$ADDR:$PORT" --takeover 2>&1); rc=$?
+expect "--takeover without --control: a clear error" "$out" "--takeover needs --control"
+same "... exit 1" "$rc" 1
+}
+
 # --- shutdown with clients still waiting --------------------------------------
 group_shutdown_with_clients_still_waiting() {
 ( D drop-2.fault.example A >/dev/null ) &

@@ -356,7 +356,7 @@ import socket, sys
 def ask(data):
     s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
     return s.recv(200).decode().strip()
-print(ask(b"RWC1\x08\x00"))
+print(ask(b"RWC1\x09\x00"))
 print(ask(b"RWC1\x03\x05a..bc"))
 print(ask(b"RWC1\x01\x02xy"))
 print(ask(b"HELLO"))

@@ -104,6 +104,7 @@ struct rw_config {
 	uint32_t prefetch_pct;
 	struct rw_keep_warm *keep_warm;
 	size_t nkeep_warm;
+	bool takeover; /* --takeover: the sockets of the rootwalk at --control */
 };
 
 /* Fills cfg from argv (and the config file named there). On error returns
