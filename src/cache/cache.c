@@ -396,8 +396,10 @@ static void proof_read(const uint8_t *data, size_t pos, const uint8_t *owner, ui
 /* Copies a live entry into the arena (lock held): one allocation for the
  * bytes and the per-record arrays; the proof only when with_proof. nl:
  * the owner's length (the key's). */
-static int copy_out(const struct centry *e, uint32_t ttl, size_t nl, bool with_proof,
-                    struct rw_arena *a, struct rw_cache_entry *out)
+static inline __attribute__((always_inline)) int copy_out(const struct centry *e, uint32_t ttl,
+                                                          size_t nl, bool with_proof,
+                                                          struct rw_arena *a,
+                                                          struct rw_cache_entry *out)
 {
 	/* Where the main records end, the proof begins (unsigned data: at
 	 * the end, found without a walk). */
@@ -477,11 +479,11 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 	uint64_t now = c->cfg.clock(c->cfg.clock_ctx);
 	uint64_t window = (uint64_t)POL(c, stale_s) * 1000;
 	int rc = RW_ENOTFOUND;
-	struct centry *stale = NULL; /* the first expired entry within the window */
+	struct centry *hit = NULL, *stale = NULL; /* stale: the first expired within the window */
 	pthread_mutex_lock(&s->lock);
 	/* A live NXDOMAIN answers every type of the name (RFC 2308 §5). */
 	uint16_t keys[2] = {0, type};
-	for (int k = 0; k < 2 && rc == RW_ENOTFOUND; k++) {
+	for (int k = 0; k < 2; k++) {
 		struct centry *e = entry_find(s, h, lname, nl, keys[k], rclass);
 		if (e == NULL || (k == 0 && e->kind != RW_CACHE_NXDOMAIN))
 			continue;
@@ -495,19 +497,23 @@ int rw_cache_get_lower(struct rw_cache *c, const uint8_t *lname, size_t nl, uint
 			continue;
 		}
 		e->visited = 1;
-		rc = copy_out(e, (uint32_t)((e->expire_ms - now) / 1000), nl,
-		              flags & RW_CACHE_PROOF, arena, out);
-		/* Asked for again in the last share of its life: refresh it
-		 * now, while it still answers (prefetch). */
-		if (rc == 0)
-			out->prefetch = (e->expire_ms - now) * 100 <
-			                (uint64_t)e->ttl_s * 1000 * POL(c, prefetch_pct);
+		hit = e;
+		break;
 	}
-	if (rc == RW_ENOTFOUND && stale != NULL && (flags & RW_CACHE_STALE)) {
-		rc = copy_out(stale, 0, nl, flags & RW_CACHE_PROOF, arena, out);
-		if (rc == 0) {
+	bool is_stale = hit == NULL && stale != NULL && (flags & RW_CACHE_STALE);
+	if (is_stale)
+		hit = stale;
+	if (hit != NULL) {
+		uint64_t left = is_stale ? 0 : hit->expire_ms - now;
+		rc = copy_out(hit, (uint32_t)(left / 1000), nl, flags & RW_CACHE_PROOF, arena, out);
+		if (rc == 0 && is_stale) {
 			out->stale = true;
 			st->stale++;
+		} else if (rc == 0) {
+			/* Asked for again in the last share of its life:
+			 * refresh it now, while it still answers (prefetch). */
+			out->prefetch =
+			    left * 100 < (uint64_t)hit->ttl_s * 1000 * POL(c, prefetch_pct);
 		}
 	}
 	pthread_mutex_unlock(&s->lock);

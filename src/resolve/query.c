@@ -376,8 +376,9 @@ static void stale_ttls(struct reply *r, const struct rw_query_env *env, struct r
 
 /* Answers from the cache, following CNAMEs. flags: RW_CACHE_STALE to take
  * expired data (after a failed or late refresh). */
-static bool answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
-                          const uint8_t *qlname, unsigned flags)
+static inline __attribute__((always_inline)) bool
+answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
+              const uint8_t *qlname, unsigned flags)
 {
 	if (env->cache == NULL)
 		return false;
