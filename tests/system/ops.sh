@@ -331,6 +331,8 @@ out=$(cat "$WORK/rperf.out")
 expect "forwarders flipped 6 times under load: dnsperf ran" "$out" "Queries completed: +[1-9]"
 expect "... zero queries lost" "$out" "Queries lost: +0 "
 expect "... every response NOERROR" "$out" "NOERROR [0-9]+ \(100\.00%\)"
+expect "log-level debug applied (the next reload's zone loads are logged at debug)" \
+	"$(cat "$WORK/rc.log")" '"level":"debug","msg":"loaded zone '
 a=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream.log"); b=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream2.log")
 [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && ok "... both upstreams took queries ($a and $b)" || bad "upstream split: $a / $b"
 stop_daemon || bad "reload daemon stops cleanly"
