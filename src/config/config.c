@@ -8,6 +8,7 @@
  * module validates values and owns strings; it loads no zones and opens no
  * sockets. */
 #include "rootwalk/config.h"
+#include "rootwalk/cpus.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
 #include "rootwalk/rr.h"
@@ -67,7 +68,8 @@ static const struct setting settings[] = {
     {"listen", 0, K_ADDRS, LIST(listen, nlisten), S_RESTART, 0, 0, "127.0.0.1:53 [::1]:53",
      "127.0.0.1:5353", "ADDR[:PORT]", "listen on UDP and TCP (repeatable; IPv6 as [::1]:53)"},
     {"threads", 0, K_UINT, UINT(threads), S_RESTART, 1, 256, NULL, "2", "N",
-     "worker threads (default: the number of cores)"},
+     "worker threads (default: the CPUs this process may use -- its affinity\n"
+     "mask and cgroup CPU quota, rounded up)"},
     {"zone", 0, K_ZONES, LIST(zones, nzones), 0, 0, 0, NULL, "example.=example.zone", "NAME=FILE",
      "serve a zone file (repeatable)"},
     {"zones-dir", 0, K_PATH, FIELD(zones_dir), 0, 0, 0, 0, NULL, "zones", "DIR",
@@ -492,7 +494,10 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			*(enum rw_config_action *)field(cfg, s) = (enum rw_config_action)s->aux;
 		return 0;
 	}
-	case K_UINT: return set_uint(cfg, s, v, o, err, err_len);
+	case K_UINT:
+		if (s->off == offsetof(struct rw_config, threads))
+			cfg->threads_why[0] = 0; /* set, not sized from the CPUs */
+		return set_uint(cfg, s, v, o, err, err_len);
 	case K_SIZE: {
 		unsigned long long n;
 		if (!parse_size(v, &n) || n < s->min || n > s->max)
@@ -564,8 +569,9 @@ static int defaults(struct rw_config *cfg, char *err, size_t err_len)
 			d += *d == ' ';
 		}
 	}
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg->threads = cores < 1 ? 1 : cores > 256 ? 256 : (unsigned)cores;
+	/* The CPUs this process may use: affinity mask and cgroup quota. */
+	unsigned cpus = rw_cpu_budget("", 0, cfg->threads_why, sizeof cfg->threads_why);
+	cfg->threads = cpus > 256 ? 256 : cpus;
 	return 0;
 }
 

@@ -148,8 +148,10 @@ int rw_server_run(struct rw_server *s)
 		for (size_t i = 0; i < s->nlisten && n < sizeof addrs; i++)
 			n += (size_t)snprintf(addrs + n, sizeof addrs - n, "%s%s", i ? " " : "",
 			                      s->cfg->listen[i].text);
-		rw_log_info("rootwalk serving on %s (UDP and TCP) with %u worker%s", addrs,
-		            s->nworkers, s->nworkers == 1 ? "" : "s");
+		rw_log_info("rootwalk serving on %s (UDP and TCP) with %u worker%s%s%s%s", addrs,
+		            s->nworkers, s->nworkers == 1 ? "" : "s",
+		            s->cfg->threads_why[0] ? " (" : "", s->cfg->threads_why,
+		            s->cfg->threads_why[0] ? ")" : "");
 		if (s->cfg->watch_zones)
 			rw__ops_start_watches(s);
 		s->running = 1;

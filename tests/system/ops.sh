@@ -338,6 +338,49 @@ a=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream.log"); b=$(grep -c "^n[0-9]
 stop_daemon || bad "reload daemon stops cleanly"
 }
 
+# --- workers sized from the CPUs it may use (issue 13) ----------------------------------
+# The affinity mask (taskset) and a cgroup CPU quota (v2 cpu.max, else
+# v1's cfs quota; 0.5 CPU here) size the worker count; --threads wins.
+group_worker_count() {
+stop_main || bad "main daemon stops"
+local a=(--listen "$ADDR:$PORT" --root-hints "$WORK/hints") cg="" out
+workers_line() { # LOG: the "serving" line once it is there
+	for _ in $(seq 50); do grep -q "serving on" "$1" && break; sleep 0.1; done
+	grep "serving on" "$1"
+}
+taskset -c 0 "$RW" "${a[@]}" >"$WORK/wc1.log" 2>&1 &
+DPID=$!; PIDS+=("$DPID")
+expect "taskset -c 0: one worker, said why" "$(workers_line "$WORK/wc1.log")" \
+	"with 1 worker \(1 CPU allowed, "
+stop_daemon || bad "it stops"
+if [ -w /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+	cg=/sys/fs/cgroup/rw-test-$$
+	mkdir "$cg" && echo "50000 100000" >"$cg/cpu.max"
+else
+	for d in /sys/fs/cgroup/cpu /sys/fs/cgroup/cpu,cpuacct; do
+		[ -w "$d/cgroup.procs" ] || continue
+		cg=$d/rw-test-$$
+		mkdir "$cg" && echo 50000 >"$cg/cpu.cfs_quota_us"
+		break
+	done
+fi
+if [ -z "$cg" ] || [ ! -d "$cg" ]; then
+	bad "no writable cgroup CPU controller to test a quota with"
+else
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$RW" "${a[@]}" >"$WORK/wc2.log" 2>&1 &
+	DPID=$!; PIDS+=("$DPID")
+	expect "a 0.5 CPU cgroup quota: one worker, said why" "$(workers_line "$WORK/wc2.log")" \
+		"with 1 worker \([0-9]+ CPUs? allowed, cgroup quota 0\.50 CPU\)"
+	stop_daemon || bad "it stops"
+	rmdir "$cg" || bad "cgroup removed"
+fi
+"$RW" "${a[@]}" --threads 3 >"$WORK/wc3.log" 2>&1 &
+DPID=$!; PIDS+=("$DPID")
+out=$(workers_line "$WORK/wc3.log")
+expect "--threads 3 wins" "$out" "with 3 workers$"
+stop_daemon || bad "it stops"
+}
+
 # --- control socket ------------------------------------------------------------------
 group_control_socket() {
 perm=$(stat -c %a "$WORK/ctl.sock")

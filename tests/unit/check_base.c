@@ -3,6 +3,7 @@
  * (ratelimit) and the error texts. */
 #include "rootwalk/arena.h"
 #include "rootwalk/assert.h"
+#include "rootwalk/cpus.h"
 #include "rootwalk/err.h"
 #include "rootwalk/netaddr.h"
 #include "rootwalk/ratelimit.h"
@@ -12,6 +13,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <stdio.h>
 
 /* The arena: 8-byte alignment, the limit, blocks that double, a reset
  * that keeps the largest block (the next request like the last allocates
@@ -228,6 +232,72 @@ START_TEST(assertion_tiers)
 }
 END_TEST
 
+/* A fake root laid out like / for rw_cpu_budget: files under dir. */
+static void put(const char *dir, const char *path, const char *text)
+{
+	char full[512], cmd[600];
+	snprintf(full, sizeof full, "%s%s", dir, path);
+	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", full);
+	ck_assert_int_eq(system(cmd), 0);
+	FILE *f = fopen(full, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Workers are sized from the affinity mask and the tightest cgroup quota
+ * on the way to the root, v2 first, then v1's cpu controller; rounded up,
+ * at least 1. */
+START_TEST(cpu_budget)
+{
+	char root[] = "/tmp/rw-cpus.XXXXXX", why[96];
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	/* nothing readable: the affinity count */
+	ck_assert_uint_eq(rw_cpu_budget(root, 8, why, sizeof why), 8);
+	ck_assert_str_eq(why, "8 CPUs allowed, no cgroup quota");
+	/* cgroup v2: the pod's quota above the container's "max" */
+	put(root, "/proc/self/mountinfo",
+	    "22 1 0:21 / /sys rw - sysfs sysfs rw\n"
+	    "30 22 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n");
+	put(root, "/proc/self/cgroup", "0::/kubepods/pod1/ctr\n");
+	put(root, "/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "max 100000\n");
+	put(root, "/sys/fs/cgroup/kubepods/pod1/cpu.max", "150000 100000\n");
+	put(root, "/sys/fs/cgroup/kubepods/cpu.max", "max 100000\n");
+	ck_assert_uint_eq(rw_cpu_budget(root, 96, why, sizeof why), 2);
+	ck_assert_str_eq(why, "96 CPUs allowed, cgroup quota 1.50 CPU");
+	/* a 50m limit: one worker, not 96 */
+	put(root, "/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "5000 100000\n");
+	ck_assert_uint_eq(rw_cpu_budget(root, 96, why, sizeof why), 1);
+	ck_assert_str_eq(why, "96 CPUs allowed, cgroup quota 0.05 CPU");
+	/* a quota above the mask: the mask */
+	put(root, "/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "800000 100000\n");
+	put(root, "/sys/fs/cgroup/kubepods/pod1/cpu.max", "max 100000\n");
+	ck_assert_uint_eq(rw_cpu_budget(root, 4, why, sizeof why), 4);
+	/* garbage is no quota */
+	put(root, "/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "lots\n");
+	ck_assert_uint_eq(rw_cpu_budget(root, 4, why, sizeof why), 4);
+	/* cgroup v1 (hybrid: a v2 mount without the cpu controller's files) */
+	put(root, "/proc/self/mountinfo",
+	    "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+	    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+	    "40 31 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
+	put(root, "/proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n0::/\n");
+	put(root, "/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "250000\n");
+	put(root, "/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+	put(root, "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n");
+	put(root, "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
+	ck_assert_uint_eq(rw_cpu_budget(root, 16, why, sizeof why), 3);
+	ck_assert_str_eq(why, "16 CPUs allowed, cgroup quota 2.50 CPU");
+	/* this process's own affinity: at least 1, at most the machine */
+	unsigned n = rw_cpu_budget("/nonexistent", 0, why, sizeof why);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(error_texts)
 {
 	for (int e = 0; e >= RW_EEXIST; e--)
@@ -248,6 +318,7 @@ int main(void)
 	tcase_add_test(tc, ratelimit_verdicts);
 	tcase_add_test(tc, assertion_tiers);
 	tcase_add_test(tc, error_texts);
+	tcase_add_test(tc, cpu_budget);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

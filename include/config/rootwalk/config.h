@@ -49,6 +49,7 @@ struct rw_config {
 	struct rw_sockaddr *listen;
 	size_t nlisten;
 	unsigned threads;
+	char threads_why[96]; /* threads sized from the CPUs: how ("" when set) */
 	struct rw_zone_spec *zones;
 	size_t nzones;
 	char *zones_dir;
