@@ -39,6 +39,7 @@ enum kind {
 	K_ZONES,     /* list of struct rw_zone_spec (NAME=FILE) */
 	K_FWDZONES,  /* list of struct rw_forward_zone (NAME=ADDR,...) */
 	K_WARM,      /* list of struct rw_keep_warm (NAME[/TYPE]) */
+	K_NAMES,     /* list of char *, each a domain name as written */
 };
 
 #define S_CLI_ONLY 1u /* not a file key */
@@ -76,6 +77,10 @@ static const struct setting settings[] = {
      "serve every DIR/NAME.zone, origin = file name"},
     {"no-builtin-zones", 0, K_BOOL, FIELD(builtin_zones), 1, 0, 0, 0, NULL, "true", NULL,
      "do not serve the built-in RFC 6761/6303 zones"},
+    {"no-builtin-zone", 0, K_NAMES, LIST(no_builtin, nno_builtin), 0, 0, 0, NULL, "10.in-addr.arpa",
+     "NAME",
+     "do not serve this built-in zone (repeatable; e.g. a private reverse zone\n"
+     "a forward zone above it should get)"},
     {"watch-zones", 0, K_BOOL, FIELD(watch_zones), 0, S_RESTART, 0, 0, NULL, "true", NULL,
      "reload zones when their files change (SIGHUP always reloads)"},
     {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
@@ -229,6 +234,7 @@ static size_t elem_size(enum kind k)
 	case K_ZONES: return sizeof(struct rw_zone_spec);
 	case K_FWDZONES: return sizeof(struct rw_forward_zone);
 	case K_WARM: return sizeof(struct rw_keep_warm);
+	case K_NAMES: return sizeof(char *);
 	default: return 0;
 	}
 }
@@ -243,6 +249,8 @@ static void free_elem(enum kind k, void *e)
 		struct rw_forward_zone *z = e;
 		free(z->name);
 		free(z->servers);
+	} else if (k == K_NAMES) {
+		free(*(char **)e);
 	}
 }
 
@@ -375,6 +383,15 @@ static int parse_item(const struct setting *s, const char *v, const struct origi
 			            v);
 		return 0;
 	}
+	case K_NAMES: {
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (v[0] == 0 ||
+		    rw_name_from_text(v, strlen(v), (const uint8_t *)"", wire, &wl) != 0)
+			return fail(err, err_len, o, "%s: '%s' is not a domain name", name, v);
+		*(char **)elem = strdup(v);
+		return *(char **)elem != NULL ? 0 : RW_ENOMEM;
+	}
 	case K_ZONES: {
 		struct rw_zone_spec *z = elem;
 		if (!name_eq(v, &eq))
@@ -426,6 +443,7 @@ static int append(struct rw_config *cfg, const struct setting *s, const char *v,
 		struct rw_zone_spec z;
 		struct rw_forward_zone f;
 		struct rw_keep_warm k;
+		char *str;
 	} item;
 	memset(&item, 0, sizeof item);
 	int e = parse_item(s, v, o, &item, err, err_len);
@@ -902,6 +920,7 @@ static bool same_elem(enum kind k, const void *x, const void *y)
 		return same_str(a->name, b->name) &&
 		       same_addrs(a->servers, a->nservers, b->servers, b->nservers);
 	}
+	case K_NAMES: return same_str(*(char *const *)x, *(char *const *)y);
 	case K_WARM: {
 		const struct rw_keep_warm *a = x, *b = y;
 		return a->type == b->type && rw_name_eq(a->name, b->name);

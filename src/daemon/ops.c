@@ -43,19 +43,40 @@ void rw__ops_retire_cb(uv_async_t *a)
 int rw_server_load_zones(const struct rw_config *cfg, struct rw_zoneset **out, char *err,
                          size_t err_len)
 {
-	struct rw_zone_file *files = NULL;
-	if (cfg->nzones > 0 && (files = calloc(cfg->nzones, sizeof *files)) == NULL) {
+	struct rw_zone_file *files = calloc(cfg->nzones + 1, sizeof *files);
+	const char **fwd = calloc(cfg->nforward_zones + 1, sizeof *fwd);
+	if (files == NULL || fwd == NULL) {
+		free(files);
+		free(fwd);
 		snprintf(err, err_len, "out of memory");
 		return RW_ENOMEM;
 	}
 	for (size_t i = 0; i < cfg->nzones; i++)
 		files[i] = (struct rw_zone_file){cfg->zones[i].name, cfg->zones[i].file};
+	for (size_t i = 0; i < cfg->nforward_zones; i++)
+		fwd[i] = cfg->forward_zones[i].name;
 	struct rw_zone_sources src = {.builtin = cfg->builtin_zones,
+	                              .no_builtin = (const char *const *)cfg->no_builtin,
+	                              .nno_builtin = cfg->nno_builtin,
 	                              .dir = cfg->zones_dir,
 	                              .zones = files,
-	                              .nzones = cfg->nzones};
+	                              .nzones = cfg->nzones,
+	                              .forward = fwd,
+	                              .nforward = cfg->nforward_zones};
 	int e = rw_zoneload(&src, out, err, err_len);
+	/* A built-in zone below a forward zone still answers its own names:
+	 * say so, with the way out. */
+	for (size_t i = 0; e == 0 && i < cfg->nforward_zones; i++) {
+		char below[512];
+		size_t n = rw_zoneset_builtin_below(*out, fwd[i], below, sizeof below);
+		if (n > 0)
+			rw_log_warn(
+			    "forward-zone %s: %zu built-in zone%s under it answer%s locally "
+			    "(%s); --no-builtin-zone NAME sends one there",
+			    fwd[i], n, n == 1 ? "" : "s", n == 1 ? "s" : "", below);
+	}
 	free(files);
+	free(fwd);
 	return e;
 }
 

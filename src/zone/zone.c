@@ -28,8 +28,19 @@ struct rw_zone {
 	const struct rw_znode *apex;
 	const struct rw_rrset *soa;
 	size_t origin_len;
+	bool builtin; /* a compiled-in locally served zone: a default, not a wall */
 	uint8_t origin[RW_NAME_MAX];
 };
+
+void rw_zone_set_builtin(struct rw_zone *z)
+{
+	z->builtin = true;
+}
+
+bool rw_zone_is_builtin(const struct rw_zone *z)
+{
+	return z->builtin;
+}
 
 bool rw_rrset_next(const struct rw_rrset *s, size_t *pos, const uint8_t **rd, uint16_t *rdlen)
 {
@@ -394,6 +405,10 @@ struct rw_zoneset {
 	size_t ntld;
 	bool tld_all; /* too many distinct TLDs: no filtering */
 	const struct rw_zone *root;
+	/* Names a built-in zone does not answer for (forward zones at or
+	 * below it): lower-case wire names, usually none. */
+	uint8_t (*yield)[RW_NAME_MAX];
+	size_t nyield;
 };
 
 static const uint8_t *last_label(const uint8_t *name)
@@ -495,7 +510,24 @@ const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t
 		if (memcmp(lname + suffix_at[ol], z->origin, ol) == 0)
 			best = z;
 	}
+	/* A built-in zone yields to a forward zone at or below its origin. */
+	for (size_t i = 0; best != NULL && best->builtin && i < zs->nyield; i++) {
+		size_t yl = rw_name_len(zs->yield[i]);
+		if (yl >= best->origin_len && yl <= nl && boundary[yl] &&
+		    memcmp(lname + suffix_at[yl], zs->yield[i], yl) == 0)
+			return NULL;
+	}
 	return best;
+}
+
+int rw_zoneset_yield(struct rw_zoneset *zs, const uint8_t *lname)
+{
+	uint8_t(*grown)[RW_NAME_MAX] = realloc(zs->yield, (zs->nyield + 1) * sizeof *zs->yield);
+	if (grown == NULL)
+		return RW_ENOMEM;
+	zs->yield = grown;
+	memcpy(zs->yield[zs->nyield++], lname, rw_name_len(lname));
+	return 0;
 }
 
 size_t rw_zoneset_count(const struct rw_zoneset *zs)
@@ -521,5 +553,6 @@ void rw_zoneset_unref(struct rw_zoneset *zs)
 	for (size_t i = 0; i < zs->n; i++)
 		rw_zone_free(zs->zones[i]);
 	free(zs->zones);
+	free(zs->yield);
 	free(zs);
 }

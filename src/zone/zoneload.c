@@ -105,15 +105,38 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 		return RW_ENOMEM;
 	}
 	int e = 0;
+	bool off_used[64] = {false}; /* which --no-builtin-zone names matched */
+	if (src->nno_builtin > sizeof off_used / sizeof off_used[0]) {
+		snprintf(err, err_len, "no-builtin-zone: more than %zu names",
+		         sizeof off_used / sizeof off_used[0]);
+		e = RW_EINVAL;
+	}
 	for (size_t i = 0; src->builtin && i < rw_builtin_zone_count && e == 0; i++) {
 		const struct rw_builtin_zone *b = &rw_builtin_zones[i];
 		uint8_t origin[RW_NAME_MAX];
 		e = origin_of(b->origin, strlen(b->origin), origin, b->label, err, err_len);
+		bool off = false;
+		for (size_t k = 0; e == 0 && k < src->nno_builtin; k++) {
+			uint8_t w[RW_NAME_MAX];
+			e = origin_of(src->no_builtin[k], strlen(src->no_builtin[k]), w,
+			              "no-builtin-zone", err, err_len);
+			if (e == 0 && rw_name_eq(w, origin))
+				off = off_used[k] = true;
+		}
 		struct rw_zone *z = NULL;
 		struct rw_zone_error ze = {0};
-		if (e == 0) {
+		if (e == 0 && !off) {
 			e = rw_zone_load_text(b->label, b->text, strlen(b->text), origin, &z, &ze);
+			if (e == 0)
+				rw_zone_set_builtin(z);
 			e = add_zone(zs, e, z, &ze, err, err_len);
+		}
+	}
+	for (size_t k = 0; e == 0 && k < src->nno_builtin; k++) {
+		if (!off_used[k] && src->builtin) {
+			snprintf(err, err_len, "no-builtin-zone: '%s' is not a built-in zone",
+			         src->no_builtin[k]);
+			e = RW_EINVAL;
 		}
 	}
 	if (e == 0 && src->dir != NULL)
@@ -129,10 +152,51 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 			e = add_zone(zs, e, z, &ze, err, err_len);
 		}
 	}
+	/* Built-in zones are defaults, not walls: one at or above a forward
+	 * zone leaves that zone's names to it. */
+	for (size_t i = 0; i < src->nforward && e == 0; i++) {
+		uint8_t w[RW_NAME_MAX], l[RW_NAME_MAX];
+		e = origin_of(src->forward[i], strlen(src->forward[i]), w, "forward-zone", err,
+		              err_len);
+		if (e != 0)
+			break;
+		rw_name_lower(l, w, rw_name_len(w));
+		const struct rw_zone *z = rw_zoneset_find(zs, l);
+		if (z != NULL && rw_zone_is_builtin(z) && (e = rw_zoneset_yield(zs, l)) != 0)
+			snprintf(err, err_len, "out of memory");
+	}
 	if (e != 0) {
 		rw_zoneset_unref(zs);
 		return e;
 	}
 	*out = zs;
 	return 0;
+}
+
+size_t rw_zoneset_builtin_below(const struct rw_zoneset *zs, const char *fwd, char *out,
+                                size_t out_len)
+{
+	uint8_t w[RW_NAME_MAX], l[RW_NAME_MAX];
+	size_t wl, n = 0, len = 0;
+	if (out_len > 0)
+		out[0] = 0;
+	if (rw_name_from_text(fwd, strlen(fwd), (const uint8_t *)"", w, &wl) != 0)
+		return 0;
+	rw_name_lower(l, w, wl);
+	for (size_t i = 0; i < rw_zoneset_count(zs); i++) {
+		const struct rw_zone *z = rw_zoneset_at(zs, i);
+		const uint8_t *o = rw_zone_origin(z);
+		if (!rw_zone_is_builtin(z) || rw_name_len(o) <= wl || !rw_name_is_under(o, l))
+			continue;
+		char text[RW_NAME_TEXT_MAX];
+		rw_name_to_text(o, text, sizeof text);
+		/* Names while they fit whole, then "...". */
+		if (len + strlen(text) + 7 < out_len)
+			len +=
+			    (size_t)snprintf(out + len, out_len - len, "%s%s", n ? ", " : "", text);
+		else if (len + 5 < out_len && (len < 3 || strcmp(out + len - 3, "...") != 0))
+			len += (size_t)snprintf(out + len, out_len - len, ", ...");
+		n++;
+	}
+	return n;
 }

@@ -58,6 +58,12 @@ server:
   local-data: "burst.up.example. 300 IN A 192.0.2.50"
   local-data: "getent.up.example. 300 IN A 192.0.2.60"
   local-data: "ares.up.example. 300 IN A 192.0.2.61"
+  # the cluster's reverse zones (issue 13): a service, a pod, a node
+  local-zone: "10.in-addr.arpa." static
+  local-data-ptr: "10.96.0.10 kube-dns.kube-system.svc.cluster.local."
+  local-data-ptr: "10.244.1.5 10-244-1-5.default.pod.cluster.local."
+  local-zone: "168.192.in-addr.arpa." static
+  local-data-ptr: "192.168.1.10 node-1.cluster.example."
 CONF
 	for i in $(seq 1 60); do echo "  local-data: \"big.up.example. 300 IN A 10.0.0.$i\""; done
 	echo "remote-control:"
@@ -516,6 +522,47 @@ head -c 5000 /dev/urandom >"$cf"
 start_daemon "$WORK/cf4.log" "${cf_args[@]}" || { bad "daemon starts on a garbage file" "$(cat "$WORK/cf4.log")"; return; }
 expect "a garbage file: said so, starting empty" "$(cat "$WORK/cf4.log")" "not a rootwalk cache file"
 stop_daemon || bad "fourth daemon stops"
+}
+
+# --- built-in zones are defaults, not walls (issue 13) ---------------------------
+# PTR for a service, a pod and a node IP through forward zones, while the
+# built-in RFC 6303 zones and localhost keep answering what is theirs.
+group_builtin_zones_yield() {
+stop_main || bad "main daemon stops"
+local fz="$UP:$UPORT" out
+ptrs() { for ip in 10.96.0.10 10.244.1.5 192.168.1.10; do D -x "$ip" +short; done; }
+# a forward zone above built-in zones: they still answer, and the log says so
+start_daemon "$WORK/bz1.log" --listen "$ADDR:$PORT" --threads 1 --forward-zone "in-addr.arpa=$fz" ||
+	{ bad "daemon starts" "$(cat "$WORK/bz1.log")"; return; }
+expect "forward zone above built-in zones: a warning naming them" "$(cat "$WORK/bz1.log")" \
+	"forward-zone in-addr.arpa: 25 built-in zones under it answer locally \(127\.in-addr\.arpa\., 10\.in-addr\.arpa\., .*, \.\.\.\); --no-builtin-zone NAME sends one there"
+expect "... and they do answer (NXDOMAIN, authoritative)" "$(D -x 10.96.0.10)" "status: NXDOMAIN" "flags: qr aa"
+stop_daemon || bad "it stops"
+# turned off one by one: the forward zone gets them
+start_daemon "$WORK/bz2.log" --listen "$ADDR:$PORT" --threads 1 --forward-zone "in-addr.arpa=$fz" \
+	--no-builtin-zone 10.in-addr.arpa --no-builtin-zone 168.192.in-addr.arpa ||
+	{ bad "daemon starts" "$(cat "$WORK/bz2.log")"; return; }
+out=$(ptrs)
+expect "--no-builtin-zone: service, pod and node PTR forwarded" "$out" \
+	"^kube-dns\.kube-system\.svc\.cluster\.local\.$" "^10-244-1-5\.default\.pod\.cluster\.local\.$" \
+	"^node-1\.cluster\.example\.$"
+expect "... localhost still answered" "$(D localhost A +short)" "^127\.0\.0\.1$"
+expect "... and 127.0.0.1's PTR" "$(D -x 127.0.0.1 +short)" "^localhost\.$"
+expect "... 172.16/12 still local" "$(D -x 172.16.0.1)" "status: NXDOMAIN" "flags: qr aa"
+stop_daemon || bad "it stops"
+# forward zones at and below built-in zones win without any switch
+start_daemon "$WORK/bz3.log" --listen "$ADDR:$PORT" --threads 1 --forward-zone "10.in-addr.arpa=$fz" \
+	--forward-zone "1.168.192.in-addr.arpa=$fz" ||
+	{ bad "daemon starts" "$(cat "$WORK/bz3.log")"; return; }
+out=$(ptrs)
+expect "forward zones at and below built-in zones win over them" "$out" \
+	"^kube-dns\." "^10-244-1-5\." "^node-1\."
+expect "... the rest of 192.168/16 still local" "$(D -x 192.168.2.1)" "status: NXDOMAIN" "flags: qr aa"
+refute "... no warning: nothing is shadowed" "$(cat "$WORK/bz3.log")" "built-in zones? under it"
+stop_daemon || bad "it stops"
+out=$("$RW" --listen "$ADDR:$PORT" --no-builtin-zone example.com 2>&1)
+expect "--no-builtin-zone for a zone that is not built in: an error" "$out" \
+	"no-builtin-zone: 'example.com' is not a built-in zone"
 }
 
 # --- a restart that drops nothing (--takeover) -----------------------------------

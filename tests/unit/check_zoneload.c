@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,64 @@ START_TEST(builtin_zones)
 	ck_assert_int_eq(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	ck_assert_uint_eq(rw_zoneset_count(zs), 0);
 	rw_zoneset_unref(zs);
+}
+END_TEST
+
+/* Whether a name is answered by a local zone at all (not left to the
+ * cache and forwarding). */
+static bool local(const struct rw_zoneset *zs, const char *name)
+{
+	uint8_t n[RW_NAME_MAX], l[RW_NAME_MAX];
+	size_t nl = tu_name(name, n);
+	rw_name_lower(l, n, nl);
+	return rw_zoneset_find(zs, l) != NULL;
+}
+
+/* Built-in zones are defaults, not walls (issue 13): a forward zone at or
+ * below one takes its names; --no-builtin-zone turns one off; a forward
+ * zone above some is told which still answer locally. */
+START_TEST(builtin_zones_yield)
+{
+	const char *fwd[] = {"10.in-addr.arpa", "0.96.172.in-addr.arpa", "Example.Test."};
+	struct rw_zone_sources c = {.builtin = true, .forward = fwd, .nforward = 3};
+	struct rw_zoneset *zs;
+	char err[512];
+	ck_assert_msg(rw_zoneload(&c, &zs, err, sizeof err) == 0, "%s", err);
+	ck_assert(!local(zs, "5.0.96.10.in-addr.arpa.")); /* at the built-in */
+	ck_assert(!local(zs, "10.in-addr.arpa."));
+	ck_assert(local(zs, "5.0.0.192.in-addr.arpa.") == false); /* never built in */
+	ck_assert(local(zs, "1.0.16.172.in-addr.arpa."));         /* another built-in */
+	ck_assert(!local(zs, "www.example.test."));               /* below test. */
+	ck_assert(local(zs, "other.test."));                      /* the rest of test. */
+	ck_assert(local(zs, "localhost."));
+	ck_assert(has(zs, "1.0.0.127.in-addr.arpa.", RW_TYPE_PTR));
+	rw_zoneset_unref(zs);
+	/* 0.96.172 is under no built-in zone (172.16/12 ends at 31): nothing
+	 * to yield, and nothing is wrong */
+	/* turning one off */
+	const char *off[] = {"168.192.IN-ADDR.arpa", "onion"};
+	struct rw_zone_sources d = {.builtin = true, .no_builtin = off, .nno_builtin = 2};
+	ck_assert_msg(rw_zoneload(&d, &zs, err, sizeof err) == 0, "%s", err);
+	ck_assert(!local(zs, "1.1.168.192.in-addr.arpa."));
+	ck_assert(!local(zs, "x.onion."));
+	ck_assert(local(zs, "1.10.in-addr.arpa."));
+	ck_assert(local(zs, "localhost."));
+	/* a forward zone above built-in zones: which still answer */
+	char below[2048];
+	ck_assert_uint_eq(rw_zoneset_builtin_below(zs, "in-addr.arpa", below, sizeof below), 24);
+	ck_assert(strstr(below, "10.in-addr.arpa., ") != NULL);
+	ck_assert(strstr(below, "168.192") == NULL);
+	ck_assert_uint_eq(rw_zoneset_builtin_below(zs, "16.172.in-addr.arpa", below, sizeof below),
+	                  0);
+	ck_assert_uint_eq(rw_zoneset_builtin_below(zs, "example", below, sizeof below), 0);
+	ck_assert_str_eq(below, "");
+	rw_zoneset_unref(zs);
+	/* a name that is not a built-in zone: an error naming it */
+	const char *bad[] = {"example.com"};
+	d.no_builtin = bad;
+	d.nno_builtin = 1;
+	ck_assert_int_eq(rw_zoneload(&d, &zs, err, sizeof err), RW_EINVAL);
+	ck_assert_str_eq(err, "no-builtin-zone: 'example.com' is not a built-in zone");
 }
 END_TEST
 
@@ -122,6 +181,7 @@ int main(void)
 	Suite *s = suite_create("zoneload");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, builtin_zones);
+	tcase_add_test(tc, builtin_zones_yield);
 	tcase_add_test(tc, shipped_zones);
 	tcase_add_test(tc, dir_and_zone_errors);
 	suite_add_tcase(s, tc);

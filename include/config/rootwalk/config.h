@@ -53,7 +53,9 @@ struct rw_config {
 	struct rw_zone_spec *zones;
 	size_t nzones;
 	char *zones_dir;
-	bool builtin_zones;       /* RFC 6761/6303 zones compiled in */
+	bool builtin_zones; /* RFC 6761/6303 zones compiled in */
+	char **no_builtin;  /* built-in zones not to serve (names as written) */
+	size_t nno_builtin;
 	bool watch_zones;         /* reload when zone files change */
 	bool round_robin;         /* rotate A/AAAA order between answers */
 	struct rw_sockaddr *http; /* --http ADDR:PORT; NULL: off */

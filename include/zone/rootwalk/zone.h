@@ -57,6 +57,10 @@ int rw_zone_load_text(const char *label, const char *text, size_t len, const uin
 void rw_zone_free(struct rw_zone *z);
 
 const uint8_t *rw_zone_origin(const struct rw_zone *z);
+/* Marks a compiled-in locally served zone (RFC 6761/6303): it yields to
+ * forward zones at or below its origin (rw_zoneset_yield). */
+void rw_zone_set_builtin(struct rw_zone *z);
+bool rw_zone_is_builtin(const struct rw_zone *z);
 /* The apex SOA RRset (always present in a loaded zone). */
 const struct rw_rrset *rw_zone_soa(const struct rw_zone *z);
 size_t rw_zone_record_count(const struct rw_zone *z);
@@ -86,6 +90,10 @@ int rw_zoneset_add(struct rw_zoneset *zs, struct rw_zone *z);
 /* The zone with the longest origin that contains lname (lower-cased),
  * or NULL. */
 const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t *lname);
+/* Names under lname (lower-case wire form) are not answered by a built-in
+ * zone whose origin is at or above lname: rw_zoneset_find gives NULL for
+ * them, so they go where the forward zone sends them. 0 or RW_ENOMEM. */
+int rw_zoneset_yield(struct rw_zoneset *zs, const uint8_t *lname);
 size_t rw_zoneset_count(const struct rw_zoneset *zs);
 const struct rw_zone *rw_zoneset_at(const struct rw_zoneset *zs, size_t i);
 struct rw_zoneset *rw_zoneset_ref(struct rw_zoneset *zs);

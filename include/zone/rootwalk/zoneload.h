@@ -18,16 +18,30 @@ struct rw_zone_file {
 
 /* Where the zone set comes from. Everything borrowed. */
 struct rw_zone_sources {
-	bool builtin;    /* the RFC 6761/6303 zones compiled in */
+	bool builtin; /* the RFC 6761/6303 zones compiled in */
+	/* Built-in zones not to serve (presentation form); each must name
+	 * one. */
+	const char *const *no_builtin;
+	size_t nno_builtin;
 	const char *dir; /* every "*.zone" file in it; NULL: none */
 	const struct rw_zone_file *zones;
 	size_t nzones;
+	/* Forward zones (presentation form): a built-in zone at or above
+	 * one yields its names to it (rw_zoneset_yield). */
+	const char *const *forward;
+	size_t nforward;
 };
 
 /* Loads all zones. On failure returns an error code and writes one line
  * naming the file, the line and the problem into err. */
 int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char *err,
                 size_t err_len);
+
+/* The built-in zones of zs strictly below forward zone fwd (presentation
+ * form): they answer names the forward zone would otherwise get. Writes
+ * their names, comma-separated, into out; returns how many. */
+size_t rw_zoneset_builtin_below(const struct rw_zoneset *zs, const char *fwd, char *out,
+                                size_t out_len);
 
 /* The built-in zones, generated at build time from zones/local. */
 struct rw_builtin_zone {
