@@ -83,6 +83,10 @@ static const struct setting settings[] = {
      "a forward zone above it should get)"},
     {"watch-zones", 0, K_BOOL, FIELD(watch_zones), 0, S_RESTART, 0, 0, NULL, "true", NULL,
      "reload zones when their files change (SIGHUP always reloads)"},
+    {"watch-interval-s", 0, K_UINT, UINT(watch_interval_s), S_RESTART, 0, 86400, "60", "30",
+     "SECONDS",
+     "with --watch-zones, also check the zone files this often (0: only on\n"
+     "events); a check reloads only when their content changed"},
     {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
      "keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",

@@ -324,7 +324,10 @@ struct rw_server {
 	uv_fs_event_t *watches;
 	size_t nwatches;
 	uv_timer_t reload_timer;
+	uv_timer_t recheck_timer; /* --watch-interval-s */
 	int reload_timer_inited;
+	bool zones_bad;          /* the zone files' current content failed to load */
+	uint64_t zones_bad_hash; /* ... this content */
 	struct rw_http *http;
 	struct rw_control *control;
 	/* Zone sets workers let go of, freed here on the main thread (a

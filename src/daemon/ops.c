@@ -40,43 +40,59 @@ void rw__ops_retire_cb(uv_async_t *a)
 	rw__ops_retire_drain(a->data);
 }
 
-int rw_server_load_zones(const struct rw_config *cfg, struct rw_zoneset **out, char *err,
-                         size_t err_len)
+/* The zone sources cfg names; rw_zone_sources borrows cfg's strings and
+ * two arrays made here (sources_fini frees them). */
+static int sources_of(const struct rw_config *cfg, struct rw_zone_sources *src)
 {
 	struct rw_zone_file *files = calloc(cfg->nzones + 1, sizeof *files);
 	const char **fwd = calloc(cfg->nforward_zones + 1, sizeof *fwd);
 	if (files == NULL || fwd == NULL) {
 		free(files);
 		free(fwd);
-		snprintf(err, err_len, "out of memory");
 		return RW_ENOMEM;
 	}
 	for (size_t i = 0; i < cfg->nzones; i++)
 		files[i] = (struct rw_zone_file){cfg->zones[i].name, cfg->zones[i].file};
 	for (size_t i = 0; i < cfg->nforward_zones; i++)
 		fwd[i] = cfg->forward_zones[i].name;
-	struct rw_zone_sources src = {.builtin = cfg->builtin_zones,
-	                              .no_builtin = (const char *const *)cfg->no_builtin,
-	                              .nno_builtin = cfg->nno_builtin,
-	                              .dir = cfg->zones_dir,
-	                              .zones = files,
-	                              .nzones = cfg->nzones,
-	                              .forward = fwd,
-	                              .nforward = cfg->nforward_zones};
+	*src = (struct rw_zone_sources){.builtin = cfg->builtin_zones,
+	                                .no_builtin = (const char *const *)cfg->no_builtin,
+	                                .nno_builtin = cfg->nno_builtin,
+	                                .dir = cfg->zones_dir,
+	                                .zones = files,
+	                                .nzones = cfg->nzones,
+	                                .forward = fwd,
+	                                .nforward = cfg->nforward_zones};
+	return 0;
+}
+
+static void sources_fini(struct rw_zone_sources *src)
+{
+	free((void *)src->zones);
+	free((void *)src->forward);
+}
+
+int rw_server_load_zones(const struct rw_config *cfg, struct rw_zoneset **out, char *err,
+                         size_t err_len)
+{
+	struct rw_zone_sources src;
+	if (sources_of(cfg, &src) != 0) {
+		snprintf(err, err_len, "out of memory");
+		return RW_ENOMEM;
+	}
 	int e = rw_zoneload(&src, out, err, err_len);
 	/* A built-in zone below a forward zone still answers its own names:
 	 * say so, with the way out. */
-	for (size_t i = 0; e == 0 && i < cfg->nforward_zones; i++) {
+	for (size_t i = 0; e == 0 && i < src.nforward; i++) {
 		char below[512];
-		size_t n = rw_zoneset_builtin_below(*out, fwd[i], below, sizeof below);
+		size_t n = rw_zoneset_builtin_below(*out, src.forward[i], below, sizeof below);
 		if (n > 0)
 			rw_log_warn(
 			    "forward-zone %s: %zu built-in zone%s under it answer%s locally "
 			    "(%s); --no-builtin-zone NAME sends one there",
-			    fwd[i], n, n == 1 ? "" : "s", n == 1 ? "s" : "", below);
+			    src.forward[i], n, n == 1 ? "" : "s", n == 1 ? "s" : "", below);
 	}
-	free(files);
-	free(fwd);
+	sources_fini(&src);
 	return e;
 }
 
@@ -214,29 +230,53 @@ static int reload(struct rw_server *s, const char *why, bool zones_only, char *e
 	return 0;
 }
 
-static void reload_timer_cb(uv_timer_t *t)
+/* --watch-zones: reloads when what the zone files hold changed -- a hash
+ * of their names and bytes against the one the zone set was built from
+ * -- and not otherwise, so it may check on any event and every
+ * --watch-interval-s. Content that failed once is not tried (or logged)
+ * again until it changes. */
+static void zones_check(struct rw_server *s, const char *why)
 {
+	struct rw_zone_sources src;
+	if (sources_of(s->gen->cfg, &src) != 0)
+		return;
+	uint64_t h = rw_zone_sources_hash(&src);
+	sources_fini(&src);
+	if (h == rw_zoneset_source_hash(s->zones) || (s->zones_bad && h == s->zones_bad_hash)) {
+		rw_log_debug("zone files checked (%s): unchanged", why);
+		return;
+	}
 	char msg[1024];
-	reload(t->data, "zone files changed", true, msg, sizeof msg);
+	if (reload(s, why, true, msg, sizeof msg) != 0) {
+		s->zones_bad = true;
+		s->zones_bad_hash = h;
+	} else {
+		s->zones_bad = false;
+	}
 }
 
-/* --watch-zones: editors write a file in several steps (or rename a new
- * one over it), so wait for 300 ms of quiet before reloading. */
+static void reload_timer_cb(uv_timer_t *t)
+{
+	zones_check(t->data, "zone files changed");
+}
+
+static void recheck_cb(uv_timer_t *t)
+{
+	zones_check(t->data, "periodic check");
+}
+
+/* --watch-zones: any change in a watched folder -- a zone file written in
+ * steps or renamed over, or Kubernetes' ConfigMap update, which writes a
+ * new hidden folder and renames the ..data symlink over the old one --
+ * starts a check after 300 ms of quiet. */
 static void on_zone_change(uv_fs_event_t *h, const char *file, int events, int status)
 {
 	(void)events;
+	(void)file;
 	struct rw_server *s = h->data;
 	if (status < 0)
 		return;
-	size_t n = file != NULL ? strlen(file) : 0;
-	bool relevant = file == NULL || (n > 5 && strcmp(file + n - 5, ".zone") == 0);
-	const struct rw_config *cfg = s->gen->cfg;
-	for (size_t i = 0; !relevant && i < cfg->nzones; i++) {
-		const char *slash = strrchr(cfg->zones[i].file, '/');
-		relevant = strcmp(slash ? slash + 1 : cfg->zones[i].file, file) == 0;
-	}
-	if (relevant)
-		uv_timer_start(&s->reload_timer, reload_timer_cb, 300, 0);
+	uv_timer_start(&s->reload_timer, reload_timer_cb, 300, 0);
 }
 
 static void watch_dir(struct rw_server *s, const char *dir)
@@ -266,7 +306,12 @@ void rw__ops_start_watches(struct rw_server *s)
 	const struct rw_config *cfg = s->cfg;
 	uv_timer_init(&s->loop, &s->reload_timer);
 	s->reload_timer.data = s;
+	uv_timer_init(&s->loop, &s->recheck_timer);
+	s->recheck_timer.data = s;
 	s->reload_timer_inited = 1;
+	uint64_t every = (uint64_t)cfg->watch_interval_s * 1000;
+	if (every > 0) /* a safety net: events can be missed (NFS, overflows) */
+		uv_timer_start(&s->recheck_timer, recheck_cb, every, every);
 	s->watches = calloc(cfg->nzones + 1, sizeof *s->watches);
 	if (s->watches == NULL)
 		return;
@@ -386,8 +431,10 @@ void rw__ops_close_main(struct rw_server *s)
 	for (size_t i = 0; i < s->nwatches; i++)
 		uv_close((uv_handle_t *)&s->watches[i], NULL);
 	s->nwatches = 0;
-	if (s->reload_timer_inited && !uv_is_closing((uv_handle_t *)&s->reload_timer))
+	if (s->reload_timer_inited && !uv_is_closing((uv_handle_t *)&s->reload_timer)) {
 		uv_close((uv_handle_t *)&s->reload_timer, NULL);
+		uv_close((uv_handle_t *)&s->recheck_timer, NULL);
+	}
 }
 
 void rw__ops_on_signal(uv_signal_t *sig, int signum)

@@ -409,6 +409,7 @@ struct rw_zoneset {
 	 * below it): lower-case wire names, usually none. */
 	uint8_t (*yield)[RW_NAME_MAX];
 	size_t nyield;
+	uint64_t source_hash; /* of the files it was built from (zoneload) */
 };
 
 static const uint8_t *last_label(const uint8_t *name)
@@ -518,6 +519,16 @@ const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t
 			return NULL;
 	}
 	return best;
+}
+
+void rw_zoneset_set_source_hash(struct rw_zoneset *zs, uint64_t h)
+{
+	zs->source_hash = h;
+}
+
+uint64_t rw_zoneset_source_hash(const struct rw_zoneset *zs)
+{
+	return zs->source_hash;
 }
 
 int rw_zoneset_yield(struct rw_zoneset *zs, const uint8_t *lname)

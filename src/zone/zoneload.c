@@ -41,13 +41,15 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t err_len)
+/* The "*.zone" names in dir (not hidden), sorted; *names is NULL when
+ * there are none. 0, RW_EIO (cannot open) or RW_ENOMEM. */
+static int list_dir(const char *dir, char ***names_out, size_t *n_out)
 {
+	*names_out = NULL;
+	*n_out = 0;
 	DIR *d = opendir(dir);
-	if (d == NULL) {
-		snprintf(err, err_len, "%s: cannot open zones directory", dir);
+	if (d == NULL)
 		return RW_EIO;
-	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	int e = 0;
@@ -74,6 +76,27 @@ static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t er
 	closedir(d);
 	if (n > 0)
 		qsort(names, n, sizeof *names, name_cmp); /* deterministic order */
+	*names_out = names;
+	*n_out = n;
+	return e;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t err_len)
+{
+	char **names;
+	size_t n;
+	int e = list_dir(dir, &names, &n);
+	if (e == RW_EIO) {
+		snprintf(err, err_len, "%s: cannot open zones directory", dir);
+		return RW_EIO;
+	}
 	for (size_t i = 0; i < n && e == 0; i++) {
 		char path[4096];
 		uint8_t origin[RW_NAME_MAX];
@@ -88,9 +111,7 @@ static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t er
 		if (e == 0)
 			rw_log_debug("loaded zone %s", path);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	if (e == RW_ENOMEM)
 		snprintf(err, err_len, "out of memory");
 	return e;
@@ -104,6 +125,9 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 		snprintf(err, err_len, "out of memory");
 		return RW_ENOMEM;
 	}
+	/* Before reading: a file changed meanwhile makes the next check
+	 * differ, never the same. */
+	rw_zoneset_set_source_hash(zs, rw_zone_sources_hash(src));
 	int e = 0;
 	bool off_used[64] = {false}; /* which --no-builtin-zone names matched */
 	if (src->nno_builtin > sizeof off_used / sizeof off_used[0]) {
@@ -171,6 +195,52 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 	}
 	*out = zs;
 	return 0;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Adds a file's name and content (or that it cannot be read) to h. */
+static uint64_t hash_file(uint64_t h, const char *path)
+{
+	h = fnv(h, path, strlen(path) + 1);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return fnv(h, "\0unreadable", 12);
+	uint8_t buf[65536];
+	size_t r;
+	/* Bound: the file's size. */
+	while ((r = fread(buf, 1, sizeof buf, f)) > 0)
+		h = fnv(h, buf, r);
+	fclose(f);
+	return h;
+}
+
+uint64_t rw_zone_sources_hash(const struct rw_zone_sources *src)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	if (src->dir != NULL) {
+		char **names;
+		size_t n;
+		if (list_dir(src->dir, &names, &n) != 0)
+			h = fnv(h, "\0nodir", 7);
+		for (size_t i = 0; i < n; i++) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/%s", src->dir, names[i]);
+			h = hash_file(h, path);
+		}
+		free_names(names, n);
+	}
+	for (size_t i = 0; i < src->nzones; i++)
+		h = hash_file(fnv(h, src->zones[i].name, strlen(src->zones[i].name) + 1),
+		              src->zones[i].file);
+	return h;
 }
 
 size_t rw_zoneset_builtin_below(const struct rw_zoneset *zs, const char *fwd, char *out,

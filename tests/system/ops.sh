@@ -338,6 +338,71 @@ a=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream.log"); b=$(grep -c "^n[0-9]
 stop_daemon || bad "reload daemon stops cleanly"
 }
 
+# --- a ConfigMap volume's update (issue 13) ---------------------------------------------
+# kubelet writes a new hidden folder, points a ..data_tmp symlink at it and
+# renames that over ..data; the zone files are symlinks through ..data.
+# The new data must be served within 2 s; a bad file keeps the old data,
+# logged once; a change no event reports is found by the periodic check.
+group_configmap_swap() {
+stop_main || bad "main daemon stops"
+local cm=$WORK/cm t0 t n1 n2
+cm_zone() { # FOLDER VERSION [BAD]
+	mkdir -p "$cm/$1"
+	printf '$TTL 5\n@ SOA ns hm %s 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nsvc A %s\n' "$2" \
+		"${3:-10.9.0.$2}" >"$cm/$1/cm.example.zone"
+}
+cm_swap() { # FOLDER: what kubelet does
+	ln -s "$1" "$cm/..data_tmp"
+	mv -T "$cm/..data_tmp" "$cm/..data"
+}
+mkdir -p "$cm"
+cm_zone ..2026_12_01_v1 1
+ln -s ..2026_12_01_v1 "$cm/..data"
+ln -s ..data/cm.example.zone "$cm/cm.example.zone"
+start_daemon "$WORK/cm.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
+	--zones-dir "$cm" --watch-zones --watch-interval-s 2 --http "$HTTP" ||
+	{ bad "daemon starts on a ConfigMap-shaped folder" "$(cat "$WORK/cm.log")"; return; }
+expect "before the update" "$(D svc.cm.example A +short)" "^10\.9\.0\.1$"
+cm_zone ..2026_12_01_v2 2
+t0=$(date +%s%3N)
+cm_swap ..2026_12_01_v2
+rm -rf "$cm/..2026_12_01_v1"
+t=""
+for _ in $(seq 40); do
+	[ "$(D svc.cm.example A +short)" = 10.9.0.2 ] && { t=$(( $(date +%s%3N) - t0 )); break; }
+	sleep 0.05
+done
+[ -n "$t" ] && within "the symlink swap is served within 2 s" "$t" 2000 || bad "the swap was not served in 2 s"
+expect "... and logged" "$(cat "$WORK/cm.log")" "zones reloaded \(zone files changed\)"
+# the same content written again: checked, not reloaded
+n1=$(grep -c "zones reloaded" "$WORK/cm.log")
+cm_zone ..2026_12_01_v3 2
+cm_swap ..2026_12_01_v3
+sleep 1
+same "the same content again: no reload" "$(grep -c "zones reloaded" "$WORK/cm.log")" "$n1"
+# a bad file: the old data stays, one error line naming file and line
+cm_zone ..2026_12_01_v4 4 10.9.0.999
+cm_swap ..2026_12_01_v4
+sleep 3.5 # the event, and a periodic check or more
+expect "a bad update: the old data keeps serving" "$(D svc.cm.example A +short)" "^10\.9\.0\.2$"
+expect "... the error names file and line" "$(cat "$WORK/cm.log")" \
+	"reload \(zone files changed\) failed, still serving the previous zones: $cm/cm.example.zone:5: A record: bad IPv4 address"
+same "... logged once, not at every check" "$(grep -c "failed, still serving" "$WORK/cm.log")" 1
+sleep 0.3
+expect "... counted" "$(metric 'rootwalk_zone_reloads_total{result="failed"}')" "^[1-9]"
+# a change no event reports (inside the hidden folder): the periodic check
+n2=$(grep -c "zones reloaded (periodic check)" "$WORK/cm.log")
+cm_zone ..2026_12_01_v4 5
+t=""
+for _ in $(seq 35); do
+	[ "$(D svc.cm.example A +short)" = 10.9.0.5 ] && { t=ok; break; }
+	sleep 0.1
+done
+[ -n "$t" ] && ok "a change no event reports: found by --watch-interval-s 2" || bad "the periodic check missed a change"
+same "... logged as such" "$(grep -c "zones reloaded (periodic check)" "$WORK/cm.log")" "$((n2 + 1))"
+stop_daemon || bad "it stops"
+}
+
 # --- workers sized from the CPUs it may use (issue 13) ----------------------------------
 # The affinity mask (taskset) and a cgroup CPU quota (v2 cpu.max, else
 # v1's cfs quota; 0.5 CPU here) size the worker count; --threads wins.

@@ -56,10 +56,11 @@ struct rw_config {
 	bool builtin_zones; /* RFC 6761/6303 zones compiled in */
 	char **no_builtin;  /* built-in zones not to serve (names as written) */
 	size_t nno_builtin;
-	bool watch_zones;         /* reload when zone files change */
-	bool round_robin;         /* rotate A/AAAA order between answers */
-	struct rw_sockaddr *http; /* --http ADDR:PORT; NULL: off */
-	char *control;            /* --control PATH; NULL: off */
+	bool watch_zones;          /* reload when zone files change */
+	uint32_t watch_interval_s; /* ... and check them this often (0: on events only) */
+	bool round_robin;          /* rotate A/AAAA order between answers */
+	struct rw_sockaddr *http;  /* --http ADDR:PORT; NULL: off */
+	char *control;             /* --control PATH; NULL: off */
 	/* Safety and logging (issue 5). */
 	struct rw_netblock *allow; /* --allow; default 127.0.0.0/8 and ::1 */
 	size_t nallow;
@@ -128,7 +129,8 @@ void rw_config_fini(struct rw_config *cfg);
  * comma-separated, into out (cut short when it is full); restart: only
  * those a running daemon cannot apply (listen, threads, user, http,
  * control, cache-size, root-hints, max-outstanding, failure-ttl,
- * failure-ttl-max, watch-zones), else only those it can. Returns how many
+ * failure-ttl-max, watch-zones, watch-interval-s), else only those it
+ * can. Returns how many
  * differ. */
 size_t rw_config_diff(const struct rw_config *a, const struct rw_config *b, bool restart, char *out,
                       size_t out_len);

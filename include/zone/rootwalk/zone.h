@@ -94,6 +94,11 @@ const struct rw_zone *rw_zoneset_find(const struct rw_zoneset *zs, const uint8_t
  * zone whose origin is at or above lname: rw_zoneset_find gives NULL for
  * them, so they go where the forward zone sends them. 0 or RW_ENOMEM. */
 int rw_zoneset_yield(struct rw_zoneset *zs, const uint8_t *lname);
+/* A hash of the zone files the set was built from, taken before they
+ * were read (rw_zone_sources_hash): a later equal hash means nothing to
+ * reload. */
+void rw_zoneset_set_source_hash(struct rw_zoneset *zs, uint64_t h);
+uint64_t rw_zoneset_source_hash(const struct rw_zoneset *zs);
 size_t rw_zoneset_count(const struct rw_zoneset *zs);
 const struct rw_zone *rw_zoneset_at(const struct rw_zoneset *zs, size_t i);
 struct rw_zoneset *rw_zoneset_ref(struct rw_zoneset *zs);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rootwalk/zone.h"
 
@@ -36,6 +37,11 @@ struct rw_zone_sources {
  * naming the file, the line and the problem into err. */
 int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char *err,
                 size_t err_len);
+
+/* A hash of what the zone files of src hold now (names and bytes, and
+ * which cannot be read): equal hashes, the same zones. What a reload
+ * compares before it loads (--watch-zones). */
+uint64_t rw_zone_sources_hash(const struct rw_zone_sources *src);
 
 /* The built-in zones of zs strictly below forward zone fwd (presentation
  * form): they answer names the forward zone would otherwise get. Writes
