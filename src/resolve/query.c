@@ -65,6 +65,9 @@ struct reply {
 	bool stale;       /* answered from expired data */
 	bool stale_avail; /* a fresh lookup met expired data it could use */
 	bool prefetch;    /* answered from data near its end: refresh it */
+	/* A local CNAME chain ended at a name no local zone holds: that name
+	 * (in the zone's data), to be chased through the cache or upstream. */
+	const uint8_t *chase;
 	/* A TSIG record to end the reply with (a BADKEY error), or none. */
 	const uint8_t *tsig_owner;
 	uint16_t tsig_len;
@@ -283,8 +286,10 @@ static bool answer_local(struct reply *r, const struct rw_zoneset *zs, const str
 		rw_name_lower(lbuf, target, tlen);
 		lname = lbuf;
 		z = rw_zoneset_find(zs, lname);
-		if (z == NULL)
-			return true; /* the chain leaves local data */
+		if (z == NULL) {
+			r->chase = target; /* the chain leaves local data */
+			return true;
+		}
 	}
 	return true;
 }
@@ -654,6 +659,36 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 	req->transport = transport;
 	req->qname_len = (uint8_t)q->qname_len;
 	memcpy(req->qname, q->qname, q->qname_len);
+	req->target_len = 0;
+}
+
+/* The local CNAME chain in r left local data at r->chase: the target's
+ * answer from the cache goes after it, or the target goes upstream (true:
+ * env->request is filled; the reply is built when the answer comes). With
+ * no route, or a failure held for the target, the chain alone is the
+ * answer, as before. */
+static bool chase(struct rw_query_env *env, const struct rw_msg *q, enum rw_transport transport,
+                  struct reply *r)
+{
+	struct rw_msg tq = {.qdcount = 1, .qtype = q->qtype, .qclass = q->qclass};
+	tq.qname_len = rw_name_len(r->chase);
+	memcpy(tq.qname, r->chase, tq.qname_len);
+	uint8_t lt[RW_NAME_MAX];
+	rw_name_lower(lt, tq.qname, tq.qname_len);
+	uint16_t rcode = r->rcode;
+	if (answer_cached(r, env, &tq, lt, 0)) {
+		r->prefetch = false; /* its refresh comes when the target is asked for */
+		return false;
+	}
+	r->rcode = rcode;
+	route(env, lt, &env->request);
+	if (env->request.route == RW_ROUTE_NONE ||
+	    failed_recently(env, lt, q->qtype, q->flags & RW_FLAG_CD))
+		return false;
+	make_request(env, q, transport, r);
+	env->request.target_len = (uint8_t)tq.qname_len;
+	memcpy(env->request.target, lt, tq.qname_len);
+	return true;
 }
 
 enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *req, size_t len,
@@ -691,8 +726,13 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 			r.rcode = RW_RCODE_REFUSED;
 			env->stats.acl_refused++;
 		}
-	} else if (!answer_local(&r, env->zones, &q, lname) &&
-	           !answer_cached(&r, env, &q, lname, 0)) {
+	} else if (answer_local(&r, env->zones, &q, lname)) {
+		/* A local alias of an outside name (an ExternalName service):
+		 * its target's answer follows, as CoreDNS and the Kubernetes
+		 * DNS spec do. */
+		if (r.chase != NULL && (q.flags & RW_FLAG_RD) && chase(env, &q, transport, &r))
+			return RW_QUERY_UPSTREAM;
+	} else if (!answer_cached(&r, env, &q, lname, 0)) {
 		route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
@@ -754,8 +794,13 @@ void rw_request_question(const struct rw_request *r, struct rw_question *q)
 {
 	q->route = r->route;
 	q->group = r->group;
-	q->qname_len = r->qname_len;
-	rw_name_lower(q->qname, r->qname, r->qname_len);
+	if (r->target_len > 0) { /* a local alias's target (lower-case already) */
+		q->qname_len = r->target_len;
+		memcpy(q->qname, r->target, r->target_len);
+	} else {
+		q->qname_len = r->qname_len;
+		rw_name_lower(q->qname, r->qname, r->qname_len);
+	}
 	q->qtype = r->qtype;
 	q->qclass = r->qclass;
 	q->cd = r->route == RW_ROUTE_FORWARD && (r->flags & RW_FLAG_CD);
@@ -776,7 +821,8 @@ static uint32_t clamp_ttl(const struct rw_query_env *env, enum rw_section sec, u
  * all), owner names equal to the question in the client's case. */
 static void add_answer_section(struct reply *r, const struct rw_query_env *env,
                                const struct rw_request *req, const uint8_t *lqname,
-                               const struct rw_answer *a, enum rw_section sec)
+                               const uint8_t *written, const struct rw_answer *a,
+                               enum rw_section sec)
 {
 	const struct rw_answer_rr *rr = a->rr[sec];
 	uint16_t n = a->nrr[sec];
@@ -793,7 +839,7 @@ static void add_answer_section(struct reply *r, const struct rw_query_env *env,
 			i = j;
 			continue;
 		}
-		const uint8_t *owner = rw_name_eq(rr[i].owner, lqname) ? req->qname : rr[i].owner;
+		const uint8_t *owner = rw_name_eq(rr[i].owner, lqname) ? written : rr[i].owner;
 		struct rw_builder_mark mk;
 		rw_builder_mark(&r->b, &mk);
 		for (uint16_t k = i; k < j; k++) {
@@ -825,6 +871,46 @@ static bool finish_stale(struct rw_query_env *env, const struct rw_request *req,
 	return false;
 }
 
+/* A request whose local CNAME chain left local data: the chain again
+ * (from the zones as they are now), then what upstream said of its
+ * target -- the target's stale data when upstream failed and there is
+ * some, else SERVFAIL. */
+static enum rw_query_result finish_chased(struct rw_query_env *env, const struct rw_request *req,
+                                          const struct rw_answer *ans, struct reply *r,
+                                          size_t *out_len)
+{
+	struct rw_msg q = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
+	memcpy(q.qname, req->qname, req->qname_len);
+	q.qname_len = req->qname_len;
+	uint8_t lname[RW_NAME_MAX];
+	rw_name_lower(lname, req->qname, req->qname_len);
+	rw_arena_reset(&env->arena);
+	struct rw_builder_mark start;
+	rw_builder_mark(&r->b, &start);
+	uint16_t flags = rw_builder_flags(&r->b);
+	r->rcode = RW_RCODE_NOERROR;
+	bool failed = ans == NULL || ans->rcode == RW_RCODE_SERVFAIL;
+	if (answer_local(r, env->zones, &q, lname) && r->chase != NULL &&
+	    rw_name_eq(r->chase, req->target)) {
+		if (!failed) {
+			r->rcode = ans->rcode; /* RFC 6604: the last name's */
+			add_answer_section(r, env, req, req->target, r->chase, ans, RW_SEC_AN);
+			add_answer_section(r, env, req, req->target, r->chase, ans, RW_SEC_NS);
+			return end(env, r, out_len, NULL);
+		}
+		struct rw_msg tq = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
+		tq.qname_len = rw_name_len(r->chase);
+		memcpy(tq.qname, r->chase, tq.qname_len);
+		if (req->stale && answer_stale(r, env, &tq, req->target))
+			return end(env, r, out_len, stale_ede(r));
+	}
+	/* Upstream failed, or the zones changed meanwhile: SERVFAIL. */
+	rw_builder_rollback(&r->b, &start);
+	rw_builder_set_flags(&r->b, flags);
+	r->rcode = RW_RCODE_SERVFAIL;
+	return end(env, r, out_len, failed && ans != NULL ? &ans->ede : NULL);
+}
+
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len)
@@ -849,6 +935,8 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 		env->last.qtype = req->qtype;
 		env->last.valid = true;
 	}
+	if (req->target_len > 0)
+		return finish_chased(env, req, ans, &r, out_len);
 	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL) {
 		/* The refresh failed or is late: stale data if there is some
 		 * (RFC 8767 §4), else SERVFAIL. */
@@ -859,8 +947,8 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 	uint8_t lqname[RW_NAME_MAX];
 	rw_name_lower(lqname, req->qname, req->qname_len);
 	r.rcode = ans->rcode;
-	add_answer_section(&r, env, req, lqname, ans, RW_SEC_AN);
-	add_answer_section(&r, env, req, lqname, ans, RW_SEC_NS);
+	add_answer_section(&r, env, req, lqname, req->qname, ans, RW_SEC_AN);
+	add_answer_section(&r, env, req, lqname, req->qname, ans, RW_SEC_NS);
 	return end(env, &r, out_len, NULL);
 }
 

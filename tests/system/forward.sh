@@ -318,6 +318,54 @@ expect "c-ares client: NXDOMAIN is an error" "$out" "ares-nx: ares_client: Domai
 expect "stub daemon exits cleanly" "$out" "exit=0"
 }
 
+# --- local aliases of outside names (issue 13) ------------------------------------
+# An ExternalName-style service (a CNAME in a local zone to a name outside
+# it) and a local chain ending outside: the client gets the chain and the
+# target's addresses, through glibc getent and Python, as with CoreDNS.
+group_external_names() {
+cat >"$WORK/cluster.local.zone" <<'ZONE'
+$TTL 5
+@ SOA ns hm 1 2 3 4 5
+@ NS ns
+ns A 10.96.0.10
+db.prod.svc CNAME getent.up.example.
+web.prod.svc CNAME front.prod.svc
+front.prod.svc CNAME www.up.example.
+ZONE
+cat >"$WORK/resolv.conf" <<CONF
+nameserver 127.0.0.53
+search prod.svc.cluster.local svc.cluster.local cluster.local
+options timeout:2 attempts:1 ndots:5
+CONF
+cat >"$WORK/ext.sh" <<SH
+set -u
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf || exit 3
+"$RW" --listen 127.0.0.53:53 --threads 1 --forward "$UP:$UPORT" --zone "cluster.local=$WORK/cluster.local.zone" --log-level warn &
+pid=\$!
+for _ in \$(seq 50); do dig +time=1 +tries=1 @127.0.0.53 localhost +short 2>/dev/null | grep -q 127.0.0.1 && break; sleep 0.1; done
+echo "getent: \$(getent hosts db.prod.svc.cluster.local)"
+echo "getent-search: \$(getent ahostsv4 db | head -1)"
+echo "python: \$(/usr/bin/python3 -c 'import socket; print(socket.gethostbyname("db.prod.svc.cluster.local"))')"
+echo "python-chain: \$(/usr/bin/python3 -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo("web.prod.svc.cluster.local", 80, socket.AF_INET)}))')"
+echo "dig: \$(dig +time=2 +tries=1 @127.0.0.53 web.prod.svc.cluster.local A +noall +answer | awk '{print \$4, \$5}' | tr '\n' ' ')"
+echo "dig-flags: \$(dig +time=2 +tries=1 @127.0.0.53 db.prod.svc.cluster.local A | grep -o 'flags: [a-z ]*')"
+kill -TERM \$pid; wait \$pid; echo "exit=\$?"
+SH
+local before out
+before=$(upstream_count getent.up.example A)
+out=$(timeout 30 unshare -m bash "$WORK/ext.sh" 2>&1)
+expect "ExternalName through glibc getent: the target's address" "$out" \
+	"getent: 192.0.2.60[[:space:]]+getent.up.example[[:space:]]+db.prod.svc.cluster.local"
+expect "... through the search path (ndots:5)" "$out" "getent-search: 192.0.2.60 "
+expect "... through Python" "$out" "python: 192.0.2.60$"
+expect "a local chain ending outside, through Python" "$out" "python-chain: \['192.0.2.1', '192.0.2.2'\]"
+expect "dig: the chain, then the target's records" "$out" \
+	"dig: CNAME front.prod.svc.cluster.local. CNAME www.up.example. A 192.0.2.[12] A 192.0.2.[12]"
+expect "... authoritative for the local name, recursion available" "$out" "dig-flags: flags: qr aa rd ra"
+expect "... daemon exits cleanly" "$out" "exit=0"
+same "... the target asked upstream once, then cached" "$(( $(upstream_count getent.up.example A) - before ))" 1
+}
+
 # --- upstream gone --------------------------------------------------------------
 group_upstream_gone() {
 D www.up.example A >/dev/null # cached while the upstream is up

@@ -585,11 +585,17 @@ START_TEST(cache_after_local_zones)
 	ck_assert(m.flags & RW_FLAG_AA);
 	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
 	ck_assert_uint_eq(m.rr[0][0].rdata[0], 192);
-	/* a local CNAME pointing out of local data is not completed from the
-	 * cache here (the resolver does that once it exists) */
+	/* a local CNAME pointing out of local data is completed from the
+	 * cache (issue 13): the chain, then the target's cached answer */
 	cache_rr("www.elsewhere.", RW_TYPE_A, "203.0.113.2", 300);
 	m = ask("out.example.", 1, false, NULL);
-	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert(m.flags & RW_FLAG_AA); /* the first owner's (RFC 1035 §4.1.1) */
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][1].type, RW_TYPE_A);
+	ck_assert(rw_name_eq(m.rr[0][1].owner, (const uint8_t *)"\3www\11elsewhere"));
+	ck_assert_uint_eq(m.rr[0][1].rdata[3], 2);
 }
 END_TEST
 
@@ -1087,6 +1093,65 @@ START_TEST(forward_negative_cached)
 }
 END_TEST
 
+/* A local alias of an outside name (an ExternalName service, issue 13):
+ * the target goes upstream, and the client gets the chain and then what
+ * upstream said of the target -- its addresses, its NXDOMAIN, or
+ * SERVFAIL. RD=0 and a question for the CNAME itself get the chain. */
+START_TEST(local_alias_chased_upstream)
+{
+	uint8_t req[512], resp[1024];
+	size_t l = tu_query(req, 9, RW_FLAG_RD, "Out.Example.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	ck_assert_uint_eq(fwd_q.qname_len, 15);
+	ck_assert_mem_eq(fwd_q.qname, "\3www\11elsewhere", 15); /* upstream: the target */
+	ck_assert_mem_eq(env.request.qname, "\3Out\7Example", 13);
+	const struct urr a[] = {{RW_SEC_AN, "www.elsewhere.", RW_TYPE_A, 300, "192.0.2.7"}};
+	size_t rl = upstream(resp, sizeof resp, 0, "www.elsewhere.", RW_TYPE_A, a, 1);
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert(m.flags & RW_FLAG_AA);
+	ck_assert(m.flags & RW_FLAG_RA);
+	ck_assert_mem_eq(m.qname, "\3Out\7Example", 13); /* the client's question */
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert(rw_name_eq(m.rr[0][1].owner, (const uint8_t *)"\3www\11elsewhere"));
+	ck_assert_uint_eq(m.rr[0][1].rdata[3], 7);
+	/* the target does not exist: NXDOMAIN, the last name's (RFC 6604) */
+	const struct urr soa[] = {{RW_SEC_NS, "elsewhere.", RW_TYPE_SOA, 900, NULL}};
+	rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "www.elsewhere.", RW_TYPE_A, soa, 1);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	/* upstream failed: SERVFAIL, not half an answer */
+	struct rw_ede ede = {RW_EDE_NO_REACHABLE_AUTHORITY, "no reachable authority"};
+	m = finish_ede(req, l, RW_TRANSPORT_UDP, NULL, 0, NULL, &ede);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert(!(m.flags & RW_FLAG_AA));
+	/* RD=0, or the CNAME itself asked for: the chain alone, no upstream */
+	size_t ol;
+	l = tu_query(req, 9, 0, "out.example.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&penv, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_REPLY);
+	l = tu_query(req, 9, RW_FLAG_RD, "out.example.", RW_TYPE_CNAME, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&penv, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_REPLY);
+	/* other names asking for the same target share its upstream question */
+	struct rw_question q1, q2;
+	l = tu_query(req, 9, RW_FLAG_RD, "out.example.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&penv, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_UPSTREAM);
+	rw_request_question(&penv.request, &q1);
+	l = tu_query(req, 9, RW_FLAG_RD, "www.elsewhere.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&penv, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_UPSTREAM);
+	rw_request_question(&penv.request, &q2);
+	ck_assert_mem_eq(&q1.qname, &q2.qname, q1.qname_len);
+	ck_assert_uint_eq(penv.request.target_len, 0);
+}
+END_TEST
+
 START_TEST(servfail_carries_ede)
 {
 	uint8_t req[512];
@@ -1361,6 +1426,7 @@ int main(void)
 	tcase_add_test(tcf, forward_negative_cached);
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
+	tcase_add_test(tcf, local_alias_chased_upstream);
 	tcase_add_test(tcf, held_failures_answer_at_once);
 	tcase_add_test(tcf, serve_stale_answers);
 	tcase_add_test(tcf, prefetch_requests);

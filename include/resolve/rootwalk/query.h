@@ -121,6 +121,11 @@ struct rw_request {
 	enum rw_transport transport;
 	uint8_t qname_len;
 	uint8_t qname[RW_NAME_MAX]; /* the client's letter case */
+	/* A local CNAME chain led out of local data: the name upstream is
+	 * asked about (lower-case), whose answer follows the chain (0: the
+	 * question itself). */
+	uint8_t target_len;
+	uint8_t target[RW_NAME_MAX];
 };
 
 /* The question r waits for (lower-cased). */
