@@ -42,16 +42,24 @@ cat >"$WORK/services.json" <<'JSON'
   "ports": [{"name": "pg", "protocol": "tcp", "port": 5432}]}]}
 JSON
 if $PY "$TOP/tools/svc2zone" "$WORK/services.json" "$WORK/zones/cluster.local.zone" \
-	--reverse "$WORK/zones/10.in-addr.arpa.zone" 2>"$WORK/svc2zone.err"; then
-	ok "svc2zone writes the service zone and its reverse zone"
+	--reverse-dir "$WORK/zones" 2>"$WORK/svc2zone.err"; then
+	ok "svc2zone writes the service zone and its reverse zones"
 else
 	bad "svc2zone" "$(cat "$WORK/svc2zone.err")"
 fi
-echo '{"services": [{"name": "Bad_Name", "endpoints": ["10.0.0.1"]}]}' >"$WORK/bad.json"
+echo '{"services": [{"name": "Bad_Name", "endpoints": ["10.0.0.1"]},
+ {"name": "good", "endpoints": ["10.0.0.2"]}]}' >"$WORK/bad.json"
 out=$($PY "$TOP/tools/svc2zone" "$WORK/bad.json" "$WORK/x.zone" 2>&1); rc=$?
-expect "svc2zone: a bad list names the service and field, exit 2" "$out" \
-	"services\[0\]\.name: 'Bad_Name' is not a DNS label"
-[ $rc -eq 2 ] && ok "svc2zone: exit 2 on a bad list" || bad "svc2zone exit code $rc"
+expect "svc2zone: a bad service is skipped and named with its field" "$out" \
+	"skipped services\[0\]\.name: 'Bad_Name' is not a DNS label" "1 services"
+[ $rc -eq 0 ] && grep -q "^good.default.svc IN A 10.0.0.2" "$WORK/x.zone" &&
+	ok "svc2zone: the rest is written (exit 0)" || bad "svc2zone exit code $rc" "$(cat "$WORK/x.zone")"
+$PY "$TOP/tools/svc2zone" "$WORK/bad.json" "$WORK/x.zone" --strict 2>/dev/null; rc=$?
+same "svc2zone --strict: exit 1 when something was skipped" "$rc" 1
+echo '{"services": ' >"$WORK/broken.json"
+out=$($PY "$TOP/tools/svc2zone" "$WORK/broken.json" "$WORK/y.zone" 2>&1); rc=$?
+expect "svc2zone: an unreadable input names file and line, exit 2" "$out" "broken.json:2: Expecting value"
+[ $rc -eq 2 ] && [ ! -e "$WORK/y.zone" ] && ok "... and writes nothing" || bad "svc2zone on broken input: rc $rc"
 
 # The fake upstream counts what leaks out of local zones.
 $PY "$HERE/fakeup.py" "$FAKE" "$UPORT" "$WORK/upstream.log" 120 &
@@ -336,6 +344,71 @@ expect "log-level debug applied (the next reload's zone loads are logged at debu
 a=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream.log"); b=$(grep -c "^n[0-9]*\.up\.example " "$WORK/upstream2.log")
 [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && ok "... both upstreams took queries ($a and $b)" || bad "upstream split: $a / $b"
 stop_daemon || bad "reload daemon stops cleanly"
+}
+
+# --- Kubernetes' own objects (issue 13) -----------------------------------------------
+# A recorded `kubectl get services,endpointslices -A -o json` of a small but
+# realistic cluster (tests/system/k8s/cluster.json: dual-stack and IPv6-only,
+# headless with and without hostnames, not-ready endpoints, unnamed ports,
+# ExternalName, two broken services) through tools/k8s-zones (a fake
+# kubectl) and tools/svc2zone, then served: checked record by record
+# against the Kubernetes DNS specification v1.1.0.
+group_k8s_objects() {
+stop_main || bad "main daemon stops"
+local k=$WORK/k8s out
+mkdir -p "$k" "$WORK/bin"
+cat >"$WORK/bin/kubectl" <<SH
+#!/bin/sh
+[ "\$*" = "get services,endpointslices --all-namespaces -o json" ] || { echo "unexpected: \$*" >&2; exit 1; }
+[ -e "$WORK/kubectl.down" ] && { echo "connection refused" >&2; exit 1; }
+cat "$HERE/k8s/cluster.json"
+SH
+chmod +x "$WORK/bin/kubectl"
+out=$("$TOP/tools/k8s-zones" "$k" --iterations 2 --interval 0.2 --kubectl "$WORK/bin/kubectl" \
+	--reverse-prefix 10.96.0.0/12 --reverse-prefix 10.244.0.0/16 --reverse-prefix fd00:10::/32 2>&1)
+expect "controller: two polls, the second writes nothing" "$out" \
+	"svc2zone: 7 services, 34 records, 3 reverse zones; written; 3 problems" \
+	"svc2zone: 7 services, 34 records, 3 reverse zones; unchanged, nothing written"
+expect "... broken services skipped and named" "$out" \
+	"skipped Service default/Bad_Name metadata.name: 'Bad_Name' is not a DNS label" \
+	"skipped Service default/broken spec.clusterIPs: '10.96.999.1' is not an IP address" \
+	"no --reverse-prefix holds 192.168.1.10"
+touch "$WORK/kubectl.down"
+out=$("$TOP/tools/k8s-zones" "$k" --iterations 1 --kubectl "$WORK/bin/kubectl" 2>&1)
+expect "... the API server away: logged, the zones kept" "$out" "kubectl failed \(the zones stay as they are\): connection refused"
+same "... the reverse zones written" "$(cd "$k" && printf '%s ' *)" \
+	"0.1.0.0.0.0.d.f.ip6.arpa.zone 10.in-addr.arpa.zone 244.10.in-addr.arpa.zone cluster.local.zone "
+start_daemon "$WORK/k8s.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
+	--zones-dir "$k" --forward "$FAKE:$UPORT" ||
+	{ bad "daemon serves the generated zones" "$(cat "$WORK/k8s.log")"; return; }
+a() { D "$@" +short | sort | tr '\n' ' '; }
+same "dns-version TXT" "$(a dns-version.cluster.local TXT)" '"1.1.0" '
+same "ClusterIP: A" "$(a kubernetes.default.svc.cluster.local A)" "10.96.0.1 "
+same "ClusterIP: SRV per named port" "$(a _https._tcp.kubernetes.default.svc.cluster.local SRV)" \
+	"0 100 443 kubernetes.default.svc.cluster.local. "
+same "... UDP and TCP ports" "$(a _dns._udp.kube-dns.kube-system.svc.cluster.local SRV)$(a _dns-tcp._tcp.kube-dns.kube-system.svc.cluster.local SRV)" \
+	"0 100 53 kube-dns.kube-system.svc.cluster.local. 0 100 53 kube-dns.kube-system.svc.cluster.local. "
+same "dual-stack ClusterIP: A and AAAA" "$(a bookstore.default.svc.cluster.local A)$(a bookstore.default.svc.cluster.local AAAA)" \
+	"10.96.12.34 fd00:10:96::1234 "
+same "ClusterIP PTR, IPv4 and IPv6" "$(a -x 10.96.12.34)$(a -x fd00:10:96::1234)" \
+	"bookstore.default.svc.cluster.local. bookstore.default.svc.cluster.local. "
+expect "an unnamed port has no SRV" "$(D _8080._tcp.bookstore.default.svc.cluster.local SRV)" "status: NXDOMAIN"
+same "headless: every ready endpoint" "$(a db.shop.svc.cluster.local A)" "10.244.2.5 10.244.2.6 10.244.2.7 "
+same "... by hostname" "$(a db-0.db.shop.svc.cluster.local A)" "10.244.2.5 "
+same "... without one: the dashed address" "$(a 10-244-2-7.db.shop.svc.cluster.local A)" "10.244.2.7 "
+expect "... not ready: not published" "$(D db-3.db.shop.svc.cluster.local A)" "status: NXDOMAIN"
+same "... SRV per endpoint" "$(a _pg._tcp.db.shop.svc.cluster.local SRV)" \
+	"0 33 5432 10-244-2-7.db.shop.svc.cluster.local. 0 33 5432 db-0.db.shop.svc.cluster.local. 0 33 5432 db-1.db.shop.svc.cluster.local. "
+same "... PTR to the endpoint's name" "$(a -x 10.244.2.5)$(a -x 10.244.2.7)" \
+	"db-0.db.shop.svc.cluster.local. 10-244-2-7.db.shop.svc.cluster.local. "
+same "IPv6-only headless" "$(a cache.shop.svc.cluster.local AAAA)$(a fd00-10-244-2--9.cache.shop.svc.cluster.local AAAA)$(a -x fd00:10:244:2::9)" \
+	"fd00:10:244:2::9 fd00:10:244:2::9 fd00-10-244-2--9.cache.shop.svc.cluster.local. "
+same "pod names, IPv4 and IPv6" "$(a 10-244-1-11.default.pod.cluster.local A)$(a fd00-10-244-1--11.default.pod.cluster.local AAAA)" \
+	"10.244.1.11 fd00:10:244:1::11 "
+expect "... a not-ready pod has none" "$(D 10-244-1-12.default.pod.cluster.local A)" "status: NXDOMAIN"
+same "ExternalName: a CNAME, chased" "$(a search.default.svc.cluster.local A)" "192.0.2.98 search.example.com. "
+expect "broken services are absent" "$(D broken.default.svc.cluster.local A)" "status: NXDOMAIN"
+stop_daemon || bad "it stops"
 }
 
 # --- a ConfigMap volume's update (issue 13) ---------------------------------------------
