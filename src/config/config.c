@@ -135,8 +135,10 @@ static const struct setting settings[] = {
     {"forward", 0, K_ADDRS, LIST(forward, nforward), 0, 0, 0, NULL, "127.0.0.1:5300", "ADDR[:PORT]",
      "send what local zones and the cache cannot answer to this resolver\n(repeatable)"},
     {"forward-zone", 0, K_FWDZONES, LIST(forward_zones, nforward_zones), 0, 0, 0, NULL,
-     "corp.=127.0.0.1:5301,[::1]:5301", "NAME=ADDR[:PORT][,...]",
-     "send names under NAME there (repeatable; overrides --forward)"},
+     "corp.=127.0.0.1:5301,[::1]:5301 tcp max-ttl=30", "NAME=ADDR[:PORT][,...] [OPTION...]",
+     "send names under NAME there (repeatable; overrides --forward); options:\n"
+     "tcp (always over TCP), max-ttl=S, max-negative-ttl=S (cache caps for\n"
+     "this zone's answers)"},
     {"upstream-timeout-ms", 0, K_UINT, UINT(upstream_timeout_ms), 0, 10, 60000, "1000", "800", "MS",
      "wait this long for an upstream reply per try"},
     {"upstream-tries", 0, K_UINT, UINT(upstream_tries), 0, 1, 10, "2", "3", "N",
@@ -414,10 +416,13 @@ static int parse_item(const struct setting *s, const char *v, const struct origi
 			    name, v);
 		if ((z->name = strndup(v, (size_t)(eq - v))) == NULL)
 			return RW_ENOMEM;
-		/* Bound: one address per comma of the value. */
+		/* Bound: one address per comma of the value, then one option
+		 * per word after the first space. */
+		const char *space = strchr(eq + 1, ' ');
+		const char *end = space != NULL ? space : eq + 1 + strlen(eq + 1);
 		for (const char *p = eq + 1;;) {
-			const char *comma = strchr(p, ',');
-			size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			const char *comma = memchr(p, ',', (size_t)(end - p));
+			size_t len = comma != NULL ? (size_t)(comma - p) : (size_t)(end - p);
 			struct rw_sockaddr a;
 			if (parse_addr53(p, len, &a) != 0)
 				return fail(err, err_len, o,
@@ -430,9 +435,41 @@ static int parse_item(const struct setting *s, const char *v, const struct origi
 			z->servers = l;
 			l[z->nservers++] = a;
 			if (comma == NULL)
-				return 0;
+				break;
 			p = comma + 1;
 		}
+		for (const char *p = end; *p != 0;) {
+			while (*p == ' ')
+				p++;
+			size_t len = strcspn(p, " ");
+			if (len == 0)
+				break;
+			char word[64];
+			snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), p);
+			char *num = strchr(word, '=');
+			unsigned long long n = 0;
+			if (num != NULL) {
+				char *e;
+				errno = 0;
+				n = strtoull(num + 1, &e, 10);
+				*num = 0;
+				if (num[1] == 0 || *e != 0 || errno != 0 || n > 604800)
+					word[0] = 0;
+			}
+			if (num == NULL && strcmp(word, "tcp") == 0)
+				z->tcp = true;
+			else if (num != NULL && strcmp(word, "max-ttl") == 0 && n > 0)
+				z->max_ttl = (uint32_t)n;
+			else if (num != NULL && strcmp(word, "max-negative-ttl") == 0)
+				z->max_neg_ttl = (uint32_t)n, z->has_max_neg_ttl = true;
+			else
+				return fail(err, err_len, o,
+				            "%s: '%s': options are tcp, max-ttl=SECONDS and "
+				            "max-negative-ttl=SECONDS",
+				            name, v);
+			p += len;
+		}
+		return 0;
 	}
 	default: return RW_EINVAL;
 	}
@@ -922,7 +959,9 @@ static bool same_elem(enum kind k, const void *x, const void *y)
 	case K_FWDZONES: {
 		const struct rw_forward_zone *a = x, *b = y;
 		return same_str(a->name, b->name) &&
-		       same_addrs(a->servers, a->nservers, b->servers, b->nservers);
+		       same_addrs(a->servers, a->nservers, b->servers, b->nservers) &&
+		       a->tcp == b->tcp && a->max_ttl == b->max_ttl &&
+		       a->max_neg_ttl == b->max_neg_ttl && a->has_max_neg_ttl == b->has_max_neg_ttl;
 	}
 	case K_NAMES: return same_str(*(char *const *)x, *(char *const *)y);
 	case K_WARM: {

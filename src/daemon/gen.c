@@ -95,6 +95,10 @@ int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct
 		}
 		rw_name_lower(g->routes[i].name, wire, wl);
 		g->routes[i].group = g->group_base + (unsigned)i;
+		const struct rw_forward_zone *fz = &c->forward_zones[i];
+		g->routes[i].max_ttl = fz->max_ttl;
+		g->routes[i].neg_cap = fz->has_max_neg_ttl;
+		g->routes[i].max_neg_ttl = fz->max_neg_ttl;
 	}
 	*out = g;
 	return 0;

@@ -180,8 +180,8 @@ static void server_text(const struct rw_sockaddr *a, char *out, size_t cap)
 	}
 }
 
-static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_size, char *err,
-                       size_t err_len)
+static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_size, bool tcp,
+                       char *err, size_t err_len)
 {
 	struct ares_options o;
 	memset(&o, 0, sizeof o);
@@ -189,6 +189,8 @@ static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_si
 	 * 512 bytes goes to TCP) and retries without OPT on FORMERR. One try:
 	 * the retries go round the group's servers (rw_upstream_send). */
 	o.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	if (tcp)
+		o.flags |= ARES_FLAG_USEVC; /* every query over TCP (a forward zone's "tcp") */
 	o.ednspsz = edns_size;
 	o.timeout = (int)timeout_ms;
 	o.tries = 1;
@@ -210,7 +212,7 @@ static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_si
 }
 
 int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t nservers,
-                    unsigned timeout_ms, unsigned tries, uint16_t edns_size,
+                    unsigned timeout_ms, unsigned tries, uint16_t edns_size, bool tcp,
                     struct rw_upstream **out, char *err, size_t err_len)
 {
 	if (nservers == 0 || nservers > 255 || tries == 0) {
@@ -234,7 +236,7 @@ int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t n
 		sv[i].u = u;
 		sv[i].backoff_ms = BACKOFF_MIN_MS;
 		server_text(&servers[i], sv[i].name, sizeof sv[i].name);
-		if (channel_new(&sv[i], timeout_ms, edns_size, err, err_len) != 0) {
+		if (channel_new(&sv[i], timeout_ms, edns_size, tcp, err, err_len) != 0) {
 			for (size_t k = 0; k < u->live; k++)
 				ares_destroy(sv[k].ch);
 			free(sv);

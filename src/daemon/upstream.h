@@ -25,6 +25,7 @@
 #ifndef ROOTWALK_UPSTREAM_H
 #define ROOTWALK_UPSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -44,8 +45,10 @@ typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_
  * struct starting with this value) so a loop walk can tell them apart. */
 #define RW_UPSTREAM_HANDLE_KIND 0x75707374
 
+/* tcp: every query over TCP (c-ares' ARES_FLAG_USEVC), for a forward
+ * zone whose UDP path is unreliable (conntrack races on a node). */
 int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t nservers,
-                    unsigned timeout_ms, unsigned tries, uint16_t edns_size,
+                    unsigned timeout_ms, unsigned tries, uint16_t edns_size, bool tcp,
                     struct rw_upstream **out, char *err, size_t err_len);
 /* Sends query (any ID: c-ares assigns its own). cb may run before this
  * returns (on an immediate failure). */

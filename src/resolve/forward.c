@@ -20,6 +20,31 @@ size_t rw_forward_query(const struct rw_question *q, uint16_t edns_size, uint8_t
 	return rw_builder_finish(&b);
 }
 
+/* A forward zone's own TTL caps (max-ttl, max-negative-ttl) on the
+ * records of its replies, before they are cached or answered: the SOA of
+ * the authority section sets a negative answer's TTL (RFC 2308 §5), every
+ * other record is a positive one. */
+static void cap_ttls(const struct rw_query_env *env, const struct rw_question *q, struct rw_msg *m)
+{
+	const struct rw_route *rt = NULL;
+	for (size_t i = 0; q->route == RW_ROUTE_FORWARD && i < env->nroutes; i++)
+		if (env->routes[i].group == q->group)
+			rt = &env->routes[i];
+	if (rt == NULL || (rt->max_ttl == 0 && !rt->neg_cap))
+		return;
+	uint32_t pos = rt->max_ttl > 0 ? rt->max_ttl : UINT32_MAX;
+	uint32_t neg = rt->neg_cap ? rt->max_neg_ttl : UINT32_MAX;
+	/* Bound: the message's records. */
+	for (int s = 0; s < 3; s++) {
+		for (uint16_t i = 0; i < m->nrr[s]; i++) {
+			struct rw_rr *rr = &m->rr[s][i];
+			uint32_t cap = s == RW_SEC_NS && rr->type == RW_TYPE_SOA ? neg : pos;
+			if (rr->ttl > cap)
+				rr->ttl = cap;
+		}
+	}
+}
+
 int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, const uint8_t *resp,
                       size_t resp_len, struct rw_answer **out)
 {
@@ -35,6 +60,7 @@ int rw_forward_accept(struct rw_query_env *env, const struct rw_question *q, con
 	    m.qclass != q->qclass || !rw_name_eq(m.qname, q->qname))
 		return RW_EMALFORMED;
 	uint16_t rcode = RW_RCODE(m.flags);
+	cap_ttls(env, q, &m);
 	if (rcode != RW_RCODE_NOERROR && rcode != RW_RCODE_NXDOMAIN) {
 		*out =
 		    rw_answer_servfail(RW_EDE_OTHER, rcode == RW_RCODE_REFUSED ? "upstream refused"

@@ -318,6 +318,60 @@ expect "c-ares client: NXDOMAIN is an error" "$out" "ares-nx: ares_client: Domai
 expect "stub daemon exits cleanly" "$out" "exit=0"
 }
 
+# --- node-local cache mode (issue 13) ---------------------------------------------
+# The cluster DNS behind a node-local cache answers over TCP only here (an
+# Unbound with do-udp: no): a forward zone with "tcp" reaches it, one
+# without does not; the zone's own TTL caps shape what is cached.
+group_node_local_cache() {
+stop_main || bad "main daemon stops"
+cat >"$WORK/tcponly.conf" <<CONF
+server:
+  interface: 127.0.0.86@$UPORT
+  port: $UPORT
+  do-ip6: no
+  do-udp: no
+  chroot: ""
+  username: ""
+  directory: "$WORK"
+  pidfile: "$WORK/tcponly.pid"
+  use-syslog: no
+  logfile: "$WORK/tcponly.log"
+  verbosity: 0
+  do-daemonize: no
+  num-threads: 1
+  local-zone: "." refuse
+  outgoing-interface: 127.0.0.86
+  local-zone: "cluster.local." static
+  local-data: "cluster.local. 300 IN SOA ns.dns.cluster.local. h.cluster.local. 1 3600 900 86400 300"
+  local-data: "kube-dns.kube-system.svc.cluster.local. 300 IN A 10.96.0.10"
+remote-control:
+  control-enable: no
+CONF
+unbound -d -c "$WORK/tcponly.conf" >"$WORK/tcponly.out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 50); do
+	dig +tcp +time=1 +tries=1 -p "$UPORT" @127.0.0.86 cluster.local SOA +short 2>/dev/null | grep -q ns.dns && break
+	sleep 0.1
+done
+local fz="cluster.local=127.0.0.86:$UPORT" out
+start_daemon "$WORK/nl1.log" --listen "$ADDR:$PORT" --threads 1 --upstream-timeout-ms 300 --upstream-tries 1 \
+	--forward-zone "$fz" || { bad "daemon starts" "$(cat "$WORK/nl1.log")"; return; }
+expect "a TCP-only cluster DNS over UDP: nothing" "$(D kube-dns.kube-system.svc.cluster.local A)" "status: SERVFAIL"
+stop_daemon || bad "it stops"
+start_daemon "$WORK/nl2.log" --listen "$ADDR:$PORT" --threads 1 --upstream-timeout-ms 300 --upstream-tries 1 \
+	--forward-zone "$fz tcp max-ttl=7 max-negative-ttl=3" ||
+	{ bad "daemon starts with forward-zone options" "$(cat "$WORK/nl2.log")"; return; }
+out=$(D kube-dns.kube-system.svc.cluster.local A +noall +answer)
+expect "forward-zone ... tcp: answered over TCP" "$out" "10\.96\.0\.10"
+expect "... max-ttl=7 caps the answer's TTL (300 upstream)" "$out" "[[:space:]]7[[:space:]]+IN[[:space:]]+A"
+out=$(D nope.cluster.local A)
+expect "... max-negative-ttl=3 caps the NXDOMAIN's" "$out" "status: NXDOMAIN" "cluster\.local\.[[:space:]]+3[[:space:]]+IN[[:space:]]+SOA"
+sleep 1.2
+expect "... and the cached one counts down from the cap" \
+	"$(D kube-dns.kube-system.svc.cluster.local A +noall +answer)" "[[:space:]][56][[:space:]]+IN[[:space:]]+A"
+stop_daemon || bad "it stops"
+}
+
 # --- local aliases of outside names (issue 13) ------------------------------------
 # An ExternalName-style service (a CNAME in a local zone to a name outside
 # it) and a local chain ending outside: the client gets the chain and the

@@ -186,6 +186,32 @@ START_TEST(cache_and_forward_settings)
 	ck_assert_msg(strstr(err, ":3: forward-zone") != NULL, "%s", err);
 	rw_config_fini(&c);
 	unlink(path);
+	/* a forward zone's options (node-local cache mode, issue 13) */
+	ck_assert_msg(load(&c, err, sizeof err, "--forward-zone",
+	                   "cluster.local=10.96.0.10,10.96.0.11 tcp max-ttl=30 max-negative-ttl=5",
+	                   "--forward-zone", "in-addr.arpa=10.96.0.10  max-negative-ttl=0",
+	                   NULL) == 0,
+	              "%s", err);
+	ck_assert_uint_eq(c.forward_zones[0].nservers, 2);
+	ck_assert(c.forward_zones[0].tcp);
+	ck_assert_uint_eq(c.forward_zones[0].max_ttl, 30);
+	ck_assert_uint_eq(c.forward_zones[0].max_neg_ttl, 5);
+	ck_assert(c.forward_zones[0].has_max_neg_ttl);
+	ck_assert(!c.forward_zones[1].tcp);
+	ck_assert_uint_eq(c.forward_zones[1].max_ttl, 0);
+	ck_assert(c.forward_zones[1].has_max_neg_ttl);
+	ck_assert_uint_eq(c.forward_zones[1].max_neg_ttl, 0);
+	rw_config_fini(&c);
+	const char *bad_opts[] = {"x=127.0.0.1 fast",      "x=127.0.0.1 max-ttl=",
+	                          "x=127.0.0.1 max-ttl=0", "x=127.0.0.1 max-ttl=abc",
+	                          "x=127.0.0.1 tcp=1",     "x=127.0.0.1 max-negative-ttl=9999999"};
+	for (size_t i = 0; i < sizeof bad_opts / sizeof bad_opts[0]; i++) {
+		ck_assert_int_eq(load(&c, err, sizeof err, "--forward-zone", bad_opts[i], NULL),
+		                 RW_EINVAL);
+		ck_assert_msg(strstr(err, "options are tcp, max-ttl=SECONDS") != NULL, "%s: %s",
+		              bad_opts[i], err);
+		rw_config_fini(&c);
+	}
 }
 END_TEST
 

@@ -664,8 +664,9 @@ static size_t upstream(uint8_t *buf, size_t cap, uint16_t flags, const char *qna
 }
 
 static const struct rw_route routes[] = {
-    {"\4corp\0", 1},
-    {"\3lab\4corp\0", 2},
+    {"\4corp\0", 1, 0, false, 0},
+    {"\3lab\4corp\0", 2, 0, false, 0},
+    {"\6capped\0", 3, 30, true, 5}, /* max-ttl=30 max-negative-ttl=5 */
 };
 
 /* A second env without a cache: it parses requests into struct rw_request
@@ -676,12 +677,12 @@ static void fwd_setup(void)
 {
 	cache_setup();
 	env.routes = routes;
-	env.nroutes = 2;
+	env.nroutes = 3;
 	env.default_route = RW_ROUTE_FORWARD;
 	env.default_group = 0;
 	rw_query_env_init(&penv, zs, 1232);
 	penv.routes = routes;
-	penv.nroutes = 2;
+	penv.nroutes = 3;
 	penv.default_route = RW_ROUTE_FORWARD;
 }
 
@@ -1152,6 +1153,48 @@ START_TEST(local_alias_chased_upstream)
 }
 END_TEST
 
+/* A forward zone's own TTL caps (node-local cache mode, issue 13): its
+ * positive records at most max-ttl, its negative answers at most
+ * max-negative-ttl, in the cache and in the first answer alike; other
+ * zones keep their TTLs. */
+START_TEST(forward_zone_ttl_caps)
+{
+	uint8_t req[512], resp[1024];
+	size_t l = tu_query(req, 3, RW_FLAG_RD, "www.capped.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 3);
+	const struct urr a[] = {{RW_SEC_AN, "www.capped.", RW_TYPE_A, 300, "192.0.2.9"}};
+	size_t rl = upstream(resp, sizeof resp, 0, "www.capped.", RW_TYPE_A, a, 1);
+	struct rw_msg m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 30);
+	struct rw_cache_entry e;
+	uint8_t n[RW_NAME_MAX];
+	tu_name("www.capped.", n);
+	ck_assert_int_eq(
+	    rw_cache_get(cache, n, RW_TYPE_A, RW_CLASS_IN, &arena, &e, &env.cache_stats), 0);
+	ck_assert_uint_eq(e.set.ttl_s, 30);
+	/* NXDOMAIN: its SOA (TTL 900, minimum 50) capped at 5 */
+	l = tu_query(req, 3, RW_FLAG_RD, "gone.capped.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 3);
+	const struct urr soa[] = {{RW_SEC_NS, "capped.", RW_TYPE_SOA, 900, NULL}};
+	rl = upstream(resp, sizeof resp, RW_RCODE_NXDOMAIN, "gone.capped.", RW_TYPE_A, soa, 1);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_le(m.rr[RW_SEC_NS][0].ttl, 5);
+	tu_name("gone.capped.", n);
+	ck_assert_int_eq(
+	    rw_cache_get(cache, n, RW_TYPE_A, RW_CLASS_IN, &arena, &e, &env.cache_stats), 0);
+	ck_assert_uint_le(e.soa.ttl_s, 5);
+	/* another zone's TTL is its own */
+	l = tu_query(req, 3, RW_FLAG_RD, "www.corp.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 1);
+	const struct urr b[] = {{RW_SEC_AN, "www.corp.", RW_TYPE_A, 300, "192.0.2.10"}};
+	rl = upstream(resp, sizeof resp, 0, "www.corp.", RW_TYPE_A, b, 1);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 300);
+}
+END_TEST
+
 START_TEST(servfail_carries_ede)
 {
 	uint8_t req[512];
@@ -1427,6 +1470,7 @@ int main(void)
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, local_alias_chased_upstream);
+	tcase_add_test(tcf, forward_zone_ttl_caps);
 	tcase_add_test(tcf, held_failures_answer_at_once);
 	tcase_add_test(tcf, serve_stale_answers);
 	tcase_add_test(tcf, prefetch_requests);

@@ -146,12 +146,43 @@ def check_k8s(docs, rootwalk, need):
         need(r.returncode == 0, "k8s: ConfigMap zones do not load: " + r.stderr.strip())
 
 
+def check_node_local(docs, rootwalk, need):
+    """The node-local cache's DaemonSet (a node component: host network,
+    NET_ADMIN for its set-up; not a "restricted" pod)."""
+    kinds = {(x.get("kind"), x.get("metadata", {}).get("name")): x for x in docs}
+    ds = kinds.get(("DaemonSet", "rootwalk-node-local"), {})
+    need(ds != {}, "node-local: a DaemonSet")
+    need(("Service", "kube-dns-upstream") in kinds, "node-local: the kube-dns-upstream Service")
+    pod = ds.get("spec", {}).get("template", {}).get("spec", {})
+    need(pod.get("hostNetwork") is True, "node-local: on the host network")
+    inits = pod.get("initContainers") or []
+    need(any("node-local-setup" in " ".join(c.get("command") or []) for c in inits),
+         "node-local: an init container runs node-local-setup")
+    rw = {c.get("name"): c for c in pod.get("containers") or []}.get("rootwalk", {})
+    env = {e.get("name"): str(e.get("value", "")) for e in rw.get("env") or []}
+    env["KUBE_DNS_UPSTREAM_SERVICE_HOST"] = "10.96.0.11"  # injected by Kubernetes
+    args = [expand(a, env) for a in rw.get("args") or []]
+    need(all("$(" not in a for a in args), "node-local: every $(VAR) in the args is defined")
+    fz = [a for a in args if a.startswith("--forward-zone=cluster.local=")]
+    need(fz and " tcp" in fz[0], "node-local: the cluster zone goes to the cluster DNS over TCP")
+    need(any(a.startswith("--forward-zone=in-addr.arpa=") for a in args),
+         "node-local: reverse lookups go to the cluster DNS")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/ready")):
+        g = (rw.get(probe) or {}).get("httpGet", {})
+        need(g.get("path") == path and "--http=%s:%s" % (g.get("host"), g.get("port")) in args,
+             "node-local: %s on %s at the --http address" % (probe, path))
+    r = subprocess.run([rootwalk] + [a for a in args if not a.startswith("--user=")] +
+                       ["--check-config"], capture_output=True, text=True)
+    need(r.returncode == 0, "node-local: args rejected: " + r.stderr.strip())
+
+
 def check_containerfile(d, rootwalk, build, need):
     text = open(d + "/Containerfile").read().replace("\\\n", " ")
     froms = re.findall(r"^FROM\s+(\S+)", text, re.M)
     need(froms and all(f.startswith("debian:12") for f in froms), "Containerfile: Debian 12 stages")
-    need(len(froms) == 2, "Containerfile: a build stage and a runtime stage")
-    runtime = text.split("FROM", 2)[-1] if len(froms) == 2 else ""
+    need(len(froms) >= 2, "Containerfile: a build stage and a runtime stage")
+    stages = re.split(r"^FROM\s", text, flags=re.M)
+    runtime = stages[2] if len(stages) > 2 else ""
     # the packages holding the libraries the binary links
     libs = [l.split()[2] for l in subprocess.run(["ldd", rootwalk], capture_output=True,
                                                  text=True).stdout.splitlines() if "=>" in l]
@@ -192,6 +223,8 @@ def run(d, rootwalk, build, docs=None):
     if docs is None:
         check_unit(d, rootwalk, need)
         check_containerfile(d, rootwalk, build, need)
+        check_node_local([x for x in yaml.safe_load_all(open(d + "/k8s-node-local.yaml")) if x],
+                         rootwalk, need)
         docs = [x for x in yaml.safe_load_all(open(d + "/k8s-sidecar.yaml")) if x]
     check_k8s(docs, rootwalk, need)
     return bad
@@ -219,8 +252,27 @@ def self_test(d, rootwalk):
             args=[a if not a.startswith("--forward=") else "--forward=10.96.0.10" for a in side(x)["args"]]),
         "a flag rootwalk refuses": lambda x: side(x)["args"].append("--no-such-flag"),
     }
+    nl_base = [x for x in yaml.safe_load_all(open(d + "/k8s-node-local.yaml")) if x]
+    ds = lambda docs: next(x for x in docs if x.get("kind") == "DaemonSet")["spec"]["template"]["spec"]
+    nl_plants = {
+        "node-local: UDP to the cluster DNS": lambda x: ds(x)["containers"][0].update(args=[
+            a.replace(" tcp", "") for a in ds(x)["containers"][0]["args"]]),
+        "node-local: no node set-up": lambda x: ds(x).pop("initContainers"),
+        "node-local: an undefined variable": lambda x: ds(x)["containers"][0]["args"].append(
+            "--forward=$(NOWHERE)"),
+    }
     missed = []
+    for what, plant in nl_plants.items():
+        docs = copy.deepcopy(nl_base)
+        plant(docs)
+        bad = []
+        check_node_local(docs, rootwalk, lambda c, w: None if c else bad.append(w))
+        if not bad:
+            missed.append(what)
+    plants.update({k: None for k in nl_plants})
     for what, plant in plants.items():
+        if plant is None:
+            continue
         docs = copy.deepcopy(base)
         plant(docs)
         if not run(d, rootwalk, False, docs):

@@ -23,6 +23,10 @@ struct rw_forward_zone {
 	char *name; /* presentation form, as given */
 	struct rw_sockaddr *servers;
 	size_t nservers;
+	bool tcp;             /* "tcp": every query over TCP (no conntrack races) */
+	uint32_t max_ttl;     /* "max-ttl=S": cache its answers at most S (0: the global cap) */
+	uint32_t max_neg_ttl; /* "max-negative-ttl=S": its NXDOMAIN/NODATA */
+	bool has_max_neg_ttl;
 };
 
 /* A name kept fresh at all times (--keep-warm). */

@@ -73,6 +73,12 @@ enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
 struct rw_route {
 	uint8_t name[RW_NAME_MAX]; /* lower-case wire form */
 	unsigned group;
+	/* The zone's own caps on the TTLs of its replies: positive records
+	 * (0: none), and the SOA of negative answers (when neg_cap). Zeroed:
+	 * no caps. */
+	uint32_t max_ttl;
+	bool neg_cap;
+	uint32_t max_neg_ttl;
 };
 
 /* How a request the local zones and the cache cannot answer is resolved;
