@@ -87,6 +87,14 @@ static const struct setting settings[] = {
      "SECONDS",
      "with --watch-zones, also check the zone files this often (0: only on\n"
      "events); a check reloads only when their content changed"},
+    {"autopath", 0, K_STR, FIELD(autopath), 0, 0, 0, 0, NULL, "cluster.local", "ZONE",
+     "complete search names here: a pod of namespace NS (a pod name\n"
+     "ADDR.NS.pod.ZONE holds its address) asking NAME.NS.svc.ZONE, which does\n"
+     "not exist, gets a CNAME to the next search name that does (NAME.svc.ZONE,\n"
+     "NAME.ZONE, NAME) and its answer, in one round trip"},
+    {"filter-aaaa", 0, K_BOOL, FIELD(filter_aaaa), 0, 0, 0, 0, NULL, "true", NULL,
+     "answer AAAA questions for names outside the local zones with NODATA\n"
+     "(IPv4-only clusters)"},
     {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
      "keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
@@ -901,6 +909,14 @@ int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len)
 	if (cfg->failure_ttl > cfg->failure_ttl_max) {
 		snprintf(err, err_len, "failure-ttl (%u) is larger than failure-ttl-max (%u)",
 		         cfg->failure_ttl, cfg->failure_ttl_max);
+		return RW_EINVAL;
+	}
+	uint8_t wire[RW_NAME_MAX];
+	size_t wl;
+	if (cfg->autopath != NULL &&
+	    (cfg->autopath[0] == 0 || rw_name_from_text(cfg->autopath, strlen(cfg->autopath),
+	                                                (const uint8_t *)"", wire, &wl) != 0)) {
+		snprintf(err, err_len, "autopath: '%s' is not a zone name", cfg->autopath);
 		return RW_EINVAL;
 	}
 	if (cfg->min_ttl > cfg->max_ttl) {

@@ -81,6 +81,8 @@ struct gen {
 	unsigned group_base;
 	enum rw_route_kind default_route; /* forward, or recursion from the root */
 	unsigned default_group;
+	uint8_t autopath[RW_NAME_MAX]; /* --autopath, lower-case wire form */
+	bool has_autopath;
 };
 
 /* A forward group whose every upstream fails: while its failure is held

@@ -100,6 +100,18 @@ int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct
 		g->routes[i].neg_cap = fz->has_max_neg_ttl;
 		g->routes[i].max_neg_ttl = fz->max_neg_ttl;
 	}
+	if (c->autopath != NULL) {
+		uint8_t wire[RW_NAME_MAX];
+		size_t wl;
+		if (rw_name_from_text(c->autopath, strlen(c->autopath), (const uint8_t *)"", wire,
+		                      &wl) != 0) {
+			snprintf(err, err_len, "autopath: '%s' is not a zone name", c->autopath);
+			rw__gen_unref(g);
+			return RW_EINVAL;
+		}
+		rw_name_lower(g->autopath, wire, wl);
+		g->has_autopath = true;
+	}
 	*out = g;
 	return 0;
 nomem:

@@ -122,6 +122,8 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.q.signed_refused += x.q.signed_refused;
 		t.q.parse_limit += x.q.parse_limit;
 		t.q.stale_served += x.q.stale_served;
+		t.q.autopath += x.q.autopath;
+		t.q.aaaa_filtered += x.q.aaaa_filtered;
 		t.up.stale_late += x.up.stale_late;
 		t.up.stale_refresh_failed += x.up.stale_refresh_failed;
 		t.up.prefetches += x.up.prefetches;
@@ -255,6 +257,12 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
+	counter(b, "rootwalk_autopath_total",
+	        "Search names completed here: a pod's NAME.NS.svc question answered for the "
+	        "next search name that exists (--autopath).",
+	        t.q.autopath);
+	counter(b, "rootwalk_aaaa_filtered_total",
+	        "AAAA questions answered NODATA (--filter-aaaa).", t.q.aaaa_filtered);
 	counter(b, "rootwalk_stale_answers_total",
 	        "Answers from expired data: its refresh failed or was late (RFC 8767).",
 	        t.q.stale_served);

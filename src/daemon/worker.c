@@ -268,6 +268,8 @@ static void apply_settings(struct worker *w, const struct gen *g, const struct g
 	w->env.max_ttl = cfg->max_ttl;
 	w->env.max_neg_ttl = cfg->max_negative_ttl;
 	w->env.stale_ttl = cfg->serve_stale_s > 0 ? cfg->serve_stale_ttl : 0;
+	w->env.autopath_zone = g->has_autopath ? g->autopath : NULL;
+	w->env.filter_aaaa = cfg->filter_aaaa;
 	if (prev == NULL || prev->cfg->rate_limit != cfg->rate_limit) {
 		rw_ratelimit_free(w->rl);
 		w->rl = cfg->rate_limit > 0 ? rw_ratelimit_new(cfg->rate_limit) : NULL;

@@ -7,6 +7,7 @@
 #include "rootwalk/msg.h"
 #include "rootwalk/rr.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -68,11 +69,16 @@ struct reply {
 	/* A local CNAME chain ended at a name no local zone holds: that name
 	 * (in the zone's data), to be chased through the cache or upstream. */
 	const uint8_t *chase;
+	struct rw_builder_mark after_q; /* the reply with its question only */
 	/* A TSIG record to end the reply with (a BADKEY error), or none. */
 	const uint8_t *tsig_owner;
 	uint16_t tsig_len;
 	uint8_t tsig_rd[RW_NAME_MAX + 16];
 };
+
+/* TTL of autopath's CNAME: short, as a pod's namespace (what the CNAME
+ * depends on) is only as true as the last zone file. */
+#define AUTOPATH_TTL 5
 
 #define TYPE_SIG 24
 #define TYPE_TSIG 250
@@ -567,6 +573,7 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		env->stats.dropped++;
 		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
+	rw_builder_mark(&r->b, &r->after_q); /* what autopath rewinds to */
 	return BEGUN;
 }
 
@@ -662,13 +669,108 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 	req->target_len = 0;
 }
 
+/* Writes a client address as one label, as pod names do: 10-0-1-5,
+ * fd00--11. 0: not an address. */
+static size_t dashed_label(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char text[64];
+	if (sa == NULL ||
+	    (sa->sa_family == AF_INET &&
+	     inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
+	               sizeof text) == NULL) ||
+	    (sa->sa_family == AF_INET6 &&
+	     inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
+	               sizeof text) == NULL) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return 0;
+	size_t n = 0;
+	for (const char *c = text; *c != 0 && n + 1 < cap; c++)
+		out[n++] = *c == '.' || *c == ':' ? '-' : *c;
+	out[n] = 0;
+	return n;
+}
+
+/* Does a local zone hold data at lname (not NXDOMAIN)? */
+static bool local_exists(const struct rw_zoneset *zs, const uint8_t *lname)
+{
+	const struct rw_zone *z = rw_zoneset_find(zs, lname);
+	const struct rw_znode *node;
+	return z != NULL && rw_zone_lookup(z, lname, &node) != RW_ZONE_NXDOMAIN;
+}
+
+/* Autopath for a question whose local answer was NXDOMAIN: when lname is
+ * NAME.NS.svc.ZONE and the client is a pod of NS (its pod name
+ * ADDR.NS.pod.ZONE exists), writes into target the next search name --
+ * NAME.svc.ZONE or NAME.ZONE when a local zone holds it, else NAME -- and
+ * returns its length (0: not for autopath). */
+static size_t autopath_target(const struct rw_query_env *env, const uint8_t *lname, uint8_t *target)
+{
+	const uint8_t *zone = env->autopath_zone;
+	size_t zl = rw_name_len(zone), nl = rw_name_len(lname);
+	/* Find NS and NAME: lname = NAME . NS . svc . ZONE */
+	const uint8_t *labels[RW_NAME_MAX / 2 + 1];
+	size_t n = 0;
+	for (const uint8_t *p = lname; *p != 0; p += *p + 1)
+		labels[n++] = p;
+	if (n < 3 || nl <= zl || !rw_name_is_under(lname, zone))
+		return 0;
+	size_t zone_labels = 0;
+	for (const uint8_t *p = zone; *p != 0; p += *p + 1)
+		zone_labels++;
+	if (n < zone_labels + 3)
+		return 0;
+	const uint8_t *svc = labels[n - zone_labels - 1], *ns = labels[n - zone_labels - 2];
+	if (svc[0] != 3 || memcmp(svc + 1, "svc", 3) != 0)
+		return 0;
+	/* The client's pod name in NS: ADDR.NS.pod.ZONE */
+	char addr[64];
+	size_t al = dashed_label(env->client, addr, sizeof addr);
+	uint8_t pod[RW_NAME_MAX];
+	if (al == 0 || al > 63 || 1 + al + 1 + ns[0] + 4 + zl > RW_NAME_MAX)
+		return 0;
+	size_t pl = 0;
+	pod[pl++] = (uint8_t)al;
+	for (size_t i = 0; i < al; i++)
+		pod[pl++] = (uint8_t)(addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
+	memcpy(pod + pl, ns, (size_t)ns[0] + 1);
+	pl += (size_t)ns[0] + 1;
+	memcpy(pod + pl, "\3pod", 4);
+	pl += 4;
+	memcpy(pod + pl, zone, zl);
+	if (!local_exists(env->zones, pod))
+		return 0;
+	/* NAME: the labels before NS */
+	size_t name_len = (size_t)(ns - lname);
+	uint8_t cand[RW_NAME_MAX];
+	/* NAME.svc.ZONE, NAME.ZONE: local names */
+	if (name_len + 4 + zl <= RW_NAME_MAX) {
+		memcpy(cand, lname, name_len);
+		memcpy(cand + name_len, "\3svc", 4);
+		memcpy(cand + name_len + 4, zone, zl);
+		if (local_exists(env->zones, cand)) {
+			memcpy(target, cand, name_len + 4 + zl);
+			return name_len + 4 + zl;
+		}
+	}
+	memcpy(cand, lname, name_len);
+	memcpy(cand + name_len, zone, zl);
+	if (local_exists(env->zones, cand)) {
+		memcpy(target, cand, name_len + zl);
+		return name_len + zl;
+	}
+	/* NAME itself, the last name the client would try */
+	memcpy(target, lname, name_len);
+	target[name_len] = 0;
+	return name_len + 1;
+}
+
 /* The local CNAME chain in r left local data at r->chase: the target's
  * answer from the cache goes after it, or the target goes upstream (true:
  * env->request is filled; the reply is built when the answer comes). With
  * no route, or a failure held for the target, the chain alone is the
  * answer, as before. */
 static bool chase(struct rw_query_env *env, const struct rw_msg *q, enum rw_transport transport,
-                  struct reply *r)
+                  struct reply *r, bool autopath)
 {
 	struct rw_msg tq = {.qdcount = 1, .qtype = q->qtype, .qclass = q->qclass};
 	tq.qname_len = rw_name_len(r->chase);
@@ -688,6 +790,38 @@ static bool chase(struct rw_query_env *env, const struct rw_msg *q, enum rw_tran
 	make_request(env, q, transport, r);
 	env->request.target_len = (uint8_t)tq.qname_len;
 	memcpy(env->request.target, lt, tq.qname_len);
+	env->request.autopath = autopath;
+	return true;
+}
+
+/* Autopath: r holds the local NXDOMAIN for q; when the client is a pod of
+ * the question's namespace, r becomes a CNAME to the next search name that
+ * exists and that name's answer (local, cached, or upstream: true, with
+ * env->request filled). */
+static bool autopath(struct rw_query_env *env, const struct rw_msg *q, const uint8_t *lname,
+                     enum rw_transport transport, struct reply *r, bool *upstream)
+{
+	if (r->b.count[1 + RW_SEC_AN] != 0) /* count[0]: the question */
+		return false; /* a chain that ended in NXDOMAIN: not the question's name */
+	uint8_t *target = rw_arena_alloc(&env->arena, RW_NAME_MAX);
+	size_t tl = target != NULL ? autopath_target(env, lname, target) : 0;
+	if (tl == 0)
+		return false;
+	rw_builder_rollback(&r->b, &r->after_q);
+	r->rcode = RW_RCODE_NOERROR;
+	if (rw_builder_rr(&r->b, RW_SEC_AN, q->qname, RW_TYPE_CNAME, RW_CLASS_IN, AUTOPATH_TTL,
+	                  target, (uint16_t)tl) != 0) {
+		r->truncated = true;
+		return true;
+	}
+	env->stats.autopath++;
+	struct rw_msg tq = {.qdcount = 1, .qtype = q->qtype, .qclass = q->qclass};
+	tq.qname_len = tl;
+	memcpy(tq.qname, target, tl);
+	if (answer_local(r, env->zones, &tq, target)) /* a local search name */
+		return true;
+	r->chase = target;
+	*upstream = chase(env, q, transport, r, true);
 	return true;
 }
 
@@ -730,8 +864,15 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		/* A local alias of an outside name (an ExternalName service):
 		 * its target's answer follows, as CoreDNS and the Kubernetes
 		 * DNS spec do. */
-		if (r.chase != NULL && (q.flags & RW_FLAG_RD) && chase(env, &q, transport, &r))
+		bool up = false;
+		if (r.chase != NULL && (q.flags & RW_FLAG_RD) &&
+		    chase(env, &q, transport, &r, false))
 			return RW_QUERY_UPSTREAM;
+		if (r.rcode == RW_RCODE_NXDOMAIN && env->autopath_zone != NULL &&
+		    (q.flags & RW_FLAG_RD) && autopath(env, &q, lname, transport, &r, &up) && up)
+			return RW_QUERY_UPSTREAM;
+	} else if (env->filter_aaaa && q.qtype == RW_TYPE_AAAA) {
+		env->stats.aaaa_filtered++; /* NODATA: an IPv4-only cluster */
 	} else if (!answer_cached(&r, env, &q, lname, 0)) {
 		route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
@@ -890,8 +1031,17 @@ static enum rw_query_result finish_chased(struct rw_query_env *env, const struct
 	uint16_t flags = rw_builder_flags(&r->b);
 	r->rcode = RW_RCODE_NOERROR;
 	bool failed = ans == NULL || ans->rcode == RW_RCODE_SERVFAIL;
-	if (answer_local(r, env->zones, &q, lname) && r->chase != NULL &&
-	    rw_name_eq(r->chase, req->target)) {
+	bool chain;
+	if (req->autopath) { /* the CNAME autopath made: qname to the search name */
+		r->chase = req->target;
+		chain = rw_builder_rr(&r->b, RW_SEC_AN, req->qname, RW_TYPE_CNAME, RW_CLASS_IN,
+		                      AUTOPATH_TTL, req->target, req->target_len) == 0;
+		rw_builder_set_flags(&r->b, flags | RW_FLAG_AA);
+	} else {
+		chain = answer_local(r, env->zones, &q, lname) && r->chase != NULL &&
+		        rw_name_eq(r->chase, req->target);
+	}
+	if (chain) {
 		if (!failed) {
 			r->rcode = ans->rcode; /* RFC 6604: the last name's */
 			add_answer_section(r, env, req, req->target, r->chase, ans, RW_SEC_AN);

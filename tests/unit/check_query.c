@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -1195,6 +1196,84 @@ START_TEST(forward_zone_ttl_caps)
 }
 END_TEST
 
+/* Autopath (issue 13): a pod's first search name NAME.NS.svc.ZONE, which
+ * does not exist, answered with a CNAME to the next search name that does
+ * -- local, cached or upstream -- so the client stops after one round
+ * trip; only for clients that are pods of NS. And --filter-aaaa. */
+START_TEST(autopath_and_filter_aaaa)
+{
+	const char *text = "$TTL 30\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 10.96.0.10\n"
+	                   "127-0-0-5.default.pod A 127.0.0.5\n"
+	                   "web.default.svc A 10.0.0.1\n"
+	                   "db.svc A 10.0.0.2\n";
+	uint8_t o[RW_NAME_MAX], cl[RW_NAME_MAX];
+	tu_name("cluster.local.", o);
+	struct rw_zone *z;
+	struct rw_zone_error ze;
+	ck_assert_int_eq(rw_zone_load_text("c", text, strlen(text), o, &z, &ze), 0);
+	rw_zoneset_add(zs, z);
+	tu_name("cluster.local.", cl);
+	env.autopath_zone = penv.autopath_zone = cl;
+	struct sockaddr_in pod = {.sin_family = AF_INET}, other = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "127.0.0.5", &pod.sin_addr);
+	inet_pton(AF_INET, "127.0.0.6", &other.sin_addr);
+	env.client = penv.client = (struct sockaddr *)&pod;
+	/* an external name, cached: one reply, the CNAME and its answer */
+	cache_rr("www.up.far.", RW_TYPE_A, "192.0.2.44", 300);
+	struct rw_msg m = ask("www.up.far.default.svc.cluster.local.", RW_TYPE_A, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert(rw_name_eq(m.rr[0][0].rdata, (const uint8_t *)"\3www\2up\3far"));
+	ck_assert_uint_eq(m.rr[0][1].rdata[3], 44);
+	ck_assert_uint_eq(env.stats.autopath, 1);
+	/* not cached: the search name goes upstream, the reply is built on
+	 * its answer */
+	uint8_t req[512], resp[1024];
+	size_t l = tu_query(req, 4, RW_FLAG_RD, "api.far.default.svc.cluster.local.",
+	                    RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	ck_assert_mem_eq(fwd_q.qname, "\3api\3far", 9);
+	const struct urr a[] = {{RW_SEC_AN, "api.far.", RW_TYPE_A, 300, "192.0.2.45"}};
+	size_t rl = upstream(resp, sizeof resp, 0, "api.far.", RW_TYPE_A, a, 1);
+	m = finish(req, l, RW_TRANSPORT_UDP, resp, rl, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[0][0].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[0][0].ttl, 5);
+	ck_assert_uint_eq(m.rr[0][1].rdata[3], 45);
+	/* the next search name is local: NAME.svc.ZONE */
+	m = ask("db.default.svc.cluster.local.", RW_TYPE_A, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert(rw_name_eq(m.rr[0][0].rdata, (const uint8_t *)"\2db\3svc\7cluster\5local"));
+	ck_assert_uint_eq(m.rr[0][1].rdata[3], 2);
+	/* names that exist, other namespaces, clients that are no pod: as
+	 * before */
+	m = ask("web.default.svc.cluster.local.", RW_TYPE_A, false, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	m = ask("www.up.far.shop.svc.cluster.local.", RW_TYPE_A, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	env.client = (struct sockaddr *)&other;
+	m = ask("www.up.far.default.svc.cluster.local.", RW_TYPE_A, false, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(env.stats.autopath, 3);
+	/* --filter-aaaa: AAAA outside the local zones is NODATA at once */
+	env.filter_aaaa = true;
+	size_t ol;
+	l = tu_query(req, 4, RW_FLAG_RD, "www.up.far.", RW_TYPE_AAAA, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&env, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_REPLY);
+	ck_assert_int_eq(rw_msg_parse(out, ol, &arena, &m), 0);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(env.stats.aaaa_filtered, 1);
+	m = ask("web.default.svc.cluster.local.", RW_TYPE_AAAA, false, NULL); /* local: its own */
+	ck_assert_uint_eq(env.stats.aaaa_filtered, 1);
+	env.filter_aaaa = false;
+	env.client = penv.client = NULL;
+	env.autopath_zone = penv.autopath_zone = NULL;
+}
+END_TEST
+
 START_TEST(servfail_carries_ede)
 {
 	uint8_t req[512];
@@ -1471,6 +1550,7 @@ int main(void)
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, local_alias_chased_upstream);
 	tcase_add_test(tcf, forward_zone_ttl_caps);
+	tcase_add_test(tcf, autopath_and_filter_aaaa);
 	tcase_add_test(tcf, held_failures_answer_at_once);
 	tcase_add_test(tcf, serve_stale_answers);
 	tcase_add_test(tcf, prefetch_requests);

@@ -63,6 +63,8 @@ struct rw_config {
 	bool watch_zones;          /* reload when zone files change */
 	uint32_t watch_interval_s; /* ... and check them this often (0: on events only) */
 	bool round_robin;          /* rotate A/AAAA order between answers */
+	char *autopath;            /* --autopath ZONE (NULL: off) */
+	bool filter_aaaa;          /* --filter-aaaa */
 	struct rw_sockaddr *http;  /* --http ADDR:PORT; NULL: off */
 	char *control;             /* --control PATH; NULL: off */
 	/* Safety and logging (issue 5). */

@@ -65,6 +65,8 @@ struct rw_query_stats {
 	uint64_t signed_refused;          /* TSIG/SIG(0): NOTAUTH (no keys) or FORMERR */
 	uint64_t parse_limit;             /* FORMERR: past the compression pointer bounds */
 	uint64_t stale_served;            /* answered from expired data (RFC 8767) */
+	uint64_t autopath;                /* search names completed here (--autopath) */
+	uint64_t aaaa_filtered;           /* AAAA answered NODATA (--filter-aaaa) */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
@@ -132,6 +134,7 @@ struct rw_request {
 	 * question itself). */
 	uint8_t target_len;
 	uint8_t target[RW_NAME_MAX];
+	bool autopath; /* the chain is autopath's CNAME from qname to target */
 };
 
 /* The question r waits for (lower-cased). */
@@ -178,6 +181,15 @@ struct rw_query_env {
 	bool local_from_any;
 	/* Filled per request when log_queries: what the query log prints. */
 	bool log_queries;
+	/* Server-side search completion (--autopath): the cluster zone
+	 * (lower-case wire form; NULL: off). A client whose address has a pod
+	 * name in namespace NS (ADDR.NS.pod.ZONE) asking NAME.NS.svc.ZONE,
+	 * which does not exist, is answered for the next search name that
+	 * does -- NAME.svc.ZONE, NAME.ZONE, NAME -- through a CNAME. */
+	const uint8_t *autopath_zone;
+	/* --filter-aaaa: AAAA questions for names outside the local zones are
+	 * answered NODATA at once (IPv4-only clusters). */
+	bool filter_aaaa;
 	struct {
 		uint8_t qname[RW_NAME_MAX];
 		uint16_t qtype, rcode;
