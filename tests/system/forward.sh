@@ -318,6 +318,57 @@ expect "c-ares client: NXDOMAIN is an error" "$out" "ares-nx: ares_client: Domai
 expect "stub daemon exits cleanly" "$out" "exit=0"
 }
 
+# --- autopath: search paths without the storm (issue 13) -------------------------
+# A pod with ndots:5 and the cluster's search list resolving an external
+# name: without --autopath glibc sends 4 questions (3 search names, then
+# the name); with it, one, answered with a CNAME to the name and its
+# address. Either way the upstream gets one question.
+group_autopath_search() {
+cat >"$WORK/ap.zone" <<'ZONE'
+$TTL 5
+@ SOA ns hm 1 2 3 4 5
+@ NS ns
+ns A 10.96.0.10
+127-0-0-1.default.pod A 127.0.0.1
+web.default.svc A 10.0.0.1
+ZONE
+cat >"$WORK/resolv.conf" <<CONF
+nameserver 127.0.0.53
+search default.svc.cluster.local svc.cluster.local cluster.local
+options timeout:2 attempts:1 ndots:5
+CONF
+ap_run() { # NAME FLAGS...: one getent lookup through a fresh rootwalk with FLAGS
+	local name=$1; shift
+	cat >"$WORK/ap.sh" <<SH
+set -u
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf || exit 3
+"$RW" --listen 127.0.0.53:53 --threads 1 --forward "$UP:$UPORT" --zone "cluster.local=$WORK/ap.zone" --log-queries $* >>"$WORK/ap.log" 2>&1 &
+pid=\$!
+for _ in \$(seq 50); do dig +time=1 +tries=1 @127.0.0.53 localhost +short 2>/dev/null | grep -q 127.0.0.1 && break; sleep 0.1; done
+: >"$WORK/ap.log"
+echo "getent: \$(getent ahostsv4 $name | head -1)"
+kill -TERM \$pid; wait \$pid; echo "exit=\$?"
+SH
+	timeout 30 unshare -m bash "$WORK/ap.sh" 2>&1
+}
+local out before n
+before=$(upstream_count burst.up.example A)
+out=$(ap_run burst.up.example)
+n=$(grep -cE "query 127\.0\.0\.1[#0-9]* udp .* A " "$WORK/ap.log")
+expect "without autopath: the address" "$out" "getent: 192.0.2.50 "
+same "... after 4 questions (3 search names, then the name)" "$n" 4
+out=$(ap_run getent.up.example --autopath cluster.local)
+n=$(grep -cE "query 127\.0\.0\.1[#0-9]* udp .* A " "$WORK/ap.log")
+expect "with --autopath: the address" "$out" "getent: 192.0.2.60 "
+same "... after 1 question" "$n" 1
+expect "... the first search name, answered" "$(cat "$WORK/ap.log")" \
+	"query 127\.0\.0\.1[#0-9]* udp getent\.up\.example\.default\.svc\.cluster\.local\. A NOERROR"
+expect "... daemon exits cleanly" "$out" "exit=0"
+same "each name asked upstream once" "$(( $(upstream_count burst.up.example A) + $(upstream_count getent.up.example A) - before ))" 2
+out=$(ap_run web --autopath cluster.local)
+expect "a service name still answers itself" "$out" "getent: 10.0.0.1 "
+}
+
 # --- node-local cache mode (issue 13) ---------------------------------------------
 # The cluster DNS behind a node-local cache answers over TCP only here (an
 # Unbound with do-udp: no): a forward zone with "tcp" reaches it, one

@@ -347,7 +347,7 @@ stop_daemon || bad "reload daemon stops cleanly"
 }
 
 # --- Kubernetes' own objects (issue 13) -----------------------------------------------
-# A recorded `kubectl get services,endpointslices -A -o json` of a small but
+# A recorded `kubectl get services,endpointslices,pods -A -o json` of a small but
 # realistic cluster (tests/system/k8s/cluster.json: dual-stack and IPv6-only,
 # headless with and without hostnames, not-ready endpoints, unnamed ports,
 # ExternalName, two broken services) through tools/k8s-zones (a fake
@@ -359,7 +359,7 @@ local k=$WORK/k8s out
 mkdir -p "$k" "$WORK/bin"
 cat >"$WORK/bin/kubectl" <<SH
 #!/bin/sh
-[ "\$*" = "get services,endpointslices --all-namespaces -o json" ] || { echo "unexpected: \$*" >&2; exit 1; }
+[ "\$*" = "get services,endpointslices,pods --all-namespaces -o json" ] || { echo "unexpected: \$*" >&2; exit 1; }
 [ -e "$WORK/kubectl.down" ] && { echo "connection refused" >&2; exit 1; }
 cat "$HERE/k8s/cluster.json"
 SH
@@ -367,8 +367,8 @@ chmod +x "$WORK/bin/kubectl"
 out=$("$TOP/tools/k8s-zones" "$k" --iterations 2 --interval 0.2 --kubectl "$WORK/bin/kubectl" \
 	--reverse-prefix 10.96.0.0/12 --reverse-prefix 10.244.0.0/16 --reverse-prefix fd00:10::/32 2>&1)
 expect "controller: two polls, the second writes nothing" "$out" \
-	"svc2zone: 7 services, 34 records, 3 reverse zones; written; 3 problems" \
-	"svc2zone: 7 services, 34 records, 3 reverse zones; unchanged, nothing written"
+	"svc2zone: 7 services, 36 records, 3 reverse zones; written; 3 problems" \
+	"svc2zone: 7 services, 36 records, 3 reverse zones; unchanged, nothing written"
 expect "... broken services skipped and named" "$out" \
 	"skipped Service default/Bad_Name metadata.name: 'Bad_Name' is not a DNS label" \
 	"skipped Service default/broken spec.clusterIPs: '10.96.999.1' is not an IP address" \
@@ -406,6 +406,11 @@ same "IPv6-only headless" "$(a cache.shop.svc.cluster.local AAAA)$(a fd00-10-244
 same "pod names, IPv4 and IPv6" "$(a 10-244-1-11.default.pod.cluster.local A)$(a fd00-10-244-1--11.default.pod.cluster.local AAAA)" \
 	"10.244.1.11 fd00:10:244:1::11 "
 expect "... a not-ready pod has none" "$(D 10-244-1-12.default.pod.cluster.local A)" "status: NXDOMAIN"
+same "a running pod behind no service: its name (the namespace autopath reads)" \
+	"$(a 10-244-3-7.default.pod.cluster.local A)$(a fd00-10-244-3--7.default.pod.cluster.local AAAA)" \
+	"10.244.3.7 fd00:10:244:3::7 "
+expect "... a host-network pod: none (a node's address is no namespace's)" \
+	"$(D 192-168-1-10.kube-system.pod.cluster.local A)" "status: NXDOMAIN"
 same "ExternalName: a CNAME, chased" "$(a search.default.svc.cluster.local A)" "192.0.2.98 search.example.com. "
 expect "broken services are absent" "$(D broken.default.svc.cluster.local A)" "status: NXDOMAIN"
 stop_daemon || bad "it stops"
