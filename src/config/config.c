@@ -23,47 +23,13 @@
 #include <unistd.h>
 #include <yaml.h>
 
-/* How a value is written and where it goes. */
-enum kind {
-	K_BOOL,      /* bool; aux 1: the flag turns the field off (no-...) */
-	K_ACTION,    /* enum rw_config_action; aux: the action */
-	K_UINT,      /* unsigned integer of aux bytes (2, 4 or 8), min..max */
-	K_SIZE,      /* size_t bytes with an optional K/M/G suffix, min..max */
-	K_STR,       /* char *, as written */
-	K_PATH,      /* char *, relative to the config file's folder */
-	K_ADDR,      /* struct rw_sockaddr * (one, heap), a port required */
-	K_LOGLEVEL,  /* enum rw_log_level */
-	K_LOGFMT,    /* bool log_json: "text" or "json" */
-	K_ADDRS,     /* list of struct rw_sockaddr, port 53 by default */
-	K_NETBLOCKS, /* list of struct rw_netblock */
-	K_ZONES,     /* list of struct rw_zone_spec (NAME=FILE) */
-	K_FWDZONES,  /* list of struct rw_forward_zone (NAME=ADDR,...) */
-	K_WARM,      /* list of struct rw_keep_warm (NAME[/TYPE]) */
-	K_NAMES,     /* list of char *, each a domain name as written */
-};
-
-#define S_CLI_ONLY 1u /* not a file key */
-#define S_RESTART 2u  /* a running daemon cannot apply a change (a reload says so) */
-
-struct setting {
-	const char *name;
-	char short_opt; /* 0: long option only */
-	enum kind kind;
-	size_t off; /* the field in struct rw_config */
-	size_t aux; /* K_UINT: field size; lists: offset of the count; see enum kind */
-	unsigned flags;
-	unsigned long long min, max;
-	const char *def;     /* default, parsed like a user's value (lists: space-separated) */
-	const char *example; /* a valid value, for tests and the sample file */
-	const char *arg;     /* metavariable in --help */
-	const char *help;
-};
+#include "config_int.h"
 
 #define FIELD(f) offsetof(struct rw_config, f)
 #define UINT(f) FIELD(f), sizeof(((struct rw_config *)0)->f)
 #define LIST(f, n) FIELD(f), FIELD(n)
 
-static const struct setting settings[] = {
+const struct setting rw__settings[] = {
     {"config", 'c', K_PATH, FIELD(config_file), 0, S_CLI_ONLY, 0, 0, NULL, "rootwalk.yaml", "FILE",
      "read settings from a YAML file"},
     {"listen", 0, K_ADDRS, LIST(listen, nlisten), S_RESTART, 0, 0, "127.0.0.1:53 [::1]:53",
@@ -213,15 +179,12 @@ static const struct setting settings[] = {
      "print this help and exit"},
 };
 
-#define NSETTINGS (sizeof settings / sizeof settings[0])
+#define settings rw__settings
+#define NSETTINGS (sizeof rw__settings / sizeof rw__settings[0])
+const size_t rw__nsettings = NSETTINGS;
 #define SETTING_CONFIG 0 /* settings[0] is --config, read before the rest */
 /* getopt values: the row index, past the range of short options. */
 #define OPT_BASE 256
-
-static bool is_list(const struct setting *s)
-{
-	return s->kind >= K_ADDRS;
-}
 
 static bool takes_value(const struct setting *s)
 {
@@ -238,19 +201,6 @@ static void *field(struct rw_config *cfg, const struct setting *s)
 static size_t *list_count(struct rw_config *cfg, const struct setting *s)
 {
 	return (size_t *)((char *)cfg + s->aux);
-}
-
-static size_t elem_size(enum kind k)
-{
-	switch (k) {
-	case K_ADDRS: return sizeof(struct rw_sockaddr);
-	case K_NETBLOCKS: return sizeof(struct rw_netblock);
-	case K_ZONES: return sizeof(struct rw_zone_spec);
-	case K_FWDZONES: return sizeof(struct rw_forward_zone);
-	case K_WARM: return sizeof(struct rw_keep_warm);
-	case K_NAMES: return sizeof(char *);
-	default: return 0;
-	}
 }
 
 static void free_elem(enum kind k, void *e)
@@ -705,14 +655,6 @@ bool rw_config_setting_info(size_t i, struct rw_config_setting_info *out)
 
 /* --- the YAML file ---------------------------------------------------- */
 
-static size_t find_setting(const char *name)
-{
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return i;
-	return NSETTINGS;
-}
-
 /* One "key: value" or "key: [values]" pair of the file's mapping. */
 static int load_pair(struct rw_config *cfg, yaml_document_t *doc, yaml_node_pair_t *pair,
                      struct origin *o, char *err, size_t err_len)
@@ -932,114 +874,4 @@ void rw_config_fini(struct rw_config *cfg)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		clear(cfg, &settings[i]);
 	memset(cfg, 0, sizeof *cfg);
-}
-
-/* --- comparing two configurations (reload) ------------------------------ */
-
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-static bool same_addr(const struct rw_sockaddr *a, const struct rw_sockaddr *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
-}
-
-static bool same_addrs(const struct rw_sockaddr *a, size_t na, const struct rw_sockaddr *b,
-                       size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!same_addr(&a[i], &b[i]))
-			return false;
-	return true;
-}
-
-static bool same_elem(enum kind k, const void *x, const void *y)
-{
-	switch (k) {
-	case K_ADDRS: return same_addr(x, y);
-	case K_NETBLOCKS: {
-		const struct rw_netblock *a = x, *b = y;
-		return a->family == b->family && a->prefix == b->prefix &&
-		       memcmp(a->addr, b->addr, sizeof a->addr) == 0;
-	}
-	case K_ZONES: {
-		const struct rw_zone_spec *a = x, *b = y;
-		return same_str(a->name, b->name) && same_str(a->file, b->file);
-	}
-	case K_FWDZONES: {
-		const struct rw_forward_zone *a = x, *b = y;
-		return same_str(a->name, b->name) &&
-		       same_addrs(a->servers, a->nservers, b->servers, b->nservers) &&
-		       a->tcp == b->tcp && a->max_ttl == b->max_ttl &&
-		       a->max_neg_ttl == b->max_neg_ttl && a->has_max_neg_ttl == b->has_max_neg_ttl;
-	}
-	case K_NAMES: return same_str(*(char *const *)x, *(char *const *)y);
-	case K_WARM: {
-		const struct rw_keep_warm *a = x, *b = y;
-		return a->type == b->type && rw_name_eq(a->name, b->name);
-	}
-	default: return false;
-	}
-}
-
-/* Whether row s has the same value in a and b. */
-static bool same(const struct setting *s, const struct rw_config *a, const struct rw_config *b)
-{
-	const void *fa = (const char *)a + s->off, *fb = (const char *)b + s->off;
-	if (is_list(s)) {
-		size_t na = *(const size_t *)((const char *)a + s->aux);
-		size_t nb = *(const size_t *)((const char *)b + s->aux);
-		const char *la = *(char *const *)fa, *lb = *(char *const *)fb;
-		if (na != nb)
-			return false;
-		for (size_t i = 0; i < na; i++)
-			if (!same_elem(s->kind, la + i * elem_size(s->kind),
-			               lb + i * elem_size(s->kind)))
-				return false;
-		return true;
-	}
-	switch (s->kind) {
-	case K_BOOL:
-	case K_LOGFMT: return *(const bool *)fa == *(const bool *)fb;
-	case K_UINT: return memcmp(fa, fb, s->aux) == 0;
-	case K_SIZE: return *(const size_t *)fa == *(const size_t *)fb;
-	case K_LOGLEVEL: return *(const enum rw_log_level *)fa == *(const enum rw_log_level *)fb;
-	case K_STR:
-	case K_PATH: return same_str(*(char *const *)fa, *(char *const *)fb);
-	case K_ADDR:
-		return same_addr(*(struct rw_sockaddr *const *)fa,
-		                 *(struct rw_sockaddr *const *)fb);
-	default: return true; /* actions: not settings of a running daemon */
-	}
-}
-
-size_t rw_config_diff(const struct rw_config *a, const struct rw_config *b, bool restart, char *out,
-                      size_t out_len)
-{
-	size_t n = 0, len = 0;
-	if (out_len > 0)
-		out[0] = 0;
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const struct setting *s = &settings[i];
-		if ((s->flags & S_CLI_ONLY) || s->kind == K_ACTION ||
-		    !(s->flags & S_RESTART) != !restart || same(s, a, b))
-			continue;
-		if (len < out_len)
-			len += (size_t)snprintf(out + len, out_len - len, "%s%s", n ? ", " : "",
-			                        s->name);
-		n++;
-	}
-	return n;
-}
-
-bool rw_config_same(const struct rw_config *a, const struct rw_config *b, const char *name)
-{
-	size_t i = find_setting(name);
-	return i == NSETTINGS || same(&settings[i], a, b);
 }

@@ -132,6 +132,29 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 	*out = t;
 }
 
+/* Answers not straight from data: search names completed, AAAA filtered,
+ * stale answers and their refreshes. */
+static void write_answered_otherwise(struct rw_buf *b, const struct snapshot *t)
+{
+	counter(b, "rootwalk_autopath_total",
+	        "Search names completed here: a pod's NAME.NS.svc question answered for the "
+	        "next search name that exists (--autopath).",
+	        t->q.autopath);
+	counter(b, "rootwalk_aaaa_filtered_total",
+	        "AAAA questions answered NODATA (--filter-aaaa).", t->q.aaaa_filtered);
+	counter(b, "rootwalk_stale_answers_total",
+	        "Answers from expired data: its refresh failed or was late (RFC 8767).",
+	        t->q.stale_served);
+	counter(b, "rootwalk_stale_late_total",
+	        "Clients answered from expired data because its refresh took longer than "
+	        "--serve-stale-timeout-ms.",
+	        t->up.stale_late);
+	counter(b, "rootwalk_stale_refresh_failed_total",
+	        "Refreshes of expired data that failed (retried no sooner than "
+	        "--serve-stale-retry-s).",
+	        t->up.stale_refresh_failed);
+}
+
 /* Background refreshes (issue 12): prefetches and the keep-warm list. */
 static void b_refreshes(struct rw_buf *b, const struct snapshot *t)
 {
@@ -257,23 +280,7 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
-	counter(b, "rootwalk_autopath_total",
-	        "Search names completed here: a pod's NAME.NS.svc question answered for the "
-	        "next search name that exists (--autopath).",
-	        t.q.autopath);
-	counter(b, "rootwalk_aaaa_filtered_total",
-	        "AAAA questions answered NODATA (--filter-aaaa).", t.q.aaaa_filtered);
-	counter(b, "rootwalk_stale_answers_total",
-	        "Answers from expired data: its refresh failed or was late (RFC 8767).",
-	        t.q.stale_served);
-	counter(b, "rootwalk_stale_late_total",
-	        "Clients answered from expired data because its refresh took longer than "
-	        "--serve-stale-timeout-ms.",
-	        t.up.stale_late);
-	counter(b, "rootwalk_stale_refresh_failed_total",
-	        "Refreshes of expired data that failed (retried no sooner than "
-	        "--serve-stale-retry-s).",
-	        t.up.stale_refresh_failed);
+	write_answered_otherwise(b, &t);
 	b_refreshes(b, &t);
 	write_limits(s, &t, b);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",

@@ -6,6 +6,7 @@
 #include "rootwalk/err.h"
 #include "rootwalk/msg.h"
 #include "rootwalk/rr.h"
+#include "query_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -616,7 +617,7 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 
 /* Where a miss for lname goes: the longest matching forward route, else
  * the default. */
-static void route(const struct rw_query_env *env, const uint8_t *lname, struct rw_request *req)
+void rw__route(const struct rw_query_env *env, const uint8_t *lname, struct rw_request *req)
 {
 	req->route = env->default_route;
 	req->group = env->default_group;
@@ -669,101 +670,6 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 	req->target_len = 0;
 }
 
-/* Writes a client address as one label, as pod names do: 10-0-1-5,
- * fd00--11. 0: not an address. */
-static size_t dashed_label(const struct sockaddr *sa, char *out, size_t cap)
-{
-	char text[64];
-	if (sa == NULL ||
-	    (sa->sa_family == AF_INET &&
-	     inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
-	               sizeof text) == NULL) ||
-	    (sa->sa_family == AF_INET6 &&
-	     inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
-	               sizeof text) == NULL) ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
-		return 0;
-	size_t n = 0;
-	for (const char *c = text; *c != 0 && n + 1 < cap; c++)
-		out[n++] = *c == '.' || *c == ':' ? '-' : *c;
-	out[n] = 0;
-	return n;
-}
-
-/* Does a local zone hold data at lname (not NXDOMAIN)? */
-static bool local_exists(const struct rw_zoneset *zs, const uint8_t *lname)
-{
-	const struct rw_zone *z = rw_zoneset_find(zs, lname);
-	const struct rw_znode *node;
-	return z != NULL && rw_zone_lookup(z, lname, &node) != RW_ZONE_NXDOMAIN;
-}
-
-/* Autopath for a question whose local answer was NXDOMAIN: when lname is
- * NAME.NS.svc.ZONE and the client is a pod of NS (its pod name
- * ADDR.NS.pod.ZONE exists), writes into target the next search name --
- * NAME.svc.ZONE or NAME.ZONE when a local zone holds it, else NAME -- and
- * returns its length (0: not for autopath). */
-static size_t autopath_target(const struct rw_query_env *env, const uint8_t *lname, uint8_t *target)
-{
-	const uint8_t *zone = env->autopath_zone;
-	size_t zl = rw_name_len(zone), nl = rw_name_len(lname);
-	/* Find NS and NAME: lname = NAME . NS . svc . ZONE */
-	const uint8_t *labels[RW_NAME_MAX / 2 + 1];
-	size_t n = 0;
-	for (const uint8_t *p = lname; *p != 0; p += *p + 1)
-		labels[n++] = p;
-	if (n < 3 || nl <= zl || !rw_name_is_under(lname, zone))
-		return 0;
-	size_t zone_labels = 0;
-	for (const uint8_t *p = zone; *p != 0; p += *p + 1)
-		zone_labels++;
-	if (n < zone_labels + 3)
-		return 0;
-	const uint8_t *svc = labels[n - zone_labels - 1], *ns = labels[n - zone_labels - 2];
-	if (svc[0] != 3 || memcmp(svc + 1, "svc", 3) != 0)
-		return 0;
-	/* The client's pod name in NS: ADDR.NS.pod.ZONE */
-	char addr[64];
-	size_t al = dashed_label(env->client, addr, sizeof addr);
-	uint8_t pod[RW_NAME_MAX];
-	if (al == 0 || al > 63 || 1 + al + 1 + ns[0] + 4 + zl > RW_NAME_MAX)
-		return 0;
-	size_t pl = 0;
-	pod[pl++] = (uint8_t)al;
-	for (size_t i = 0; i < al; i++)
-		pod[pl++] = (uint8_t)(addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
-	memcpy(pod + pl, ns, (size_t)ns[0] + 1);
-	pl += (size_t)ns[0] + 1;
-	memcpy(pod + pl, "\3pod", 4);
-	pl += 4;
-	memcpy(pod + pl, zone, zl);
-	if (!local_exists(env->zones, pod))
-		return 0;
-	/* NAME: the labels before NS */
-	size_t name_len = (size_t)(ns - lname);
-	uint8_t cand[RW_NAME_MAX];
-	/* NAME.svc.ZONE, NAME.ZONE: local names */
-	if (name_len + 4 + zl <= RW_NAME_MAX) {
-		memcpy(cand, lname, name_len);
-		memcpy(cand + name_len, "\3svc", 4);
-		memcpy(cand + name_len + 4, zone, zl);
-		if (local_exists(env->zones, cand)) {
-			memcpy(target, cand, name_len + 4 + zl);
-			return name_len + 4 + zl;
-		}
-	}
-	memcpy(cand, lname, name_len);
-	memcpy(cand + name_len, zone, zl);
-	if (local_exists(env->zones, cand)) {
-		memcpy(target, cand, name_len + zl);
-		return name_len + zl;
-	}
-	/* NAME itself, the last name the client would try */
-	memcpy(target, lname, name_len);
-	target[name_len] = 0;
-	return name_len + 1;
-}
-
 /* The local CNAME chain in r left local data at r->chase: the target's
  * answer from the cache goes after it, or the target goes upstream (true:
  * env->request is filled; the reply is built when the answer comes). With
@@ -783,7 +689,7 @@ static bool chase(struct rw_query_env *env, const struct rw_msg *q, enum rw_tran
 		return false;
 	}
 	r->rcode = rcode;
-	route(env, lt, &env->request);
+	rw__route(env, lt, &env->request);
 	if (env->request.route == RW_ROUTE_NONE ||
 	    failed_recently(env, lt, q->qtype, q->flags & RW_FLAG_CD))
 		return false;
@@ -804,7 +710,7 @@ static bool autopath(struct rw_query_env *env, const struct rw_msg *q, const uin
 	if (r->b.count[1 + RW_SEC_AN] != 0) /* count[0]: the question */
 		return false; /* a chain that ended in NXDOMAIN: not the question's name */
 	uint8_t *target = rw_arena_alloc(&env->arena, RW_NAME_MAX);
-	size_t tl = target != NULL ? autopath_target(env, lname, target) : 0;
+	size_t tl = target != NULL ? rw__autopath_target(env, lname, target) : 0;
 	if (tl == 0)
 		return false;
 	rw_builder_rollback(&r->b, &r->after_q);
@@ -874,7 +780,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	} else if (env->filter_aaaa && q.qtype == RW_TYPE_AAAA) {
 		env->stats.aaaa_filtered++; /* NODATA: an IPv4-only cluster */
 	} else if (!answer_cached(&r, env, &q, lname, 0)) {
-		route(env, lname, &env->request);
+		rw__route(env, lname, &env->request);
 		/* RD=0 asks for what we hold only (RFC 1034 §4.3.1). */
 		if (env->request.route == RW_ROUTE_NONE || !(q.flags & RW_FLAG_RD)) {
 			r.rcode = RW_RCODE_REFUSED;
@@ -896,55 +802,13 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	} else if (r.prefetch && (q.flags & (RW_FLAG_RD | RW_FLAG_CD)) == RW_FLAG_RD) {
 		/* Answered from data near its end: the daemon refreshes it in
 		 * the background (a CD=1 answer would not be cached). */
-		route(env, lname, &env->request);
+		rw__route(env, lname, &env->request);
 		if (env->request.route != RW_ROUTE_NONE) {
 			make_request(env, &q, transport, &r);
 			env->prefetch = true;
 		}
 	}
 	return end(env, &r, out_len, NULL);
-}
-
-bool rw_query_refresh_request(const struct rw_query_env *env, const uint8_t *qname, uint16_t qtype,
-                              struct rw_request *req)
-{
-	uint8_t lname[RW_NAME_MAX];
-	size_t nl = rw_name_len(qname);
-	rw_name_lower(lname, qname, nl);
-	memset(req, 0, sizeof *req);
-	route(env, lname, req);
-	if (req->route == RW_ROUTE_NONE)
-		return false;
-	req->flags = RW_FLAG_RD;
-	req->qtype = qtype;
-	req->qclass = RW_CLASS_IN;
-	req->udp_limit = 512;
-	req->qname_len = (uint8_t)nl;
-	memcpy(req->qname, lname, nl);
-	return true;
-}
-
-unsigned rw_question_tag(const struct rw_question *q)
-{
-	if (q->route != RW_ROUTE_FORWARD)
-		return 0;
-	return (q->group + 1) | (q->cd ? RW_QUESTION_TAG_CD : 0);
-}
-
-void rw_request_question(const struct rw_request *r, struct rw_question *q)
-{
-	q->route = r->route;
-	q->group = r->group;
-	if (r->target_len > 0) { /* a local alias's target (lower-case already) */
-		q->qname_len = r->target_len;
-		memcpy(q->qname, r->target, r->target_len);
-	} else {
-		q->qname_len = r->qname_len;
-		rw_name_lower(q->qname, r->qname, r->qname_len);
-	}
-	q->qtype = r->qtype;
-	q->qclass = r->qclass;
-	q->cd = r->route == RW_ROUTE_FORWARD && (r->flags & RW_FLAG_CD);
 }
 
 /* The TTL a client is given: the same clamps as the cache's, so the first
@@ -1100,23 +964,4 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 	add_answer_section(&r, env, req, lqname, req->qname, ans, RW_SEC_AN);
 	add_answer_section(&r, env, req, lqname, req->qname, ans, RW_SEC_NS);
 	return end(env, &r, out_len, NULL);
-}
-
-size_t rw_query_slip(uint8_t *reply, size_t len)
-{
-	if (len < RW_HEADER_LEN)
-		return 0;
-	/* Our own reply: the header, then at most one question, read with
-	 * the bounds-checked reader all the same. */
-	struct rw_rbuf r;
-	rw_rbuf_init(&r, reply + RW_HEADER_LEN, len - RW_HEADER_LEN);
-	uint8_t name[RW_NAME_MAX];
-	size_t nl;
-	uint16_t type, klass;
-	bool question = rw_get16(reply + 4) == 1 && rw_name_read(&r, name, &nl) == 0 &&
-	                rw_rbuf_u16(&r, &type) == 0 && rw_rbuf_u16(&r, &klass) == 0;
-	reply[2] |= RW_FLAG_TC >> 8;
-	rw_put16(reply + 4, question ? 1 : 0);
-	memset(reply + 6, 0, 6); /* no answer, authority or additional */
-	return question ? RW_HEADER_LEN + (len - RW_HEADER_LEN - rw_rbuf_left(&r)) : RW_HEADER_LEN;
 }

@@ -1230,8 +1230,8 @@ START_TEST(autopath_and_filter_aaaa)
 	/* not cached: the search name goes upstream, the reply is built on
 	 * its answer */
 	uint8_t req[512], resp[1024];
-	size_t l = tu_query(req, 4, RW_FLAG_RD, "api.far.default.svc.cluster.local.",
-	                    RW_TYPE_A, RW_CLASS_IN);
+	size_t l = tu_query(req, 4, RW_FLAG_RD, "api.far.default.svc.cluster.local.", RW_TYPE_A,
+	                    RW_CLASS_IN);
 	expect_forward(req, l, 0);
 	ck_assert_mem_eq(fwd_q.qname, "\3api\3far", 9);
 	const struct urr a[] = {{RW_SEC_AN, "api.far.", RW_TYPE_A, 300, "192.0.2.45"}};
