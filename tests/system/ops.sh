@@ -359,9 +359,13 @@ local k=$WORK/k8s out
 mkdir -p "$k" "$WORK/bin"
 cat >"$WORK/bin/kubectl" <<SH
 #!/bin/sh
-[ "\$*" = "get services,endpointslices,pods --all-namespaces -o json" ] || { echo "unexpected: \$*" >&2; exit 1; }
 [ -e "$WORK/kubectl.down" ] && { echo "connection refused" >&2; exit 1; }
-cat "$HERE/k8s/cluster.json"
+case "\$*" in
+"get services,endpointslices,pods --all-namespaces -o json") cat "$HERE/k8s/cluster.json" ;;
+"create configmap rootwalk-zones "*" --dry-run=client -o yaml") echo "kind: ConfigMap # \$*" ;;
+"apply -f "*) cat "\$3" >>"$WORK/applied" ;;
+*) echo "unexpected: \$*" >&2; exit 1 ;;
+esac
 SH
 chmod +x "$WORK/bin/kubectl"
 out=$("$TOP/tools/k8s-zones" "$k" --iterations 2 --interval 0.2 --kubectl "$WORK/bin/kubectl" \
@@ -373,6 +377,12 @@ expect "... broken services skipped and named" "$out" \
 	"skipped Service default/Bad_Name metadata.name: 'Bad_Name' is not a DNS label" \
 	"skipped Service default/broken spec.clusterIPs: '10.96.999.1' is not an IP address" \
 	"no --reverse-prefix holds 192.168.1.10"
+out=$("$TOP/tools/k8s-zones" "$WORK/k8s2" --iterations 2 --interval 0.2 --kubectl "$WORK/bin/kubectl" \
+	--configmap rootwalk-zones 2>&1)
+expect "controller --configmap: the zone files published as a ConfigMap" "$out" \
+	"ConfigMap rootwalk-zones updated \(11 zone files\)"
+same "... once: the second poll changed nothing" "$(grep -c "kind: ConfigMap" "$WORK/applied")" 1
+expect "... from every zone file" "$(cat "$WORK/applied")" "--from-file=$WORK/k8s2/cluster.local.zone"
 touch "$WORK/kubectl.down"
 out=$("$TOP/tools/k8s-zones" "$k" --iterations 1 --kubectl "$WORK/bin/kubectl" 2>&1)
 expect "... the API server away: logged, the zones kept" "$out" "kubectl failed \(the zones stay as they are\): connection refused"

@@ -176,6 +176,35 @@ def check_node_local(docs, rootwalk, need):
     need(r.returncode == 0, "node-local: args rejected: " + r.stderr.strip())
 
 
+def check_controller(d, docs, need):
+    """The zones controller: a restricted pod whose account may only read
+    services, endpoint slices and pods and write its one ConfigMap, running
+    tools/k8s-zones with arguments it accepts."""
+    kinds = {x.get("kind"): x for x in docs}
+    dep = kinds.get("Deployment", {})
+    pod = dep.get("spec", {}).get("template", {}).get("spec", {})
+    need(pod != {}, "controller: a Deployment")
+    restricted(pod, lambda c, w: need(c, "controller: " + w))
+    for kind in ("ClusterRole", "Role"):
+        for rule in kinds.get(kind, {}).get("rules", []):
+            need("*" not in rule.get("verbs", []) and "*" not in rule.get("resources", []),
+                 "controller: %s grants '*'" % kind)
+            if kind == "ClusterRole":
+                need(set(rule.get("verbs", [])) <= {"get", "list", "watch"},
+                     "controller: the ClusterRole only reads")
+    need(pod.get("serviceAccountName") == kinds.get("ServiceAccount", {}).get("metadata", {}).get("name"),
+         "controller: runs as its ServiceAccount")
+    c = (pod.get("containers") or [{}])[0]
+    need(c.get("command") == ["/usr/local/bin/k8s-zones"], "controller: runs k8s-zones")
+    with tempfile.TemporaryDirectory() as t:
+        args = [a.replace("/work", t) for a in c.get("args") or []]
+        r = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(d)), "k8s-zones")] + args +
+                           ["--iterations", "1", "--kubectl", "/bin/false"], capture_output=True,
+                           text=True, timeout=60)
+        need(r.returncode == 0 and "kubectl failed" in r.stderr,
+             "controller: k8s-zones refuses its args: " + r.stderr.strip()[-300:])
+
+
 def check_containerfile(d, rootwalk, build, need):
     text = open(d + "/Containerfile").read().replace("\\\n", " ")
     froms = re.findall(r"^FROM\s+(\S+)", text, re.M)
@@ -225,6 +254,8 @@ def run(d, rootwalk, build, docs=None):
         check_containerfile(d, rootwalk, build, need)
         check_node_local([x for x in yaml.safe_load_all(open(d + "/k8s-node-local.yaml")) if x],
                          rootwalk, need)
+        check_controller(d, [x for x in yaml.safe_load_all(open(d + "/k8s-zones-controller.yaml"))
+                             if x], need)
         docs = [x for x in yaml.safe_load_all(open(d + "/k8s-sidecar.yaml")) if x]
     check_k8s(docs, rootwalk, need)
     return bad
