@@ -491,6 +491,24 @@ else
 fi
 }
 
+# --- local aliases of outside names, resolved from the root (issue 13) -------------
+group_local_alias_recursion() {
+stop_main || bad "main daemon stops"
+printf '$TTL 5\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 10.96.0.10\nshop CNAME www.shop.alpha.\n' \
+	>"$WORK/corp.zone"
+if start_daemon "$WORK/la.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" --query-loopback --threads 1 \
+	--zone "corp.test=$WORK/corp.zone"; then
+	out=$(D shop.corp.test A)
+	expect "a local CNAME to a name on the fake internet: resolved from the root" "$out" \
+		"status: NOERROR" "flags: qr aa rd ra" "shop\.corp\.test\..*CNAME[[:space:]]+www\.shop\.alpha\." \
+		"www\.shop\.alpha\..*A[[:space:]]+192\.0\.2\."
+	expect "... again, from the cache" "$(D shop.corp.test A)" "www\.shop\.alpha\..*A[[:space:]]+192\.0\.2\."
+	stop_daemon || bad "it stops"
+else
+	bad "daemon starts" "$(cat "$WORK/la.log")"
+fi
+}
+
 # --- differential: the same questions to Unbound on the same roots ----------------
 group_differential() {
 stop_main || bad "main daemon stops"
