@@ -61,6 +61,18 @@ const struct setting rw__settings[] = {
     {"filter-aaaa", 0, K_BOOL, FIELD(filter_aaaa), 0, 0, 0, 0, NULL, "true", NULL,
      "answer AAAA questions for names outside the local zones with NODATA\n"
      "(IPv4-only clusters)"},
+    {"nsid", 0, K_STR, FIELD(nsid), 0, 0, 0, 0, NULL, "hostname", "TEXT",
+     "answer a client that asks for the name server ID (RFC 5001) with TEXT;\n"
+     "\"hostname\" is this host's name (default: none)"},
+    {"identity", 0, K_STR, FIELD(identity), 0, 0, 0, 0, NULL, "dns-1.example", "TEXT",
+     "the CHAOS TXT answer for id.server. and hostname.bind. (default: the host name)"},
+    {"hide-identity", 0, K_BOOL, FIELD(hide_identity), 0, 0, 0, 0, NULL, "true", NULL,
+     "answer id.server. and hostname.bind. REFUSED"},
+    {"version-text", 0, K_STR, FIELD(version_text), 0, 0, 0, 0, NULL, "dns", "TEXT",
+     "the CHAOS TXT answer for version.bind. and version.server.\n"
+     "(default: rootwalk and its version)"},
+    {"hide-version", 0, K_BOOL, FIELD(hide_version), 0, 0, 0, 0, NULL, "true", NULL,
+     "answer version.bind. and version.server. REFUSED"},
     {"no-round-robin", 0, K_BOOL, FIELD(round_robin), 1, 0, 0, 0, NULL, "true", NULL,
      "keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",

@@ -83,6 +83,8 @@ struct gen {
 	unsigned default_group;
 	uint8_t autopath[RW_NAME_MAX]; /* --autopath, lower-case wire form */
 	bool has_autopath;
+	/* Identity: NSID (empty: none), CHAOS answers (empty: hidden). */
+	char nsid[129], identity[256], version[256];
 };
 
 /* A forward group whose every upstream fails: while its failure is held

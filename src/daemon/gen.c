@@ -4,10 +4,12 @@
 #include "daemon_int.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
+#include "rootwalk/version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Group numbers stay below the failure cache's CD tag (query.h). */
 #define GROUP_BASE_MAX 0x8000u
@@ -112,6 +114,17 @@ int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct
 		rw_name_lower(g->autopath, wire, wl);
 		g->has_autopath = true;
 	}
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) != 0)
+		snprintf(host, sizeof host, "rootwalk");
+	if (c->nsid != NULL)
+		snprintf(g->nsid, sizeof g->nsid, "%s",
+		         strcmp(c->nsid, "hostname") == 0 ? host : c->nsid);
+	if (!c->hide_identity)
+		snprintf(g->identity, sizeof g->identity, "%s", c->identity ? c->identity : host);
+	if (!c->hide_version)
+		snprintf(g->version, sizeof g->version, "%s",
+		         c->version_text ? c->version_text : "rootwalk " RW_VERSION);
 	*out = g;
 	return 0;
 nomem:

@@ -124,6 +124,7 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.q.stale_served += x.q.stale_served;
 		t.q.autopath += x.q.autopath;
 		t.q.aaaa_filtered += x.q.aaaa_filtered;
+		t.q.chaos += x.q.chaos;
 		t.up.stale_late += x.up.stale_late;
 		t.up.stale_refresh_failed += x.up.stale_refresh_failed;
 		t.up.prefetches += x.up.prefetches;
@@ -140,6 +141,9 @@ static void write_answered_otherwise(struct rw_buf *b, const struct snapshot *t)
 	        "Search names completed here: a pod's NAME.NS.svc question answered for the "
 	        "next search name that exists (--autopath).",
 	        t->q.autopath);
+	counter(b, "rootwalk_chaos_answers_total",
+	        "CHAOS TXT identity questions answered (id.server., version.bind., ...).",
+	        t->q.chaos);
 	counter(b, "rootwalk_aaaa_filtered_total",
 	        "AAAA questions answered NODATA (--filter-aaaa).", t->q.aaaa_filtered);
 	counter(b, "rootwalk_stale_answers_total",

@@ -270,6 +270,9 @@ static void apply_settings(struct worker *w, const struct gen *g, const struct g
 	w->env.stale_ttl = cfg->serve_stale_s > 0 ? cfg->serve_stale_ttl : 0;
 	w->env.autopath_zone = g->has_autopath ? g->autopath : NULL;
 	w->env.filter_aaaa = cfg->filter_aaaa;
+	w->env.nsid = g->nsid[0] ? g->nsid : NULL;
+	w->env.identity = g->identity[0] ? g->identity : NULL;
+	w->env.version = g->version[0] ? g->version : NULL;
 	if (prev == NULL || prev->cfg->rate_limit != cfg->rate_limit) {
 		rw_ratelimit_free(w->rl);
 		w->rl = cfg->rate_limit > 0 ? rw_ratelimit_new(cfg->rate_limit) : NULL;

@@ -71,6 +71,7 @@ struct reply {
 	 * (in the zone's data), to be chased through the cache or upstream. */
 	const uint8_t *chase;
 	struct rw_builder_mark after_q; /* the reply with its question only */
+	bool nsid;                      /* the client asked for the NSID (RFC 5001) */
 	/* A TSIG record to end the reply with (a BADKEY error), or none. */
 	const uint8_t *tsig_owner;
 	uint16_t tsig_len;
@@ -575,6 +576,11 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
 	rw_builder_mark(&r->b, &r->after_q); /* what autopath rewinds to */
+	/* Bound: the options' bytes (framing checked by the parser). */
+	for (size_t i = 0; i + 4 <= q->edns.opts_len;
+	     i += 4 + (size_t)rw_get16(q->edns.opts + i + 2))
+		if (rw_get16(q->edns.opts + i) == RW_EDNS_NSID)
+			r->nsid = true;
 	return BEGUN;
 }
 
@@ -588,15 +594,22 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 	if (r->edns) {
 		/* RFC 3225 §3: DO is copied into the reply; an EDE (RFC 8914)
 		 * goes along when it fits. */
-		uint8_t opt[4 + 2 + 64];
+		uint8_t opt[4 + 2 + 64 + 4 + 128];
 		size_t ol = 0;
 		if (ede != NULL && ede->text != NULL) {
-			size_t tl = strnlen(ede->text, sizeof opt - 6);
+			size_t tl = strnlen(ede->text, 64);
 			rw_put16(opt, RW_EDNS_EDE);
 			rw_put16(opt + 2, (uint16_t)(2 + tl));
 			rw_put16(opt + 4, ede->code);
 			memcpy(opt + 6, ede->text, tl);
 			ol = 6 + tl;
+		}
+		if (r->nsid && env->nsid != NULL) { /* RFC 5001 §2.3: only when asked */
+			size_t nl = strnlen(env->nsid, 128);
+			rw_put16(opt + ol, RW_EDNS_NSID);
+			rw_put16(opt + ol + 2, (uint16_t)nl);
+			memcpy(opt + ol + 4, env->nsid, nl);
+			ol += 4 + nl;
 		}
 		if (rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, opt, ol) != 0)
 			rw_builder_opt(&r->b, env->edns_size, r->rcode, r->do_bit, NULL, 0);
@@ -613,6 +626,31 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 	env->last.rcode = r->rcode;
 	*out_len = rw_builder_finish(&r->b);
 	return RW_QUERY_REPLY;
+}
+
+/* CHAOS TXT identity (what BIND, Unbound and Knot answer): id.server. and
+ * hostname.bind. give env->identity, version.bind. and version.server.
+ * env->version; false (REFUSED) for anything else, or when hidden. */
+static bool answer_chaos(struct reply *r, const struct rw_query_env *env, const struct rw_msg *q,
+                         const uint8_t *lname)
+{
+	const char *text = NULL;
+	if (rw_name_eq(lname, (const uint8_t *)"\2id\6server") ||
+	    rw_name_eq(lname, (const uint8_t *)"\10hostname\4bind"))
+		text = env->identity;
+	else if (rw_name_eq(lname, (const uint8_t *)"\7version\4bind") ||
+	         rw_name_eq(lname, (const uint8_t *)"\7version\6server"))
+		text = env->version;
+	if (text == NULL || (q->qtype != RW_TYPE_TXT && q->qtype != RW_TYPE_ANY))
+		return false;
+	uint8_t rd[256];
+	size_t tl = strnlen(text, 255);
+	rd[0] = (uint8_t)tl;
+	memcpy(rd + 1, text, tl);
+	rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_AA);
+	if (rw_builder_rr(&r->b, RW_SEC_AN, q->qname, RW_TYPE_TXT, RW_CLASS_CH, 0, rd, 1 + tl) != 0)
+		r->truncated = true;
+	return true;
 }
 
 /* Where a miss for lname goes: the longest matching forward route, else
@@ -668,6 +706,7 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 	req->qname_len = (uint8_t)q->qname_len;
 	memcpy(req->qname, q->qname, q->qname_len);
 	req->target_len = 0;
+	req->nsid = r->nsid;
 }
 
 /* The local CNAME chain in r left local data at r->chase: the target's
@@ -751,8 +790,10 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		env->stats.badvers++;
 	} else if (q.nrr[RW_SEC_AR] > 0 && signed_query(&r, &q)) {
 		env->stats.signed_refused++;
+	} else if (q.qclass == RW_CLASS_CH && answer_chaos(&r, env, &q, lname)) {
+		env->stats.chaos++;
 	} else if (q.qclass != RW_CLASS_IN) {
-		r.rcode = RW_RCODE_REFUSED; /* CH, HS, ANY, ...: not served */
+		r.rcode = RW_RCODE_REFUSED; /* CH (but identity), HS, ANY, ...: not served */
 	} else if (q.qtype == RW_TYPE_OPT) {
 		r.rcode = RW_RCODE_FORMERR; /* OPT is a pseudo-type, not a question */
 	} else if (q.qtype == RW_TYPE_AXFR || q.qtype == RW_TYPE_IXFR) {
@@ -936,7 +977,10 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 	size_t cap = req->transport == RW_TRANSPORT_TCP ? 65535 : req->udp_limit;
 	if (cap > out_cap)
 		cap = out_cap;
-	struct reply r = {.rcode = RW_RCODE_SERVFAIL, .edns = req->edns, .do_bit = req->do_bit};
+	struct reply r = {.rcode = RW_RCODE_SERVFAIL,
+	                  .edns = req->edns,
+	                  .do_bit = req->do_bit,
+	                  .nsid = req->nsid};
 	rw_builder_init(&r.b, out, cap, req->id, (uint16_t)(RW_FLAG_QR | req->flags | RW_FLAG_RA));
 	if (r.edns)
 		rw_builder_reserve(&r.b, 11);

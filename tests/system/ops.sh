@@ -426,6 +426,27 @@ expect "broken services are absent" "$(D broken.default.svc.cluster.local A)" "s
 stop_daemon || bad "it stops"
 }
 
+# --- which instance answered (issue 14) -------------------------------------------------
+# NSID (RFC 5001) to clients that ask, CHAOS TXT id.server./hostname.bind./
+# version.bind. as BIND, Unbound and Knot answer them; each can be hidden.
+group_identity() {
+expect "defaults: id.server. is the host name" "$(D id.server CH TXT +short)" "^\"$(hostname)\"$"
+expect "... version.bind. the version" "$(D version.bind CH TXT +short)" '^"rootwalk [0-9]+\.[0-9]+\.[0-9]+"$'
+refute "... no NSID unless set" "$(D +nsid localhost A)" "NSID"
+stop_main || bad "main daemon stops"
+start_daemon "$WORK/id.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
+	--nsid hostname --identity dns-7.example --hide-version ||
+	{ bad "daemon starts" "$(cat "$WORK/id.log")"; return; }
+expect "--nsid hostname: dig +nsid shows the host name" "$(D +nsid localhost A)" "NSID: .*\(\"$(hostname)\"\)"
+refute "... only to those who ask" "$(D localhost A)" "NSID"
+expect "--identity: id.server. and hostname.bind." \
+	"$(D id.server CH TXT +short; D hostname.bind CH TXT +short)" '^"dns-7.example"$'
+expect "... authoritative" "$(D id.server CH TXT)" "flags: qr aa"
+expect "--hide-version: version.bind. REFUSED" "$(D version.bind CH TXT)" "status: REFUSED"
+expect "other CHAOS names: REFUSED" "$(D authors.bind CH TXT)" "status: REFUSED"
+stop_daemon || bad "it stops"
+}
+
 # --- a ConfigMap volume's update (issue 13) ---------------------------------------------
 # kubelet writes a new hidden folder, points a ..data_tmp symlink at it and
 # renames that over ..data; the zone files are symlinks through ..data.

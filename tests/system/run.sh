@@ -113,8 +113,8 @@ out=$(D www.test.example A +opcode=status)
 expect "opcode STATUS: NOTIMP" "$out" "opcode: STATUS, status: NOTIMP"
 out=$(D www.test.example A +opcode=notify)
 expect "opcode NOTIFY: NOTIMP" "$out" "status: NOTIMP"
-out=$(D version.bind TXT CH)
-expect "class CH: REFUSED" "$out" "status: REFUSED"
+out=$(D www.test.example TXT CH)
+expect "class CH, not an identity name: REFUSED" "$out" "status: REFUSED"
 out=$(D www.test.example A -c HS)
 expect "class HS: REFUSED" "$out" "status: REFUSED"
 out=$(D www.test.example ANY)

@@ -78,6 +78,61 @@ static struct rw_msg ask(const char *name, uint16_t qtype, bool edns, size_t *le
 	return run(req, l, RW_TRANSPORT_UDP, len);
 }
 
+/* Identity (issue 14): NSID to a client that asks for it (RFC 5001), and
+ * the CHAOS TXT names BIND, Unbound and Knot answer; hidden: REFUSED. */
+START_TEST(identity_nsid_and_chaos)
+{
+	uint8_t req[512];
+	env.nsid = "ns-a";
+	env.identity = "dns-1";
+	env.version = "rootwalk 0.1.0";
+	/* NSID: an empty NSID option asks for it */
+	size_t l = tu_query(req, 1, RW_FLAG_RD, "www.example.", RW_TYPE_A, RW_CLASS_IN);
+	l = tu_opt(req, l, 1232, 0, 0);
+	memcpy(req + l, "\0\3\0\0", 4); /* NSID, length 0 */
+	rw_put16(req + l - 2, 4);       /* the OPT's RDLENGTH */
+	l += 4;
+	struct rw_msg m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.edns.opts_len, 8);
+	ck_assert_mem_eq(m.edns.opts, "\0\3\0\4ns-a", 8);
+	m = ask("www.example.", RW_TYPE_A, true, NULL); /* not asked: not given */
+	ck_assert_uint_eq(m.edns.opts_len, 0);
+	env.nsid = NULL;
+	m = run(req, l, RW_TRANSPORT_UDP, NULL); /* none set: none given */
+	ck_assert_uint_eq(m.edns.opts_len, 0);
+	/* CHAOS */
+	const struct {
+		const char *name;
+		uint16_t type;
+		const char *want; /* NULL: REFUSED */
+	} cases[] = {{"version.bind.", RW_TYPE_TXT, "rootwalk 0.1.0"},
+	             {"VERSION.server.", RW_TYPE_TXT, "rootwalk 0.1.0"},
+	             {"id.server.", RW_TYPE_TXT, "dns-1"},
+	             {"hostname.bind.", RW_TYPE_ANY, "dns-1"},
+	             {"authors.bind.", RW_TYPE_TXT, NULL},
+	             {"id.server.", RW_TYPE_A, NULL}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		l = tu_query(req, 2, 0, cases[i].name, cases[i].type, RW_CLASS_CH);
+		m = run(req, l, RW_TRANSPORT_UDP, NULL);
+		if (cases[i].want == NULL) {
+			ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+			continue;
+		}
+		ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+		ck_assert(m.flags & RW_FLAG_AA);
+		ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+		ck_assert_uint_eq(m.rr[0][0].rclass, RW_CLASS_CH);
+		ck_assert_uint_eq(m.rr[0][0].rdata[0], strlen(cases[i].want));
+		ck_assert_mem_eq(m.rr[0][0].rdata + 1, cases[i].want, strlen(cases[i].want));
+	}
+	env.identity = env.version = NULL; /* hidden */
+	l = tu_query(req, 2, 0, "version.bind.", RW_TYPE_TXT, RW_CLASS_CH);
+	m = run(req, l, RW_TRANSPORT_UDP, NULL);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_REFUSED);
+}
+END_TEST
+
 START_TEST(drops)
 {
 	uint8_t req[512];
@@ -1520,6 +1575,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, drops);
+	tcase_add_test(tc, identity_nsid_and_chaos);
 	tcase_add_test(tc, header_errors);
 	tcase_add_test(tc, header_counts_and_signed_queries);
 	tcase_add_test(tc, edns_badvers_and_do);

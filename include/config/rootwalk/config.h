@@ -65,8 +65,11 @@ struct rw_config {
 	bool round_robin;          /* rotate A/AAAA order between answers */
 	char *autopath;            /* --autopath ZONE (NULL: off) */
 	bool filter_aaaa;          /* --filter-aaaa */
-	struct rw_sockaddr *http;  /* --http ADDR:PORT; NULL: off */
-	char *control;             /* --control PATH; NULL: off */
+	/* Identity (issue 14): NSID, CHAOS id.server. and version.bind. */
+	char *nsid, *identity, *version_text;
+	bool hide_identity, hide_version;
+	struct rw_sockaddr *http; /* --http ADDR:PORT; NULL: off */
+	char *control;            /* --control PATH; NULL: off */
 	/* Safety and logging (issue 5). */
 	struct rw_netblock *allow; /* --allow; default 127.0.0.0/8 and ::1 */
 	size_t nallow;

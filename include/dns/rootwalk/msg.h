@@ -46,6 +46,7 @@ enum rw_section { RW_SEC_AN = 0, RW_SEC_NS = 1, RW_SEC_AR = 2 };
 
 /* Extended DNS Error (RFC 8914), EDNS option 15. */
 #define RW_EDNS_EDE 15
+#define RW_EDNS_NSID 3 /* RFC 5001 */
 enum rw_ede_code {
 	RW_EDE_OTHER = 0,
 	RW_EDE_STALE_ANSWER = 3,

@@ -67,6 +67,7 @@ struct rw_query_stats {
 	uint64_t stale_served;            /* answered from expired data (RFC 8767) */
 	uint64_t autopath;                /* search names completed here (--autopath) */
 	uint64_t aaaa_filtered;           /* AAAA answered NODATA (--filter-aaaa) */
+	uint64_t chaos;                   /* CHAOS TXT identity answered */
 };
 
 enum rw_transport { RW_TRANSPORT_UDP = 0, RW_TRANSPORT_TCP = 1 };
@@ -135,6 +136,7 @@ struct rw_request {
 	uint8_t target_len;
 	uint8_t target[RW_NAME_MAX];
 	bool autopath; /* the chain is autopath's CNAME from qname to target */
+	bool nsid;     /* the client asked for the NSID (RFC 5001) */
 };
 
 /* The question r waits for (lower-cased). */
@@ -190,6 +192,13 @@ struct rw_query_env {
 	/* --filter-aaaa: AAAA questions for names outside the local zones are
 	 * answered NODATA at once (IPv4-only clusters). */
 	bool filter_aaaa;
+	/* Identity (issue 14): the NSID a client asking for one gets (RFC
+	 * 5001; NULL: none), and the CHAOS TXT answers for id.server. and
+	 * hostname.bind. (identity) and version.bind./version.server.
+	 * (version); NULL: REFUSED. Borrowed, NUL-terminated. */
+	const char *nsid;
+	const char *identity;
+	const char *version;
 	struct {
 		uint8_t qname[RW_NAME_MAX];
 		uint16_t qtype, rcode;
