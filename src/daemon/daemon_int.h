@@ -504,6 +504,12 @@ void rw__ops_close_main(struct rw_server *s);
 void rw__ops_on_signal(uv_signal_t *sig, int signum);
 int rw__ops_drop_privileges(const char *user);
 
+/* --- notify.c: systemd's readiness protocol ------------------------------------ */
+
+/* Sends state ("READY=1", "RELOADING=1", "STOPPING=1", ...) to
+ * $NOTIFY_SOCKET; nothing without it. */
+void rw__notify(const char *state);
+
 /* --- takeover.c: restarts that drop nothing -------------------------------- */
 
 /* --takeover: takes the listening sockets of the rootwalk at --control

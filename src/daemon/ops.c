@@ -176,7 +176,22 @@ static int reload_config(struct rw_server *s, struct gen **out, char *msg, size_
 /* Builds the new zone set -- and, unless zones_only, the new settings --
  * aside (this thread), then hands them to every worker; on any error the
  * old ones keep serving. */
+static int reload_now(struct rw_server *s, const char *why, bool zones_only, char *err,
+                      size_t err_len);
+
+/* A reload, told to systemd (Type=notify): RELOADING=1, then READY=1
+ * whatever the outcome (on failure the old state keeps serving). */
 static int reload(struct rw_server *s, const char *why, bool zones_only, char *err, size_t err_len)
+{
+	rw__notify("RELOADING=1");
+	int e = reload_now(s, why, zones_only, err, err_len);
+	rw__notify(e == 0 ? "READY=1\nSTATUS=serving"
+	                  : "READY=1\nSTATUS=serving; the last reload failed");
+	return e;
+}
+
+static int reload_now(struct rw_server *s, const char *why, bool zones_only, char *err,
+                      size_t err_len)
 {
 	uint64_t t0 = uv_hrtime();
 	struct gen *gen = NULL;
@@ -450,6 +465,7 @@ void rw__ops_on_signal(uv_signal_t *sig, int signum)
 		return;
 	}
 	rw_log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	rw__notify("STOPPING=1");
 	for (unsigned i = 0; i < s->nworkers; i++)
 		uv_async_send(&s->workers[i]->stop);
 	rw__ops_close_main(s);

@@ -156,6 +156,7 @@ int rw_server_run(struct rw_server *s)
 			rw__ops_start_watches(s);
 		s->running = 1;
 		rw__takeover_done(s);
+		rw__notify("READY=1\nSTATUS=serving");
 		/* This thread builds reloaded zones (tens of ms for 100,000
 		 * records) and serves HTTP and control: let the DNS workers
 		 * win the CPU (Linux: nice is per thread). */

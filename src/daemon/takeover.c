@@ -238,6 +238,7 @@ static void drain_check(uv_timer_t *t)
 
 void rw__takeover_drain(struct rw_server *s)
 {
+	rw__notify("STOPPING=1");
 	s->draining = true;
 	rw_log_info("SIGTERM after a takeover: no new queries here; finishing %zu questions in "
 	            "flight",

@@ -426,6 +426,46 @@ expect "broken services are absent" "$(D broken.default.svc.cluster.local A)" "s
 stop_daemon || bad "it stops"
 }
 
+# --- systemd's readiness protocol (issue 14) ---------------------------------------------
+# Type=notify: READY=1 once the sockets are bound, RELOADING=1 (with
+# MONOTONIC_USEC) and READY=1 around a reload, STOPPING=1 at shutdown --
+# over $NOTIFY_SOCKET, a path or an abstract name, as systemd sets it.
+group_systemd_notify() {
+stop_main || bad "main daemon stops"
+local sock out
+for sock in "$WORK/notify.sock" "@rw-notify-$$"; do
+	$PY - "$sock" >"$WORK/notify.out" 2>&1 <<'PYX' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+a = sys.argv[1]
+s.bind("\0" + a[1:] if a.startswith("@") else a)
+s.settimeout(15)
+end = time.time() + 15
+try:
+    while time.time() < end:
+        m = s.recv(4096).decode().replace("\n", " ")
+        print(m, flush=True)
+        if m.startswith("STOPPING=1"):
+            break
+except socket.timeout:
+    pass
+PYX
+	local lis=$!
+	sleep 0.3
+	NOTIFY_SOCKET=$sock start_daemon "$WORK/nt.log" --listen "$ADDR:$PORT" --threads 1 \
+		--root-hints "$WORK/hints" --zones-dir "$WORK/zones" ||
+		{ bad "daemon starts" "$(cat "$WORK/nt.log")"; kill "$lis"; return; }
+	sleep 0.2
+	kill -HUP "$DPID"; sleep 0.5
+	stop_daemon || bad "it stops"
+	wait "$lis"
+	out=$(cat "$WORK/notify.out")
+	expect "NOTIFY_SOCKET=$sock: READY=1, RELOADING=1 and READY=1 around a reload, STOPPING=1" "$out" \
+		"^READY=1 STATUS=serving$" "^RELOADING=1 MONOTONIC_USEC=[0-9]+$" "^STOPPING=1$"
+	same "... in that order" "$(cut -d= -f1 "$WORK/notify.out" | tr '\n' ' ')" "READY RELOADING READY STOPPING "
+done
+}
+
 # --- which instance answered (issue 14) -------------------------------------------------
 # NSID (RFC 5001) to clients that ask, CHAOS TXT id.server./hostname.bind./
 # version.bind. as BIND, Unbound and Knot answer them; each can be hidden.

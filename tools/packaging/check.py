@@ -20,6 +20,7 @@ usage: check.py DIR PATH/TO/rootwalk [--build]
                                                   must be caught)"""
 import configparser
 import copy
+import json
 import os
 import re
 import subprocess
@@ -82,13 +83,35 @@ def check_unit(d, rootwalk, need):
                 "RestrictAddressFamilies", "SystemCallFilter", "MemoryDenyWriteExecute"):
         need(key in svc, "unit: " + key)
     need(svc.get("ExecReload", "").endswith("-HUP $MAINPID"), "unit: ExecReload sends SIGHUP")
+    need(svc.get("Type") == "notify", "unit: Type=notify (rootwalk sends READY=1)")
     exe = svc.get("ExecStart", "").split()
-    need(exe[:1] == ["/usr/local/sbin/rootwalk"], "unit: ExecStart runs rootwalk")
-    # the flags must be ones rootwalk knows (minus the config file, which
-    # does not exist here)
-    args = [a for a in exe[1:] if not a.startswith("/etc/") and a != "--config"]
-    r = subprocess.run([rootwalk] + args + ["--check-config"], capture_output=True, text=True)
-    need(r.returncode == 0, "unit: ExecStart flags rejected: " + r.stderr.strip())
+    # where `meson install` puts the binary and the default configuration
+    # must be where the unit looks (the build dir: the binary's, three up)
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(rootwalk))))
+    r = subprocess.run(["meson", "introspect", build, "--installed"], capture_output=True, text=True)
+    installed = json.loads(r.stdout) if r.returncode == 0 else {}
+    dests = {os.path.basename(k): v for k, v in installed.items()}
+    need(exe[:1] == [dests.get("rootwalk")], "unit: ExecStart runs the installed binary %s, not %s"
+         % (dests.get("rootwalk"), exe[:1]))
+    conf = exe[exe.index("--config") + 1] if "--config" in exe else None
+    need(conf is not None and conf == dests.get("rootwalk.yaml"),
+         "unit: --config names the installed default configuration %s" % dests.get("rootwalk.yaml"))
+    need(dests.get("rootwalk.service", "").endswith("/lib/systemd/system/rootwalk.service"),
+         "unit: meson installs the unit where systemd looks")
+    # the default configuration, with the unit's other flags, passes
+    args = [a for a in exe[1:] if a not in ("--config", conf)]
+    r = subprocess.run([rootwalk, "--config", d + "/rootwalk.yaml"] + args + ["--check-config"],
+                       capture_output=True, text=True)
+    need(r.returncode == 0, "unit: the default configuration is refused: " + r.stderr.strip())
+    # systemd's own verdict, on a copy running this build's binary
+    with tempfile.TemporaryDirectory() as t:
+        text = open(d + "/rootwalk.service").read().replace(exe[0], os.path.abspath(rootwalk))
+        with open(os.path.join(t, "rootwalk.service"), "w", encoding="utf-8") as f:
+            f.write(text)
+        r = subprocess.run(["systemd-analyze", "verify", os.path.join(t, "rootwalk.service")],
+                           capture_output=True, text=True)
+        need(r.returncode == 0 and not r.stderr.strip() and not r.stdout.strip(),
+             "unit: systemd-analyze verify: " + (r.stderr + r.stdout).strip()[-300:])
 
 
 def expand(arg, env):
