@@ -621,6 +621,25 @@ size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name)
 	return removed;
 }
 
+size_t rw_cache_flush_match(struct rw_cache *c, rw_cache_match_cb match, void *ctx)
+{
+	size_t removed = 0;
+	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		/* Bound: the shard's entries, each looked at once. */
+		for (struct centry *e = s->head, *next; e != NULL; e = next) {
+			next = e->qnext;
+			if (match(ctx, e->data, e->type, (enum rw_cache_kind)e->kind)) {
+				entry_remove(s, e);
+				removed++;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return removed;
+}
+
 /* The DNSSEC records of an entry (from pos on), a line each. */
 static void dump_proof(const struct centry *e, size_t pos, uint32_t ttl, char *line, size_t cap,
                        rw_cache_dump_cb cb, void *ctx)

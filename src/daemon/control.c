@@ -115,14 +115,6 @@ static bool try_handle(struct cconn *k)
 	case RW_CTL_BAD: error_reply(k, error); return true;
 	case RW_CTL_OK: break;
 	}
-	if (arg[0] != 0 && cmd != RW_CTL_FLUSH && cmd != RW_CTL_DUMP && cmd != RW_CTL_LOAD) {
-		error_reply(k, "this command takes no argument");
-		return true;
-	}
-	if (arg[0] == 0 && cmd == RW_CTL_LOAD) {
-		error_reply(k, "load-cache takes a file");
-		return true;
-	}
 	struct rw_buf b = {0};
 	int fd = -1;
 	uv_fileno((uv_handle_t *)&k->pipe, &fd);
@@ -393,30 +385,49 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 		path = argv[i + 1];
 		i += 2;
 	}
-	static const char *const names[] = {NULL,         "stats", "reload",      "flush",
-	                                    "dump-cache", "infra", "flush-infra", "load-cache"};
+	/* Index: the command's number; takeover (8) is not for people. */
+	static const char *const names[] = {
+	    NULL,         "stats",      "reload",        "flush",
+	    "dump-cache", "infra",      "flush-infra",   "load-cache",
+	    NULL,         "status",     "log-level",     "flush-negative",
+	    "flush-zone", "flush-type", "list-forwards", "list-local-zones",
+	    "lookup"};
 	int cmd = 0;
-	/* takeover is not a command for people: it hands the sockets over */
 	for (int k = 1; i < argc && k < (int)(sizeof names / sizeof names[0]); k++)
-		if (strcmp(argv[i], names[k]) == 0)
+		if (names[k] != NULL && strcmp(argv[i], names[k]) == 0)
 			cmd = k;
-	bool takes = cmd == RW_CTL_FLUSH || cmd == RW_CTL_DUMP || cmd == RW_CTL_LOAD;
-	const char *arg = takes && i + 1 < argc ? argv[i + 1] : "";
+	enum rw_ctl_arg kind = rw_ctl_arg_of((unsigned)cmd);
+	/* The argument: one word, or "NAME TYPE" as two */
+	int words = kind == RW_CTL_ARG_NONE                                            ? 0
+	            : kind == RW_CTL_ARG_NAME_TYPE || kind == RW_CTL_ARG_NAME_TYPE_OPT ? 2
+	                                                                               : 1;
+	int have = argc - i - 1;
+	char joined[260] = "";
+	for (int w = 0; w < words && w < have; w++) {
+		size_t jl = strlen(joined);
+		snprintf(joined + jl, sizeof joined - jl, "%s%s", w ? " " : "", argv[i + 1 + w]);
+	}
+	const char *arg = joined;
 	/* A file is named to the daemon absolutely (its folder is not ours). */
 	char abs[PATH_MAX + 2];
-	if ((cmd == RW_CTL_DUMP || cmd == RW_CTL_LOAD) && arg[0] != 0 && arg[0] != '/') {
+	if ((kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_PATH_OPT) && arg[0] != 0 &&
+	    arg[0] != '/') {
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof cwd) == NULL ||
 		    (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, arg) >= sizeof abs)
 			abs[0] = 0;
 		arg = abs;
 	}
-	int extra = argc - i - 1 - (takes && i + 1 < argc);
-	if (cmd == 0 || extra != 0 || strlen(arg) > 253 || (cmd == RW_CTL_LOAD && arg[0] == 0)) {
+	bool needed = kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL ||
+	              kind == RW_CTL_ARG_NAME || kind == RW_CTL_ARG_NAME_TYPE ||
+	              kind == RW_CTL_ARG_NAME_TYPE_OPT;
+	if (cmd == 0 || have > words || strlen(arg) > 253 || (needed && arg[0] == 0)) {
 		fprintf(stderr,
-		        "usage: rootwalk control [--control PATH] "
-		        "stats | reload | flush [NAME] | dump-cache [FILE] | load-cache FILE |\n"
-		        "       infra | flush-infra\n");
+		        "usage: rootwalk control [--control PATH] COMMAND\n"
+		        "  status | stats | reload | log-level LEVEL\n"
+		        "  flush [NAME] | flush-zone NAME | flush-type NAME TYPE | flush-negative\n"
+		        "  lookup NAME [TYPE] | list-forwards | list-local-zones\n"
+		        "  dump-cache [FILE] | load-cache FILE | infra | flush-infra\n");
 		return 2;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

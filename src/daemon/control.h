@@ -4,7 +4,9 @@
  * Wire format, client to server, one request per connection:
  *   "RWC1"  4 bytes magic
  *   cmd     1 byte: 1 stats, 2 reload, 3 flush, 4 dump-cache, 5 infra,
- *           6 flush-infra, 7 load-cache, 8 takeover
+ *           6 flush-infra, 7 load-cache, 8 takeover, 9 status, 10 log-level,
+ *           11 flush-negative, 12 flush-zone, 13 flush-type, 14 list-forwards,
+ *           15 list-local-zones, 16 lookup (wireproto.h: each one's argument)
  *   n       1 byte: argument length, 0-253 (flush takes a name; dump-cache
  *           and load-cache an absolute path)
  *   arg     n bytes

@@ -340,7 +340,8 @@ struct rw_server {
 	struct retired *retired;
 	uv_async_t retire_async;
 	int retire_inited;
-	int running; /* listeners bound and workers started: /ready */
+	int running;         /* listeners bound and workers started: /ready */
+	uint64_t started_ns; /* uv_hrtime() at start: status's uptime */
 	/* A restart that drops nothing (--takeover, takeover.c): the
 	 * sockets the new process was handed, and the old one's pid. */
 	struct inherited *inherit;
@@ -503,6 +504,12 @@ void rw__ops_start_side_services(struct rw_server *s);
 void rw__ops_close_main(struct rw_server *s);
 void rw__ops_on_signal(uv_signal_t *sig, int signum);
 int rw__ops_drop_privileges(const char *user);
+
+/* --- ctlcmds.c: the control commands beyond the first few ------------------ */
+
+/* Answers cmd into out when it is one of ctlcmds.c's; false otherwise. */
+bool rw__ctl_more(struct rw_server *s, enum rw_control_cmd cmd, const char *arg,
+                  struct rw_buf *out);
 
 /* --- notify.c: systemd's readiness protocol ------------------------------------ */
 

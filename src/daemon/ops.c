@@ -360,6 +360,17 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 	char msg[1024];
 	switch (cmd) {
 	case RW_CTL_TAKEOVER: rw__takeover_give(s, client, out); break;
+	case RW_CTL_STATUS:
+	case RW_CTL_LOG_LEVEL:
+	case RW_CTL_FLUSH_NEG:
+	case RW_CTL_FLUSH_ZONE:
+	case RW_CTL_FLUSH_TYPE:
+	case RW_CTL_LIST_FWD:
+	case RW_CTL_LIST_ZONES:
+	case RW_CTL_LOOKUP:
+		if (!rw__ctl_more(s, cmd, arg, out))
+			rw_buf_printf(out, "error: bad argument\n");
+		break;
 	case RW_CTL_STATS:
 		rw_buf_printf(out, "ok\n");
 		rw__metrics_write(s, out);

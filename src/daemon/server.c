@@ -106,6 +106,7 @@ int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct 
 int rw_server_run(struct rw_server *s)
 {
 	char err[512];
+	s->started_ns = uv_hrtime();
 	int e = uv_loop_init(&s->loop);
 	if (e != 0) {
 		rw_log_error("event loop: %s", uv_strerror(e));

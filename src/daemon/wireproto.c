@@ -1,6 +1,8 @@
 /* The daemon's wire protocols, without I/O; see wireproto.h. */
 #include "wireproto.h"
+#include "rootwalk/log.h"
 #include "rootwalk/name.h"
+#include "rootwalk/rr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,23 +39,75 @@ enum rw_ctl_parse rw_ctl_parse(const uint8_t *req, size_t len, unsigned last_cmd
 	memcpy(arg, req + 6, n);
 	arg[n] = 0;
 	*cmd = c;
-	if (n == 0)
-		return RW_CTL_OK;
-	if (c == RW_CTL_DUMP || c == RW_CTL_LOAD) {
-		if (memchr(arg, 0, n) != NULL || arg[0] != '/') {
-			*error = "not an absolute path";
-			return RW_CTL_BAD;
-		}
-		return RW_CTL_OK;
+	enum rw_ctl_arg kind = rw_ctl_arg_of(c);
+	if (n > 0 && memchr(arg, 0, n) != NULL) {
+		*error = "a NUL in the argument";
+		return RW_CTL_BAD;
+	}
+	if (n == 0) {
+		bool needed = kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL ||
+		              kind == RW_CTL_ARG_NAME || kind == RW_CTL_ARG_NAME_TYPE ||
+		              kind == RW_CTL_ARG_NAME_TYPE_OPT;
+		*error = "this command needs an argument";
+		return needed ? RW_CTL_BAD : RW_CTL_OK;
 	}
 	uint8_t wire[RW_NAME_MAX];
 	size_t wl;
-	if (memchr(arg, 0, n) != NULL ||
-	    rw_name_from_text(arg, n, (const uint8_t *)"", wire, &wl) != 0) {
+	uint16_t type;
+	char copy[254];
+	switch (kind) {
+	case RW_CTL_ARG_NONE: *error = "this command takes no argument"; return RW_CTL_BAD;
+	case RW_CTL_ARG_PATH:
+	case RW_CTL_ARG_PATH_OPT:
+		*error = "not an absolute path";
+		return arg[0] == '/' ? RW_CTL_OK : RW_CTL_BAD;
+	case RW_CTL_ARG_LEVEL: {
+		enum rw_log_level l;
+		*error = "not a log level (error, warn, info, debug)";
+		return rw_log_level_parse(arg, &l) == 0 ? RW_CTL_OK : RW_CTL_BAD;
+	}
+	case RW_CTL_ARG_NAME_TYPE:
+	case RW_CTL_ARG_NAME_TYPE_OPT:
+		memcpy(copy, arg, n + 1);
+		*error = kind == RW_CTL_ARG_NAME_TYPE ? "not NAME TYPE" : "not NAME [TYPE]";
+		if (!rw_ctl_name_type(copy, wire, &type) ||
+		    (kind == RW_CTL_ARG_NAME_TYPE && type == 0))
+			return RW_CTL_BAD;
+		return RW_CTL_OK;
+	default: break; /* a name */
+	}
+	if (rw_name_from_text(arg, n, (const uint8_t *)"", wire, &wl) != 0) {
 		*error = "not a domain name";
 		return RW_CTL_BAD;
 	}
 	return RW_CTL_OK;
+}
+
+enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd)
+{
+	switch (cmd) {
+	case RW_CTL_FLUSH: return RW_CTL_ARG_NAME_OPT;
+	case RW_CTL_DUMP: return RW_CTL_ARG_PATH_OPT;
+	case RW_CTL_LOAD: return RW_CTL_ARG_PATH;
+	case RW_CTL_LOG_LEVEL: return RW_CTL_ARG_LEVEL;
+	case RW_CTL_FLUSH_ZONE: return RW_CTL_ARG_NAME;
+	case RW_CTL_FLUSH_TYPE: return RW_CTL_ARG_NAME_TYPE;
+	case RW_CTL_LOOKUP: return RW_CTL_ARG_NAME_TYPE_OPT;
+	default: return RW_CTL_ARG_NONE;
+	}
+}
+
+bool rw_ctl_name_type(char *arg, uint8_t name[255], uint16_t *type)
+{
+	char *sp = strchr(arg, ' ');
+	size_t nl = sp != NULL ? (size_t)(sp - arg) : strlen(arg), wl;
+	*type = 0;
+	if (nl == 0 || rw_name_from_text(arg, nl, (const uint8_t *)"", name, &wl) != 0)
+		return false;
+	if (sp == NULL)
+		return true;
+	return sp[1] != 0 && strchr(sp + 1, ' ') == NULL &&
+	       rw_type_from_text(sp + 1, strlen(sp + 1), type) == 0 && *type != 0;
 }
 
 int rw_http_parse(char *req, size_t len, bool *head, char path[1024])

@@ -23,13 +23,37 @@ enum rw_control_cmd {
 	RW_CTL_FLUSH_INFRA = 6, /* forget it (lame marks, back-offs, RTTs) */
 	RW_CTL_LOAD = 7,        /* a cache file into the cache */
 	RW_CTL_TAKEOVER = 8,    /* a new rootwalk takes the listening sockets (control.h) */
-	RW_CTL_LAST = RW_CTL_TAKEOVER,
+	RW_CTL_STATUS = 9,      /* version, uptime, workers, cache, zones, forwarders */
+	RW_CTL_LOG_LEVEL = 10,  /* LEVEL: the log level until the next reload */
+	RW_CTL_FLUSH_NEG = 11,  /* every NXDOMAIN/NODATA entry */
+	RW_CTL_FLUSH_ZONE = 12, /* NAME: every entry at or under it */
+	RW_CTL_FLUSH_TYPE = 13, /* "NAME TYPE": that one entry */
+	RW_CTL_LIST_FWD = 14,   /* the forward zones and forwarders */
+	RW_CTL_LIST_ZONES = 15, /* the local zones */
+	RW_CTL_LOOKUP = 16,     /* "NAME [TYPE]": what the cache holds, where a miss goes */
+	RW_CTL_LAST = RW_CTL_LOOKUP,
 };
 
 /* The largest control request: magic, command, length, a name in text. */
 #define RW_CTL_REQ_MAX (4 + 1 + 1 + 253)
 
 enum rw_ctl_parse { RW_CTL_MORE = 0, RW_CTL_OK = 1, RW_CTL_BAD = -1 };
+
+/* What a command's argument is. */
+enum rw_ctl_arg {
+	RW_CTL_ARG_NONE,          /* none allowed */
+	RW_CTL_ARG_NAME_OPT,      /* flush: a domain name, or none */
+	RW_CTL_ARG_PATH_OPT,      /* dump-cache: an absolute path, or none */
+	RW_CTL_ARG_PATH,          /* load-cache: an absolute path */
+	RW_CTL_ARG_LEVEL,         /* log-level: error, warn, info, debug */
+	RW_CTL_ARG_NAME,          /* flush-zone: a domain name */
+	RW_CTL_ARG_NAME_TYPE,     /* flush-type: "NAME TYPE" */
+	RW_CTL_ARG_NAME_TYPE_OPT, /* lookup: "NAME [TYPE]" */
+};
+enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd);
+/* Splits "NAME [TYPE]" (arg is changed): the name in wire form and the
+ * type (0: none). false: not that. */
+bool rw_ctl_name_type(char *arg, uint8_t name[255], uint16_t *type);
 
 /* Parses the len bytes of a control request received so far. RW_CTL_OK:
  * *cmd and arg (NUL-terminated, empty when none) are set; RW_CTL_MORE:

@@ -615,7 +615,7 @@ import socket, sys
 def ask(data):
     s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
     return s.recv(200).decode().strip()
-print(ask(b"RWC1\x09\x00"))
+print(ask(b"RWC1\x7f\x00"))
 print(ask(b"RWC1\x03\x05a..bc"))
 print(ask(b"RWC1\x01\x02xy"))
 print(ask(b"HELLO"))
@@ -625,7 +625,34 @@ PYX
 )
 expect "control: bad requests get 'error:' answers" "$out" "error: unknown command" \
 	"error: not a domain name" "error: this command takes no argument" "error: not a rootwalk control request" \
-	"error: load-cache takes a file" "error: not an absolute path"
+	"error: this command needs an argument" "error: not an absolute path"
+# the commands of issue 14, end to end through the client
+expect "control status" "$(ctl status)" "^ok" "version: rootwalk [0-9.]+" "uptime: [0-9]+s" \
+	"workers: 2" "listen: $ADDR:$PORT" "cache: [0-9]+ entries" "local zones: [1-9]" \
+	"forwarders: 1" "mode: forwarding" "log level: info"
+expect "control log-level debug" "$(ctl log-level debug)" "^ok: log level debug"
+expect "... status says so" "$(ctl status)" "log level: debug"
+ctl log-level info >/dev/null
+expect "control log-level: a bad level is a usage error from the daemon" "$(ctl log-level loud)" \
+	"error: not a log level"
+expect "control list-forwards" "$(ctl list-forwards)" "^ok: 0 forward zones, and everything else forwarded" \
+	"^\. $FAKE:$UPORT$"
+expect "control list-local-zones" "$(ctl list-local-zones)" "^ok: [1-9][0-9]* local zones" \
+	"^corp\.example\. [0-9]+ records$" "^localhost\. [0-9]+ records \(built in\)$"
+D www.up.example A >/dev/null; D www.up.example AAAA >/dev/null; D gone-nx.up.example A >/dev/null
+expect "control lookup NAME: the cached records and where a miss goes" "$(ctl lookup www.up.example)" \
+	"^ok: 1 cached records" "www\.up\.example\. [0-9]+ IN A 192\.0\.2\.98" \
+	"a miss goes to the forwarders: $FAKE:$UPORT"
+expect "control lookup NAME TYPE" "$(ctl lookup www.up.example AAAA)" "^ok: [01] cached records"
+expect "control lookup of a local name" "$(ctl lookup svc.corp.example)" "answered by a local zone"
+expect "control flush-type NAME TYPE" "$(ctl flush-type www.up.example A)" "^ok: flushed 1 entries"
+expect "... that entry gone" "$(ctl lookup www.up.example A)" "^ok: 0 cached records"
+D a.zz.up.example A >/dev/null; D b.zz.up.example A >/dev/null
+expect "control flush-zone NAME" "$(ctl flush-zone zz.up.example)" "^ok: flushed 2 entries"
+expect "control flush-negative" "$(ctl flush-negative)" "^ok: flushed [0-9]+ negative entries"
+out=$(ctl flush-type www.up.example); rc=$?
+expect "control flush-type without a type: the daemon says so" "$out" "^error: not NAME TYPE"
+same "... exit 1" "$rc" 1
 }
 
 # --- logging ------------------------------------------------------------------------

@@ -243,6 +243,43 @@ START_TEST(ttl_clamps)
 }
 END_TEST
 
+static bool negative_only(void *ctx, const uint8_t *name, uint16_t type, enum rw_cache_kind kind)
+{
+	(void)ctx, (void)name, (void)type;
+	return kind != RW_CACHE_POSITIVE;
+}
+
+static bool under_corp(void *ctx, const uint8_t *name, uint16_t type, enum rw_cache_kind kind)
+{
+	(void)type, (void)kind;
+	return rw_name_is_under(name, ctx);
+}
+
+/* rw_cache_flush_match (control's flush-negative, flush-zone): exactly
+ * the entries it says yes to go. */
+START_TEST(flush_by_match)
+{
+	uint8_t n[RW_NAME_MAX];
+	struct rw_cache_entry e;
+	put_a(cache, "www.corp.", 300, 1, 1, RW_RANK_ANSWER);
+	put_a(cache, "a.b.corp.", 300, 1, 2, RW_RANK_ANSWER);
+	put_a(cache, "www.other.", 300, 1, 3, RW_RANK_ANSWER);
+	tu_name("gone.corp.", n);
+	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NXDOMAIN, n, 0, 1, soa(600, 120),
+	                                       NULL, RW_RANK_AUTH_ANSWER, &st),
+	                 0);
+	ck_assert_uint_eq(rw_cache_flush_match(cache, negative_only, NULL), 1);
+	ck_assert_int_eq(get(cache, "gone.corp.", 1, &e), RW_ENOTFOUND);
+	ck_assert_int_eq(get(cache, "www.corp.", 1, &e), 0);
+	uint8_t corp[RW_NAME_MAX];
+	tu_name("corp.", corp);
+	ck_assert_uint_eq(rw_cache_flush_match(cache, under_corp, corp), 2);
+	ck_assert_int_eq(get(cache, "a.b.corp.", 1, &e), RW_ENOTFOUND);
+	ck_assert_int_eq(get(cache, "www.other.", 1, &e), 0);
+	ck_assert_uint_eq(rw_cache_entries(cache), 1);
+}
+END_TEST
+
 START_TEST(negative_entries)
 {
 	uint8_t n[RW_NAME_MAX];
@@ -799,6 +836,7 @@ int main(void)
 	tcase_add_test(tc, prefetch_mark);
 	tcase_add_test(tc, cache_file_round_trip);
 	tcase_add_test(tc, negative_entries);
+	tcase_add_test(tc, flush_by_match);
 	tcase_add_test(tc, ranking_and_whole_replacement);
 	tcase_add_test(tc, byte_bound_and_eviction);
 	tcase_add_test(tc, flood_does_not_flush_popular);

@@ -181,6 +181,12 @@ bool rw_cache_rrset_collect(struct rw_arena *arena, const struct rw_msg *m, enum
 void rw_cache_flush(struct rw_cache *c);
 /* Removes every entry of one name (all types, and its NXDOMAIN); returns
  * how many. */
+/* Removes every entry match says yes to (name: the owner, lower-case
+ * wire form; type: 0 for an NXDOMAIN entry); returns how many. Walks all
+ * shards, one lock at a time: for the control socket, not the hot path. */
+typedef bool (*rw_cache_match_cb)(void *ctx, const uint8_t *name, uint16_t type,
+                                  enum rw_cache_kind kind);
+size_t rw_cache_flush_match(struct rw_cache *c, rw_cache_match_cb match, void *ctx);
 size_t rw_cache_flush_name(struct rw_cache *c, const uint8_t *name);
 /* Calls cb with one presentation line per live record ("owner TTL class
  * type rdata", negative entries as "; owner TTL NXDOMAIN|NODATA type"),
