@@ -628,31 +628,6 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 	return RW_QUERY_REPLY;
 }
 
-/* CHAOS TXT identity (what BIND, Unbound and Knot answer): id.server. and
- * hostname.bind. give env->identity, version.bind. and version.server.
- * env->version; false (REFUSED) for anything else, or when hidden. */
-static bool answer_chaos(struct reply *r, const struct rw_query_env *env, const struct rw_msg *q,
-                         const uint8_t *lname)
-{
-	const char *text = NULL;
-	if (rw_name_eq(lname, (const uint8_t *)"\2id\6server") ||
-	    rw_name_eq(lname, (const uint8_t *)"\10hostname\4bind"))
-		text = env->identity;
-	else if (rw_name_eq(lname, (const uint8_t *)"\7version\4bind") ||
-	         rw_name_eq(lname, (const uint8_t *)"\7version\6server"))
-		text = env->version;
-	if (text == NULL || (q->qtype != RW_TYPE_TXT && q->qtype != RW_TYPE_ANY))
-		return false;
-	uint8_t rd[256];
-	size_t tl = strnlen(text, 255);
-	rd[0] = (uint8_t)tl;
-	memcpy(rd + 1, text, tl);
-	rw_builder_set_flags(&r->b, rw_builder_flags(&r->b) | RW_FLAG_AA);
-	if (rw_builder_rr(&r->b, RW_SEC_AN, q->qname, RW_TYPE_TXT, RW_CLASS_CH, 0, rd, 1 + tl) != 0)
-		r->truncated = true;
-	return true;
-}
-
 /* Where a miss for lname goes: the longest matching forward route, else
  * the default. */
 void rw__route(const struct rw_query_env *env, const uint8_t *lname, struct rw_request *req)
@@ -790,7 +765,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 		env->stats.badvers++;
 	} else if (q.nrr[RW_SEC_AR] > 0 && signed_query(&r, &q)) {
 		env->stats.signed_refused++;
-	} else if (q.qclass == RW_CLASS_CH && answer_chaos(&r, env, &q, lname)) {
+	} else if (q.qclass == RW_CLASS_CH && rw__answer_chaos(&r.b, env, &q, lname)) {
 		env->stats.chaos++;
 	} else if (q.qclass != RW_CLASS_IN) {
 		r.rcode = RW_RCODE_REFUSED; /* CH (but identity), HS, ANY, ...: not served */
