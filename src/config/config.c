@@ -255,7 +255,8 @@ static void clear(struct rw_config *cfg, const struct setting *s)
 struct origin {
 	const char *file; /* NULL: command line or default */
 	unsigned line;
-	bool list_reset[NSETTINGS]; /* lists replaced already by this source */
+	bool list_reset[NSETTINGS];   /* lists replaced already by this source */
+	unsigned key_line[NSETTINGS]; /* the file: where each key came (0: not yet) */
 };
 
 static int fail(char *err, size_t len, const struct origin *o, const char *fmt, const char *a,
@@ -681,6 +682,12 @@ static int load_pair(struct rw_config *cfg, yaml_document_t *doc, yaml_node_pair
 	if (idx == NSETTINGS || (settings[idx].flags & S_CLI_ONLY))
 		return fail(err, err_len, o, "unknown setting '%s'%s", key,
 		            idx == NSETTINGS ? "" : " (command line only)");
+	if (o->key_line[idx] != 0) { /* YAML allows it; a second value hides the first */
+		char first[48];
+		snprintf(first, sizeof first, " (first on line %u)", o->key_line[idx]);
+		return fail(err, err_len, o, "'%s' is given twice%s", key, first);
+	}
+	o->key_line[idx] = o->line;
 	if (v->type == YAML_SCALAR_NODE) {
 		o->line = (unsigned)v->start_mark.line + 1;
 		return apply(cfg, idx, (const char *)v->data.scalar.value, o, err, err_len);

@@ -41,9 +41,15 @@ int rw__listen_socket(const struct rw_sockaddr *a, int type, int reuseport, int 
 		                       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
 		                   : e == EADDRINUSE ? " (another server is running there)"
 		                                     : "";
-		snprintf(err, err_len,
-		         "cannot listen on %s (%s): %s%s; try --listen 127.0.0.1:5353", a->text,
-		         proto, strerror(e), hint);
+		/* A port to try instead: 5353, or 5354 when 5353 is the one in use. */
+		unsigned port =
+		    a->ss.ss_family == AF_INET6
+		        ? ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port)
+		        : ntohs(((const struct sockaddr_in *)(const void *)&a->ss)->sin_port);
+		snprintf(err, err_len, "cannot listen on %s (%s): %s%s; try --listen %s:%u",
+		         a->text, proto, strerror(e), hint,
+		         a->ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1",
+		         port == 5353 ? 5354u : 5353u);
 		close(fd);
 		return RW_EIO;
 	}

@@ -88,9 +88,14 @@ int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct 
 		e = rw__takeover_take(s, err, err_len);
 	if (e == 0)
 		e = setup_shared(s, err, err_len);
-	for (unsigned i = 0; i < s->nlisten && e == 0; i++)
+	for (unsigned i = 0; i < s->nlisten && e == 0; i++) {
+		/* "--listen 127.0.0.1" means port 53: say so, once. */
+		const char *t = cfg->listen[i].text, *colon = strrchr(t, ':');
+		if (colon == NULL || (t[0] == '[' && colon < strrchr(t, ']')))
+			rw_log_info("listen %s: no port given, so port 53", t);
 		if (!rw__takeover_has(s, i))
 			e = rw__listen_probe(&cfg->listen[i], err, err_len);
+	}
 	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
 		e = rw__worker_new(s, i, zones, &s->workers[i], err, err_len);
 	if (e != 0) {

@@ -88,6 +88,23 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+/* A configured zone whose origin another configured zone already has is an
+ * error (a built-in zone of that origin is replaced, as it should be). */
+static int not_twice(const struct rw_zoneset *zs, const uint8_t *origin, const char *path,
+                     char *err, size_t err_len)
+{
+	uint8_t l[RW_NAME_MAX];
+	rw_name_lower(l, origin, rw_name_len(origin));
+	const struct rw_zone *z = rw_zoneset_find(zs, l);
+	if (z == NULL || rw_zone_is_builtin(z) || !rw_name_eq(rw_zone_origin(z), l))
+		return 0;
+	char text[RW_NAME_TEXT_MAX];
+	rw_name_to_text(l, text, sizeof text);
+	snprintf(err, err_len, "%s: zone %s is given twice (another --zone or --zones-dir file)",
+	         path, text);
+	return RW_EINVAL;
+}
+
 static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t err_len)
 {
 	char **names;
@@ -102,6 +119,8 @@ static int load_dir(struct rw_zoneset *zs, const char *dir, char *err, size_t er
 		uint8_t origin[RW_NAME_MAX];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		e = origin_of(names[i], strlen(names[i]) - 5, origin, path, err, err_len);
+		if (e == 0)
+			e = not_twice(zs, origin, path, err, err_len);
 		if (e != 0)
 			break;
 		struct rw_zone *z = NULL;
@@ -169,6 +188,8 @@ int rw_zoneload(const struct rw_zone_sources *src, struct rw_zoneset **out, char
 		uint8_t origin[RW_NAME_MAX];
 		e = origin_of(src->zones[i].name, strlen(src->zones[i].name), origin, "--zone", err,
 		              err_len);
+		if (e == 0)
+			e = not_twice(zs, origin, src->zones[i].file, err, err_len);
 		struct rw_zone *z = NULL;
 		struct rw_zone_error ze = {0};
 		if (e == 0) {

@@ -390,6 +390,8 @@ START_TEST(yaml_errors)
 	    {"- just\n- a list\n", ":1: the file must be a mapping"},
 	    {"threads: 2\n  bad: [indent\n", "YAML error"},
 	    {"check-config: true\n", "command line only"},
+	    {"threads: 2\nlisten: 127.0.0.1:53\nthreads: 3\n",
+	     ":3: 'threads' is given twice (first on line 1)"},
 	    {"no-builtin-zones: maybe\n", "expected true or false"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -418,7 +420,8 @@ START_TEST(yaml_errors)
 END_TEST
 
 /* Every row of the settings table, from the flags, from YAML and from both,
- * in table order and reversed, each given twice: loads, keeps each value
+ * in table order and reversed, each given twice (in the file: a list's
+ * two items, as a key given twice is an error): loads, keeps each value
  * in its own field (setting one never frees another: the --control/--http
  * use-after-free), lists hold exactly what the last source gave, and
  * rw_config_fini frees all of it (the sanitizer run catches the rest). */
@@ -444,9 +447,13 @@ static void every_setting(bool reverse, bool flags, bool file)
 					argv[argc++] = (char *)s.example;
 				ck_assert_int_lt(argc, 500);
 			}
-			if (file && s.file_key)
-				yl += (size_t)snprintf(yaml + yl, sizeof yaml - yl, "%s: \"%s\"\n",
-				                       s.name, s.example);
+			/* the file: each key once (twice is an error), a list
+			 * as a sequence of the example twice */
+			if (file && s.file_key && twice == 0)
+				yl += (size_t)snprintf(yaml + yl, sizeof yaml - yl,
+				                       s.list ? "%s: [\"%s\", \"%s\"]\n"
+				                              : "%s: \"%s\"\n%.0s",
+				                       s.name, s.example, s.example);
 		}
 	}
 	if (file) {

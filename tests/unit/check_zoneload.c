@@ -135,7 +135,8 @@ START_TEST(dir_and_zone_errors)
 	ck_assert_msg(rw_zoneload(&c, &zs, err, sizeof err) == 0, "%s", err);
 	ck_assert(has(zs, "www.good.test.", RW_TYPE_A));
 	rw_zoneset_unref(zs);
-	/* --zone overrides the directory's zone of the same origin */
+	/* a zone given twice (--zone and the directory) is an error naming it
+	 * (issue 14: it used to replace the directory's silently) */
 	char other[256];
 	snprintf(other, sizeof other, "%s/other.txt", dir);
 	f = fopen(other, "w");
@@ -144,10 +145,15 @@ START_TEST(dir_and_zone_errors)
 	struct rw_zone_file spec = {"good.test", other};
 	c.zones = &spec;
 	c.nzones = 1;
+	ck_assert_int_eq(rw_zoneload(&c, &zs, err, sizeof err), RW_EINVAL);
+	ck_assert_msg(strstr(err, "other.txt: zone good.test. is given twice") != NULL, "%s", err);
+	/* the same without the directory: the file alone serves */
+	c.dir = NULL;
 	ck_assert_int_eq(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	ck_assert(has(zs, "mail.good.test.", RW_TYPE_A));
-	ck_assert(!has(zs, "www.good.test.", RW_TYPE_A));
 	rw_zoneset_unref(zs);
+	c.dir = dir;
+	c.nzones = 0;
 	/* a bad file: file:line: problem */
 	snprintf(path, sizeof path, "%s/bad.test.zone", dir);
 	f = fopen(path, "w");
@@ -159,6 +165,8 @@ START_TEST(dir_and_zone_errors)
 	ck_assert_str_eq(err, want);
 	unlink(path);
 	/* a missing --zone file */
+	spec.name = "missing.test";
+	c.nzones = 1;
 	spec.file = "/nonexistent.zone";
 	ck_assert_int_ne(rw_zoneload(&c, &zs, err, sizeof err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent.zone: cannot open"));

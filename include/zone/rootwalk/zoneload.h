@@ -1,7 +1,8 @@
 /* Building the zone set the daemon serves from its configuration: the
  * built-in locally served zones (RFC 6761, RFC 6303, RFC 7686, RFC 8375),
- * then every "*.zone" file in --zones-dir, then each --zone NAME=FILE; a later
- * zone with the same origin replaces an earlier one. */
+ * then every "*.zone" file in --zones-dir, then each --zone NAME=FILE. A
+ * configured zone replaces a built-in zone of the same origin; two
+ * configured zones of one origin are an error. */
 #ifndef ROOTWALK_ZONELOAD_H
 #define ROOTWALK_ZONELOAD_H
 
