@@ -118,12 +118,13 @@ int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct
 	if (gethostname(host, sizeof host - 1) != 0)
 		snprintf(host, sizeof host, "rootwalk");
 	if (c->nsid != NULL)
-		snprintf(g->nsid, sizeof g->nsid, "%s",
+		snprintf(g->nsid, sizeof g->nsid, "%.128s", /* RFC 5001: short */
 		         strcmp(c->nsid, "hostname") == 0 ? host : c->nsid);
 	if (!c->hide_identity)
-		snprintf(g->identity, sizeof g->identity, "%s", c->identity ? c->identity : host);
+		snprintf(g->identity, sizeof g->identity, "%.255s",
+		         c->identity ? c->identity : host);
 	if (!c->hide_version)
-		snprintf(g->version, sizeof g->version, "%s",
+		snprintf(g->version, sizeof g->version, "%.255s",
 		         c->version_text ? c->version_text : "rootwalk " RW_VERSION);
 	*out = g;
 	return 0;
