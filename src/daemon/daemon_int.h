@@ -340,8 +340,9 @@ struct rw_server {
 	struct retired *retired;
 	uv_async_t retire_async;
 	int retire_inited;
-	int running;         /* listeners bound and workers started: /ready */
-	uint64_t started_ns; /* uv_hrtime() at start: status's uptime */
+	int running;          /* listeners bound and workers started: /ready */
+	uint64_t started_ns;  /* uv_hrtime() at start: status's uptime */
+	int64_t started_wall; /* time() at start: process_start_time_seconds */
 	/* A restart that drops nothing (--takeover, takeover.c): the
 	 * sockets the new process was handed, and the old one's pid. */
 	struct inherited *inherit;

@@ -8,10 +8,21 @@
 #include "rootwalk/version.h"
 #include "rootwalk/zoneload.h"
 #include "control.h"
+#include "buildinfo.h"
+
+#include <ares.h>
+#include <uv.h>
+#include <yaml.h>
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifdef __clang__
+#define RW_COMPILER "clang " __clang_version__
+#else
+#define RW_COMPILER "gcc " __VERSION__
+#endif
 
 int main(int argc, char **argv)
 {
@@ -31,7 +42,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (cfg.action == RW_CONFIG_VERSION) {
-		printf("rootwalk %s\n", RW_VERSION);
+		/* What support people ask first: which build, which libraries. */
+		printf("rootwalk %s\ncommit: %s\nbuild: %s, %s\n"
+		       "libraries: libuv %s, c-ares %s, libyaml %s\n",
+		       RW_VERSION, RW_BUILD_COMMIT, RW_BUILD_TYPE, RW_COMPILER, uv_version_string(),
+		       ares_version(NULL), yaml_get_version_string());
 		rw_config_fini(&cfg);
 		return 0;
 	}

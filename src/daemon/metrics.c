@@ -2,11 +2,18 @@
  * sampling, the query log and rate-limited logs, per-worker snapshots,
  * /metrics in Prometheus text, /healthz, /ready, and the exit summary. */
 #include "daemon_int.h"
+#include "buildinfo.h"
+#include "rootwalk/version.h"
 #include "http.h"
 #include "rootwalk/err.h"
 #include "rootwalk/rr.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void write_process(struct rw_buf *b, const struct rw_server *s);
 #include <string.h>
 
 static const uint32_t lat_bounds_us[LAT_BUCKETS] = {50,   100,   250,   500,    1000,    2500,
@@ -337,6 +344,56 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	gauge(b, "rootwalk_config_restart_pending",
 	      "1: the last reload changed settings that take a restart (listen, threads...).",
 	      s->restart_pending);
+	write_process(b, s);
+}
+
+/* The process (Prometheus' process_* names, what node exporters and
+ * dashboards expect) and what was built (rootwalk_build_info). */
+static void write_process(struct rw_buf *b, const struct rw_server *s)
+{
+	rw_buf_printf(b,
+	              "# HELP rootwalk_build_info What this binary is.\n"
+	              "# TYPE rootwalk_build_info gauge\n"
+	              "rootwalk_build_info{version=\"%s\",commit=\"%s\",buildtype=\"%s\"} 1\n",
+	              RW_VERSION, RW_BUILD_COMMIT, RW_BUILD_TYPE);
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	if (f != NULL) {
+		if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+			size = resident = 0;
+		fclose(f);
+	}
+	gauge(b, "process_resident_memory_bytes", "Resident memory size in bytes.",
+	      resident * (unsigned long long)page);
+	gauge(b, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+	      size * (unsigned long long)page);
+	struct rusage ru;
+	double cpu = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	rw_buf_printf(b,
+	              "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+	              "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+	              "process_cpu_seconds_total %.3f\n",
+	              cpu);
+	unsigned long long fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		/* Bound: the process's open descriptors. */
+		for (struct dirent *de; (de = readdir(d)) != NULL;)
+			fds += de->d_name[0] != '.';
+		closedir(d);
+		fds--; /* the one opendir holds */
+	}
+	gauge(b, "process_open_fds", "Number of open file descriptors.", fds);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		gauge(b, "process_max_fds", "Maximum number of open file descriptors.",
+		      (unsigned long long)rl.rlim_cur);
+	gauge(b, "process_start_time_seconds", "Start time of the process since the epoch.",
+	      (unsigned long long)s->started_wall);
 }
 
 int rw__metrics_http(void *ctx, const char *path, struct rw_buf *body, const char **type)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int setup_shared(struct rw_server *s, char *err, size_t err_len)
@@ -112,6 +113,7 @@ int rw_server_run(struct rw_server *s)
 {
 	char err[512];
 	s->started_ns = uv_hrtime();
+	s->started_wall = (int64_t)time(NULL);
 	int e = uv_loop_init(&s->loop);
 	if (e != 0) {
 		rw_log_error("event loop: %s", uv_strerror(e));

@@ -127,6 +127,14 @@ expect "ndots:5: a name missing everywhere: the search tries end locally (NXDOMA
 
 # --- metrics, health, readiness ----------------------------------------------------
 group_metrics() {
+out=$(curl -s -m 3 "http://$HTTP/metrics")
+expect "build and process series (issue 14)" "$out" \
+	'^rootwalk_build_info\{version="[0-9.]+",commit="[0-9a-z-]+",buildtype="[a-z]+"\} 1$' \
+	'^process_resident_memory_bytes [1-9][0-9]{5,}$' '^process_cpu_seconds_total [0-9]+\.[0-9]{3}$' \
+	'^process_open_fds [1-9][0-9]*$' '^process_max_fds [1-9][0-9]*$' '^process_start_time_seconds 1[0-9]{9}$'
+expect "--version: the commit, the build and the libraries" "$("$RW" --version)" \
+	"^rootwalk [0-9]+\.[0-9]+\.[0-9]+$" "^commit: [0-9a-z-]+$" "^build: [a-z]+, (gcc|clang) " \
+	"^libraries: libuv 1\.[0-9.]+, c-ares 1\.[0-9.]+, libyaml 0\.[0-9.]+$"
 [ "$(get /healthz)" = 200 ] && ok "/healthz 200" || bad "/healthz"
 [ "$(get /ready)" = 200 ] && ok "/ready 200" || bad "/ready"
 [ "$(get /nope)" = 404 ] && ok "unknown path 404" || bad "unknown path"
