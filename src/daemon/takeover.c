@@ -28,7 +28,8 @@
 
 /* How many sockets a takeover may bring: 256 workers, 8 addresses each. */
 #define INHERIT_MAX 4096
-/* The old process waits at most this long for its questions in flight. */
+/* How often a draining process looks at what it still has in flight (it
+ * waits at most the resolve timeout plus a second). */
 #define DRAIN_CHECK_MS 50
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
