@@ -418,10 +418,8 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 			abs[0] = 0;
 		arg = abs;
 	}
-	bool needed = kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL ||
-	              kind == RW_CTL_ARG_NAME || kind == RW_CTL_ARG_NAME_TYPE ||
-	              kind == RW_CTL_ARG_NAME_TYPE_OPT;
-	if (cmd == 0 || have > words || strlen(arg) > 253 || (needed && arg[0] == 0)) {
+	if (cmd == 0 || have > words || strlen(arg) > 253 ||
+	    (rw_ctl_arg_required(kind) && arg[0] == 0)) {
 		fprintf(stderr,
 		        "usage: rootwalk control [--control PATH] COMMAND\n"
 		        "  status | stats | reload | log-level LEVEL\n"

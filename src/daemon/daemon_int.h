@@ -199,6 +199,9 @@ struct retired {
 int rw__gen_new(const struct rw_config *cfg, struct rw_config *own, const struct gen *prev,
                 struct gen **out, char *err, size_t err_len);
 struct gen *rw__gen_ref(struct gen *g);
+/* The cache settings a configuration makes (creation, and a reload's
+ * policy: rw_cache_set_policy takes the policy part). */
+void rw__cache_config_of(const struct rw_config *cfg, struct rw_cache_config *cc);
 void rw__gen_unref(struct gen *g);
 /* Whether forwarding (its upstream groups) differs between a and b. */
 bool rw__gen_forward_changed(const struct gen *a, const struct gen *b);

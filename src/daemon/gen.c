@@ -22,6 +22,17 @@ static void gen_free(struct gen *g)
 	free(g);
 }
 
+void rw__cache_config_of(const struct rw_config *cfg, struct rw_cache_config *cc)
+{
+	rw_cache_config_default(cc);
+	cc->limit_bytes = cfg->cache_size;
+	cc->min_ttl_s = cfg->min_ttl;
+	cc->max_ttl_s = cfg->max_ttl;
+	cc->max_neg_ttl_s = cfg->max_negative_ttl;
+	cc->stale_s = cfg->serve_stale_s;
+	cc->prefetch_pct = cfg->prefetch_pct;
+}
+
 struct gen *rw__gen_ref(struct gen *g)
 {
 	atomic_fetch_add(&g->refs, 1);

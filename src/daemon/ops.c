@@ -125,12 +125,7 @@ static void apply_main_settings(struct rw_server *s, const struct rw_config *cfg
 	rw_log_set_level(cfg->log_level);
 	rw_log_set_json(cfg->log_json);
 	struct rw_cache_config cc;
-	rw_cache_config_default(&cc);
-	cc.min_ttl_s = cfg->min_ttl;
-	cc.max_ttl_s = cfg->max_ttl;
-	cc.max_neg_ttl_s = cfg->max_negative_ttl;
-	cc.stale_s = cfg->serve_stale_s;
-	cc.prefetch_pct = cfg->prefetch_pct;
+	rw__cache_config_of(cfg, &cc);
 	rw_cache_set_policy(s->cache, &cc);
 }
 

@@ -24,13 +24,7 @@ static int setup_shared(struct rw_server *s, char *err, size_t err_len)
 {
 	const struct rw_config *cfg = s->cfg;
 	struct rw_cache_config cc;
-	rw_cache_config_default(&cc);
-	cc.limit_bytes = cfg->cache_size;
-	cc.min_ttl_s = cfg->min_ttl;
-	cc.max_ttl_s = cfg->max_ttl;
-	cc.max_neg_ttl_s = cfg->max_negative_ttl;
-	cc.stale_s = cfg->serve_stale_s;
-	cc.prefetch_pct = cfg->prefetch_pct;
+	rw__cache_config_of(cfg, &cc);
 	s->cache = rw_cache_new(&cc);
 	s->flight = rw_flight_new(cfg->max_outstanding, FLIGHT_WAITERS_MAX);
 	s->infra = rw_infra_new(100000);

@@ -45,11 +45,8 @@ enum rw_ctl_parse rw_ctl_parse(const uint8_t *req, size_t len, unsigned last_cmd
 		return RW_CTL_BAD;
 	}
 	if (n == 0) {
-		bool needed = kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL ||
-		              kind == RW_CTL_ARG_NAME || kind == RW_CTL_ARG_NAME_TYPE ||
-		              kind == RW_CTL_ARG_NAME_TYPE_OPT;
 		*error = "this command needs an argument";
-		return needed ? RW_CTL_BAD : RW_CTL_OK;
+		return rw_ctl_arg_required(kind) ? RW_CTL_BAD : RW_CTL_OK;
 	}
 	uint8_t wire[RW_NAME_MAX];
 	size_t wl;
@@ -95,6 +92,12 @@ enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd)
 	case RW_CTL_LOOKUP: return RW_CTL_ARG_NAME_TYPE_OPT;
 	default: return RW_CTL_ARG_NONE;
 	}
+}
+
+bool rw_ctl_arg_required(enum rw_ctl_arg kind)
+{
+	return kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL || kind == RW_CTL_ARG_NAME ||
+	       kind == RW_CTL_ARG_NAME_TYPE || kind == RW_CTL_ARG_NAME_TYPE_OPT;
 }
 
 bool rw_ctl_name_type(char *arg, uint8_t name[255], uint16_t *type)

@@ -51,6 +51,8 @@ enum rw_ctl_arg {
 	RW_CTL_ARG_NAME_TYPE_OPT, /* lookup: "NAME [TYPE]" */
 };
 enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd);
+/* Whether a command with this kind of argument must be given one. */
+bool rw_ctl_arg_required(enum rw_ctl_arg kind);
 /* Splits "NAME [TYPE]" (arg is changed): the name in wire form and the
  * type (0: none). false: not that. */
 bool rw_ctl_name_type(char *arg, uint8_t name[255], uint16_t *type);

@@ -82,6 +82,16 @@ struct reply {
  * depends on) is only as true as the last zone file. */
 #define AUTOPATH_TTL 5
 
+/* A question as a parsed message (what the answer functions read): a
+ * waiting request's, or the name a chain leads to. */
+static void question_of(struct rw_msg *m, const uint8_t *name, size_t len, uint16_t qtype,
+                        uint16_t qclass)
+{
+	*m = (struct rw_msg){.qdcount = 1, .qtype = qtype, .qclass = qclass};
+	memcpy(m->qname, name, len);
+	m->qname_len = len;
+}
+
 #define TYPE_SIG 24
 #define TYPE_TSIG 250
 #define TSIG_BADKEY 17
@@ -692,9 +702,8 @@ static void make_request(struct rw_query_env *env, const struct rw_msg *q,
 static bool chase(struct rw_query_env *env, const struct rw_msg *q, enum rw_transport transport,
                   struct reply *r, bool autopath)
 {
-	struct rw_msg tq = {.qdcount = 1, .qtype = q->qtype, .qclass = q->qclass};
-	tq.qname_len = rw_name_len(r->chase);
-	memcpy(tq.qname, r->chase, tq.qname_len);
+	struct rw_msg tq;
+	question_of(&tq, r->chase, rw_name_len(r->chase), q->qtype, q->qclass);
 	uint8_t lt[RW_NAME_MAX];
 	rw_name_lower(lt, tq.qname, tq.qname_len);
 	uint16_t rcode = r->rcode;
@@ -735,9 +744,8 @@ static bool autopath(struct rw_query_env *env, const struct rw_msg *q, const uin
 		return true;
 	}
 	env->stats.autopath++;
-	struct rw_msg tq = {.qdcount = 1, .qtype = q->qtype, .qclass = q->qclass};
-	tq.qname_len = tl;
-	memcpy(tq.qname, target, tl);
+	struct rw_msg tq;
+	question_of(&tq, target, tl, q->qtype, q->qclass);
 	if (answer_local(r, env->zones, &tq, target)) /* a local search name */
 		return true;
 	r->chase = target;
@@ -879,9 +887,8 @@ static void add_answer_section(struct reply *r, const struct rw_query_env *env,
 /* answer_stale for a waiting request: its question as a parsed one. */
 static bool finish_stale(struct rw_query_env *env, const struct rw_request *req, struct reply *r)
 {
-	struct rw_msg q = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
-	memcpy(q.qname, req->qname, req->qname_len);
-	q.qname_len = req->qname_len;
+	struct rw_msg q;
+	question_of(&q, req->qname, req->qname_len, req->qtype, req->qclass);
 	uint8_t lname[RW_NAME_MAX];
 	rw_name_lower(lname, req->qname, req->qname_len);
 	rw_arena_reset(&env->arena);
@@ -900,9 +907,8 @@ static enum rw_query_result finish_chased(struct rw_query_env *env, const struct
                                           const struct rw_answer *ans, struct reply *r,
                                           size_t *out_len)
 {
-	struct rw_msg q = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
-	memcpy(q.qname, req->qname, req->qname_len);
-	q.qname_len = req->qname_len;
+	struct rw_msg q;
+	question_of(&q, req->qname, req->qname_len, req->qtype, req->qclass);
 	uint8_t lname[RW_NAME_MAX];
 	rw_name_lower(lname, req->qname, req->qname_len);
 	rw_arena_reset(&env->arena);
@@ -928,9 +934,8 @@ static enum rw_query_result finish_chased(struct rw_query_env *env, const struct
 			add_answer_section(r, env, req, req->target, r->chase, ans, RW_SEC_NS);
 			return end(env, r, out_len, NULL);
 		}
-		struct rw_msg tq = {.qdcount = 1, .qtype = req->qtype, .qclass = req->qclass};
-		tq.qname_len = rw_name_len(r->chase);
-		memcpy(tq.qname, r->chase, tq.qname_len);
+		struct rw_msg tq;
+		question_of(&tq, r->chase, rw_name_len(r->chase), req->qtype, req->qclass);
 		if (req->stale && answer_stale(r, env, &tq, req->target))
 			return end(env, r, out_len, stale_ede(r));
 	}

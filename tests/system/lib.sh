@@ -82,6 +82,13 @@ need() {
 		fi
 	done
 }
+# skip_group WHY: this case group cannot run here (a prerequisite of its
+# own is missing): exit 77 when it runs alone (meson: skipped), else say so
+# and let the caller return.
+skip_group() {
+	echo "SKIP: $*"
+	[ -z "${RW_GROUP:-}" ] || exit 77
+}
 # need_root: port 53 on 127.53.x.y, unshare and --user need root.
 need_root() { [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }; }
 
