@@ -20,6 +20,11 @@ void rw_log_set_json(bool json)
 	atomic_store(&log_json, json ? 1 : 0);
 }
 
+bool rw_log_is_json(void)
+{
+	return atomic_load(&log_json) != 0;
+}
+
 bool rw_log_limit(struct rw_log_limit *l, uint64_t now_ms, uint64_t *suppressed)
 {
 	if (now_ms - l->window_ms >= 1000 || l->window_ms == 0) {
@@ -109,6 +114,74 @@ void rw_log(enum rw_log_level level, const char *fmt, ...)
 		ml = sizeof line - (size_t)n - 2;
 	memcpy(line + n, msg, ml);
 	size_t len = (size_t)n + ml;
+	line[len++] = '\n';
+	fwrite(line, 1, len, stderr);
+}
+
+/* Appends text to line (JSON-escaped when json), keeping room for the end. */
+static size_t put(char *line, size_t len, size_t cap, const char *text, bool json)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c && len + 8 < cap; c++) {
+		if (json && (*c == '"' || *c == '\\')) {
+			line[len++] = '\\';
+			line[len++] = (char)*c;
+		} else if (json && *c < 0x20) {
+			len += (size_t)snprintf(line + len, 7, "\\u%04x", *c);
+		} else {
+			line[len++] = (char)*c;
+		}
+	}
+	return len;
+}
+
+void rw_log_fields(enum rw_log_level level, const char *msg, const struct rw_log_field *f, size_t n)
+{
+	if ((int)level > atomic_load(&log_level))
+		return;
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	bool json = atomic_load(&log_json) != 0;
+	size_t cap = sizeof line, len;
+	if (json)
+		len = (size_t)snprintf(line, cap,
+		                       "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":"
+		                       "\"%s\",\"msg\":\"",
+		                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		                       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+		                       level_names[level]);
+	else
+		len = (size_t)snprintf(
+		    line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    ts.tv_nsec / 1000000, level_names[level]);
+	len = put(line, len, cap, msg, json);
+	if (json)
+		line[len++] = '"';
+	/* Bound: n fields, each clipped to the line. */
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].value == NULL || f[i].value[0] == 0)
+			continue;
+		if (json) {
+			len = put(line, len, cap, ",\"", false);
+			len = put(line, len, cap, f[i].key, false);
+			len = put(line, len, cap, f[i].number ? "\":" : "\":\"", false);
+			len = put(line, len, cap, f[i].value, true);
+			if (!f[i].number)
+				len = put(line, len, cap, "\"", false);
+		} else {
+			len = put(line, len, cap, " ", false);
+			if (!f[i].bare) {
+				len = put(line, len, cap, f[i].key, false);
+				len = put(line, len, cap, "=", false);
+			}
+			len = put(line, len, cap, f[i].value, false);
+		}
+	}
+	if (json)
+		line[len++] = '}';
 	line[len++] = '\n';
 	fwrite(line, 1, len, stderr);
 }

@@ -77,6 +77,10 @@ const struct setting rw__settings[] = {
      "keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
      "serve /metrics, /healthz, /ready over HTTP (off by default)"},
+    {"metrics-format", 0, K_METRICS, FIELD(metrics_format), 0, 0, 0, 0, "rootwalk", "both",
+     "rootwalk|coredns|both",
+     "metric families /metrics serves: rootwalk's own, CoreDNS's names and\n"
+     "labels (its dashboards and alerts work unchanged), or both"},
     {"control", 0, K_PATH, FIELD(control), 0, S_RESTART, 0, 0, NULL, "/run/rootwalk/control.sock",
      "PATH", "control socket (mode 0600) for `rootwalk control ...`"},
     {"allow", 0, K_NETBLOCKS, LIST(allow, nallow), 0, 0, 0, "127.0.0.0/8 ::1", "10.0.0.0/8",
@@ -570,6 +574,19 @@ static int apply(struct rw_config *cfg, size_t idx, const char *v, struct origin
 			            v);
 		*(bool *)field(cfg, s) = strcmp(v, "json") == 0;
 		return 0;
+	case K_METRICS: {
+		unsigned *m = field(cfg, s);
+		if (strcmp(v, "rootwalk") == 0)
+			*m = RW_METRICS_ROOTWALK;
+		else if (strcmp(v, "coredns") == 0)
+			*m = RW_METRICS_COREDNS;
+		else if (strcmp(v, "both") == 0)
+			*m = RW_METRICS_ROOTWALK | RW_METRICS_COREDNS;
+		else
+			return fail(err, err_len, o,
+			            "%s: expected rootwalk, coredns or both, got '%s'", s->name, v);
+		return 0;
+	}
 	default: return RW_EINVAL;
 	}
 }

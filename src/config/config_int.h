@@ -20,6 +20,7 @@ enum kind {
 	K_ADDR,      /* struct rw_sockaddr * (one, heap), a port required */
 	K_LOGLEVEL,  /* enum rw_log_level */
 	K_LOGFMT,    /* bool log_json: "text" or "json" */
+	K_METRICS,   /* unsigned: RW_METRICS_* bits ("rootwalk", "coredns", "both") */
 	K_ADDRS,     /* list of struct rw_sockaddr, port 53 by default */
 	K_NETBLOCKS, /* list of struct rw_netblock */
 	K_ZONES,     /* list of struct rw_zone_spec (NAME=FILE) */

@@ -79,6 +79,7 @@ static bool same(const struct setting *s, const struct rw_config *a, const struc
 	switch (s->kind) {
 	case K_BOOL:
 	case K_LOGFMT: return *(const bool *)fa == *(const bool *)fb;
+	case K_METRICS: return *(const unsigned *)fa == *(const unsigned *)fb;
 	case K_UINT: return memcmp(fa, fb, s->aux) == 0;
 	case K_SIZE: return *(const size_t *)fa == *(const size_t *)fb;
 	case K_LOGLEVEL: return *(const enum rw_log_level *)fa == *(const enum rw_log_level *)fb;

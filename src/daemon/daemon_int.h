@@ -113,6 +113,10 @@ struct udp_batch {
 	struct iovec iov[UDP_RECV_BATCH];
 	struct sockaddr_storage addr[UDP_RECV_BATCH];
 	uint8_t buf[UDP_RECV_BATCH][UDP_REPLY_MAX];
+	/* Metrics: when the batch's first datagram was read (0: not yet, or
+	 * not measured), and each reply's source and type slot. */
+	uint64_t t0;
+	uint8_t src[UDP_RECV_BATCH], qidx[UDP_RECV_BATCH];
 };
 
 /* One client waiting for an upstream answer: where to send the reply and
@@ -128,6 +132,7 @@ struct waiter {
 	struct conn *c;        /* TCP: the connection (kept alive by c->waiting) */
 	struct rw_answer *ans; /* in a mailbox: the answer (a reference; NULL: SERVFAIL) */
 	uint64_t t0;           /* when the request came in (uv_hrtime), if measured */
+	uint16_t req_len;      /* the request's bytes (metrics) */
 	uint64_t born_ms;      /* uv_now when it began to wait */
 	int counted;           /* in the worker's per-address waiting counts */
 	bool refresh;          /* a background refresh (prefetch, keep-warm): no client */
@@ -159,19 +164,38 @@ struct upstream_stats {
 	uint64_t stale_refresh_failed; /* refreshes of stale data that failed */
 	uint64_t prefetches;           /* background refreshes: hits near expiry */
 	uint64_t keep_warm;            /* background refreshes: the keep-warm list */
+	uint64_t groups_broken;        /* a forward group's every server failed (held) */
 };
 
-/* Query latency histogram (receive to reply), upper bounds in µs. Answers
- * from local zones and the cache are timed 1 in LAT_SAMPLE (two clock
- * reads on every hit cost 2.8% of its instructions); every answer that
- * waited for upstream is timed. */
-#define LAT_SAMPLE 16
+/* What /metrics says of client queries, counted for every reply sent
+ * (no sampling), per worker. Latency is receive to reply. A UDP datagram
+ * answered at once is timed with its recvmmsg batch: one clock read when
+ * the batch's first datagram is read, one when its replies go out
+ * together, so every reply of the batch has the batch's time (what the
+ * client saw, less the network) at two clock reads per batch. TCP
+ * queries and answers that waited for upstream are timed one by one.
+ *
+ * Latency bounds (µs): 50, 100, then 250 x 2^k for k = 0..15 -- the last
+ * sixteen are CoreDNS's (ExponentialBuckets(0.00025, 2, 16)), so one
+ * histogram serves both families. Sizes: CoreDNS's bounds. */
+#include "lat.h"
+#define SIZE_BUCKETS 14
+#define RCODES 7 /* NOERROR .. REFUSED, then other */
 
-#define LAT_BUCKETS 12
+extern const unsigned rw__size_bounds[SIZE_BUCKETS];
 
 struct latency {
-	uint64_t bucket[LAT_BUCKETS + 1]; /* the last: over every bound */
-	uint64_t count, sum_ns;
+	uint64_t bucket[RW_SOURCES][LAT_BUCKETS + 1]; /* the last: over every bound */
+	uint64_t count[RW_SOURCES], sum_ns[RW_SOURCES];
+	uint64_t type_bucket[RW_QSTAT_TYPES][LAT_BUCKETS + 1];
+	uint64_t type_sum_ns[RW_QSTAT_TYPES];
+	uint64_t requests[2][2][RW_QSTAT_TYPES]; /* transport, family (IPv4, IPv6), type */
+	uint64_t responses[RCODES][RW_SOURCES];
+	uint64_t req_size[2][SIZE_BUCKETS + 1], resp_size[2][SIZE_BUCKETS + 1];
+	uint64_t req_bytes[2], resp_bytes[2];
+	uint64_t do_requests;
+	uint64_t cache_hits[2]; /* per client query: success, denial */
+	uint64_t cache_misses;  /* per client query: went upstream */
 };
 
 struct rl_stats {
@@ -287,7 +311,6 @@ struct worker {
 	struct rw_log_limit drop_log, refuse_log, rl_log, event_log;
 	/* Metrics (--http): latency measured per query, counters published. */
 	int measure;
-	unsigned lat_tick;
 	struct latency lat;
 	uv_timer_t snap_timer;
 	uv_timer_t warm_timer; /* worker 0: the keep-warm list (--keep-warm) */
@@ -468,7 +491,7 @@ int rw__cache_load(struct rw_server *s, const char *path, char *msg, size_t msg_
 /* A request the core routed upstream (w->env.request): joins or leads the
  * question's in-flight entry. */
 void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr *addr,
-                         struct conn *c, uint64_t t0);
+                         struct conn *c, uint64_t t0, size_t req_len);
 /* Starts a background refresh of req's question (prefetch, keep-warm)
  * unless one is in flight: upstream work with no client, which fills the
  * cache. True when one was started. */
@@ -480,8 +503,29 @@ void rw__upq_timer_closed(uv_handle_t *h);
 
 /* --- metrics.c: counters, latency, logs of queries, /metrics -------------- */
 
-void rw__metrics_observe(struct worker *w, uint64_t t0);
-void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t);
+/* Counts a reply sent to a client (w->env.last says what it was): t0 its
+ * request's arrival (uv_hrtime), or 0 for a reply in the UDP batch, timed
+ * when the batch goes out. */
+void rw__metrics_reply(struct worker *w, const struct sockaddr *client, enum rw_transport t,
+                       size_t req_len, const uint8_t *reply, size_t reply_len, uint64_t t0);
+/* The UDP batch went out: its replies' latency. */
+void rw__metrics_batch(struct worker *w, const struct udp_batch *b);
+/* One histogram's series: bk[LAT_BUCKETS + 1] from bound first on
+ * (the earlier ones counted in), labels `k="v",` pairs (or ""). */
+void rw__histogram(struct rw_buf *b, const char *name, const char *labels, const uint64_t *bk,
+                   unsigned first, uint64_t sum_ns);
+void rw__write_sizes(struct rw_buf *b, const char *name, const char *label, const char *more,
+                     const uint64_t h[2][SIZE_BUCKETS + 1], const uint64_t *bytes);
+/* --- upmetrics.c: per forwarder series ---------------------------------- */
+void rw__upstats_write(struct rw_buf *b, unsigned families);
+/* CoreDNS's families of the client-query counters (metrics_coredns.c). */
+struct snapshot;
+void rw__metrics_write_coredns(struct rw_server *s, struct rw_buf *b, const struct snapshot *t);
+/* --log-queries: the line for a reply sent (reply: its bytes; t0: the
+ * request's arrival or 0; upstream: the server that answered, or NULL). */
+void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t,
+                   const uint8_t *reply, size_t len, uint64_t t0, const char *upstream);
+const char *rw__rcode_text(uint16_t rcode);
 void rw__log_limited(struct worker *w, struct rw_log_limit *l, const char *what,
                      const struct sockaddr *sa);
 void rw__metrics_write(struct rw_server *s, struct rw_buf *b);

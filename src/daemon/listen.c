@@ -95,7 +95,9 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	uint8_t *out = rw__udp_batch_slot(w, h);
 	size_t out_cap = UDP_REPLY_MAX;
 	size_t out_len;
-	uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
+	/* The batch's first datagram: its time is every one's (metrics). */
+	if ((w->measure || w->env.log_queries) && w->batch.t0 == 0)
+		w->batch.t0 = uv_hrtime();
 	w->env.client = addr;
 	uint64_t refused = w->env.stats.acl_refused;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
@@ -106,13 +108,16 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		if (w->rl != NULL && !rw__reply_allowed(w, h, addr, out, out_len))
 			break;
 		rw__udp_batch_add(w, addr, out_len);
-		if (t0 != 0)
-			rw__metrics_observe(w, t0);
-		rw__log_query(w, addr, RW_TRANSPORT_UDP);
+		if (w->measure)
+			rw__metrics_reply(w, addr, RW_TRANSPORT_UDP, (size_t)nread, out, out_len,
+			                  0);
+		rw__log_query(w, addr, RW_TRANSPORT_UDP, out, out_len, w->batch.t0, NULL);
 		if (w->env.prefetch && rw__pending_refresh(w, &w->env.request))
 			w->up.prefetches++;
 		break;
-	case RW_QUERY_UPSTREAM: rw__pending_forward(w, h, addr, NULL, t0); break;
+	case RW_QUERY_UPSTREAM:
+		rw__pending_forward(w, h, addr, NULL, w->batch.t0, (size_t)nread);
+		break;
 	case RW_QUERY_DROP:
 		rw__log_limited(w, &w->drop_log, "dropped a packet that is not a query", addr);
 		break;
@@ -153,19 +158,21 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	/* Bound: each iteration consumes one whole frame from the buffer. */
 	while (!c->closing && rw_tcpbuf_next(&c->in, &pos, &msg, &flen)) {
 		size_t out_len;
-		uint64_t t0 = w->measure && (++w->lat_tick % LAT_SAMPLE) == 0 ? uv_hrtime() : 0;
+		uint64_t t0 = w->measure || w->env.log_queries ? uv_hrtime() : 0;
 		w->env.client = (const struct sockaddr *)&c->peer;
 		switch (rw_query_process(&w->env, msg, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {
 		case RW_QUERY_REPLY:
 			rw__conn_send(c, w->sbuf, out_len);
-			if (t0 != 0)
-				rw__metrics_observe(w, t0);
-			rw__log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP);
+			if (w->measure)
+				rw__metrics_reply(w, (const struct sockaddr *)&c->peer,
+				                  RW_TRANSPORT_TCP, flen, w->sbuf, out_len, t0);
+			rw__log_query(w, (const struct sockaddr *)&c->peer, RW_TRANSPORT_TCP,
+			              w->sbuf, out_len, t0, NULL);
 			if (w->env.prefetch && rw__pending_refresh(w, &w->env.request))
 				w->up.prefetches++;
 			break;
-		case RW_QUERY_UPSTREAM: rw__pending_forward(w, NULL, NULL, c, t0); break;
+		case RW_QUERY_UPSTREAM: rw__pending_forward(w, NULL, NULL, c, t0, flen); break;
 		case RW_QUERY_DROP: break;
 		}
 	}

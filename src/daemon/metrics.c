@@ -13,39 +13,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void write_process(struct rw_buf *b, const struct rw_server *s);
+static void write_process(struct rw_buf *b, const struct rw_server *s, bool own);
 #include <string.h>
-
-static const uint32_t lat_bounds_us[LAT_BUCKETS] = {50,   100,   250,   500,    1000,    2500,
-                                                    5000, 10000, 50000, 250000, 1000000, 5000000};
-
-void rw__metrics_observe(struct worker *w, uint64_t t0)
-{
-	uint64_t ns = uv_hrtime() - t0;
-	uint64_t us = ns / 1000;
-	unsigned i = 0;
-	while (i < LAT_BUCKETS && us > lat_bounds_us[i])
-		i++;
-	w->lat.bucket[i]++;
-	w->lat.count++;
-	w->lat.sum_ns += ns;
-}
-
-/* --log-queries: one line per answered query. */
-void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t)
-{
-	if (!w->env.log_queries || !w->env.last.valid)
-		return;
-	char client[80], name[RW_NAME_TEXT_MAX], type[16];
-	rw_addr_text(sa, client, sizeof client);
-	rw_name_to_text(w->env.last.qname, name, sizeof name);
-	rw_type_to_text(w->env.last.qtype, type, sizeof type);
-	static const char *const rc[] = {"NOERROR",  "FORMERR", "SERVFAIL",
-	                                 "NXDOMAIN", "NOTIMP",  "REFUSED"};
-	unsigned r = w->env.last.rcode & 0xF;
-	rw_log_info("query %s %s %s %s %s", client, t == RW_TRANSPORT_UDP ? "udp" : "tcp", name,
-	            type, r < 6 ? rc[r] : "OTHER");
-}
 
 /* Packets an attacker can send at line rate are logged a few per second. */
 void rw__log_limited(struct worker *w, struct rw_log_limit *l, const char *what,
@@ -112,10 +81,11 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.rs.lame += x.rs.lame;
 		for (int k = 0; k < RW_LIMIT_N; k++)
 			t.rs.limit[k] += x.rs.limit[k];
-		for (int k = 0; k <= LAT_BUCKETS; k++)
-			t.lat.bucket[k] += x.lat.bucket[k];
-		t.lat.count += x.lat.count;
-		t.lat.sum_ns += x.lat.sum_ns;
+		/* struct latency is counters only: summed as an array. */
+		uint64_t *to = (uint64_t *)&t.lat;
+		const uint64_t *from = (const uint64_t *)&x.lat;
+		for (size_t k = 0; k < sizeof t.lat / sizeof(uint64_t); k++)
+			to[k] += from[k];
 		t.tcp.evicted += x.tcp.evicted;
 		t.tcp.full_refused += x.tcp.full_refused;
 		t.tcp.per_client_refused += x.tcp.per_client_refused;
@@ -136,6 +106,7 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.up.stale_refresh_failed += x.up.stale_refresh_failed;
 		t.up.prefetches += x.up.prefetches;
 		t.up.keep_warm += x.up.keep_warm;
+		t.up.groups_broken += x.up.groups_broken;
 	}
 	*out = t;
 }
@@ -235,10 +206,38 @@ static void write_limits(struct rw_server *s, const struct snapshot *tp, struct 
 	        t.q.signed_refused);
 }
 
-void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
+/* A size histogram per transport (CoreDNS's bounds). */
+void rw__write_sizes(struct rw_buf *b, const char *name, const char *label, const char *more,
+                     const uint64_t h[2][SIZE_BUCKETS + 1], const uint64_t *bytes)
 {
-	struct snapshot t;
-	sum_snapshots(s, &t);
+	for (int t = 0; t < 2; t++) {
+		const char *tn = t == 0 ? "udp" : "tcp";
+		uint64_t cum = 0;
+		for (int k = 0; k < SIZE_BUCKETS; k++) {
+			cum += h[t][k];
+			rw_buf_printf(b, "%s_bucket{%s%s=\"%s\",le=\"%u\"} %llu\n", name, more,
+			              label, tn, rw__size_bounds[k], (unsigned long long)cum);
+		}
+		cum += h[t][SIZE_BUCKETS];
+		rw_buf_printf(b,
+		              "%s_bucket{%s%s=\"%s\",le=\"+Inf\"} %llu\n%s_sum{%s%s=\"%s\"} %llu\n"
+		              "%s_count{%s%s=\"%s\"} %llu\n",
+		              name, more, label, tn, (unsigned long long)cum, name, more, label, tn,
+		              (unsigned long long)bytes[t], name, more, label, tn,
+		              (unsigned long long)cum);
+	}
+}
+
+static void write_sizes(struct rw_buf *b, const char *name, const char *label,
+                        const uint64_t h[2][SIZE_BUCKETS + 1], const uint64_t *bytes)
+{
+	rw__write_sizes(b, name, label, "", h, bytes);
+}
+
+/* Client queries: received, answered, and what the cache did for them. */
+static void write_queries(struct rw_server *s, struct rw_buf *b, const struct snapshot *tp)
+{
+	const struct snapshot t = *tp;
 	rw_buf_printf(b, "# HELP rootwalk_queries_total Queries received, by transport.\n"
 	                 "# TYPE rootwalk_queries_total counter\n");
 	rw_buf_printf(b, "rootwalk_queries_total{transport=\"udp\"} %llu\n",
@@ -261,14 +260,44 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 		              (unsigned long long)t.q.rcode[k]);
 	counter(b, "rootwalk_dropped_total", "Requests dropped without a reply.", t.q.dropped);
 	counter(b, "rootwalk_truncated_total", "Replies sent with TC=1.", t.q.truncated);
-	counter(b, "rootwalk_cache_hits_total", "Cache lookups that found a live entry.", t.c.hits);
-	counter(b, "rootwalk_cache_misses_total", "Cache lookups that found nothing.", t.c.misses);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_cache_hits_total Client queries answered from the cache, "
+	              "by kind (success: records; denial: NXDOMAIN, NODATA or a failure held).\n"
+	              "# TYPE rootwalk_cache_hits_total counter\n"
+	              "rootwalk_cache_hits_total{type=\"success\"} %llu\n"
+	              "rootwalk_cache_hits_total{type=\"denial\"} %llu\n",
+	              (unsigned long long)t.lat.cache_hits[0],
+	              (unsigned long long)t.lat.cache_hits[1]);
+	counter(b, "rootwalk_cache_misses_total",
+	        "Client queries the cache could not answer (sent upstream).", t.lat.cache_misses);
+	rw_buf_printf(b,
+	              "# HELP rootwalk_cache_lookups_total Cache lookups of every kind (client "
+	              "queries, CNAME hops, the resolver's own), by result.\n"
+	              "# TYPE rootwalk_cache_lookups_total counter\n"
+	              "rootwalk_cache_lookups_total{result=\"hit\"} %llu\n"
+	              "rootwalk_cache_lookups_total{result=\"miss\"} %llu\n",
+	              (unsigned long long)t.c.hits, (unsigned long long)t.c.misses);
 	counter(b, "rootwalk_cache_inserts_total", "Entries put in the cache.", t.c.inserts);
 	counter(b, "rootwalk_cache_evictions_total", "Entries evicted for space.", t.c.evictions);
 	counter(b, "rootwalk_cache_expired_total", "Entries found expired.", t.c.expired);
 	gauge(b, "rootwalk_cache_entries", "Entries in the cache.", rw_cache_entries(s->cache));
 	gauge(b, "rootwalk_cache_bytes", "Memory the cache counts against --cache-size.",
 	      rw_cache_bytes(s->cache));
+}
+
+void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
+{
+	struct snapshot t;
+	sum_snapshots(s, &t);
+	unsigned fam = s->gen->cfg->metrics_format;
+	if (fam & RW_METRICS_COREDNS)
+		rw__metrics_write_coredns(s, b, &t);
+	rw__upstats_write(b, fam);
+	if (!(fam & RW_METRICS_ROOTWALK)) {
+		write_process(b, s, false);
+		return;
+	}
+	write_queries(s, b, &t);
 	rw_buf_printf(b,
 	              "# HELP rootwalk_upstream_queries_total Queries sent upstream.\n"
 	              "# TYPE rootwalk_upstream_queries_total counter\n"
@@ -288,6 +317,10 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	              "rootwalk_upstream_errors_total{mode=\"recursive\"} %llu\n",
 	              (unsigned long long)t.up.failures,
 	              (unsigned long long)(t.rs.servfails + t.rs.mismatched));
+	counter(b, "rootwalk_forward_groups_broken_total",
+	        "Times every server of a forward group failed (its clients get SERVFAIL at once "
+	        "while it is probed).",
+	        t.up.groups_broken);
 	counter(b, "rootwalk_failures_cached_total",
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
@@ -309,22 +342,31 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	              "rootwalk_ratelimited_total{action=\"slip\"} %llu\n"
 	              "rootwalk_ratelimited_total{action=\"drop\"} %llu\n",
 	              (unsigned long long)t.rl.slipped, (unsigned long long)t.rl.dropped);
-	rw_buf_printf(b,
-	              "# HELP rootwalk_query_duration_seconds Receive to reply (local and cached "
-	              "answers sampled 1 in 16, upstream answers all).\n"
-	              "# TYPE rootwalk_query_duration_seconds histogram\n");
-	uint64_t cum = 0;
-	for (int k = 0; k < LAT_BUCKETS; k++) {
-		cum += t.lat.bucket[k];
-		rw_buf_printf(b, "rootwalk_query_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		              lat_bounds_us[k] / 1e6, (unsigned long long)cum);
+	rw_buf_printf(b, "# HELP rootwalk_query_duration_seconds Receive to reply, every client "
+	                 "query, by where its answer came from.\n"
+	                 "# TYPE rootwalk_query_duration_seconds histogram\n");
+	for (unsigned k = 0; k < RW_SOURCES; k++) {
+		char labels[32];
+		snprintf(labels, sizeof labels, "source=\"%s\",", rw_source_names[k]);
+		rw__histogram(b, "rootwalk_query_duration_seconds", labels, t.lat.bucket[k], 0,
+		              t.lat.sum_ns[k]);
 	}
-	rw_buf_printf(b,
-	              "rootwalk_query_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-	              "rootwalk_query_duration_seconds_sum %.9f\n"
-	              "rootwalk_query_duration_seconds_count %llu\n",
-	              (unsigned long long)t.lat.count, (double)t.lat.sum_ns / 1e9,
-	              (unsigned long long)t.lat.count);
+	rw_buf_printf(b, "# HELP rootwalk_request_size_bytes Client queries' sizes.\n"
+	                 "# TYPE rootwalk_request_size_bytes histogram\n");
+	write_sizes(b, "rootwalk_request_size_bytes", "transport", t.lat.req_size, t.lat.req_bytes);
+	rw_buf_printf(b, "# HELP rootwalk_response_size_bytes Replies' sizes.\n"
+	                 "# TYPE rootwalk_response_size_bytes histogram\n");
+	write_sizes(b, "rootwalk_response_size_bytes", "transport", t.lat.resp_size,
+	            t.lat.resp_bytes);
+	rw_buf_printf(b, "# HELP rootwalk_answers_total Replies sent, by source and rcode.\n"
+	                 "# TYPE rootwalk_answers_total counter\n");
+	for (unsigned k = 0; k < RW_SOURCES; k++)
+		for (unsigned r = 0; r < RCODES; r++)
+			if (t.lat.responses[r][k] > 0)
+				rw_buf_printf(
+				    b, "rootwalk_answers_total{source=\"%s\",rcode=\"%s\"} %llu\n",
+				    rw_source_names[k], r < RCODES - 1 ? rcode_names[r] : "OTHER",
+				    (unsigned long long)t.lat.responses[r][k]);
 	rw_buf_printf(b,
 	              "# HELP rootwalk_zone_reloads_total Zone reloads.\n"
 	              "# TYPE rootwalk_zone_reloads_total counter\n"
@@ -344,18 +386,20 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	gauge(b, "rootwalk_config_restart_pending",
 	      "1: the last reload changed settings that take a restart (listen, threads...).",
 	      s->restart_pending);
-	write_process(b, s);
+	write_process(b, s, true);
 }
 
 /* The process (Prometheus' process_* names, what node exporters and
  * dashboards expect) and what was built (rootwalk_build_info). */
-static void write_process(struct rw_buf *b, const struct rw_server *s)
+static void write_process(struct rw_buf *b, const struct rw_server *s, bool own)
 {
-	rw_buf_printf(b,
-	              "# HELP rootwalk_build_info What this binary is.\n"
-	              "# TYPE rootwalk_build_info gauge\n"
-	              "rootwalk_build_info{version=\"%s\",commit=\"%s\",buildtype=\"%s\"} 1\n",
-	              RW_VERSION, RW_BUILD_COMMIT, RW_BUILD_TYPE);
+	if (own)
+		rw_buf_printf(
+		    b,
+		    "# HELP rootwalk_build_info What this binary is.\n"
+		    "# TYPE rootwalk_build_info gauge\n"
+		    "rootwalk_build_info{version=\"%s\",commit=\"%s\",buildtype=\"%s\"} 1\n",
+		    RW_VERSION, RW_BUILD_COMMIT, RW_BUILD_TYPE);
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long long size = 0, resident = 0;
 	FILE *f = fopen("/proc/self/statm", "re");

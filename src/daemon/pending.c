@@ -91,9 +91,10 @@ static void answer(struct worker *w, struct waiter *x, const struct rw_answer *a
 		} else if (!x->c->closing) {
 			rw__conn_send(x->c, w->sbuf, len);
 		}
-		rw__log_query(w, sa, x->req.transport);
-		if (w->measure && x->t0 != 0)
-			rw__metrics_observe(w, x->t0);
+		if (w->measure)
+			rw__metrics_reply(w, sa, x->req.transport, x->req_len, w->sbuf, len, x->t0);
+		rw__log_query(w, sa, x->req.transport, w->sbuf, len, x->t0,
+		              ans != NULL ? ans->from : NULL);
 	}
 	waiter_free(w, x);
 }
@@ -258,6 +259,7 @@ static void group_failed(struct worker *w, unsigned g)
 	if (hold == 0)
 		return; /* failure caching is off */
 	if (first) {
+		w->up.groups_broken++;
 		char zone[RW_NAME_TEXT_MAX];
 		rw_name_to_text(gz, zone, sizeof zone);
 		rw_log_info("upstream group for %s: no upstream answers; SERVFAIL at once, "
@@ -284,9 +286,10 @@ static void group_answered(struct worker *w, unsigned g)
 	}
 }
 
-static void probe_reply(void *arg, int status, const uint8_t *resp, size_t len)
+static void probe_reply(void *arg, int status, const uint8_t *resp, size_t len, const char *from)
 {
 	(void)resp;
+	(void)from;
 	(void)len;
 	struct gprobe *p = arg;
 	p->in_flight = 0;
@@ -339,7 +342,7 @@ static void probe_start(struct worker *w, unsigned g)
 
 /* A forwarded query's outcome (upstream.h): the reply is consumed once, by
  * the core, into the answer every waiter gets. */
-static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
+static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len, const char *from)
 {
 	struct upq *u = arg;
 	struct worker *w = u->w;
@@ -354,6 +357,8 @@ static void upq_reply(void *arg, int status, const uint8_t *resp, size_t len)
 			w->up.failures++;
 		}
 		group_answered(w, u->q.group); /* it answered, whatever it said */
+		if (ans != NULL && from != NULL)
+			snprintf(ans->from, sizeof ans->from, "%s", from);
 	} else if (status == RW_ETIMEOUT) {
 		if (!u->answered)
 			w->up.timeouts++;
@@ -426,7 +431,7 @@ static void upq_start(struct worker *w, const struct rw_question *q, bool stale)
 }
 
 void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr *addr,
-                         struct conn *c, uint64_t t0)
+                         struct conn *c, uint64_t t0, size_t req_len)
 {
 	const struct rw_request *req = &w->env.request;
 	struct waiter *x =
@@ -450,7 +455,8 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 		                                   : sizeof(struct sockaddr_in));
 	x->c = c;
-	x->t0 = t0 != 0 || !w->measure ? t0 : uv_hrtime(); /* upstream: always timed */
+	x->t0 = t0 != 0 || !(w->measure || w->env.log_queries) ? t0 : uv_hrtime();
+	x->req_len = (uint16_t)req_len;
 	x->ans = NULL;
 	x->req = *req;
 	x->born_ms = uv_now(&w->loop);

@@ -5,6 +5,7 @@
  * pending.c, worker.c, metrics.c, ops.c (daemon_int.h says who owns what). */
 #include "server.h"
 #include "daemon_int.h"
+#include "upstream.h"
 #include "control.h"
 #include "http.h"
 #include "rootwalk/err.h"
@@ -224,6 +225,7 @@ void rw_server_free(struct rw_server *s)
 	rw_cache_free(s->cache);
 	rw_infra_free(s->infra);
 	rw_failcache_free(s->failures);
+	rw_upstream_stats_free_all(); /* every worker, and so every channel, is gone */
 	rw__gen_unref(s->gen);
 	rw__takeover_fini(s);
 	free(s->watches);

@@ -77,6 +77,9 @@ void rw__udp_batch_add(struct worker *w, const struct sockaddr *addr, size_t len
 void rw__udp_batch_flush(struct worker *w)
 {
 	struct udp_batch *b = &w->batch;
+	if (w->measure)
+		rw__metrics_batch(w, b);
+	b->t0 = 0;
 	if (b->n == 0)
 		return;
 	unsigned sent = 0;

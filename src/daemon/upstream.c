@@ -4,6 +4,7 @@
 #include "rootwalk/log.h"
 
 #include <ares.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,11 @@ struct userver {
 	struct rw_upstream *u;
 	ares_channel ch;
 	char name[INET6_ADDRSTRLEN + 8];
-	unsigned timeouts;   /* in a row */
-	uint64_t down_until; /* uv_now ms: asked last until then */
-	uint32_t backoff_ms; /* the next down period */
-	bool down;           /* logged as not answering */
+	unsigned timeouts;            /* in a row */
+	uint64_t down_until;          /* uv_now ms: asked last until then */
+	uint32_t backoff_ms;          /* the next down period */
+	bool down;                    /* logged as not answering */
+	struct rw_upstream_stats *st; /* shared counters (NULL: past the bound) */
 };
 
 struct rw_upstream {
@@ -63,6 +65,7 @@ struct usend {
 	uint8_t *order;              /* nsv server indexes */
 	uint8_t *answered;           /* nsv flags: said no, not asked again */
 	size_t len;
+	uint64_t sent_ns; /* uv_hrtime of the current try */
 	uint8_t *query;
 	uint8_t tail[]; /* order, answered, query */
 };
@@ -211,9 +214,9 @@ static int channel_new(struct userver *sv, unsigned timeout_ms, uint16_t edns_si
 	return 0;
 }
 
-int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t nservers,
-                    unsigned timeout_ms, unsigned tries, uint16_t edns_size, bool tcp,
-                    struct rw_upstream **out, char *err, size_t err_len)
+int rw_upstream_new(uv_loop_t *loop, const char *zone, const struct rw_sockaddr *servers,
+                    size_t nservers, unsigned timeout_ms, unsigned tries, uint16_t edns_size,
+                    bool tcp, struct rw_upstream **out, char *err, size_t err_len)
 {
 	if (nservers == 0 || nservers > 255 || tries == 0) {
 		snprintf(err, err_len, "1 to 255 upstream servers per group, at least one try");
@@ -236,6 +239,7 @@ int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t n
 		sv[i].u = u;
 		sv[i].backoff_ms = BACKOFF_MIN_MS;
 		server_text(&servers[i], sv[i].name, sizeof sv[i].name);
+		sv[i].st = rw_upstream_stats_get(zone, sv[i].name);
 		if (channel_new(&sv[i], timeout_ms, edns_size, tcp, err, err_len) != 0) {
 			for (size_t k = 0; k < u->live; k++)
 				ares_destroy(sv[k].ch);
@@ -257,10 +261,18 @@ int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t n
 
 /* --- per-server health ---------------------------------------------------- */
 
+#define ADD(st, field, n)                                                                          \
+	do {                                                                                       \
+		if ((st) != NULL)                                                                  \
+			atomic_fetch_add_explicit(&(st)->field, (n), memory_order_relaxed);        \
+	} while (0)
+
 static void server_answered(struct userver *sv)
 {
-	if (sv->down)
+	if (sv->down) {
 		rw_log_info("upstream %s answers again", sv->name);
+		ADD(sv->st, down, -1);
+	}
 	sv->timeouts = 0;
 	sv->down = false;
 	sv->down_until = 0;
@@ -272,10 +284,13 @@ static void server_timed_out(struct userver *sv)
 	if (++sv->timeouts < DOWN_AFTER)
 		return;
 	uint64_t now = uv_now(sv->u->loop);
-	if (!sv->down)
+	if (!sv->down) {
 		rw_log_info("upstream %s: no reply to %u queries in a row; asked last for %u ms, "
 		            "then probed",
 		            sv->name, sv->timeouts, sv->backoff_ms);
+		ADD(sv->st, down, 1);
+		ADD(sv->st, down_marks, 1);
+	}
 	sv->down = true;
 	sv->down_until = now + sv->backoff_ms;
 	sv->backoff_ms = sv->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sv->backoff_ms * 2;
@@ -301,6 +316,39 @@ static void plan(struct rw_upstream *u, struct usend *s)
 
 static void try_next(struct usend *s);
 
+/* A try's outcome in the server's counters: its reply's rcode and time,
+ * or a timeout, or an error. */
+static void count(struct userver *sv, const struct usend *s, int status, int st,
+                  const unsigned char *abuf, int alen)
+{
+	struct rw_upstream_stats *c = sv->st;
+	if (c == NULL || st == RW_ECANCELED)
+		return;
+	/* c-ares 1.18 folds a SERVFAIL, REFUSED or NOTIMP reply (and an ICMP
+	 * port unreachable) into ARES_ECONNREFUSED: counted as SERVFAIL, the
+	 * server said no (what CoreDNS's forward alerts look for). */
+	int rc = -1;
+	if (st == 0 && alen >= 4)
+		rc = abuf[3] & 0xF;
+	else if (status == ARES_ESERVFAIL || status == ARES_ECONNREFUSED)
+		rc = 2;
+	else if (status == ARES_ENOTIMP)
+		rc = 4;
+	else if (status == ARES_EREFUSED)
+		rc = 5;
+	if (st == RW_ETIMEOUT) {
+		ADD(c, timeouts, 1);
+	} else if (rc < 0) {
+		ADD(c, errors, 1);
+	} else {
+		unsigned r = rc < RW_UPSTREAM_RCODES - 1 ? (unsigned)rc : RW_UPSTREAM_RCODES - 1;
+		uint64_t ns = uv_hrtime() - s->sent_ns;
+		ADD(c, rcode[r], 1);
+		ADD(c, lat[r][lat_bucket(ns)], 1);
+		ADD(c, lat_sum_ns[r], ns);
+	}
+}
+
 static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
@@ -321,13 +369,14 @@ static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	case ARES_ECANCELLED: st = RW_ECANCELED; break;
 	default: st = RW_EIO; break;
 	}
+	count(sv, s, status, st, abuf, alen);
 	if (st == RW_ETIMEOUT)
 		server_timed_out(sv);
 	else if (st == 0 || st == RW_EUPSTREAM)
 		server_answered(sv); /* a refusal is a reply: the server is there */
 	if (st == 0 || st == RW_ECANCELED || u->closing) {
 		s->cb(s->arg, u->closing ? RW_ECANCELED : st, st == 0 ? abuf : NULL,
-		      st == 0 ? (size_t)alen : 0);
+		      st == 0 ? (size_t)alen : 0, st == 0 ? sv->name : NULL);
 		free(s);
 		return;
 	}
@@ -349,10 +398,12 @@ static void try_next(struct usend *s)
 		size_t i = s->order[s->attempt++ % u->nsv];
 		if (s->answered[i])
 			continue;
+		ADD(u->sv[i].st, queries, 1);
+		s->sent_ns = uv_hrtime();
 		ares_send(u->sv[i].ch, s->query, (int)s->len, sent_cb, s);
 		return;
 	}
-	s->cb(s->arg, s->worst, NULL, 0);
+	s->cb(s->arg, s->worst, NULL, 0, NULL);
 	free(s);
 }
 
@@ -361,7 +412,7 @@ void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, r
 {
 	struct usend *s = u->closing ? NULL : malloc(sizeof *s + 2 * u->nsv + len);
 	if (s == NULL) {
-		cb(arg, u->closing ? RW_ECANCELED : RW_ENOMEM, NULL, 0);
+		cb(arg, u->closing ? RW_ECANCELED : RW_ENOMEM, NULL, 0, NULL);
 		return;
 	}
 	memset(s, 0, sizeof *s + 2 * u->nsv);
@@ -391,8 +442,11 @@ void rw_upstream_close(struct rw_upstream *u)
 	/* Cancels every query (callbacks run with RW_ECANCELED) and reports
 	 * each socket closed through sock_state, which closes its poll. */
 	u->closing = 1;
-	for (size_t i = 0; i < u->live; i++)
+	for (size_t i = 0; i < u->live; i++) {
+		if (u->sv[i].down)
+			ADD(u->sv[i].st, down, -1); /* this worker's hold goes with it */
 		ares_destroy(u->sv[i].ch);
+	}
 	free(u->sv);
 	u->sv = NULL;
 	u->live = 0;

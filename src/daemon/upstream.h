@@ -30,16 +30,36 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lat.h"
 #include "rootwalk/config.h"
 
 struct rw_upstream;
 
+/* Counters of one forwarder (one zone's server), shared by every
+ * worker's channel to it: relaxed atomics, only ever summed. Made and
+ * kept by upmetrics.c for the process's life. */
+#define RW_UPSTREAM_RCODES 7 /* NOERROR .. REFUSED, then other */
+struct rw_upstream_stats {
+	char zone[256], to[64];
+	_Atomic uint64_t queries, timeouts, errors, down_marks;
+	_Atomic uint64_t rcode[RW_UPSTREAM_RCODES];
+	_Atomic uint64_t lat[RW_UPSTREAM_RCODES][LAT_BUCKETS + 1];
+	_Atomic uint64_t lat_sum_ns[RW_UPSTREAM_RCODES];
+	_Atomic int down; /* workers that hold it down */
+};
+/* The block for (zone text, "addr:port"); NULL past the bound. */
+struct rw_upstream_stats *rw_upstream_stats_get(const char *zone, const char *to);
+/* At exit, after every worker is gone. */
+void rw_upstream_stats_free_all(void);
+
 /* status: 0 with the reply bytes (the caller checks them), RW_ETIMEOUT
  * (no server answered in time), RW_EUPSTREAM (no answer, and a server
  * said SERVFAIL, REFUSED or NOTIMP, or refused the connection), RW_EIO
- * (other failure) or RW_ECANCELED (the group is closing). Called exactly
+ * (other failure) or RW_ECANCELED (the group is closing); from: the server
+ * that answered (its address text; NULL without a reply). Called exactly
  * once per send. */
-typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_t len);
+typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_t len,
+                               const char *from);
 
 /* Marks the handles the group puts on the loop (handle->data points to a
  * struct starting with this value) so a loop walk can tell them apart. */
@@ -47,9 +67,11 @@ typedef void (*rw_upstream_cb)(void *arg, int status, const uint8_t *resp, size_
 
 /* tcp: every query over TCP (c-ares' ARES_FLAG_USEVC), for a forward
  * zone whose UDP path is unreliable (conntrack races on a node). */
-int rw_upstream_new(uv_loop_t *loop, const struct rw_sockaddr *servers, size_t nservers,
-                    unsigned timeout_ms, unsigned tries, uint16_t edns_size, bool tcp,
-                    struct rw_upstream **out, char *err, size_t err_len);
+/* zone: the group's zone as text ("." for --forward), naming its
+ * servers' counters. */
+int rw_upstream_new(uv_loop_t *loop, const char *zone, const struct rw_sockaddr *servers,
+                    size_t nservers, unsigned timeout_ms, unsigned tries, uint16_t edns_size,
+                    bool tcp, struct rw_upstream **out, char *err, size_t err_len);
 /* Sends query (any ID: c-ares assigns its own). cb may run before this
  * returns (on an immediate failure). */
 void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, rw_upstream_cb cb,

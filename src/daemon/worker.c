@@ -84,7 +84,10 @@ static int groups_new(struct worker *w, const struct gen *g, char *err, size_t e
 		    i < cfg->nforward_zones ? cfg->forward_zones[i].servers : cfg->forward;
 		size_t n = i < cfg->nforward_zones ? cfg->forward_zones[i].nservers : cfg->nforward;
 		bool tcp = i < cfg->nforward_zones && cfg->forward_zones[i].tcp;
-		if (rw_upstream_new(&w->loop, servers, n, cfg->upstream_timeout_ms,
+		char zone[RW_NAME_TEXT_MAX] = ".";
+		if (i < cfg->nforward_zones)
+			snprintf(zone, sizeof zone, "%s", cfg->forward_zones[i].name);
+		if (rw_upstream_new(&w->loop, zone, servers, n, cfg->upstream_timeout_ms,
 		                    cfg->upstream_tries, cfg->edns_size, tcp, &w->groups[i], err,
 		                    err_len) != 0)
 			return RW_EIO;

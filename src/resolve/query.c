@@ -17,29 +17,6 @@
 /* Targets of MX/SRV/NS answers looked up for the additional section. */
 #define ADDITIONAL_TARGETS_MAX 16
 
-const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
-    RW_TYPE_A,   RW_TYPE_AAAA, RW_TYPE_CNAME, RW_TYPE_MX,  RW_TYPE_TXT,
-    RW_TYPE_SRV, RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA, RW_TYPE_ANY,
-};
-
-/* The by_type slot of a query type: rw_qstat_types order, else "other". */
-static unsigned qstat_index(uint16_t qtype)
-{
-	switch (qtype) {
-	case RW_TYPE_A: return 0;
-	case RW_TYPE_AAAA: return 1;
-	case RW_TYPE_CNAME: return 2;
-	case RW_TYPE_MX: return 3;
-	case RW_TYPE_TXT: return 4;
-	case RW_TYPE_SRV: return 5;
-	case RW_TYPE_PTR: return 6;
-	case RW_TYPE_NS: return 7;
-	case RW_TYPE_SOA: return 8;
-	case RW_TYPE_ANY: return 9;
-	default: return RW_QSTAT_TYPES - 1;
-	}
-}
-
 void rw_query_env_init(struct rw_query_env *env, const struct rw_zoneset *zones, uint16_t edns_size)
 {
 	memset(env, 0, sizeof *env);
@@ -448,6 +425,8 @@ answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
 			}
 			for (unsigned i = 0; i < nlater; i++)
 				add_cached_denial(r, &later[i], q->qclass);
+			env->last.source =
+			    (flags & RW_CACHE_STALE) ? RW_SOURCE_STALE : RW_SOURCE_CACHE;
 			return true;
 		}
 		if (rc != RW_ENOTFOUND || q->qtype == RW_TYPE_CNAME)
@@ -459,8 +438,11 @@ answer_cached(struct reply *r, struct rw_query_env *env, const struct rw_msg *q,
 		if (rc != 0 || e.kind != RW_CACHE_POSITIVE || e.set.count != 1)
 			break;
 		stale_ttls(r, env, &e);
-		if (!add_cached(r, RW_SEC_AN, owner, &e.set))
+		if (!add_cached(r, RW_SEC_AN, owner, &e.set)) {
+			env->last.source =
+			    (flags & RW_CACHE_STALE) ? RW_SOURCE_STALE : RW_SOURCE_CACHE;
 			return true; /* TC set: the client retries over TCP */
+		}
 		if (r->do_bit && e.proof.count > 0)
 			add_cached_sigs(r, owner, &e, &later[nlater++]);
 		cur = owner = e.set.rdata[0];
@@ -529,6 +511,9 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
                  struct rw_msg *q, struct reply *r)
 {
 	env->last.valid = false;
+	env->last.qtype = 0;
+	env->last.do_bit = false;
+	env->last.source = RW_SOURCE_LOCAL;
 	/* Shorter than a header, or a response: never answered (RFC 1035
 	 * §4.1.1; answering QR=1 would enable reflection loops). */
 	if (len < RW_HEADER_LEN || (req[2] & 0x80) || out_cap < 512) {
@@ -560,9 +545,11 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 		env->stats.rcode[RW_RCODE_FORMERR]++;
 		return RW_QUERY_REPLY;
 	}
+	env->last.qtype = q->qtype;
+	env->last.qclass = q->qclass;
+	env->last.do_bit = q->edns.do_bit;
 	if (env->log_queries) {
 		memcpy(env->last.qname, q->qname, q->qname_len);
-		env->last.qtype = q->qtype;
 		env->last.valid = true;
 	}
 	size_t cap = reply_size(env, q, transport);
@@ -765,7 +752,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	if (b != BEGUN)
 		return (enum rw_query_result)b;
 	env->stats.by_transport[transport]++;
-	env->stats.by_type[qstat_index(q.qtype)]++;
+	env->stats.by_type[rw_qstat_index(q.qtype)]++;
 	uint8_t lname[RW_NAME_MAX]; /* lowered once for zones, cache and routes */
 	rw_name_lower(lname, q.qname, q.qname_len);
 	if (r.edns && q.edns.version != 0) {
@@ -817,6 +804,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 			if (r.stale_avail && answer_stale(&r, env, &q, lname))
 				return end(env, &r, out_len, stale_ede(&r));
 			env->stats.failures_cached++;
+			env->last.source = RW_SOURCE_CACHE; /* a failure held there */
 			r.rcode = RW_RCODE_SERVFAIL;
 			return end(env, &r, out_len, &cached);
 		} else {
@@ -968,9 +956,12 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 		env->stats.dropped++;
 		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
+	env->last.qtype = req->qtype;
+	env->last.qclass = req->qclass;
+	env->last.source = RW_SOURCE_UPSTREAM;
+	env->last.do_bit = req->do_bit;
 	if (env->log_queries) {
 		memcpy(env->last.qname, req->qname, req->qname_len);
-		env->last.qtype = req->qtype;
 		env->last.valid = true;
 	}
 	if (req->target_len > 0)

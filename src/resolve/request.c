@@ -68,3 +68,37 @@ size_t rw_query_slip(uint8_t *reply, size_t len)
 	memset(reply + 6, 0, 6); /* no answer, authority or additional */
 	return question ? RW_HEADER_LEN + (len - RW_HEADER_LEN - rw_rbuf_left(&r)) : RW_HEADER_LEN;
 }
+
+/* Counting queries by type (the daemon's metrics, CoreDNS's type list). */
+const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1] = {
+    RW_TYPE_A,    RW_TYPE_AAAA,  RW_TYPE_CNAME, RW_TYPE_MX,   RW_TYPE_TXT,  RW_TYPE_SRV,
+    RW_TYPE_PTR,  RW_TYPE_NS,    RW_TYPE_SOA,   RW_TYPE_ANY,  RW_TYPE_DS,   RW_TYPE_DNSKEY,
+    RW_TYPE_NSEC, RW_TYPE_NSEC3, RW_TYPE_RRSIG, RW_TYPE_IXFR, RW_TYPE_AXFR, 65 /* HTTPS */,
+};
+
+const char *const rw_source_names[RW_SOURCES] = {"local", "cache", "stale", "upstream"};
+
+unsigned rw_qstat_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case RW_TYPE_A: return 0;
+	case RW_TYPE_AAAA: return 1;
+	case RW_TYPE_CNAME: return 2;
+	case RW_TYPE_MX: return 3;
+	case RW_TYPE_TXT: return 4;
+	case RW_TYPE_SRV: return 5;
+	case RW_TYPE_PTR: return 6;
+	case RW_TYPE_NS: return 7;
+	case RW_TYPE_SOA: return 8;
+	case RW_TYPE_ANY: return 9;
+	case RW_TYPE_DS: return 10;
+	case RW_TYPE_DNSKEY: return 11;
+	case RW_TYPE_NSEC: return 12;
+	case RW_TYPE_NSEC3: return 13;
+	case RW_TYPE_RRSIG: return 14;
+	case RW_TYPE_IXFR: return 15;
+	case RW_TYPE_AXFR: return 16;
+	case 65: return 17;
+	default: return RW_QSTAT_TYPES - 1;
+	}
+}

@@ -159,7 +159,7 @@ expect "metrics: the families the issue asks for" "$m" 'rootwalk_queries_by_type
 	'rootwalk_responses_total\{rcode="NOERROR"\}' "rootwalk_cache_hits_total" \
 	"rootwalk_cache_entries" "rootwalk_cache_bytes" "rootwalk_cache_evictions_total" \
 	"rootwalk_upstream_queries_total" "rootwalk_upstream_timeouts_total" \
-	"rootwalk_upstream_errors_total" 'rootwalk_query_duration_seconds_bucket\{le="\+Inf"\}' \
+	"rootwalk_upstream_errors_total" 'rootwalk_query_duration_seconds_bucket\{source="cache",le="\+Inf"\}' \
 	'rootwalk_zone_reloads_total\{result="ok"\}'
 # Starvation (issue 11): 70 half-sent requests from one address, and 200
 # from many: /healthz from another address is still answered at once.
@@ -204,6 +204,116 @@ m=$(curl -s -m 3 "http://$HTTP/metrics")
 expect "the HTTP fairness rules are counted" "$m" \
 	'rootwalk_http_closed_total\{reason="per_client"\} [1-9]' \
 	'rootwalk_http_closed_total\{reason="evicted"\} [1-9]'
+}
+
+# --- every client query counted; CoreDNS's families (issue 14) ----------------------------
+# A daemon of its own with --metrics-format both and JSON query logs: a
+# known mix of local, cached, upstream and failed-then-held answers over
+# UDP and TCP must move every count by exactly that mix (no sampling;
+# cache hits and misses per client query); the exposition must be valid;
+# the series CoreDNS's dashboards and alerts read must exist with their
+# labels; the per-forwarder series must see the forwarder.
+group_metrics_coredns() {
+stop_main || bad "main daemon stops"
+local h2="$ADDR:$((PORT + 5))" pc=(timeout 10 "$PY" "$HERE/promcheck.py")
+start_daemon "$WORK/mc.log" --listen "$ADDR:$PORT" --threads 2 --root-hints "$WORK/hints" \
+	--zones-dir "$WORK/zones" --forward "$FAKE:$UPORT" --http "$h2" --metrics-format both \
+	--log-queries --log-format json --upstream-tries 1 ||
+	{ bad "daemon starts" "$(cat "$WORK/mc.log")"; return; }
+local sel=(rootwalk_query_duration_seconds_count
+	'rootwalk_query_duration_seconds_count{source="local"}'
+	'rootwalk_query_duration_seconds_count{source="cache"}'
+	'rootwalk_query_duration_seconds_count{source="upstream"}'
+	coredns_dns_request_duration_seconds_count coredns_dns_requests_total
+	'coredns_dns_requests_total{proto="tcp"}'
+	'coredns_cache_hits_total{type="success"}' 'coredns_cache_hits_total{type="denial"}'
+	coredns_cache_misses_total coredns_cache_requests_total
+	"coredns_forward_requests_total{to=\"$FAKE:$UPORT\"}"
+	'coredns_forward_responses_total{rcode="SERVFAIL"}'
+	"rootwalk_forward_server_responses_total{to=\"$FAKE:$UPORT\",rcode=\"NOERROR\"}")
+sleep 0.6
+"${pc[@]}" "http://$h2/metrics" "${sel[@]}" >"$WORK/m0" 2>&1
+local i
+for i in 1 2 3 4 5; do D svc.corp.example A >/dev/null; done
+D mc1.up.example A >/dev/null
+for i in 1 2 3 4; do D mc1.up.example A >/dev/null; done
+D servfail-mc.up.example A >/dev/null
+D servfail-mc.up.example A >/dev/null
+D +tcp svc.corp.example A >/dev/null
+D +tcp svc.corp.example A >/dev/null
+sleep 0.6
+"${pc[@]}" "http://$h2/metrics" "${sel[@]}" >"$WORK/m1" 2>&1
+expect "/metrics with both families: a valid exposition" "$(head -1 "$WORK/m1")" \
+	"^promcheck: [0-9]+ families, [0-9]+ samples, 0 problems$"
+local got
+got=$(paste -d' ' <(tail -n +2 "$WORK/m0") <(tail -n +2 "$WORK/m1") |
+	awk '{print $1, $NF - $3}')
+expect "14 client queries: every count moved by exactly the mix (no sampling)" "$got" \
+	"^rootwalk_query_duration_seconds_count 14$" \
+	'^rootwalk_query_duration_seconds_count\{source="local"\} 7$' \
+	'^rootwalk_query_duration_seconds_count\{source="cache"\} 5$' \
+	'^rootwalk_query_duration_seconds_count\{source="upstream"\} 2$' \
+	"^coredns_dns_request_duration_seconds_count 14$" "^coredns_dns_requests_total 14$" \
+	'^coredns_dns_requests_total\{proto="tcp"\} 2$'
+expect "cache hits and misses per client query: 4 success, 1 denial (the failure held), 2 misses" "$got" \
+	'^coredns_cache_hits_total\{type="success"\} 4$' '^coredns_cache_hits_total\{type="denial"\} 1$' \
+	"^coredns_cache_misses_total 2$" "^coredns_cache_requests_total 7$"
+expect "per-forwarder series: its queries and replies by rcode" "$got" \
+	"^coredns_forward_requests_total\\{to=\"$FAKE:$UPORT\"\\} 2$" \
+	'^coredns_forward_responses_total\{rcode="SERVFAIL"\} 1$' \
+	"^rootwalk_forward_server_responses_total.* 1$"
+local m
+m=$(curl -s -m 3 "http://$h2/metrics")
+# The series CoreDNS's mixin dashboard and alerts query, with their labels.
+expect "the series CoreDNS's dashboards and alerts read" "$m" \
+	'^coredns_dns_requests_total\{server="dns://[^"]+",zone="\.",view="",proto="udp",family="1",type="A"\} [0-9]+$' \
+	'^coredns_dns_responses_total\{server="[^"]+",zone="\.",view="",rcode="SERVFAIL",plugin="forward"\} 1$' \
+	'^coredns_dns_request_duration_seconds_bucket\{server="[^"]+",zone="\.",view="",type="A",le="0\.00025"\} [0-9]+$' \
+	'^coredns_dns_request_duration_seconds_bucket\{.*le="8\.192"\}' \
+	'^coredns_dns_request_size_bytes_bucket\{.*proto="udp",le="511"\}' \
+	'^coredns_dns_response_size_bytes_bucket\{.*proto="tcp",le="\+Inf"\} 2$' \
+	'^coredns_dns_do_requests_total\{' '^coredns_cache_entries\{.*type="success"\} [1-9]' \
+	'^coredns_forward_request_duration_seconds_bucket\{to="[^"]+",rcode="NOERROR",le="\+Inf"\} 1$' \
+	'^coredns_proxy_request_duration_seconds_bucket\{proxy_name="forward",' \
+	'^coredns_forward_healthcheck_failures_total\{to=' '^coredns_forward_healthcheck_broken_total ' \
+	'^coredns_build_info\{version="rootwalk-' '^coredns_panics_total 0$' \
+	'^coredns_plugin_enabled\{.*name="cache"\} 1$'
+expect "rootwalk's own: latency by source, sizes, answers by source and rcode, forwarder health" "$m" \
+	'^rootwalk_query_duration_seconds_bucket\{source="upstream",le="0\.00025"\}' \
+	'^rootwalk_response_size_bytes_count\{transport="tcp"\} [1-9]' \
+	'^rootwalk_answers_total\{source="cache",rcode="SERVFAIL"\} 1$' \
+	"^rootwalk_forward_server_up\\{zone=\"\\.\",to=\"$FAKE:$UPORT\"\\} 1$" \
+	'^rootwalk_cache_lookups_total\{result="hit"\}'
+# The JSON query log: real fields, one object per line.
+got=$(grep '"msg":"query"' "$WORK/mc.log" | tail -n 14 | $PY -c '
+import json, sys
+for ln in sys.stdin:
+    o = json.loads(ln)
+    print(o["client"].split("#")[0], o["transport"], o["name"], o["type"], o["class"], o["rcode"],
+          o["flags"], o["source"], "dur" if float(o["duration_s"]) > 0 else "nodur", o["size"] > 0,
+          o.get("upstream", "-"))' 2>&1)
+expect "JSON query log: time, level, client, transport, name, type, class, rcode, flags, source, duration, size, upstream" "$got" \
+	"^127\.0\.0\.1 udp svc\.corp\.example\. A IN NOERROR qr aa rd ra local dur True -$" \
+	"^127\.0\.0\.1 udp mc1\.up\.example\. A IN NOERROR qr rd ra upstream dur True $FAKE:$UPORT$" \
+	"^127\.0\.0\.1 udp mc1\.up\.example\. A IN NOERROR qr rd ra cache dur True -$" \
+	"^127\.0\.0\.1 udp servfail-mc\.up\.example\. A IN SERVFAIL qr rd ra cache dur True -$" \
+	"^127\.0\.0\.1 tcp svc\.corp\.example\. A IN NOERROR qr aa rd ra local dur True -$"
+same "... every line has ts and level" "$(grep '"msg":"query"' "$WORK/mc.log" | grep -c '^{"ts":"[0-9T:.-]*Z","level":"info",')" \
+	"$(grep -c '"msg":"query"' "$WORK/mc.log")"
+stop_daemon || bad "it stops"
+start_daemon "$WORK/mc2.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
+	--http "$h2" --metrics-format coredns ||
+	{ bad "daemon starts (coredns)" "$(cat "$WORK/mc2.log")"; return; }
+D localhost A >/dev/null
+sleep 0.4
+m=$(curl -s -m 3 "http://$h2/metrics")
+refute "--metrics-format coredns: no rootwalk_ family" "$m" "^rootwalk_"
+expect "... CoreDNS's and the process's" "$m" "^coredns_dns_requests_total" "^process_cpu_seconds_total"
+expect "... valid" "$("${pc[@]}" "http://$h2/metrics")" "0 problems$"
+stop_daemon || bad "it stops"
+out=$("$RW" --metrics-format prometheus --check-config 2>&1)
+expect "--metrics-format: a bad value names the flag and the choices" "$out" \
+	"metrics-format: expected rootwalk, coredns or both, got 'prometheus'"
 }
 
 # --- reloads ----------------------------------------------------------------------

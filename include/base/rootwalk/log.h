@@ -9,6 +9,7 @@
 #define ROOTWALK_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum rw_log_level {
@@ -20,6 +21,7 @@ enum rw_log_level {
 
 void rw_log_set_level(enum rw_log_level level);
 void rw_log_set_json(bool json);
+bool rw_log_is_json(void);
 
 /* At most RW_LOG_LIMIT_PER_S lines per second per limiter; the first line
  * of a new second reports how many were suppressed in the last. One
@@ -38,6 +40,20 @@ enum rw_log_level rw_log_get_level(void);
 int rw_log_level_parse(const char *text, enum rw_log_level *out);
 
 void rw_log(enum rw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One field of a structured line. JSON: "key":value, the value quoted
+ * (escaped) unless number; text: the value alone when bare, else
+ * key=value. A NULL or empty value is left out of both. */
+struct rw_log_field {
+	const char *key;
+	const char *value;
+	bool number; /* JSON: the value is written unquoted */
+	bool bare;   /* text: the value without its key */
+};
+/* A line of fields: JSON {"ts","level","msg":msg, fields...}; text "msg"
+ * then each field, space-separated. */
+void rw_log_fields(enum rw_log_level level, const char *msg, const struct rw_log_field *f,
+                   size_t n);
 
 #define rw_log_error(...) rw_log(RW_LOG_ERROR, __VA_ARGS__)
 #define rw_log_warn(...) rw_log(RW_LOG_WARN, __VA_ARGS__)

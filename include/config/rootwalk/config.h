@@ -47,6 +47,10 @@ enum rw_config_action {
 	RW_CONFIG_VERSION, /* --version */
 };
 
+/* Metric families /metrics serves (--metrics-format). */
+#define RW_METRICS_ROOTWALK 1u
+#define RW_METRICS_COREDNS 2u
+
 struct rw_config {
 	enum rw_config_action action;
 	char *config_file;
@@ -73,11 +77,12 @@ struct rw_config {
 	/* Safety and logging (issue 5). */
 	struct rw_netblock *allow; /* --allow; default 127.0.0.0/8 and ::1 */
 	size_t nallow;
-	bool local_from_any; /* --allow-local-zones-from-any */
-	unsigned rate_limit; /* responses per second per client; 0: off */
-	char *user;          /* --user NAME; NULL: keep the identity */
-	bool log_json;       /* --log-format json */
-	bool log_queries;    /* --log-queries */
+	bool local_from_any;     /* --allow-local-zones-from-any */
+	unsigned rate_limit;     /* responses per second per client; 0: off */
+	char *user;              /* --user NAME; NULL: keep the identity */
+	bool log_json;           /* --log-format json */
+	unsigned metrics_format; /* --metrics-format: RW_METRICS_* bits */
+	bool log_queries;        /* --log-queries */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
 	unsigned tcp_idle_timeout_ms;

@@ -46,6 +46,9 @@ struct rw_answer {
 	struct rw_ede ede; /* SERVFAIL: why (static text; NULL: none) */
 	uint16_t nrr[2];   /* RW_SEC_AN, RW_SEC_NS */
 	struct rw_answer_rr *rr[2];
+	/* The server it came from (address#port, for logs; empty: none
+	 * known). Set by whoever received it, before it is shared. */
+	char from[48];
 	/* the records and their bytes follow, in the same allocation */
 };
 

@@ -46,9 +46,25 @@
 /* CNAME chain bound when assembling an answer from cached pieces. */
 #define RW_QUERY_CACHE_CNAME_MAX 8
 
-/* Query types counted one by one (by_type); the rest is "other". */
-#define RW_QSTAT_TYPES 11
+/* Query types counted one by one (by_type; CoreDNS's list and HTTPS);
+ * the rest is "other". */
+#define RW_QSTAT_TYPES 19
 extern const uint16_t rw_qstat_types[RW_QSTAT_TYPES - 1];
+/* The by_type slot of a query type: rw_qstat_types order, else the last. */
+unsigned rw_qstat_index(uint16_t qtype);
+
+/* Where a reply's answer came from (metrics and query logs): the server
+ * itself (local zones, identity, every refusal and error it makes), the
+ * cache (a failure held there too), expired cache data (RFC 8767), or an
+ * upstream answer (forwarded or resolved). */
+enum rw_source {
+	RW_SOURCE_LOCAL = 0,
+	RW_SOURCE_CACHE,
+	RW_SOURCE_STALE,
+	RW_SOURCE_UPSTREAM,
+	RW_SOURCES
+};
+extern const char *const rw_source_names[RW_SOURCES];
 
 /* Per-worker counters: plain integers, summed by whoever reads them. */
 struct rw_query_stats {
@@ -199,9 +215,14 @@ struct rw_query_env {
 	const char *nsid;
 	const char *identity;
 	const char *version;
+	/* The last reply, for the daemon's metrics and logs: its type,
+	 * rcode and source always (qtype 0: none parsed); its name (valid)
+	 * when log_queries. */
 	struct {
 		uint8_t qname[RW_NAME_MAX];
-		uint16_t qtype, rcode;
+		uint16_t qtype, qclass, rcode;
+		enum rw_source source;
+		bool do_bit;
 		bool valid;
 	} last;
 };

@@ -1,0 +1,140 @@
+/* Per-reply accounting: what /metrics counts of every reply sent to a
+ * client (no sampling; see struct latency), and the query log line. */
+#include "daemon_int.h"
+#include "rootwalk/rr.h"
+#include "rootwalk/wire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const unsigned rw__size_bounds[SIZE_BUCKETS] = {0,    100,  200,  300,   400,   511,   1023,
+                                                2047, 4095, 8291, 16000, 32000, 48000, 64000};
+
+static unsigned size_bucket(size_t n)
+{
+	unsigned i = 0;
+	while (i < SIZE_BUCKETS && n > rw__size_bounds[i])
+		i++;
+	return i;
+}
+
+static void observe(struct latency *l, unsigned src, unsigned qidx, uint64_t ns)
+{
+	unsigned b = lat_bucket(ns);
+	l->bucket[src][b]++;
+	l->count[src]++;
+	l->sum_ns[src] += ns;
+	l->type_bucket[qidx][b]++;
+	l->type_sum_ns[qidx] += ns;
+}
+
+/* A denial: NXDOMAIN, or NOERROR without answers (NODATA), or a failure
+ * held (SERVFAIL) -- CoreDNS's "denial" cache. */
+static bool denial(uint16_t rcode, const uint8_t *reply, size_t len)
+{
+	if (rcode != RW_RCODE_NOERROR)
+		return true;
+	return len >= RW_HEADER_LEN && rw_get16(reply + 6) == 0;
+}
+
+void rw__metrics_reply(struct worker *w, const struct sockaddr *client, enum rw_transport t,
+                       size_t req_len, const uint8_t *reply, size_t reply_len, uint64_t t0)
+{
+	struct latency *l = &w->lat;
+	unsigned src = w->env.last.source < RW_SOURCES ? w->env.last.source : RW_SOURCE_LOCAL;
+	unsigned qidx = rw_qstat_index(w->env.last.qtype);
+	unsigned fam = client != NULL && client->sa_family == AF_INET6;
+	unsigned rc = w->env.last.rcode < RCODES - 1 ? w->env.last.rcode : RCODES - 1;
+	l->requests[t][fam][qidx]++;
+	l->responses[rc][src]++;
+	l->req_size[t][size_bucket(req_len)]++;
+	l->req_bytes[t] += req_len;
+	l->resp_size[t][size_bucket(reply_len)]++;
+	l->resp_bytes[t] += reply_len;
+	l->do_requests += w->env.last.do_bit;
+	if (src == RW_SOURCE_CACHE || src == RW_SOURCE_STALE)
+		l->cache_hits[denial(w->env.last.rcode, reply, reply_len)]++;
+	else if (src == RW_SOURCE_UPSTREAM)
+		l->cache_misses++;
+	if (t0 != 0) {
+		observe(l, src, qidx, uv_hrtime() - t0);
+	} else if (t == RW_TRANSPORT_UDP && w->batch.n > 0) {
+		w->batch.src[w->batch.n - 1] = (uint8_t)src;
+		w->batch.qidx[w->batch.n - 1] = (uint8_t)qidx;
+	}
+}
+
+void rw__metrics_batch(struct worker *w, const struct udp_batch *b)
+{
+	if (b->t0 == 0)
+		return;
+	uint64_t ns = uv_hrtime() - b->t0;
+	/* Bound: the batch's replies. */
+	for (unsigned i = 0; i < b->n; i++)
+		observe(&w->lat, b->src[i], b->qidx[i], ns);
+}
+
+static const char *const rcode_text[] = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE",  "RCODE11",  "RCODE12", "RCODE13", "RCODE14",  "RCODE15",
+    "BADVERS", "BADKEY",  "BADTIME",  "BADMODE",  "BADNAME", "BADALG",  "BADTRUNC", "BADCOOKIE"};
+
+const char *rw__rcode_text(uint16_t rcode)
+{
+	return rcode < sizeof rcode_text / sizeof *rcode_text ? rcode_text[rcode] : "OTHER";
+}
+
+/* The reply's header flags, as dig prints them ("qr rd ra"). */
+static void flags_text(const uint8_t *reply, size_t len, const char *sep, char *out, size_t cap)
+{
+	static const struct {
+		uint16_t bit;
+		const char *name;
+	} f[] = {{RW_FLAG_QR, "qr"}, {RW_FLAG_AA, "aa"}, {RW_FLAG_TC, "tc"}, {RW_FLAG_RD, "rd"},
+	         {RW_FLAG_RA, "ra"}, {RW_FLAG_AD, "ad"}, {RW_FLAG_CD, "cd"}};
+	size_t n = 0;
+	out[0] = 0;
+	if (len < RW_HEADER_LEN)
+		return;
+	uint16_t flags = rw_get16(reply + 2);
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if ((flags & f[i].bit) && n + 4 < cap)
+			n +=
+			    (size_t)snprintf(out + n, cap - n, "%s%s", n > 0 ? sep : "", f[i].name);
+}
+
+/* --log-queries: one line per reply sent. Text: "query CLIENT udp NAME
+ * TYPE RCODE" then class, flags, source, duration, size, upstream; JSON:
+ * each a field. t0: the request's arrival (0: unknown). */
+void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transport t,
+                   const uint8_t *reply, size_t len, uint64_t t0, const char *upstream)
+{
+	if (!w->env.log_queries || !w->env.last.valid)
+		return;
+	char client[80], name[RW_NAME_TEXT_MAX], type[16], cls[16], flags[32], dur[32] = "",
+	                                                                       size[16];
+	rw_addr_text(sa, client, sizeof client);
+	rw_name_to_text(w->env.last.qname, name, sizeof name);
+	rw_type_to_text(w->env.last.qtype, type, sizeof type);
+	rw_class_to_text(w->env.last.qclass, cls, sizeof cls);
+	bool json = rw_log_is_json();
+	flags_text(reply, len, json ? " " : ",", flags, sizeof flags);
+	if (t0 != 0)
+		snprintf(dur, sizeof dur, "%.6f", (double)(uv_hrtime() - t0) / 1e9);
+	snprintf(size, sizeof size, "%zu", len);
+	unsigned src = w->env.last.source < RW_SOURCES ? w->env.last.source : 0;
+	const struct rw_log_field f[] = {
+	    {"client", client, false, true},
+	    {"transport", t == RW_TRANSPORT_UDP ? "udp" : "tcp", false, true},
+	    {"name", name, false, true},
+	    {"type", type, false, true},
+	    {"rcode", rw__rcode_text(w->env.last.rcode), false, true},
+	    {"class", cls, false, true},
+	    {"flags", flags, false, false},
+	    {"source", rw_source_names[src], false, false},
+	    {"duration_s", dur, true, false},
+	    {"size", size, true, false},
+	    {"upstream", upstream, false, false},
+	};
+	rw_log_fields(RW_LOG_INFO, "query", f, sizeof f / sizeof *f);
+}
