@@ -237,6 +237,44 @@ size_t rw_infra_flush(struct rw_infra *t)
 	return n;
 }
 
+/* Whether a record is of sa's address (and port, unless any_port). */
+static bool same_server(const struct sockaddr_storage *ss, const struct sockaddr *sa, bool any_port)
+{
+	if (ss->ss_family != sa->sa_family)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss, *b = (const void *)sa;
+		return a->sin_addr.s_addr == b->sin_addr.s_addr &&
+		       (any_port || a->sin_port == b->sin_port);
+	}
+	const struct sockaddr_in6 *a = (const void *)ss, *b = (const void *)sa;
+	return memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0 &&
+	       (any_port || a->sin6_port == b->sin6_port);
+}
+
+size_t rw_infra_forget(struct rw_infra *t, const struct sockaddr *sa, bool any_port)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	/* Bound: the table's records (a port-less address may be in any
+	 * bucket: they are hashed with the port). */
+	for (size_t i = 0; i < BUCKETS; i++) {
+		for (struct rec **p = &t->buckets[i]; *p != NULL;) {
+			struct rec *r = *p;
+			if (same_server(&r->ss, sa, any_port)) {
+				*p = r->next;
+				free(r);
+				n++;
+				t->n--;
+			} else {
+				p = &r->next;
+			}
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 size_t rw_infra_dump(struct rw_infra *t, uint64_t now_ms, void (*cb)(void *ctx, const char *line),
                      void *ctx)
 {

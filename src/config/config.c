@@ -189,6 +189,10 @@ const struct setting rw__settings[] = {
      "nothing); with none running, start as usual"},
     {"check-config", 0, K_ACTION, FIELD(action), RW_CONFIG_CHECK, S_CLI_ONLY, 0, 0, NULL, NULL,
      NULL, "check config and zones, then exit"},
+    {"sample-config", 0, K_ACTION, FIELD(action), RW_CONFIG_SAMPLE, S_CLI_ONLY, 0, 0, NULL, NULL,
+     NULL, "print a documented sample configuration file and exit"},
+    {"config-reference", 0, K_ACTION, FIELD(action), RW_CONFIG_REFERENCE, S_CLI_ONLY, 0, 0, NULL,
+     NULL, NULL, "print every setting as a Markdown table and exit"},
     {"version", 0, K_ACTION, FIELD(action), RW_CONFIG_VERSION, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
      "print the version and exit"},
     {"help", 'h', K_ACTION, FIELD(action), RW_CONFIG_HELP, S_CLI_ONLY, 0, 0, NULL, NULL, NULL,
@@ -679,6 +683,10 @@ bool rw_config_setting_info(size_t i, struct rw_config_setting_info *out)
 	    .list = is_list(s),
 	    .takes_value = takes_value(s),
 	    .file_key = !(s->flags & S_CLI_ONLY),
+	    .restart = (s->flags & S_RESTART) != 0,
+	    .arg = s->arg,
+	    .def = s->def,
+	    .help = s->help,
 	};
 	return true;
 }
@@ -910,4 +918,44 @@ void rw_config_fini(struct rw_config *cfg)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		clear(cfg, &settings[i]);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+/* --- run-time forward zones (control forward-add, forward-remove) ------- */
+
+static bool same_zone(const char *a, const char *b)
+{
+	uint8_t wa[RW_NAME_MAX], wb[RW_NAME_MAX];
+	size_t la, lb;
+	if (rw_name_from_text(a, strlen(a), (const uint8_t *)"", wa, &la) != 0 ||
+	    rw_name_from_text(b, strlen(b), (const uint8_t *)"", wb, &lb) != 0)
+		return false;
+	return rw_name_eq(wa, wb);
+}
+
+int rw_config_forward_zone_remove(struct rw_config *cfg, const char *name)
+{
+	/* Bound: the configured forward zones. */
+	for (size_t i = 0; i < cfg->nforward_zones; i++) {
+		if (!same_zone(cfg->forward_zones[i].name, name))
+			continue;
+		free_elem(K_FWDZONES, &cfg->forward_zones[i]);
+		memmove(&cfg->forward_zones[i], &cfg->forward_zones[i + 1],
+		        (cfg->nforward_zones - i - 1) * sizeof *cfg->forward_zones);
+		cfg->nforward_zones--;
+		return 0;
+	}
+	return RW_ENOTFOUND;
+}
+
+int rw_config_forward_zone_add(struct rw_config *cfg, const char *spec, char *err, size_t err_len)
+{
+	size_t idx = find_setting("forward-zone");
+	struct origin o = {0};
+	const char *eq = strchr(spec, '=');
+	if (eq != NULL) {
+		char name[RW_NAME_TEXT_MAX];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
+		rw_config_forward_zone_remove(cfg, name); /* the new one replaces it */
+	}
+	return append(cfg, &settings[idx], spec, &o, err, err_len);
 }

@@ -387,15 +387,17 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 	}
 	/* Index: the command's number; takeover (8) is not for people. */
 	static const char *const names[] = {
-	    NULL,         "stats",      "reload",        "flush",
-	    "dump-cache", "infra",      "flush-infra",   "load-cache",
-	    NULL,         "status",     "log-level",     "flush-negative",
-	    "flush-zone", "flush-type", "list-forwards", "list-local-zones",
-	    "lookup"};
+	    NULL,         "stats",       "reload",        "flush",
+	    "dump-cache", "dump-infra",  "flush-infra",   "load-cache",
+	    NULL,         "status",      "log-level",     "flush-negative",
+	    "flush-zone", "flush-type",  "list-forwards", "list-local-zones",
+	    "lookup",     "forward-add", "forward-remove"};
 	int cmd = 0;
 	for (int k = 1; i < argc && k < (int)(sizeof names / sizeof names[0]); k++)
 		if (names[k] != NULL && strcmp(argv[i], names[k]) == 0)
 			cmd = k;
+	if (i < argc && strcmp(argv[i], "infra") == 0)
+		cmd = RW_CTL_INFRA; /* its first name */
 	enum rw_ctl_arg kind = rw_ctl_arg_of((unsigned)cmd);
 	/* The argument: one word, or "NAME TYPE" as two */
 	int words = kind == RW_CTL_ARG_NONE                                            ? 0
@@ -406,6 +408,22 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 	for (int w = 0; w < words && w < have; w++) {
 		size_t jl = strlen(joined);
 		snprintf(joined + jl, sizeof joined - jl, "%s%s", w ? " " : "", argv[i + 1 + w]);
+	}
+	if (kind == RW_CTL_ARG_FWD && have >= 1 && strchr(argv[i + 1], '=') == NULL) {
+		/* forward-add ZONE ADDR... [OPTION...]: as --forward-zone's
+		 * "ZONE=ADDR,ADDR OPTION..." */
+		size_t jl = (size_t)snprintf(joined, sizeof joined, "%s", argv[i + 1]);
+		int naddr = 0;
+		for (int w = 2; w <= have && jl < sizeof joined; w++) {
+			const char *word = argv[i + w];
+			bool option = strcmp(word, "tcp") == 0 || strstr(word, "ttl=") != NULL;
+			jl += (size_t)snprintf(joined + jl, sizeof joined - jl, "%s%s",
+			                       option    ? " "
+			                       : naddr++ ? ","
+			                                 : "=",
+			                       word);
+		}
+		words = have;
 	}
 	const char *arg = joined;
 	/* A file is named to the daemon absolutely (its folder is not ours). */
@@ -420,12 +438,14 @@ int rw_control_client(int argc, char **argv, const char *default_path)
 	}
 	if (cmd == 0 || have > words || strlen(arg) > 253 ||
 	    (rw_ctl_arg_required(kind) && arg[0] == 0)) {
-		fprintf(stderr,
-		        "usage: rootwalk control [--control PATH] COMMAND\n"
-		        "  status | stats | reload | log-level LEVEL\n"
-		        "  flush [NAME] | flush-zone NAME | flush-type NAME TYPE | flush-negative\n"
-		        "  lookup NAME [TYPE] | list-forwards | list-local-zones\n"
-		        "  dump-cache [FILE] | load-cache FILE | infra | flush-infra\n");
+		fprintf(
+		    stderr,
+		    "usage: rootwalk control [--control PATH] COMMAND\n"
+		    "  status | stats | reload | log-level LEVEL\n"
+		    "  flush [NAME] | flush-zone NAME | flush-type NAME TYPE | flush-negative\n"
+		    "  lookup NAME [TYPE] | list-forwards | list-local-zones\n"
+		    "  dump-cache [FILE] | load-cache FILE | dump-infra | flush-infra [ADDR]\n"
+		    "  forward-add ZONE ADDR[:PORT]... [tcp] [max-ttl=S] | forward-remove ZONE\n");
 		return 2;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -26,6 +26,7 @@
 #include "rootwalk/query.h"
 #include "rootwalk/ratelimit.h"
 #include "rootwalk/strbuf.h"
+#include "rootwalk/wire.h"
 #include "rootwalk/zone.h"
 #include "wireproto.h"
 
@@ -341,7 +342,12 @@ struct rw_server {
 	int argc; /* what a reload reads again (NULL argv: zones only) */
 	char **argv;
 	uint64_t config_ok, config_failed; /* reloads of the configuration */
-	bool restart_pending;              /* a reload saw a setting it cannot apply */
+	/* Run-time forward zones (control forward-add/-remove), applied over
+	 * the file at every reload until a restart: "+ZONE=ADDR..." or
+	 * "-ZONE", in order. */
+	char **fwd_ops;
+	size_t nfwd_ops;
+	bool restart_pending; /* a reload saw a setting it cannot apply */
 	struct rw_infra *infra;
 	struct rw_failcache *failures; /* RFC 9520, shared by the workers */
 	struct rw_hints hints;
@@ -503,11 +509,56 @@ void rw__upq_timer_closed(uv_handle_t *h);
 
 /* --- metrics.c: counters, latency, logs of queries, /metrics -------------- */
 
+void rw__observe(struct latency *l, unsigned src, unsigned qidx, uint64_t ns);
+
 /* Counts a reply sent to a client (w->env.last says what it was): t0 its
- * request's arrival (uv_hrtime), or 0 for a reply in the UDP batch, timed
- * when the batch goes out. */
-void rw__metrics_reply(struct worker *w, const struct sockaddr *client, enum rw_transport t,
-                       size_t req_len, const uint8_t *reply, size_t reply_len, uint64_t t0);
+ * request's arrival (lat_now()), or 0 for a reply in the UDP batch, timed
+ * when the batch goes out. Inline: it runs for every reply. */
+static inline unsigned size_bucket(size_t n)
+{
+	unsigned i = 0;
+	while (i < SIZE_BUCKETS && n > rw__size_bounds[i])
+		i++;
+	return i;
+}
+
+/* A denial: NXDOMAIN, or NOERROR without answers (NODATA), or a failure
+ * held (SERVFAIL) -- CoreDNS's "denial" cache. */
+static inline bool denial(uint16_t rcode, const uint8_t *reply, size_t len)
+{
+	if (rcode != RW_RCODE_NOERROR)
+		return true;
+	return len >= RW_HEADER_LEN && rw_get16(reply + 6) == 0;
+}
+
+static inline void rw__metrics_reply(struct worker *w, const struct sockaddr *client,
+                                     enum rw_transport t, size_t req_len, const uint8_t *reply,
+                                     size_t reply_len, uint64_t t0)
+{
+	struct latency *l = &w->lat;
+	unsigned src = w->env.last.source < RW_SOURCES ? w->env.last.source : RW_SOURCE_LOCAL;
+	unsigned qidx = w->env.last.qidx < RW_QSTAT_TYPES ? w->env.last.qidx : RW_QSTAT_TYPES - 1;
+	unsigned fam = client != NULL && client->sa_family == AF_INET6;
+	unsigned rc = w->env.last.rcode < RCODES - 1 ? w->env.last.rcode : RCODES - 1;
+	l->requests[t][fam][qidx]++;
+	l->responses[rc][src]++;
+	l->req_size[t][size_bucket(req_len)]++;
+	l->req_bytes[t] += req_len;
+	l->resp_size[t][size_bucket(reply_len)]++;
+	l->resp_bytes[t] += reply_len;
+	l->do_requests += w->env.last.do_bit;
+	if (src == RW_SOURCE_CACHE || src == RW_SOURCE_STALE)
+		l->cache_hits[denial(w->env.last.rcode, reply, reply_len)]++;
+	else if (src == RW_SOURCE_UPSTREAM)
+		l->cache_misses++;
+	if (t0 != 0) {
+		rw__observe(l, src, qidx, lat_now() - t0);
+	} else if (t == RW_TRANSPORT_UDP && w->batch.n > 0) {
+		w->batch.src[w->batch.n - 1] = (uint8_t)src;
+		w->batch.qidx[w->batch.n - 1] = (uint8_t)qidx;
+	}
+}
+
 /* The UDP batch went out: its replies' latency. */
 void rw__metrics_batch(struct worker *w, const struct udp_batch *b);
 /* One histogram's series: bk[LAT_BUCKETS + 1] from bound first on

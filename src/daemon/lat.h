@@ -7,8 +7,31 @@
 #define ROOTWALK_LAT_H
 
 #include <stdint.h>
+#include <uv.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #define LAT_BUCKETS 18
+
+/* The clock latency is measured with (nanoseconds, monotonic, only ever
+ * subtracted). On x86-64 with an invariant TSC (constant_tsc and
+ * nonstop_tsc: every CPU since about 2008), the TSC scaled by a factor
+ * lat_calibrate() measured against CLOCK_MONOTONIC: one instruction and a
+ * multiply, where clock_gettime's vDSO path is some 60 instructions and
+ * every reply took two (+5% of a local answer's instructions). Elsewhere,
+ * uv_hrtime(). */
+extern uint64_t lat_tsc_mult; /* ns per tick << 32; 0: use uv_hrtime */
+void lat_calibrate(void);
+
+static inline uint64_t lat_now(void)
+{
+#if defined(__x86_64__)
+	if (lat_tsc_mult != 0)
+		return (uint64_t)(((unsigned __int128)__rdtsc() * lat_tsc_mult) >> 32);
+#endif
+	return uv_hrtime();
+}
 
 static inline unsigned lat_bucket(uint64_t ns)
 {

@@ -97,7 +97,7 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	size_t out_len;
 	/* The batch's first datagram: its time is every one's (metrics). */
 	if ((w->measure || w->env.log_queries) && w->batch.t0 == 0)
-		w->batch.t0 = uv_hrtime();
+		w->batch.t0 = lat_now();
 	w->env.client = addr;
 	uint64_t refused = w->env.stats.acl_refused;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
@@ -111,7 +111,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		if (w->measure)
 			rw__metrics_reply(w, addr, RW_TRANSPORT_UDP, (size_t)nread, out, out_len,
 			                  0);
-		rw__log_query(w, addr, RW_TRANSPORT_UDP, out, out_len, w->batch.t0, NULL);
+		if (w->env.log_queries)
+			rw__log_query(w, addr, RW_TRANSPORT_UDP, out, out_len, w->batch.t0, NULL);
 		if (w->env.prefetch && rw__pending_refresh(w, &w->env.request))
 			w->up.prefetches++;
 		break;
@@ -158,7 +159,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	/* Bound: each iteration consumes one whole frame from the buffer. */
 	while (!c->closing && rw_tcpbuf_next(&c->in, &pos, &msg, &flen)) {
 		size_t out_len;
-		uint64_t t0 = w->measure || w->env.log_queries ? uv_hrtime() : 0;
+		uint64_t t0 = w->measure || w->env.log_queries ? lat_now() : 0;
 		w->env.client = (const struct sockaddr *)&c->peer;
 		switch (rw_query_process(&w->env, msg, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {

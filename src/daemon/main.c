@@ -41,6 +41,14 @@ int main(int argc, char **argv)
 		rw_config_fini(&cfg);
 		return 0;
 	}
+	if (cfg.action == RW_CONFIG_SAMPLE || cfg.action == RW_CONFIG_REFERENCE) {
+		if (cfg.action == RW_CONFIG_SAMPLE)
+			rw_config_write_sample(stdout);
+		else
+			rw_config_write_reference(stdout);
+		rw_config_fini(&cfg);
+		return 0;
+	}
 	if (cfg.action == RW_CONFIG_VERSION) {
 		/* What support people ask first: which build, which libraries. */
 		printf("rootwalk %s\ncommit: %s\nbuild: %s, %s\n"

@@ -145,6 +145,15 @@ static int reload_config(struct rw_server *s, struct gen **out, char *msg, size_
 		snprintf(msg, msg_len, "the command line is not a daemon's");
 		e = RW_EINVAL;
 	}
+	/* Forward zones added or removed at run time (control forward-add,
+	 * forward-remove) stay until a restart: they apply over the file. */
+	for (size_t i = 0; e == 0 && i < s->nfwd_ops; i++) {
+		const char *op = s->fwd_ops[i];
+		if (op[0] == '+')
+			e = rw_config_forward_zone_add(nc, op + 1, msg, msg_len);
+		else
+			rw_config_forward_zone_remove(nc, op + 1); /* gone already: fine */
+	}
 	struct gen *g = NULL;
 	if (e == 0)
 		e = rw__gen_new(NULL, nc, s->gen, &g, msg, msg_len);
@@ -348,6 +357,82 @@ static void dump_line(void *ctx, const char *line)
 	rw_buf_printf(ctx, "%s\n", line);
 }
 
+/* forward-add ZONE=ADDR... / forward-remove ZONE: one more run-time
+ * change on top of the file, applied by a reload (which also applies what
+ * changed in the file since); undone if the reload fails. */
+static void forward_edit(struct rw_server *s, enum rw_control_cmd cmd, const char *arg,
+                         struct rw_buf *out)
+{
+	char msg[1024];
+	if (s->argv == NULL) {
+		rw_buf_printf(out, "error: this daemon has no command line to reload from\n");
+		return;
+	}
+	if (cmd == RW_CTL_FWD_REMOVE) {
+		uint8_t want[RW_NAME_MAX], have[RW_NAME_MAX];
+		size_t wl, hl;
+		bool found = false;
+		const struct rw_config *cfg = s->gen->cfg;
+		rw_name_from_text(arg, strlen(arg), (const uint8_t *)"", want, &wl);
+		/* Bound: the forward zones served. */
+		for (size_t i = 0; i < cfg->nforward_zones && !found; i++) {
+			const char *zn = cfg->forward_zones[i].name;
+			found = rw_name_from_text(zn, strlen(zn), (const uint8_t *)"", have, &hl) ==
+			            0 &&
+			        rw_name_eq(want, have);
+		}
+		if (!found) {
+			rw_buf_printf(out, "error: no forward zone %s\n", arg);
+			return;
+		}
+	}
+	char **grown = realloc(s->fwd_ops, (s->nfwd_ops + 1) * sizeof *grown);
+	size_t al = strlen(arg);
+	char *op = malloc(al + 2);
+	if (grown == NULL || op == NULL) {
+		free(op);
+		if (grown != NULL)
+			s->fwd_ops = grown;
+		rw_buf_printf(out, "error: out of memory\n");
+		return;
+	}
+	s->fwd_ops = grown;
+	op[0] = cmd == RW_CTL_FWD_ADD ? '+' : '-';
+	memcpy(op + 1, arg, al + 1);
+	s->fwd_ops[s->nfwd_ops++] = op;
+	const char *why = cmd == RW_CTL_FWD_ADD ? "control forward-add" : "control forward-remove";
+	if (reload(s, why, false, msg, sizeof msg) == 0) {
+		rw_log_info("%s %s: applied until a restart", why, arg);
+		rw_buf_printf(out, "ok: %s %s (until a restart): %s\n",
+		              cmd == RW_CTL_FWD_ADD ? "forwarding" : "no longer forwarding", arg,
+		              msg);
+		return;
+	}
+	free(s->fwd_ops[--s->nfwd_ops]);
+	rw_buf_printf(out, "error: %s (nothing changed)\n", msg);
+}
+
+/* flush-infra [ADDR]: every server record, or one server's (its address
+ * on every port when no port is given). */
+static void flush_infra(struct rw_server *s, const char *arg, struct rw_buf *out)
+{
+	if (arg[0] == 0) {
+		rw_buf_printf(out, "ok: forgot %zu server records\n", rw_infra_flush(s->infra));
+		return;
+	}
+	struct rw_sockaddr a;
+	if (rw_addr_parse(arg, 0, &a) != 0) {
+		rw_buf_printf(out, "error: not an address: %s\n", arg);
+		return;
+	}
+	const struct sockaddr *sa = (const struct sockaddr *)&a.ss;
+	bool any_port = sa->sa_family == AF_INET
+	                    ? ((const struct sockaddr_in *)sa)->sin_port == 0
+	                    : ((const struct sockaddr_in6 *)sa)->sin6_port == 0;
+	rw_buf_printf(out, "ok: forgot %zu server records of %s\n",
+	              rw_infra_forget(s->infra, sa, any_port), arg);
+}
+
 static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg, int client,
                             struct rw_buf *out)
 {
@@ -406,9 +491,9 @@ static void control_handler(void *ctx, enum rw_control_cmd cmd, const char *arg,
 		free(lines.p);
 		break;
 	}
-	case RW_CTL_FLUSH_INFRA:
-		rw_buf_printf(out, "ok: forgot %zu server records\n", rw_infra_flush(s->infra));
-		break;
+	case RW_CTL_FLUSH_INFRA: flush_infra(s, arg, out); break;
+	case RW_CTL_FWD_ADD:
+	case RW_CTL_FWD_REMOVE: forward_edit(s, cmd, arg, out); break;
 	case RW_CTL_LOAD:
 		if (rw__cache_load(s, arg, msg, sizeof msg) == 0)
 			rw_buf_printf(out, "ok: %s\n", msg);

@@ -455,7 +455,7 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 		                                   : sizeof(struct sockaddr_in));
 	x->c = c;
-	x->t0 = t0 != 0 || !(w->measure || w->env.log_queries) ? t0 : uv_hrtime();
+	x->t0 = t0 != 0 || !(w->measure || w->env.log_queries) ? t0 : lat_now();
 	x->req_len = (uint16_t)req_len;
 	x->ans = NULL;
 	x->req = *req;

@@ -7,18 +7,40 @@
 #include <stdio.h>
 #include <string.h>
 
+uint64_t lat_tsc_mult;
+
+void lat_calibrate(void)
+{
+#if defined(__x86_64__)
+	/* An invariant TSC only: it ticks at one rate whatever the CPU's
+	 * frequency or sleep state. */
+	bool invariant = false;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (f != NULL) {
+		char line[4096];
+		while (!invariant && fgets(line, sizeof line, f) != NULL)
+			invariant = strncmp(line, "flags", 5) == 0 &&
+			            strstr(line, " constant_tsc") != NULL &&
+			            strstr(line, " nonstop_tsc") != NULL;
+		fclose(f);
+	}
+	if (!invariant)
+		return;
+	/* 20 ms against CLOCK_MONOTONIC: the rate to 0.01% or so. */
+	uint64_t n0 = uv_hrtime(), t0 = __rdtsc(), n1;
+	do
+		n1 = uv_hrtime();
+	while (n1 - n0 < 20000000);
+	uint64_t ticks = __rdtsc() - t0;
+	if (ticks > 0)
+		lat_tsc_mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / ticks);
+#endif
+}
+
 const unsigned rw__size_bounds[SIZE_BUCKETS] = {0,    100,  200,  300,   400,   511,   1023,
                                                 2047, 4095, 8291, 16000, 32000, 48000, 64000};
 
-static unsigned size_bucket(size_t n)
-{
-	unsigned i = 0;
-	while (i < SIZE_BUCKETS && n > rw__size_bounds[i])
-		i++;
-	return i;
-}
-
-static void observe(struct latency *l, unsigned src, unsigned qidx, uint64_t ns)
+void rw__observe(struct latency *l, unsigned src, unsigned qidx, uint64_t ns)
 {
 	unsigned b = lat_bucket(ns);
 	l->bucket[src][b]++;
@@ -28,50 +50,22 @@ static void observe(struct latency *l, unsigned src, unsigned qidx, uint64_t ns)
 	l->type_sum_ns[qidx] += ns;
 }
 
-/* A denial: NXDOMAIN, or NOERROR without answers (NODATA), or a failure
- * held (SERVFAIL) -- CoreDNS's "denial" cache. */
-static bool denial(uint16_t rcode, const uint8_t *reply, size_t len)
-{
-	if (rcode != RW_RCODE_NOERROR)
-		return true;
-	return len >= RW_HEADER_LEN && rw_get16(reply + 6) == 0;
-}
-
-void rw__metrics_reply(struct worker *w, const struct sockaddr *client, enum rw_transport t,
-                       size_t req_len, const uint8_t *reply, size_t reply_len, uint64_t t0)
-{
-	struct latency *l = &w->lat;
-	unsigned src = w->env.last.source < RW_SOURCES ? w->env.last.source : RW_SOURCE_LOCAL;
-	unsigned qidx = rw_qstat_index(w->env.last.qtype);
-	unsigned fam = client != NULL && client->sa_family == AF_INET6;
-	unsigned rc = w->env.last.rcode < RCODES - 1 ? w->env.last.rcode : RCODES - 1;
-	l->requests[t][fam][qidx]++;
-	l->responses[rc][src]++;
-	l->req_size[t][size_bucket(req_len)]++;
-	l->req_bytes[t] += req_len;
-	l->resp_size[t][size_bucket(reply_len)]++;
-	l->resp_bytes[t] += reply_len;
-	l->do_requests += w->env.last.do_bit;
-	if (src == RW_SOURCE_CACHE || src == RW_SOURCE_STALE)
-		l->cache_hits[denial(w->env.last.rcode, reply, reply_len)]++;
-	else if (src == RW_SOURCE_UPSTREAM)
-		l->cache_misses++;
-	if (t0 != 0) {
-		observe(l, src, qidx, uv_hrtime() - t0);
-	} else if (t == RW_TRANSPORT_UDP && w->batch.n > 0) {
-		w->batch.src[w->batch.n - 1] = (uint8_t)src;
-		w->batch.qidx[w->batch.n - 1] = (uint8_t)qidx;
-	}
-}
-
 void rw__metrics_batch(struct worker *w, const struct udp_batch *b)
 {
-	if (b->t0 == 0)
+	if (b->t0 == 0 || b->n == 0)
 		return;
-	uint64_t ns = uv_hrtime() - b->t0;
+	uint64_t ns = lat_now() - b->t0;
+	unsigned k = lat_bucket(ns); /* one time for the whole batch */
+	struct latency *l = &w->lat;
 	/* Bound: the batch's replies. */
-	for (unsigned i = 0; i < b->n; i++)
-		observe(&w->lat, b->src[i], b->qidx[i], ns);
+	for (unsigned i = 0; i < b->n; i++) {
+		unsigned src = b->src[i], qidx = b->qidx[i];
+		l->bucket[src][k]++;
+		l->count[src]++;
+		l->sum_ns[src] += ns;
+		l->type_bucket[qidx][k]++;
+		l->type_sum_ns[qidx] += ns;
+	}
 }
 
 static const char *const rcode_text[] = {
@@ -120,7 +114,7 @@ void rw__log_query(struct worker *w, const struct sockaddr *sa, enum rw_transpor
 	bool json = rw_log_is_json();
 	flags_text(reply, len, json ? " " : ",", flags, sizeof flags);
 	if (t0 != 0)
-		snprintf(dur, sizeof dur, "%.6f", (double)(uv_hrtime() - t0) / 1e9);
+		snprintf(dur, sizeof dur, "%.6f", (double)(lat_now() - t0) / 1e9);
 	snprintf(size, sizeof size, "%zu", len);
 	unsigned src = w->env.last.source < RW_SOURCES ? w->env.last.source : 0;
 	const struct rw_log_field f[] = {

@@ -109,6 +109,9 @@ int rw_server_run(struct rw_server *s)
 	char err[512];
 	s->started_ns = uv_hrtime();
 	s->started_wall = (int64_t)time(NULL);
+	/* The latency clock is fixed before any worker reads it. */
+	if (s->cfg->http != NULL || s->cfg->control != NULL || s->cfg->log_queries)
+		lat_calibrate();
 	int e = uv_loop_init(&s->loop);
 	if (e != 0) {
 		rw_log_error("event loop: %s", uv_strerror(e));
@@ -229,6 +232,9 @@ void rw_server_free(struct rw_server *s)
 	rw__gen_unref(s->gen);
 	rw__takeover_fini(s);
 	free(s->watches);
+	for (size_t i = 0; i < s->nfwd_ops; i++)
+		free(s->fwd_ops[i]);
+	free(s->fwd_ops);
 	if (s->zones != NULL)
 		rw_zoneset_unref(s->zones);
 	ares_library_cleanup();

@@ -65,7 +65,7 @@ struct usend {
 	uint8_t *order;              /* nsv server indexes */
 	uint8_t *answered;           /* nsv flags: said no, not asked again */
 	size_t len;
-	uint64_t sent_ns; /* uv_hrtime of the current try */
+	uint64_t sent_ns; /* lat_now() at the current try */
 	uint8_t *query;
 	uint8_t tail[]; /* order, answered, query */
 };
@@ -342,7 +342,7 @@ static void count(struct userver *sv, const struct usend *s, int status, int st,
 		ADD(c, errors, 1);
 	} else {
 		unsigned r = rc < RW_UPSTREAM_RCODES - 1 ? (unsigned)rc : RW_UPSTREAM_RCODES - 1;
-		uint64_t ns = uv_hrtime() - s->sent_ns;
+		uint64_t ns = lat_now() - s->sent_ns;
 		ADD(c, rcode[r], 1);
 		ADD(c, lat[r][lat_bucket(ns)], 1);
 		ADD(c, lat_sum_ns[r], ns);
@@ -399,7 +399,7 @@ static void try_next(struct usend *s)
 		if (s->answered[i])
 			continue;
 		ADD(u->sv[i].st, queries, 1);
-		s->sent_ns = uv_hrtime();
+		s->sent_ns = lat_now();
 		ares_send(u->sv[i].ch, s->query, (int)s->len, sent_cb, s);
 		return;
 	}

@@ -1,5 +1,6 @@
 /* The daemon's wire protocols, without I/O; see wireproto.h. */
 #include "wireproto.h"
+#include "rootwalk/netaddr.h"
 #include "rootwalk/log.h"
 #include "rootwalk/name.h"
 #include "rootwalk/rr.h"
@@ -71,6 +72,21 @@ enum rw_ctl_parse rw_ctl_parse(const uint8_t *req, size_t len, unsigned last_cmd
 		    (kind == RW_CTL_ARG_NAME_TYPE && type == 0))
 			return RW_CTL_BAD;
 		return RW_CTL_OK;
+	case RW_CTL_ARG_ADDR_OPT: {
+		struct rw_sockaddr a;
+		*error = "not an IP address (ADDR, ADDR:PORT or [ADDR]:PORT)";
+		return rw_addr_parse(arg, 53, &a) == 0 ? RW_CTL_OK : RW_CTL_BAD;
+	}
+	case RW_CTL_ARG_FWD: {
+		/* ZONE=ADDR...: the name checked here, the rest by the config
+		 * parser (the daemon says what is wrong with it). */
+		const char *eq = memchr(arg, '=', n);
+		*error = "not ZONE=ADDR[:PORT][,ADDR[:PORT]...]";
+		if (eq == NULL || eq == arg || eq[1] == 0 ||
+		    rw_name_from_text(arg, (size_t)(eq - arg), (const uint8_t *)"", wire, &wl) != 0)
+			return RW_CTL_BAD;
+		return RW_CTL_OK;
+	}
 	default: break; /* a name */
 	}
 	if (rw_name_from_text(arg, n, (const uint8_t *)"", wire, &wl) != 0) {
@@ -90,6 +106,9 @@ enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd)
 	case RW_CTL_FLUSH_ZONE: return RW_CTL_ARG_NAME;
 	case RW_CTL_FLUSH_TYPE: return RW_CTL_ARG_NAME_TYPE;
 	case RW_CTL_LOOKUP: return RW_CTL_ARG_NAME_TYPE_OPT;
+	case RW_CTL_FLUSH_INFRA: return RW_CTL_ARG_ADDR_OPT;
+	case RW_CTL_FWD_ADD: return RW_CTL_ARG_FWD;
+	case RW_CTL_FWD_REMOVE: return RW_CTL_ARG_NAME;
 	default: return RW_CTL_ARG_NONE;
 	}
 }
@@ -97,7 +116,8 @@ enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd)
 bool rw_ctl_arg_required(enum rw_ctl_arg kind)
 {
 	return kind == RW_CTL_ARG_PATH || kind == RW_CTL_ARG_LEVEL || kind == RW_CTL_ARG_NAME ||
-	       kind == RW_CTL_ARG_NAME_TYPE || kind == RW_CTL_ARG_NAME_TYPE_OPT;
+	       kind == RW_CTL_ARG_NAME_TYPE || kind == RW_CTL_ARG_NAME_TYPE_OPT ||
+	       kind == RW_CTL_ARG_FWD;
 }
 
 bool rw_ctl_name_type(char *arg, uint8_t name[255], uint16_t *type)

@@ -31,7 +31,9 @@ enum rw_control_cmd {
 	RW_CTL_LIST_FWD = 14,   /* the forward zones and forwarders */
 	RW_CTL_LIST_ZONES = 15, /* the local zones */
 	RW_CTL_LOOKUP = 16,     /* "NAME [TYPE]": what the cache holds, where a miss goes */
-	RW_CTL_LAST = RW_CTL_LOOKUP,
+	RW_CTL_FWD_ADD = 17,    /* "ZONE=ADDR[,ADDR...] [OPTION...]": forward a zone there */
+	RW_CTL_FWD_REMOVE = 18, /* ZONE: stop forwarding it (a run-time or configured zone) */
+	RW_CTL_LAST = RW_CTL_FWD_REMOVE,
 };
 
 /* The largest control request: magic, command, length, a name in text. */
@@ -49,6 +51,8 @@ enum rw_ctl_arg {
 	RW_CTL_ARG_NAME,          /* flush-zone: a domain name */
 	RW_CTL_ARG_NAME_TYPE,     /* flush-type: "NAME TYPE" */
 	RW_CTL_ARG_NAME_TYPE_OPT, /* lookup: "NAME [TYPE]" */
+	RW_CTL_ARG_ADDR_OPT,      /* flush-infra: an IP address (and port), or none */
+	RW_CTL_ARG_FWD,           /* forward-add: "ZONE=ADDR[,...] [OPTION...]" */
 };
 enum rw_ctl_arg rw_ctl_arg_of(unsigned cmd);
 /* Whether a command with this kind of argument must be given one. */

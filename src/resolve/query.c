@@ -512,6 +512,7 @@ static int begin(struct rw_query_env *env, const uint8_t *req, size_t len,
 {
 	env->last.valid = false;
 	env->last.qtype = 0;
+	env->last.qidx = RW_QSTAT_TYPES - 1;
 	env->last.do_bit = false;
 	env->last.source = RW_SOURCE_LOCAL;
 	/* Shorter than a header, or a response: never answered (RFC 1035
@@ -752,7 +753,8 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	if (b != BEGUN)
 		return (enum rw_query_result)b;
 	env->stats.by_transport[transport]++;
-	env->stats.by_type[rw_qstat_index(q.qtype)]++;
+	env->last.qidx = (uint8_t)rw_qstat_index(q.qtype);
+	env->stats.by_type[env->last.qidx]++;
 	uint8_t lname[RW_NAME_MAX]; /* lowered once for zones, cache and routes */
 	rw_name_lower(lname, q.qname, q.qname_len);
 	if (r.edns && q.edns.version != 0) {
@@ -957,6 +959,7 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 		return RW_QUERY_DROP; /* cannot happen: cap >= 512 holds any question */
 	}
 	env->last.qtype = req->qtype;
+	env->last.qidx = (uint8_t)rw_qstat_index(req->qtype);
 	env->last.qclass = req->qclass;
 	env->last.source = RW_SOURCE_UPSTREAM;
 	env->last.do_bit = req->do_bit;

@@ -316,6 +316,45 @@ expect "--metrics-format: a bad value names the flag and the choices" "$out" \
 	"metrics-format: expected rootwalk, coredns or both, got 'prometheus'"
 }
 
+# --- the sample configuration and the README's reference (issue 14) ---------------------
+# Both are made from the settings table (--sample-config,
+# --config-reference); the committed copies must be what the binary makes,
+# the sample must load as it is and with every setting uncommented (each
+# set to its example), and the README's YAML example must load.
+group_sample_config() {
+local ex="$TOP/tools/packaging/rootwalk.yaml.example" d="$WORK/sample" out
+if diff -u "$ex" <("$RW" --sample-config) >"$WORK/sample.diff"; then
+	ok "rootwalk.yaml.example is what --sample-config makes from the settings table"
+else
+	bad "rootwalk.yaml.example is stale: regenerate it with rootwalk --sample-config" "$(head -20 "$WORK/sample.diff")"
+fi
+expect "--check-config accepts the sample as it is" "$("$RW" --config "$ex" --check-config 2>&1)" \
+	"configuration OK"
+mkdir -p "$d/zones"
+printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n' >"$d/example.zone"
+printf '. 1 NS a.nowhere.\na.nowhere. 1 A 127.53.255.254\n' >"$d/root.hints"
+sed 's/^#\([a-z][a-z0-9-]*\): /\1: /' "$ex" >"$d/all.yaml"
+local n
+n=$(grep -cE '^[a-z][a-z0-9-]*: ' "$d/all.yaml")
+out=$("$RW" --config "$d/all.yaml" --check-config 2>&1)
+expect "... and with all $n settings uncommented, each at its example" "$out" "configuration OK"
+[ "$n" -ge 60 ] && ok "the sample documents every file setting ($n)" || bad "only $n settings in the sample"
+printf 'threads: lots\n' >"$d/bad.yaml"
+expect "an error names the file, the line and the setting" \
+	"$("$RW" --config "$d/bad.yaml" --check-config 2>&1)" "bad\.yaml:1: threads: "
+# The README: its YAML example loads; its reference table is the binary's.
+awk '/^```yaml$/ {y = 1; next} /^```$/ {y = 0} y' "$TOP/README.md" >"$d/readme.yaml"
+mkdir -p "$d/zones"
+out=$(cd "$d" && "$RW" --config "$d/readme.yaml" --check-config 2>&1)
+expect "the README's YAML example loads" "$out" "configuration OK"
+awk '/<!-- settings:begin -->/ {r = 1; next} /<!-- settings:end -->/ {r = 0} r' "$TOP/README.md" >"$d/ref.md"
+if diff -u "$d/ref.md" <("$RW" --config-reference) >"$WORK/ref.diff"; then
+	ok "the README's configuration reference is what --config-reference makes"
+else
+	bad "README configuration reference is stale: regenerate it with rootwalk --config-reference" "$(head -20 "$WORK/ref.diff")"
+fi
+}
+
 # --- reloads ----------------------------------------------------------------------
 group_reloads() {
 expect "before reload" "$(D svc.corp.example A +short)" "^10\.0\.0\.1$"
@@ -771,6 +810,36 @@ expect "control flush-negative" "$(ctl flush-negative)" "^ok: flushed [0-9]+ neg
 out=$(ctl flush-type www.up.example); rc=$?
 expect "control flush-type without a type: the daemon says so" "$out" "^error: not NAME TYPE"
 same "... exit 1" "$rc" 1
+# forward-add / forward-remove at run time: a second upstream takes a zone,
+# a reload keeps it, removing it sends the zone back to --forward.
+local fa=127.0.0.83
+$PY "$HERE/fakeup.py" "$fa" "$UPORT" "$WORK/fa.log" 60 &
+PIDS+=("$!")
+sleep 0.3
+expect "control forward-add ZONE ADDR OPTION" "$(ctl forward-add fa.example "$fa:$UPORT" max-ttl=30)" \
+	"^ok: forwarding fa\.example=$fa:$UPORT max-ttl=30 \(until a restart\)"
+expect "... answered through it, with the zone's TTL cap" "$(D one.fa.example A)" \
+	"^one\.fa\.example\.[[:space:]]+30[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.98$"
+expect "... the new upstream was asked" "$(cat "$WORK/fa.log")" "^one\.fa\.example 1"
+expect "... listed" "$(ctl list-forwards)" "^fa\.example\.? $fa:$UPORT"
+expect "... kept across a reload" "$(ctl reload >/dev/null; ctl list-forwards)" "^fa\.example\.? $fa:$UPORT"
+out=$(ctl forward-add bad.example 192.0.2.300); rc=$?
+expect "control forward-add with a bad address: the daemon names it, nothing changes" "$out" \
+	"^error: .*192\.0\.2\.300.*\(nothing changed\)"
+same "... exit 1" "$rc" 1
+refute "... not listed" "$(ctl list-forwards)" "bad\.example"
+expect "control forward-remove ZONE" "$(ctl forward-remove fa.example)" "^ok: no longer forwarding fa\.example"
+: >"$WORK/upstream.log"
+D two.fa.example A >/dev/null
+expect "... the zone goes to --forward again" "$(cat "$WORK/upstream.log")" "^two\.fa\.example 1"
+refute "... not to the removed upstream" "$(cat "$WORK/fa.log")" "two\.fa"
+expect "control forward-remove of a zone not forwarded" "$(ctl forward-remove nope.example)" \
+	"^error: no forward zone nope\.example"
+expect "control dump-infra (and its old name infra)" "$(ctl dump-infra; ctl infra)" "^ok: [0-9]+ server records"
+expect "control flush-infra ADDR" "$(ctl flush-infra 192.0.2.1)" "^ok: forgot [0-9]+ server records of 192\.0\.2\.1"
+expect "control flush-infra" "$(ctl flush-infra)" "^ok: forgot [0-9]+ server records$"
+out=$(ctl flush-infra ns1.example); rc=$?
+expect "control flush-infra with a name: the daemon says so" "$out" "^error: not an IP address"
 }
 
 # --- logging ------------------------------------------------------------------------

@@ -945,7 +945,27 @@ START_TEST(infra_records)
 	ck_assert_uint_eq(rw_infra_dump(infra, 3000, dump_line, dump), 1);
 	ck_assert_msg(strstr(dump, "192.0.2.1#53 srtt=") != NULL && strstr(dump, " lame=") != NULL,
 	              "%s", dump);
-	ck_assert_uint_eq(rw_infra_flush(infra), 1);
+	/* flush-infra ADDR: one server's records, on its port or every port */
+	struct rw_sockaddr other, port2, v6;
+	ck_assert_int_eq(rw_addr_parse("192.0.2.2", 53, &other), 0);
+	ck_assert_int_eq(rw_addr_parse("192.0.2.1:5353", 53, &port2), 0);
+	ck_assert_int_eq(rw_addr_parse("[2001:db8::1]:53", 53, &v6), 0);
+	rw_infra_rtt(infra, (const struct sockaddr *)&other.ss, 20, 3000);
+	rw_infra_rtt(infra, (const struct sockaddr *)&port2.ss, 20, 3000);
+	rw_infra_rtt(infra, (const struct sockaddr *)&v6.ss, 20, 3000);
+	ck_assert_uint_eq(rw_infra_count(infra), 4);
+	ck_assert_uint_eq(rw_infra_forget(infra, (const struct sockaddr *)&port2.ss, false), 1);
+	ck_assert_uint_eq(rw_infra_count(infra), 3);
+	rw_infra_rtt(infra, (const struct sockaddr *)&port2.ss, 20, 3000);
+	struct rw_sockaddr any;
+	ck_assert_int_eq(rw_addr_parse("192.0.2.1", 0, &any), 0);
+	ck_assert_uint_eq(rw_infra_forget(infra, (const struct sockaddr *)&any.ss, true), 2);
+	rw_infra_get(infra, (const struct sockaddr *)&other.ss, 3000, &i);
+	ck_assert(i.known); /* the others stay */
+	ck_assert_uint_eq(rw_infra_forget(infra, (const struct sockaddr *)&v6.ss, false), 1);
+	ck_assert_uint_eq(rw_infra_count(infra), 1);
+	rw_infra_rtt(infra, sa, 20, 3000);
+	ck_assert_uint_eq(rw_infra_flush(infra), 2);
 	ck_assert_uint_eq(rw_infra_count(infra), 0);
 	rw_infra_rtt(infra, sa, 20, 2500);
 	rw_infra_get(infra, sa, 2500 + RW_INFRA_TTL_MS + 1, &i); /* expired */

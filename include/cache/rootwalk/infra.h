@@ -73,6 +73,9 @@ bool rw_infra_is_lame(const struct rw_infra_info *i, uint32_t zone_hash, uint64_
 size_t rw_infra_count(struct rw_infra *t);
 /* Forgets every record; returns how many there were. */
 size_t rw_infra_flush(struct rw_infra *t);
+/* Forgets the records of one server: sa's address and port, or with
+ * any_port its address on every port. Returns how many. */
+size_t rw_infra_forget(struct rw_infra *t, const struct sockaddr *sa, bool any_port);
 /* Calls cb with one line per live record ("ADDR#PORT srtt=.. rto=..
  * timeouts=.. [backoff=..ms] [no-edns] [tcp-only] [lame=..ms]") under the
  * table's lock; cb must not call the table. Returns the count. */

@@ -11,6 +11,7 @@
 #define ROOTWALK_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -42,9 +43,11 @@ struct rw_zone_spec {
 
 enum rw_config_action {
 	RW_CONFIG_RUN = 0,
-	RW_CONFIG_CHECK,   /* --check-config */
-	RW_CONFIG_HELP,    /* --help */
-	RW_CONFIG_VERSION, /* --version */
+	RW_CONFIG_CHECK,     /* --check-config */
+	RW_CONFIG_HELP,      /* --help */
+	RW_CONFIG_VERSION,   /* --version */
+	RW_CONFIG_SAMPLE,    /* --sample-config: the documented YAML file */
+	RW_CONFIG_REFERENCE, /* --config-reference: the Markdown table */
 };
 
 /* Metric families /metrics serves (--metrics-format). */
@@ -161,9 +164,25 @@ struct rw_config_setting_info {
 	bool list;           /* repeatable; a YAML sequence in the file */
 	bool takes_value;    /* false: a flag ("true"/"false" in the file) */
 	bool file_key;       /* false: command line only */
+	bool restart;        /* a running daemon applies a change only at restart */
+	const char *arg;     /* the value's metavariable ("ADDR[:PORT]"); NULL: none */
+	const char *def;     /* the default as written; NULL: none or computed */
+	const char *help;    /* lines separated by '\n' */
 };
 size_t rw_config_setting_count(void);
 /* Fills out for row i; false past the end. */
 bool rw_config_setting_info(size_t i, struct rw_config_setting_info *out);
+/* Writes the documented sample configuration (every file setting with
+ * its help, default and an example, commented out), or the Markdown table
+ * of every setting (README "Configuration reference"), from the settings
+ * table, so neither can miss a setting. */
+void rw_config_write_sample(FILE *f);
+/* Run-time forward zones on top of a loaded configuration (control
+ * forward-add/-remove): adds "NAME=ADDR[:PORT][,...] [OPTION...]" as
+ * --forward-zone takes it, replacing a zone of that name (RW_EINVAL with
+ * the problem in err); removes NAME (RW_ENOTFOUND: no such zone). */
+int rw_config_forward_zone_add(struct rw_config *cfg, const char *spec, char *err, size_t err_len);
+int rw_config_forward_zone_remove(struct rw_config *cfg, const char *name);
+void rw_config_write_reference(FILE *f);
 
 #endif

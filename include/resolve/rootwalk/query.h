@@ -221,6 +221,7 @@ struct rw_query_env {
 	struct {
 		uint8_t qname[RW_NAME_MAX];
 		uint16_t qtype, qclass, rcode;
+		uint8_t qidx; /* rw_qstat_index(qtype) */
 		enum rw_source source;
 		bool do_bit;
 		bool valid;
