@@ -27,7 +27,7 @@
 int main(int argc, char **argv)
 {
 	struct rw_config cfg;
-	char err[1024];
+	char err[8192]; /* a zone file's errors, up to 20 lines */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "control") == 0)
 		return rw_control_client(argc - 1, argv + 1, "/run/rootwalk/control.sock");

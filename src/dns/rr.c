@@ -2,6 +2,7 @@
  * decompression, presentation parse and print. See include/dns/rootwalk/rr.h.
  * It does not compress (msg.c does, from the same table). */
 #include "rootwalk/rr.h"
+#include "rr_int.h"
 #include "rootwalk/err.h"
 #include "rootwalk/name.h"
 
@@ -32,19 +33,32 @@ static struct rw_type_desc type_table[] = {
     {RW_TYPE_SRV, "SRV", F(RW_RDF_U16, RW_RDF_U16, RW_RDF_U16, RW_RDF_NAME)},
     {RW_TYPE_DNAME, "DNAME", F(RW_RDF_NAME)},
     {RW_TYPE_CAA, "CAA", F(RW_RDF_U8, RW_RDF_TAG, RW_RDF_REST)},
-    /* Known mnemonics carried as opaque data (RFC 3597). */
-    {35, "NAPTR", {RW_RDF_END}},
+/* Carried as opaque data on the wire (RFC 3597), with their
+ * presentation forms for zone files and dumps (rrtext.c). */
+#define T(...) {RW_RDF_END}, F(__VA_ARGS__)
+    {29, "LOC", T(RW_RDF_LOC)},
+    {35, "NAPTR", T(RW_RDF_U16, RW_RDF_U16, RW_RDF_STR, RW_RDF_STR, RW_RDF_STR, RW_RDF_NAME)},
+    {37, "CERT", T(RW_RDF_CERTT, RW_RDF_U16, RW_RDF_U8, RW_RDF_B64)},
     {RW_TYPE_OPT, "OPT", {RW_RDF_END}},
-    {RW_TYPE_DS, "DS", {RW_RDF_END}},
-    {44, "SSHFP", {RW_RDF_END}},
-    {RW_TYPE_RRSIG, "RRSIG", {RW_RDF_END}},
-    {RW_TYPE_NSEC, "NSEC", {RW_RDF_END}},
-    {RW_TYPE_DNSKEY, "DNSKEY", {RW_RDF_END}},
-    {RW_TYPE_NSEC3, "NSEC3", {RW_RDF_END}},
-    {51, "NSEC3PARAM", {RW_RDF_END}},
-    {52, "TLSA", {RW_RDF_END}},
-    {64, "SVCB", {RW_RDF_END}},
-    {65, "HTTPS", {RW_RDF_END}},
+    {RW_TYPE_DS, "DS", T(RW_RDF_U16, RW_RDF_U8, RW_RDF_U8, RW_RDF_HEX)},
+    {44, "SSHFP", T(RW_RDF_U8, RW_RDF_U8, RW_RDF_HEX)},
+    {RW_TYPE_RRSIG, "RRSIG",
+     T(RW_RDF_TYPE, RW_RDF_U8, RW_RDF_U8, RW_RDF_U32, RW_RDF_TIME, RW_RDF_TIME, RW_RDF_U16,
+       RW_RDF_NAME, RW_RDF_B64)},
+    {RW_TYPE_NSEC, "NSEC", T(RW_RDF_NAME, RW_RDF_BITMAP)},
+    {RW_TYPE_DNSKEY, "DNSKEY", T(RW_RDF_U16, RW_RDF_U8, RW_RDF_U8, RW_RDF_B64)},
+    {RW_TYPE_NSEC3, "NSEC3",
+     T(RW_RDF_U8, RW_RDF_U8, RW_RDF_U16, RW_RDF_HEX8, RW_RDF_B32X8, RW_RDF_BITMAP)},
+    {51, "NSEC3PARAM", T(RW_RDF_U8, RW_RDF_U8, RW_RDF_U16, RW_RDF_HEX8)},
+    {52, "TLSA", T(RW_RDF_U8, RW_RDF_U8, RW_RDF_U8, RW_RDF_HEX)},
+    {53, "SMIMEA", T(RW_RDF_U8, RW_RDF_U8, RW_RDF_U8, RW_RDF_HEX)},
+    {59, "CDS", T(RW_RDF_U16, RW_RDF_U8, RW_RDF_U8, RW_RDF_HEX)},
+    {60, "CDNSKEY", T(RW_RDF_U16, RW_RDF_U8, RW_RDF_U8, RW_RDF_B64)},
+    {61, "OPENPGPKEY", T(RW_RDF_B64)},
+    {64, "SVCB", T(RW_RDF_U16, RW_RDF_NAME, RW_RDF_SVCP)},
+    {65, "HTTPS", T(RW_RDF_U16, RW_RDF_NAME, RW_RDF_SVCP)},
+    {RW_TYPE_URI, "URI", T(RW_RDF_U16, RW_RDF_U16, RW_RDF_REST)},
+#undef T
     {RW_TYPE_IXFR, "IXFR", {RW_RDF_END}},
     {RW_TYPE_AXFR, "AXFR", {RW_RDF_END}},
     {RW_TYPE_MAILB, "MAILB", {RW_RDF_END}},
@@ -447,6 +461,113 @@ static int generic_from_text(const struct rw_tok *toks, size_t ntoks, struct rw_
 	return 0;
 }
 
+/* One field of a structured type from toks[*tp...] (advancing *tp). */
+static int field_from_text(enum rw_rdf kind, const struct rw_tok *toks, size_t ntoks, size_t *tp,
+                           const uint8_t *origin, struct rw_wbuf *out, const char **why)
+{
+	size_t t = *tp;
+	const struct rw_tok *k = &toks[t];
+	unsigned long v;
+	uint32_t ttl;
+	uint8_t name[RW_NAME_MAX], ip[16];
+	char tmp[64];
+	size_t nl;
+	int e = 0;
+	if (k->quoted && kind != RW_RDF_STR && kind != RW_RDF_STRS && kind != RW_RDF_REST) {
+		*why = "quoted string where a plain field is expected";
+		return RW_EMALFORMED;
+	}
+	switch (kind) {
+	case RW_RDF_U8:
+	case RW_RDF_U16:
+	case RW_RDF_U32: {
+		unsigned long max = kind == RW_RDF_U8    ? 255
+		                    : kind == RW_RDF_U16 ? 65535
+		                                         : 0xFFFFFFFFul;
+		if (parse_uint(k->p, k->len, max, &v) != 0) {
+			*why = kind == RW_RDF_U8    ? "expected a number 0-255"
+			       : kind == RW_RDF_U16 ? "expected a number 0-65535"
+			                            : "expected a 32-bit number";
+			return RW_EMALFORMED;
+		}
+		e = kind == RW_RDF_U8    ? rw_wbuf_u8(out, (uint8_t)v)
+		    : kind == RW_RDF_U16 ? rw_wbuf_u16(out, (uint16_t)v)
+		                         : rw_wbuf_u32(out, (uint32_t)v);
+		t++;
+		break;
+	}
+	case RW_RDF_TTL:
+		if (rw_ttl_from_text(k->p, k->len, &ttl) != 0) {
+			*why = "expected a time value (e.g. 3600 or 1h)";
+			return RW_EMALFORMED;
+		}
+		e = rw_wbuf_u32(out, ttl);
+		t++;
+		break;
+	case RW_RDF_IPV4:
+	case RW_RDF_IPV6:
+		if (k->len >= sizeof tmp) {
+			*why = "bad address";
+			return RW_EMALFORMED;
+		}
+		memcpy(tmp, k->p, k->len);
+		tmp[k->len] = 0;
+		if (inet_pton(kind == RW_RDF_IPV4 ? AF_INET : AF_INET6, tmp, ip) != 1) {
+			*why = kind == RW_RDF_IPV4 ? "bad IPv4 address" : "bad IPv6 address";
+			return RW_EMALFORMED;
+		}
+		e = rw_wbuf_bytes(out, ip, kind == RW_RDF_IPV4 ? 4 : 16);
+		t++;
+		break;
+	case RW_RDF_CNAME:
+	case RW_RDF_NAME:
+		if (rw_name_from_text(k->p, k->len, origin, name, &nl) != 0) {
+			*why = "bad domain name";
+			return RW_EMALFORMED;
+		}
+		e = rw_wbuf_bytes(out, name, nl);
+		t++;
+		break;
+	case RW_RDF_STR:
+	case RW_RDF_TAG:
+		if (rw_charstr_from_text(k, out) != 0) {
+			*why = "bad or over-long (255) character string";
+			return RW_EMALFORMED;
+		}
+		if (kind == RW_RDF_TAG && k->len == 0) {
+			*why = "empty CAA tag";
+			return RW_EMALFORMED;
+		}
+		t++;
+		break;
+	case RW_RDF_STRS:
+		for (; t < ntoks; t++) {
+			if (rw_charstr_from_text(&toks[t], out) != 0) {
+				*why = "bad or over-long (255) character string";
+				return RW_EMALFORMED;
+			}
+		}
+		break;
+	case RW_RDF_REST: {
+		uint8_t buf[1024];
+		if (unescape(k, buf, sizeof buf, &nl) != 0) {
+			*why = "bad string";
+			return RW_EMALFORMED;
+		}
+		e = rw_wbuf_bytes(out, buf, nl);
+		t++;
+		break;
+	}
+	default: return RW_EMALFORMED;
+	}
+	if (e != 0) {
+		*why = "rdata too long";
+		return RW_EMALFORMED;
+	}
+	*tp = t;
+	return 0;
+}
+
 int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
                        const uint8_t *origin, struct rw_wbuf *out, const char **why)
 {
@@ -454,116 +575,26 @@ int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
 	if (ntoks > 0 && !toks[0].quoted && toks[0].len == 2 && memcmp(toks[0].p, "\\#", 2) == 0)
 		return generic_from_text(toks, ntoks, out, why);
 	const struct rw_type_desc *d = rw_type_desc(type);
-	if (d == NULL || d->fields[0] == RW_RDF_END) {
+	/* A structured type's fields, or an opaque one's presentation form. */
+	const uint8_t *kinds = d == NULL ? NULL : d->fields[0] != RW_RDF_END ? d->fields : d->text;
+	if (kinds == NULL || kinds[0] == RW_RDF_END) {
 		*why = "this type needs the generic \\# rdata form (RFC 3597)";
 		return RW_EMALFORMED;
 	}
 	size_t t = 0;
-	for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++) {
-		enum rw_rdf kind = (enum rw_rdf)d->fields[f];
-		if (t >= ntoks) {
+	for (size_t f = 0; f < RW_RDF_MAX && kinds[f] != RW_RDF_END; f++) {
+		enum rw_rdf kind = (enum rw_rdf)kinds[f];
+		if (t >= ntoks && kind != RW_RDF_SVCP && kind != RW_RDF_BITMAP) {
 			*why = "too few rdata fields";
 			return RW_EMALFORMED;
 		}
-		const struct rw_tok *k = &toks[t];
-		unsigned long v;
-		uint32_t ttl;
-		uint8_t name[RW_NAME_MAX], ip[16];
-		char tmp[64];
-		size_t nl;
-		int e = 0;
-		if (k->quoted && kind != RW_RDF_STR && kind != RW_RDF_STRS && kind != RW_RDF_REST) {
-			*why = "quoted string where a plain field is expected";
+		if (kind >= RW_RDF_B64) {
+			if (rw__rdf_parse(kind, toks, ntoks, &t, out, why) != 0)
+				return RW_EMALFORMED;
+			continue;
+		}
+		if (field_from_text(kind, toks, ntoks, &t, origin, out, why) != 0)
 			return RW_EMALFORMED;
-		}
-		switch (kind) {
-		case RW_RDF_U8:
-		case RW_RDF_U16:
-		case RW_RDF_U32: {
-			unsigned long max = kind == RW_RDF_U8    ? 255
-			                    : kind == RW_RDF_U16 ? 65535
-			                                         : 0xFFFFFFFFul;
-			if (parse_uint(k->p, k->len, max, &v) != 0) {
-				*why = kind == RW_RDF_U8    ? "expected a number 0-255"
-				       : kind == RW_RDF_U16 ? "expected a number 0-65535"
-				                            : "expected a 32-bit number";
-				return RW_EMALFORMED;
-			}
-			e = kind == RW_RDF_U8    ? rw_wbuf_u8(out, (uint8_t)v)
-			    : kind == RW_RDF_U16 ? rw_wbuf_u16(out, (uint16_t)v)
-			                         : rw_wbuf_u32(out, (uint32_t)v);
-			t++;
-			break;
-		}
-		case RW_RDF_TTL:
-			if (rw_ttl_from_text(k->p, k->len, &ttl) != 0) {
-				*why = "expected a time value (e.g. 3600 or 1h)";
-				return RW_EMALFORMED;
-			}
-			e = rw_wbuf_u32(out, ttl);
-			t++;
-			break;
-		case RW_RDF_IPV4:
-		case RW_RDF_IPV6:
-			if (k->len >= sizeof tmp) {
-				*why = "bad address";
-				return RW_EMALFORMED;
-			}
-			memcpy(tmp, k->p, k->len);
-			tmp[k->len] = 0;
-			if (inet_pton(kind == RW_RDF_IPV4 ? AF_INET : AF_INET6, tmp, ip) != 1) {
-				*why =
-				    kind == RW_RDF_IPV4 ? "bad IPv4 address" : "bad IPv6 address";
-				return RW_EMALFORMED;
-			}
-			e = rw_wbuf_bytes(out, ip, kind == RW_RDF_IPV4 ? 4 : 16);
-			t++;
-			break;
-		case RW_RDF_CNAME:
-		case RW_RDF_NAME:
-			if (rw_name_from_text(k->p, k->len, origin, name, &nl) != 0) {
-				*why = "bad domain name";
-				return RW_EMALFORMED;
-			}
-			e = rw_wbuf_bytes(out, name, nl);
-			t++;
-			break;
-		case RW_RDF_STR:
-		case RW_RDF_TAG:
-			if (rw_charstr_from_text(k, out) != 0) {
-				*why = "bad or over-long (255) character string";
-				return RW_EMALFORMED;
-			}
-			if (kind == RW_RDF_TAG && k->len == 0) {
-				*why = "empty CAA tag";
-				return RW_EMALFORMED;
-			}
-			t++;
-			break;
-		case RW_RDF_STRS:
-			for (; t < ntoks; t++) {
-				if (rw_charstr_from_text(&toks[t], out) != 0) {
-					*why = "bad or over-long (255) character string";
-					return RW_EMALFORMED;
-				}
-			}
-			break;
-		case RW_RDF_REST: {
-			uint8_t buf[1024];
-			if (unescape(k, buf, sizeof buf, &nl) != 0) {
-				*why = "bad string";
-				return RW_EMALFORMED;
-			}
-			e = rw_wbuf_bytes(out, buf, nl);
-			t++;
-			break;
-		}
-		default: return RW_EMALFORMED;
-		}
-		if (e != 0) {
-			*why = "rdata too long";
-			return RW_EMALFORMED;
-		}
 	}
 	if (t != ntoks) {
 		*why = "too many rdata fields";
@@ -574,58 +605,18 @@ int rw_rdata_from_text(uint16_t type, const struct rw_tok *toks, size_t ntoks,
 
 /* --- presentation print --------------------------------------------------- */
 
-struct tbuf {
-	char *p;
-	size_t cap, n;
-	bool full;
-};
-
-static void tput(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tput(struct tbuf *b, const char *fmt, ...)
+static void put_generic(struct rw__tbuf *b, const uint8_t *rd, size_t len)
 {
-	if (b->full)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int m = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)m >= b->cap - b->n) {
-		b->full = true;
-		return;
-	}
-	b->n += (size_t)m;
-}
-
-static void put_str(struct tbuf *b, const uint8_t *s, size_t len, bool quote)
-{
-	if (quote)
-		tput(b, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = s[i];
-		if (c < 0x20 || c >= 0x7f)
-			tput(b, "\\%03u", c);
-		else if (c == '"' || c == '\\')
-			tput(b, "\\%c", c);
-		else
-			tput(b, "%c", c);
-	}
-	if (quote)
-		tput(b, "\"");
-}
-
-static void put_generic(struct tbuf *b, const uint8_t *rd, size_t len)
-{
-	tput(b, "\\# %zu", len);
+	rw__tput(b, "\\# %zu", len);
 	if (len > 0)
-		tput(b, " ");
+		rw__tput(b, " ");
 	for (size_t i = 0; i < len; i++)
-		tput(b, "%02x", rd[i]);
+		rw__tput(b, "%02x", rd[i]);
 }
 
 int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, size_t cap)
 {
-	struct tbuf b = {buf, cap, 0, false};
+	struct rw__tbuf b = {buf, cap, 0, false};
 	if (cap == 0)
 		return RW_ETRUNC;
 	buf[0] = 0;
@@ -633,6 +624,13 @@ int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, si
 	/* Validate first so a bad rdata prints generically, not half-way. */
 	uint8_t scratch[65535 + 16];
 	bool ok = d != NULL && d->fields[0] != RW_RDF_END;
+	if (!ok && d != NULL && d->text[0] != RW_RDF_END) {
+		/* An opaque type with a presentation form: printed through it
+		 * when the bytes have its shape. */
+		if (rw__text_print(d->text, rd, len, &b) == 0)
+			return b.full ? RW_ETRUNC : (int)b.n;
+		b = (struct rw__tbuf){buf, cap, 0, false};
+	}
 	if (ok) {
 		struct rw_rbuf r = {rd, len, 0, RW_MSG_PTRS(len)};
 		struct rw_wbuf w = {scratch, sizeof scratch, 0};
@@ -647,53 +645,53 @@ int rw_rdata_to_text(uint16_t type, const uint8_t *rd, size_t len, char *buf, si
 	for (size_t f = 0; f < RW_RDF_MAX && d->fields[f] != RW_RDF_END; f++) {
 		char text[RW_NAME_TEXT_MAX];
 		if (f > 0)
-			tput(&b, " ");
+			rw__tput(&b, " ");
 		switch (d->fields[f]) {
 		case RW_RDF_U8:
-			tput(&b, "%u", rd[pos]);
+			rw__tput(&b, "%u", rd[pos]);
 			pos += 1;
 			break;
 		case RW_RDF_U16:
-			tput(&b, "%u", rw_get16(rd + pos));
+			rw__tput(&b, "%u", rw_get16(rd + pos));
 			pos += 2;
 			break;
 		case RW_RDF_U32:
 		case RW_RDF_TTL:
-			tput(&b, "%u", rw_get32(rd + pos));
+			rw__tput(&b, "%u", rw_get32(rd + pos));
 			pos += 4;
 			break;
 		case RW_RDF_IPV4:
 		case RW_RDF_IPV6: {
 			bool v4 = d->fields[f] == RW_RDF_IPV4;
 			inet_ntop(v4 ? AF_INET : AF_INET6, rd + pos, text, sizeof text);
-			tput(&b, "%s", text);
+			rw__tput(&b, "%s", text);
 			pos += v4 ? 4 : 16;
 			break;
 		}
 		case RW_RDF_CNAME:
 		case RW_RDF_NAME:
 			rw_name_to_text(rd + pos, text, sizeof text);
-			tput(&b, "%s", text);
+			rw__tput(&b, "%s", text);
 			pos += rw_name_len(rd + pos);
 			break;
 		case RW_RDF_STR:
-			put_str(&b, rd + pos + 1, rd[pos], true);
+			rw__put_str(&b, rd + pos + 1, rd[pos], true);
 			pos += 1u + rd[pos];
 			break;
 		case RW_RDF_TAG:
-			put_str(&b, rd + pos + 1, rd[pos], false);
+			rw__put_str(&b, rd + pos + 1, rd[pos], false);
 			pos += 1u + rd[pos];
 			break;
 		case RW_RDF_STRS:
 			while (pos < len) {
-				put_str(&b, rd + pos + 1, rd[pos], true);
+				rw__put_str(&b, rd + pos + 1, rd[pos], true);
 				pos += 1u + rd[pos];
 				if (pos < len)
-					tput(&b, " ");
+					rw__tput(&b, " ");
 			}
 			break;
 		case RW_RDF_REST:
-			put_str(&b, rd + pos, len - pos, true);
+			rw__put_str(&b, rd + pos, len - pos, true);
 			pos = len;
 			break;
 		}

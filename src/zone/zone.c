@@ -184,10 +184,14 @@ void rw_zone_free(struct rw_zone *z)
 static int build_node(struct rw_zone *z, struct rw__zcollect *c, size_t i, size_t j,
                       struct rw_zone_error *err)
 {
-	unsigned ntypes = 0;
+	unsigned ntypes = 0, dnssec = 0;
 	for (size_t k = i; k < j; k++)
-		if (k == i || c->recs[k].type != c->recs[k - 1].type)
+		if (k == i || c->recs[k].type != c->recs[k - 1].type) {
 			ntypes++;
+			/* RRSIG and NSEC may sit beside a CNAME (RFC 4035 §2.5) */
+			dnssec +=
+			    c->recs[k].type == RW_TYPE_RRSIG || c->recs[k].type == RW_TYPE_NSEC;
+		}
 	struct rw_znode *node = node_add(z, c->recs[i].owner);
 	const struct rw_rrset **sets = node ? rw_arena_alloc(&z->mem, ntypes * sizeof *sets) : NULL;
 	if (sets == NULL)
@@ -248,7 +252,7 @@ static int build_node(struct rw_zone *z, struct rw__zcollect *c, size_t i, size_
 			z->soa = s;
 		k = l;
 	}
-	if (has_cname && ntypes > 1) /* RFC 1034 §3.6.2; RFC 2181 §10.1 */
+	if (has_cname && ntypes - dnssec > 1) /* RFC 1034 §3.6.2; RFC 2181 §10.1 */
 		return fail(err, &c->recs[cname_rec], "CNAME and other data at the same name");
 	return 0;
 }

@@ -26,6 +26,7 @@ struct zshared {
 	struct rw_tok *toks; /* MAX_TOKENS */
 	uint8_t *rdata;      /* 65535 + slack */
 	bool allow_include;
+	size_t generated; /* records $GENERATE made in this load */
 };
 
 struct zparser {
@@ -48,12 +49,19 @@ static int perr(struct zparser *p, unsigned line, const char *fmt, ...)
 static int perr(struct zparser *p, unsigned line, const char *fmt, ...)
 {
 	struct rw_zone_error *e = p->sh->err;
-	snprintf(e->file, sizeof e->file, "%s", p->file);
-	e->line = line;
+	char msg[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (e->count++ == 0) { /* the first */
+		snprintf(e->file, sizeof e->file, "%s", p->file);
+		e->line = line;
+		snprintf(e->msg, sizeof e->msg, "%s", msg);
+	} else if (e->count <= RW_ZONE_ERRORS_MAX) {
+		size_t ml = strlen(e->more);
+		snprintf(e->more + ml, sizeof e->more - ml, "%s:%u: %s\n", p->file, line, msg);
+	}
 	return RW_EMALFORMED;
 }
 
@@ -229,6 +237,10 @@ static int do_include(struct zparser *p, const struct rw_tok *toks, size_t n, un
 	return e;
 }
 
+static int do_record(struct zparser *p, const struct rw_tok *toks, size_t n, bool blank,
+                     unsigned line);
+static int do_generate(struct zparser *p, const struct rw_tok *toks, size_t n, unsigned line);
+
 static int do_entry(struct zparser *p, size_t n, bool blank, unsigned line)
 {
 	const struct rw_tok *toks = p->sh->toks;
@@ -252,8 +264,17 @@ static int do_entry(struct zparser *p, size_t n, bool blank, unsigned line)
 		}
 		if (tok_is(&toks[0], "$INCLUDE"))
 			return do_include(p, toks, n, line);
+		if (tok_is(&toks[0], "$GENERATE"))
+			return do_generate(p, toks, n, line);
 		return perr(p, line, "unknown directive '%.*s'", (int)toks[0].len, toks[0].p);
 	}
+	return do_record(p, toks, n, blank, line);
+}
+
+/* One record's tokens: [owner] [TTL] [class] type rdata. */
+static int do_record(struct zparser *p, const struct rw_tok *toks, size_t n, bool blank,
+                     unsigned line)
+{
 	size_t i = 0;
 	if (blank) {
 		if (!p->have_owner)
@@ -318,6 +339,127 @@ static int do_entry(struct zparser *p, size_t n, bool blank, unsigned line)
 	return 0;
 }
 
+/* $GENERATE's text with the iterator put in: "$" is the value, "${o,w,b}"
+ * the value plus offset o, at least w digits wide, in base d, o, x, X, n
+ * or N (n, N: nibbles, reversed and dotted, for reverse zones); "\$" a
+ * dollar sign. false when it does not fit or a ${...} is malformed. */
+static bool gen_expand(const struct rw_tok *t, long v, char *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	/* Bound: the token's bytes; each step writes at most one value. */
+	for (size_t i = 0; i < t->len;) {
+		char c = t->p[i];
+		if (c == '\\' && i + 1 < t->len && t->p[i + 1] == '$') {
+			if (n + 2 >= cap)
+				return false;
+			out[n++] = '\\';
+			out[n++] = '$';
+			i += 2;
+			continue;
+		}
+		if (c != '$') {
+			if (n + 1 >= cap)
+				return false;
+			out[n++] = c;
+			i++;
+			continue;
+		}
+		long off = 0, width = 0;
+		char base = 'd';
+		i++;
+		if (i < t->len && t->p[i] == '{') {
+			const char *close = memchr(t->p + i, '}', t->len - i);
+			char spec[64];
+			size_t sl = close != NULL ? (size_t)(close - t->p - i - 1) : 0;
+			if (close == NULL || sl == 0 || sl >= sizeof spec)
+				return false;
+			memcpy(spec, t->p + i + 1, sl);
+			spec[sl] = 0;
+			char b[2] = "d";
+			int k = sscanf(spec, "%ld,%ld,%1[doxXnN]", &off, &width, b);
+			if (k < 1 || width < 0 || width > 64)
+				return false;
+			base = b[0];
+			i += sl + 2;
+		}
+		long x = v + off;
+		char num[160];
+		if (x < 0)
+			return false;
+		if (base == 'n' || base == 'N') {
+			/* nibbles, least significant first, dot-separated */
+			size_t nl = 0;
+			long digits = 0;
+			do {
+				nl += (size_t)snprintf(num + nl, sizeof num - nl, "%s%c",
+				                       nl ? "." : "",
+				                       (base == 'n' ? "0123456789abcdef"
+				                                    : "0123456789ABCDEF")[x & 15]);
+				x >>= 4;
+				digits++;
+			} while ((x > 0 || digits < width) && nl + 3 < sizeof num);
+		} else {
+			const char *fmt = base == 'o'   ? "%0*lo"
+			                  : base == 'x' ? "%0*lx"
+			                  : base == 'X' ? "%0*lX"
+			                                : "%0*ld";
+			snprintf(num, sizeof num, fmt, (int)width, x);
+		}
+		size_t nl = strlen(num);
+		if (n + nl >= cap)
+			return false;
+		memcpy(out + n, num, nl);
+		n += nl;
+	}
+	*len = n;
+	return true;
+}
+
+/* $GENERATE start-stop[/step] lhs [TTL] [class] type rhs (BIND): one
+ * record per value, at most GENERATE_MAX per directive. */
+#define GENERATE_MAX 65536
+#define GENERATE_TOTAL_MAX (1u << 20) /* per load: a few bytes of text must not cost more */
+static int do_generate(struct zparser *p, const struct rw_tok *toks, size_t n, unsigned line)
+{
+	long start, stop, step = 1;
+	char range[64];
+	if (n < 5 || toks[1].len >= sizeof range || n - 2 > MAX_TOKENS)
+		return perr(p, line, "$GENERATE needs a range, an owner, a type and rdata");
+	memcpy(range, toks[1].p, toks[1].len);
+	range[toks[1].len] = 0;
+	int k = sscanf(range, "%ld-%ld/%ld", &start, &stop, &step);
+	if (k < 2 || start < 0 || stop < start || step < 1 || (stop - start) / step >= GENERATE_MAX)
+		return perr(p, line,
+		            "$GENERATE range '%s': START-STOP[/STEP], 0 <= START <= STOP, "
+		            "at most %d records",
+		            range, GENERATE_MAX);
+	size_t count = (size_t)((stop - start) / step + 1);
+	if (p->sh->generated + count > GENERATE_TOTAL_MAX)
+		return perr(p, line, "$GENERATE: over %u records in one zone", GENERATE_TOTAL_MAX);
+	p->sh->generated += count;
+	size_t m = n - 2; /* lhs and the rest */
+	struct rw_tok *out = malloc(m * sizeof *out);
+	char *text = malloc(m * 512);
+	int e = out != NULL && text != NULL ? 0 : RW_ENOMEM;
+	/* Bound: at most GENERATE_MAX values. */
+	for (long v = start; e == 0 && v <= stop; v += step) {
+		for (size_t i = 0; i < m; i++) {
+			size_t len;
+			if (!gen_expand(&toks[i + 2], v, text + i * 512, 512, &len)) {
+				e = perr(p, line,
+				         "$GENERATE: bad ${offset,width,base} or a field too long");
+				break;
+			}
+			out[i] = (struct rw_tok){text + i * 512, len, toks[i + 2].quoted};
+		}
+		if (e == 0)
+			e = do_record(p, out, m, false, line);
+	}
+	free(out);
+	free(text);
+	return e == RW_ENOMEM ? perr(p, line, "out of memory") : e;
+}
+
 static int parse_buffer(struct zparser *p)
 {
 	if (memchr(p->buf, 0, p->len) != NULL)
@@ -327,11 +469,17 @@ static int parse_buffer(struct zparser *p)
 		bool blank = false;
 		unsigned line = p->line;
 		int r = read_entry(p, &n, &blank, &line);
-		if (r <= 0)
+		if (r < 0)
 			return r;
+		if (r == 0)
+			return p->sh->err->count > 0 ? RW_EMALFORMED : 0;
+		/* A bad record is reported and skipped: the file's other errors
+		 * are found in the same load (the zone is not built). */
 		int e = do_entry(p, n, blank, line);
-		if (e != 0)
+		if (e != 0 && e != RW_EMALFORMED)
 			return e;
+		if (p->sh->err->count > 100 * RW_ZONE_ERRORS_MAX)
+			return RW_EMALFORMED; /* enough: a file that is not a zone */
 	}
 }
 

@@ -13,10 +13,19 @@ static int add_zone(struct rw_zoneset *zs, int e, struct rw_zone *z, const struc
                     char *err, size_t err_len)
 {
 	if (e != 0) {
+		int n;
 		if (ze->line > 0)
-			snprintf(err, err_len, "%s:%u: %s", ze->file, ze->line, ze->msg);
+			n = snprintf(err, err_len, "%s:%u: %s", ze->file, ze->line, ze->msg);
 		else
-			snprintf(err, err_len, "%s: %s", ze->file, ze->msg);
+			n = snprintf(err, err_len, "%s: %s", ze->file, ze->msg);
+		if (ze->count > 1 && n > 0 && (size_t)n < err_len) {
+			/* The others, one per line ("more" ends in a newline). */
+			size_t ml = strlen(ze->more);
+			snprintf(err + n, err_len - (size_t)n, "\n%u errors in all%s:\n%.*s",
+			         ze->count,
+			         ze->count > RW_ZONE_ERRORS_MAX ? ", the first 20 shown" : "",
+			         ml > 0 ? (int)ml - 1 : 0, ze->more);
+		}
 		return e;
 	}
 	e = rw_zoneset_add(zs, z);

@@ -750,8 +750,7 @@ START_TEST(proofs_kept_with_entries)
 	lines = 0;
 	dumped[0] = 0;
 	rw_cache_dump(cache, dump_line, &lines);
-	ck_assert_ptr_nonnull(
-	    strstr(dumped, "example. 120 IN NSEC \\# 16 037a7a7a076578616d706c65"));
+	ck_assert_ptr_nonnull(strstr(dumped, "example. 120 IN NSEC zzz.example. A\n"));
 }
 END_TEST
 

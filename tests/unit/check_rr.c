@@ -75,7 +75,47 @@ START_TEST(roundtrip_all_types)
 	    {999, "\\# 3 abcdef", "\\# 3 abcdef"},
 	    {999, "\\# 0", "\\# 0"},
 	    {RW_TYPE_A, "\\# 4 c0000201", "192.0.2.1"},
-	    {48, "\\# 4 0101 0203", "\\# 4 01010203"},
+	    {48, "\\# 4 0101 0203", "\\# 4 01010203"}, /* not a DNSKEY's shape: as it came */
+	    /* the opaque types' presentation forms (rrtext.c) */
+	    {48, "257 3 8 AwEAAagAIKlV ZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8=",
+	     "257 3 8 AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8="},
+	    {RW_TYPE_DS, "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118",
+	     "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"},
+	    {59, "0 0 0 00", "0 0 0 00"},
+	    {60, "257 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=",
+	     "257 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4="},
+	    {RW_TYPE_RRSIG, "A 8 3 3600 20270101000000 20261201000000 12345 example.com. ZmFrZQ==",
+	     "A 8 3 3600 20270101000000 20261201000000 12345 example.com. ZmFrZQ=="},
+	    {RW_TYPE_RRSIG, "TYPE999 8 3 60 1798761600 1796083200 1 . AAAA",
+	     "TYPE999 8 3 60 20270101000000 20261201000000 1 . AAAA"},
+	    {RW_TYPE_NSEC, "next A NS SOA RRSIG NSEC DNSKEY CAA TYPE1234",
+	     "next.example.com. A NS SOA RRSIG NSEC DNSKEY CAA TYPE1234"},
+	    {RW_TYPE_NSEC3, "1 1 12 aabbccdd 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR NS SOA",
+	     "1 1 12 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR NS SOA"},
+	    {RW_TYPE_NSEC3, "1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr",
+	     "1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR"},
+	    {51, "1 0 10 -", "1 0 10 -"},
+	    {35, "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp",
+	     "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com."},
+	    {44, "4 2 1234 56789abcdef0", "4 2 123456789ABCDEF0"},
+	    {52, "3 1 1 0C72AC70", "3 1 1 0C72AC70"},
+	    {53, "3 0 1 7FDB", "3 0 1 7FDB"},
+	    {37, "PGP 0 0 mQGiBDnY", "3 0 0 mQGiBDnY"},
+	    {37, "65000 1 2 AA==", "65000 1 2 AA=="},
+	    {61, "mQINBFit", "mQINBFit"},
+	    {64, "0 svc.example.", "0 svc.example."},
+	    {65, "1 . alpn=\"h2,h3\" port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1",
+	     "1 . alpn=\"h2,h3\" port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1"},
+	    {64, "16 foo.example. key65000=\"hi\" no-default-alpn alpn=h2 mandatory=alpn",
+	     "16 foo.example. mandatory=alpn alpn=\"h2\" no-default-alpn key65000=\"hi\""},
+	    {65, "1 . ech=AEX+DQBBpQAgACD/yTQ=", "1 . ech=AEX+DQBBpQAgACD/yTQ="},
+	    {RW_TYPE_URI, "10 1 \"ftp://ftp1.example.com/public\"",
+	     "10 1 \"ftp://ftp1.example.com/public\""},
+	    {29, "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m",
+	     "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000.00m 10.00m"},
+	    {29, "42 21 54 N 71 06 18 W -24m 30m",
+	     "42 21 54.000 N 71 6 18.000 W -24.00m 30.00m 10000.00m 10.00m"},
+	    {29, "0 S 0 W 0", "0 0 0.000 N 0 0 0.000 E 0.00m 1.00m 10000.00m 10.00m"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		uint8_t rd[65536];
@@ -123,7 +163,26 @@ START_TEST(text_errors)
 	    {999, "\\# 3 abcde"},
 	    {999, "\\# 1 zz"},
 	    {999, "\\#"},
-	    {48, "AQAB"},
+	    {48, "257 3 8 AQA"},       /* base64 not a multiple of 4 */
+	    {48, "257 3 8 AQ!B"},      /* not base64 */
+	    {48, "257 3"},             /* too few fields */
+	    {RW_TYPE_DS, "1 2 3 XYZ"}, /* not hex */
+	    {RW_TYPE_DS, "1 2 3 ABC"}, /* odd digits */
+	    {RW_TYPE_RRSIG, "A 8 3 60 20271301000000 20261201000000 1 . AAAA"}, /* month 13 */
+	    {RW_TYPE_RRSIG, "NOPE 8 3 60 1 1 1 . AAAA"},
+	    {RW_TYPE_NSEC, "next A BOGUS"},
+	    {RW_TYPE_NSEC3, "1 0 0 - 2T7B!"},
+	    {RW_TYPE_NSEC3, "1 0 0 xyz 2T7B"},
+	    {65, "1 . port=99999"},
+	    {65, "1 . alpn"},          /* a key that needs a value */
+	    {65, "1 . port=1 port=2"}, /* a key twice */
+	    {65, "1 . ipv4hint=1.2.3"},
+	    {65, "1 . nokey=1"},
+	    {65, "1 . no-default-alpn=x"},
+	    {29, "91 N 0 E 0"},
+	    {29, "1 2 3 X 0 E 0"},
+	    {29, "1 N 0 E 0 1 2 3 4"}, /* too many sizes */
+	    {37, "NOPE 0 0 AA=="},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		uint8_t rd[65536];

@@ -42,6 +42,7 @@ enum rw_type {
 	RW_TYPE_MAILA = 254,
 	RW_TYPE_ANY = 255,
 	RW_TYPE_CAA = 257,
+	RW_TYPE_URI = 256,
 };
 
 enum rw_class {
@@ -67,9 +68,21 @@ enum rw_rdf {
 	RW_RDF_STRS,  /* one or more <character-string>s up to the end */
 	RW_RDF_TAG,   /* CAA tag: length-prefixed, printed without quotes */
 	RW_RDF_REST,  /* the rest of the rdata, printed as one quoted string */
+	/* Presentation only (a type's text[] list; its wire form stays
+	 * opaque): rrtext.c. */
+	RW_RDF_B64,    /* base64 to the end; text: one or more tokens */
+	RW_RDF_HEX,    /* hex to the end; text: one or more tokens */
+	RW_RDF_HEX8,   /* length-prefixed hex; text "-" when empty (NSEC3 salt) */
+	RW_RDF_B32X8,  /* length-prefixed base32hex (NSEC3's next hashed owner) */
+	RW_RDF_BITMAP, /* a type bitmap to the end (NSEC, NSEC3); text: type names */
+	RW_RDF_TYPE,   /* a 16-bit type; text: its mnemonic */
+	RW_RDF_TIME,   /* 32-bit seconds since 1970; text YYYYMMDDHHmmSS or a number */
+	RW_RDF_SVCP,   /* SVCB/HTTPS parameters to the end (RFC 9460) */
+	RW_RDF_LOC,    /* the whole LOC rdata (RFC 1876) */
+	RW_RDF_CERTT,  /* CERT type: a 16-bit number or mnemonic (RFC 4398) */
 };
 
-#define RW_RDF_MAX 8
+#define RW_RDF_MAX 10
 
 /* How a message's rdata of a type is read (rw_msg_parse), derived from
  * its fields when the library loads. */
@@ -87,6 +100,11 @@ struct rw_type_desc {
 	uint16_t type;
 	const char *name;
 	uint8_t fields[RW_RDF_MAX]; /* RW_RDF_END-terminated; empty: opaque */
+	/* An opaque type's presentation form (RFC 3597 still accepted):
+	 * zone files may write it so, and it prints so. The wire form is not
+	 * checked or decompressed by it (these types are carried as bytes).
+	 * Empty: "\# len hex" only. */
+	uint8_t text[RW_RDF_MAX];
 	/* Derived from fields when the library loads: */
 	bool has_names;            /* a CNAME or NAME field */
 	uint8_t shape;             /* enum rw_rdata_shape */

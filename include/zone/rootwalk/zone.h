@@ -38,10 +38,17 @@ struct rw_rrset {
 bool rw_rrset_next(const struct rw_rrset *s, size_t *pos, const uint8_t **rd, uint16_t *rdlen);
 
 /* Where a load error happened and why. */
+/* A zone file's errors: the first one (file, line, msg), and when the
+ * file has more, how many (count) and up to RW_ZONE_ERRORS_MAX - 1 of
+ * them as "FILE:LINE: problem" lines in more (the parser goes on after
+ * a bad record, so one load reports what is wrong in the whole file). */
+#define RW_ZONE_ERRORS_MAX 20
 struct rw_zone_error {
 	char file[512];
 	unsigned line;
 	char msg[256];
+	unsigned count;
+	char more[4096];
 };
 
 /* Loads a master file (RFC 1035 §5) with the given origin (lower-cased
