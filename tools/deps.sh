@@ -29,5 +29,5 @@ need_packages() {
 }
 
 # Packages to build and run the daemon.
-BUILD_PACKAGES=(gcc libc6-dev pkg-config meson ninja-build python3 libuv1-dev libc-ares-dev
+BUILD_PACKAGES=(gcc libc6-dev pkg-config meson ninja-build python3 libuv1-dev libc-ares-dev libfstrm-dev
 	libyaml-dev)

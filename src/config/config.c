@@ -77,6 +77,11 @@ const struct setting rw__settings[] = {
      "keep A/AAAA records in zone order (default: rotate per answer)"},
     {"http", 0, K_ADDR, FIELD(http), 0, S_RESTART, 0, 0, NULL, "127.0.0.1:8053", "ADDR:PORT",
      "serve /metrics, /healthz, /ready over HTTP (off by default)"},
+    {"dnstap", 0, K_STR, FIELD(dnstap), 0, S_RESTART, 0, 0, NULL, "unix:/run/rootwalk/dnstap.sock",
+     "unix:PATH|file:PATH",
+     "send dnstap messages -- client queries and responses, queries to and\n"
+     "replies from forwarders and authoritative servers -- to a collector's\n"
+     "unix socket, or to a file (dnstap-read reads it)"},
     {"metrics-format", 0, K_METRICS, FIELD(metrics_format), 0, 0, 0, 0, "rootwalk", "both",
      "rootwalk|coredns|both",
      "metric families /metrics serves: rootwalk's own, CoreDNS's names and\n"
@@ -903,6 +908,13 @@ int rw_config_validate(const struct rw_config *cfg, char *err, size_t err_len)
 	    (cfg->autopath[0] == 0 || rw_name_from_text(cfg->autopath, strlen(cfg->autopath),
 	                                                (const uint8_t *)"", wire, &wl) != 0)) {
 		snprintf(err, err_len, "autopath: '%s' is not a zone name", cfg->autopath);
+		return RW_EINVAL;
+	}
+	if (cfg->dnstap != NULL &&
+	    ((strncmp(cfg->dnstap, "unix:", 5) != 0 && strncmp(cfg->dnstap, "file:", 5) != 0) ||
+	     cfg->dnstap[5] == 0)) {
+		snprintf(err, err_len, "dnstap: expected unix:PATH or file:PATH, got '%s'",
+		         cfg->dnstap);
 		return RW_EINVAL;
 	}
 	if (cfg->min_ttl > cfg->max_ttl) {

@@ -264,6 +264,9 @@ struct oldgroups {
 	int closing; /* close_old ran */
 };
 
+struct rw_dnstap;
+struct rw_dnstap_queue;
+
 struct worker {
 	enum hkind kind; /* first: handle->data points here */
 	struct rw_server *srv;
@@ -310,6 +313,7 @@ struct worker {
 	struct rw_ratelimit *rl; /* NULL: off */
 	struct rl_stats rl_stats;
 	struct rw_log_limit drop_log, refuse_log, rl_log, event_log;
+	struct rw_dnstap_queue *tap; /* --dnstap: this worker's queue (NULL: off) */
 	/* Metrics (--http): latency measured per query, counters published. */
 	int measure;
 	struct latency lat;
@@ -347,7 +351,8 @@ struct rw_server {
 	 * "-ZONE", in order. */
 	char **fwd_ops;
 	size_t nfwd_ops;
-	bool restart_pending; /* a reload saw a setting it cannot apply */
+	struct rw_dnstap *dnstap; /* --dnstap (NULL: off) */
+	bool restart_pending;     /* a reload saw a setting it cannot apply */
 	struct rw_infra *infra;
 	struct rw_failcache *failures; /* RFC 9520, shared by the workers */
 	struct rw_hints hints;
@@ -561,6 +566,9 @@ static inline void rw__metrics_reply(struct worker *w, const struct sockaddr *cl
 
 /* The UDP batch went out: its replies' latency. */
 void rw__metrics_batch(struct worker *w, const struct udp_batch *b);
+/* dnstap (--dnstap): a client's query as received, or the reply sent. */
+void rw__tap_client(struct worker *w, bool response, const struct sockaddr *client, bool tcp,
+                    const uint8_t *msg, size_t len);
 /* One histogram's series: bk[LAT_BUCKETS + 1] from bound first on
  * (the earlier ones counted in), labels `k="v",` pairs (or ""). */
 void rw__histogram(struct rw_buf *b, const char *name, const char *labels, const uint64_t *bk,

@@ -1,5 +1,6 @@
 /* Upstream tries for recursion on libuv; see iterio.h. */
 #include "iterio.h"
+#include "dnstap.h"
 #include "rootwalk/log.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/wire.h"
@@ -70,7 +71,13 @@ struct rw_iter {
 	 * getrandom per 256 tries, not per try). */
 	uint16_t ids[256];
 	unsigned ids_left;
+	struct rw_dnstap_queue *tap; /* dnstap: RESOLVER_QUERY/RESPONSE (NULL: off) */
 };
+
+void rw_iter_set_tap(struct rw_iter *it, struct rw_dnstap_queue *tap)
+{
+	it->tap = tap;
+}
 
 struct rw_iter *rw_iter_new(uv_loop_t *loop, const struct rw_res_env *env,
                             struct rw_res_stats *stats)
@@ -163,6 +170,14 @@ static void deliver(struct try *t, const uint8_t *pkt, size_t len)
 		ok = t->old ? rw_res_reply_from(j->res, (const struct sockaddr *)&t->addr,
 		                                (uint32_t)rtt, pkt, len)
 		            : rw_res_reply(j->res, pkt, len);
+	}
+	if (ok && j->it->tap != NULL) {
+		struct rw_dnstap_event ev = {.type = RW_DNSTAP_RESOLVER_RESPONSE,
+		                             .tcp = t->tcp,
+		                             .peer = (const struct sockaddr *)&t->addr,
+		                             .msg = pkt,
+		                             .len = len};
+		rw_dnstap_log(j->it->tap, &ev);
 	}
 	if (!ok) {
 		j->it->dropped++;
@@ -419,6 +434,14 @@ static void step(struct job *j)
 		memcpy(&t->addr, &q.addr, sizeof t->addr);
 		int e = t->tcp ? tcp_open(t, &q) : udp_open(t, &q);
 		j->cur = t;
+		if (e == 0 && j->it->tap != NULL) {
+			struct rw_dnstap_event ev = {.type = RW_DNSTAP_RESOLVER_QUERY,
+			                             .tcp = t->tcp,
+			                             .peer = (const struct sockaddr *)&t->addr,
+			                             .msg = t->out + 2,
+			                             .len = t->out_len - 2};
+			rw_dnstap_log(j->it->tap, &ev);
+		}
 		if (e != 0) {
 			try_end(t);
 			rw_res_timeout(j->res);

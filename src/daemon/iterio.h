@@ -29,6 +29,9 @@ struct rw_iter *rw_iter_new(uv_loop_t *loop, const struct rw_res_env *env,
                             struct rw_res_stats *stats);
 /* Resolves q; cb runs exactly once (maybe before this returns). */
 void rw_iter_start(struct rw_iter *it, const struct rw_question *q, rw_iter_cb cb, void *arg);
+struct rw_dnstap_queue;
+/* dnstap: logs every query to and reply from a server there (NULL: off). */
+void rw_iter_set_tap(struct rw_iter *it, struct rw_dnstap_queue *tap);
 /* Upstream packets dropped: wrong ID, or not a reply to the question. */
 uint64_t rw_iter_dropped(const struct rw_iter *it);
 /* Ends every job (callbacks with SERVFAIL), closes handles, frees itself

@@ -99,6 +99,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	if ((w->measure || w->env.log_queries) && w->batch.t0 == 0)
 		w->batch.t0 = lat_now();
 	w->env.client = addr;
+	if (w->tap != NULL)
+		rw__tap_client(w, false, addr, false, (const uint8_t *)buf->base, (size_t)nread);
 	uint64_t refused = w->env.stats.acl_refused;
 	switch (rw_query_process(&w->env, (const uint8_t *)buf->base, (size_t)nread,
 	                         RW_TRANSPORT_UDP, out, out_cap, &out_len)) {
@@ -108,6 +110,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		if (w->rl != NULL && !rw__reply_allowed(w, h, addr, out, out_len))
 			break;
 		rw__udp_batch_add(w, addr, out_len);
+		if (w->tap != NULL)
+			rw__tap_client(w, true, addr, false, out, out_len);
 		if (w->measure)
 			rw__metrics_reply(w, addr, RW_TRANSPORT_UDP, (size_t)nread, out, out_len,
 			                  0);
@@ -161,10 +165,15 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		size_t out_len;
 		uint64_t t0 = w->measure || w->env.log_queries ? lat_now() : 0;
 		w->env.client = (const struct sockaddr *)&c->peer;
+		if (w->tap != NULL)
+			rw__tap_client(w, false, w->env.client, true, msg, flen);
 		switch (rw_query_process(&w->env, msg, flen, RW_TRANSPORT_TCP, w->sbuf,
 		                         sizeof w->sbuf, &out_len)) {
 		case RW_QUERY_REPLY:
 			rw__conn_send(c, w->sbuf, out_len);
+			if (w->tap != NULL)
+				rw__tap_client(w, true, (const struct sockaddr *)&c->peer, true,
+				               w->sbuf, out_len);
 			if (w->measure)
 				rw__metrics_reply(w, (const struct sockaddr *)&c->peer,
 				                  RW_TRANSPORT_TCP, flen, w->sbuf, out_len, t0);

@@ -2,6 +2,7 @@
  * sampling, the query log and rate-limited logs, per-worker snapshots,
  * /metrics in Prometheus text, /healthz, /ready, and the exit summary. */
 #include "daemon_int.h"
+#include "dnstap.h"
 #include "buildinfo.h"
 #include "rootwalk/version.h"
 #include "http.h"
@@ -325,6 +326,18 @@ void rw__metrics_write(struct rw_server *s, struct rw_buf *b)
 	        "SERVFAIL answered at once: the question or its delegation just failed (RFC 9520).",
 	        t.q.failures_cached);
 	write_answered_otherwise(b, &t);
+	if (s->dnstap != NULL) {
+		uint64_t sent, dropped;
+		rw_dnstap_counts(s->dnstap, &sent, &dropped);
+		rw_buf_printf(
+		    b,
+		    "# HELP rootwalk_dnstap_messages_total dnstap messages queued for the "
+		    "writer, and dropped (its queue full: the collector is slow or gone).\n"
+		    "# TYPE rootwalk_dnstap_messages_total counter\n"
+		    "rootwalk_dnstap_messages_total{result=\"sent\"} %llu\n"
+		    "rootwalk_dnstap_messages_total{result=\"dropped\"} %llu\n",
+		    (unsigned long long)sent, (unsigned long long)dropped);
+	}
 	b_refreshes(b, &t);
 	write_limits(s, &t, b);
 	gauge(b, "rootwalk_failures_held", "Questions, delegations and groups held failed.",

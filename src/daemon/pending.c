@@ -93,6 +93,9 @@ static void answer(struct worker *w, struct waiter *x, const struct rw_answer *a
 		}
 		if (w->measure)
 			rw__metrics_reply(w, sa, x->req.transport, x->req_len, w->sbuf, len, x->t0);
+		if (w->tap != NULL)
+			rw__tap_client(w, true, sa, x->req.transport == RW_TRANSPORT_TCP, w->sbuf,
+			               len);
 		rw__log_query(w, sa, x->req.transport, w->sbuf, len, x->t0,
 		              ans != NULL ? ans->from : NULL);
 	}

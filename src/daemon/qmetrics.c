@@ -1,6 +1,7 @@
 /* Per-reply accounting: what /metrics counts of every reply sent to a
  * client (no sampling; see struct latency), and the query log line. */
 #include "daemon_int.h"
+#include "dnstap.h"
 #include "rootwalk/rr.h"
 #include "rootwalk/wire.h"
 
@@ -72,6 +73,18 @@ static const char *const rcode_text[] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
     "NXRRSET", "NOTAUTH", "NOTZONE",  "RCODE11",  "RCODE12", "RCODE13", "RCODE14",  "RCODE15",
     "BADVERS", "BADKEY",  "BADTIME",  "BADMODE",  "BADNAME", "BADALG",  "BADTRUNC", "BADCOOKIE"};
+
+void rw__tap_client(struct worker *w, bool response, const struct sockaddr *client, bool tcp,
+                    const uint8_t *msg, size_t len)
+{
+	struct rw_dnstap_event ev = {.type = response ? RW_DNSTAP_CLIENT_RESPONSE
+	                                              : RW_DNSTAP_CLIENT_QUERY,
+	                             .tcp = tcp,
+	                             .peer = client,
+	                             .msg = msg,
+	                             .len = len};
+	rw_dnstap_log(w->tap, &ev);
+}
 
 const char *rw__rcode_text(uint16_t rcode)
 {

@@ -6,6 +6,7 @@
 #include "server.h"
 #include "daemon_int.h"
 #include "upstream.h"
+#include "dnstap.h"
 #include "control.h"
 #include "http.h"
 #include "rootwalk/err.h"
@@ -94,6 +95,18 @@ int rw_server_new(const struct rw_config *cfg, struct rw_zoneset *zones, struct 
 	}
 	for (unsigned i = 0; i < s->nworkers && e == 0; i++)
 		e = rw__worker_new(s, i, zones, &s->workers[i], err, err_len);
+	if (e == 0 && cfg->dnstap != NULL && cfg->action == RW_CONFIG_RUN) {
+		/* One queue per worker; identity and version as CHAOS gives them. */
+		bool sock = strncmp(cfg->dnstap, "unix:", 5) == 0;
+		e = rw_dnstap_open(sock ? cfg->dnstap + 5 : NULL, sock ? NULL : cfg->dnstap + 5,
+		                   s->nworkers, s->gen != NULL ? s->gen->identity : NULL,
+		                   s->gen != NULL ? s->gen->version : NULL, &s->dnstap, err,
+		                   err_len);
+		for (unsigned i = 0; i < s->nworkers && e == 0; i++)
+			s->workers[i]->tap = rw_dnstap_queue(s->dnstap, i);
+		if (e == 0)
+			rw_log_info("dnstap to %s", cfg->dnstap);
+	}
 	if (e != 0) {
 		if (e == RW_ENOMEM)
 			snprintf(err, err_len, "out of memory");
@@ -229,6 +242,7 @@ void rw_server_free(struct rw_server *s)
 	rw_infra_free(s->infra);
 	rw_failcache_free(s->failures);
 	rw_upstream_stats_free_all(); /* every worker, and so every channel, is gone */
+	rw_dnstap_close(s->dnstap);   /* after the workers: flushes what they queued */
 	rw__gen_unref(s->gen);
 	rw__takeover_fini(s);
 	free(s->watches);

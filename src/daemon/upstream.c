@@ -1,5 +1,6 @@
 /* c-ares on a libuv loop, a channel per upstream server; see upstream.h. */
 #include "upstream.h"
+#include "dnstap.h"
 #include "rootwalk/err.h"
 #include "rootwalk/log.h"
 
@@ -39,6 +40,7 @@ struct userver {
 	uint32_t backoff_ms;          /* the next down period */
 	bool down;                    /* logged as not answering */
 	struct rw_upstream_stats *st; /* shared counters (NULL: past the bound) */
+	struct rw_sockaddr addr;      /* dnstap */
 };
 
 struct rw_upstream {
@@ -53,7 +55,25 @@ struct rw_upstream {
 	unsigned open_handles; /* the timer and every poll */
 	unsigned budget_ms;
 	int closing;
+	struct rw_dnstap_queue *tap; /* FORWARDER_QUERY/RESPONSE (NULL: off) */
+	bool tcp;
 };
+
+void rw_upstream_set_tap(struct rw_upstream *u, struct rw_dnstap_queue *tap)
+{
+	u->tap = tap;
+}
+
+static void tap(struct rw_upstream *u, const struct userver *sv, enum rw_dnstap_type type,
+                const uint8_t *msg, size_t len)
+{
+	struct rw_dnstap_event ev = {.type = type,
+	                             .tcp = u->tcp,
+	                             .peer = (const struct sockaddr *)&sv->addr.ss,
+	                             .msg = msg,
+	                             .len = len};
+	rw_dnstap_log(u->tap, &ev);
+}
 
 /* One query on its way through the group's servers. */
 struct usend {
@@ -235,11 +255,13 @@ int rw_upstream_new(uv_loop_t *loop, const char *zone, const struct rw_sockaddr 
 	u->sv = sv;
 	u->nsv = nservers;
 	u->tries = tries;
+	u->tcp = tcp;
 	for (size_t i = 0; i < nservers; i++) {
 		sv[i].u = u;
 		sv[i].backoff_ms = BACKOFF_MIN_MS;
 		server_text(&servers[i], sv[i].name, sizeof sv[i].name);
 		sv[i].st = rw_upstream_stats_get(zone, sv[i].name);
+		sv[i].addr = servers[i];
 		if (channel_new(&sv[i], timeout_ms, edns_size, tcp, err, err_len) != 0) {
 			for (size_t k = 0; k < u->live; k++)
 				ares_destroy(sv[k].ch);
@@ -370,6 +392,8 @@ static void sent_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	default: st = RW_EIO; break;
 	}
 	count(sv, s, status, st, abuf, alen);
+	if (u->tap != NULL && abuf != NULL && alen > 0)
+		tap(u, sv, RW_DNSTAP_FORWARDER_RESPONSE, abuf, (size_t)alen);
 	if (st == RW_ETIMEOUT)
 		server_timed_out(sv);
 	else if (st == 0 || st == RW_EUPSTREAM)
@@ -399,6 +423,8 @@ static void try_next(struct usend *s)
 		if (s->answered[i])
 			continue;
 		ADD(u->sv[i].st, queries, 1);
+		if (u->tap != NULL)
+			tap(u, &u->sv[i], RW_DNSTAP_FORWARDER_QUERY, s->query, s->len);
 		s->sent_ns = lat_now();
 		ares_send(u->sv[i].ch, s->query, (int)s->len, sent_cb, s);
 		return;

@@ -76,6 +76,10 @@ int rw_upstream_new(uv_loop_t *loop, const char *zone, const struct rw_sockaddr 
  * returns (on an immediate failure). */
 void rw_upstream_send(struct rw_upstream *u, const uint8_t *query, size_t len, rw_upstream_cb cb,
                       void *arg);
+struct rw_dnstap_queue;
+/* dnstap: logs every query to and reply from the group's servers there
+ * (NULL: off). */
+void rw_upstream_set_tap(struct rw_upstream *u, struct rw_dnstap_queue *tap);
 /* The longest one query may take: every server, every round, one timeout
  * each. */
 unsigned rw_upstream_budget_ms(const struct rw_upstream *u);

@@ -91,6 +91,7 @@ static int groups_new(struct worker *w, const struct gen *g, char *err, size_t e
 		                    cfg->upstream_tries, cfg->edns_size, tcp, &w->groups[i], err,
 		                    err_len) != 0)
 			return RW_EIO;
+		rw_upstream_set_tap(w->groups[i], w->tap);
 	}
 	return 0;
 }
@@ -316,6 +317,7 @@ static int apply_loop_settings(struct worker *w, const struct gen *g, char *err,
 			snprintf(err, err_len, "out of memory");
 			return RW_ENOMEM;
 		}
+		rw_iter_set_tap(w->iter, w->tap);
 	}
 	if (w->index == 0 && g->cfg->nkeep_warm > 0 && w->warm_timer.data == NULL) {
 		uv_timer_init(&w->loop, &w->warm_timer);

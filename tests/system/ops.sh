@@ -355,6 +355,63 @@ else
 fi
 }
 
+# --- dnstap (issue 14) ----------------------------------------------------------------
+# To a file, read back with BIND's dnstap-read: client queries and replies
+# (UDP and TCP, local, cached and forwarded) and the forwarder's query and
+# reply; to a collector's socket (fstrm_capture) that starts after rootwalk
+# and is found once it is there; counted in /metrics.
+group_dnstap() {
+command -v dnstap-read >/dev/null && command -v fstrm_capture >/dev/null ||
+	{ skip_group "dnstap-read or fstrm_capture is not installed"; return; }
+stop_main || bad "main daemon stops"
+local h2="$ADDR:$((PORT + 5))" out
+start_daemon "$WORK/dt.log" --listen "$ADDR:$PORT" --threads 2 --root-hints "$WORK/hints" \
+	--zones-dir "$WORK/zones" --forward "$FAKE:$UPORT" --dnstap "file:$WORK/out.dnstap" \
+	--identity dns-7.example --http "$h2" ||
+	{ bad "daemon with --dnstap file: starts" "$(cat "$WORK/dt.log")"; return; }
+D svc.corp.example A >/dev/null
+D dt1.up.example A >/dev/null
+D dt1.up.example A >/dev/null
+D +tcp svc.corp.example TXT >/dev/null
+sleep 0.4
+expect "dnstap messages counted in /metrics" "$(curl -s -m 3 "http://$h2/metrics")" \
+	'^rootwalk_dnstap_messages_total\{result="sent"\} (1[0-9]|[2-9][0-9])$' \
+	'^rootwalk_dnstap_messages_total\{result="dropped"\} 0$'
+stop_daemon || bad "it stops"
+out=$(dnstap-read "$WORK/out.dnstap" 2>&1)
+expect "dnstap-read: client queries and replies, over UDP and TCP" "$out" \
+	"CQ 127\.0\.0\.1:[0-9]+ -> \? UDP [0-9]+b svc\.corp\.example/IN/A" \
+	"CR 127\.0\.0\.1:[0-9]+ <- \? UDP [0-9]+b svc\.corp\.example/IN/A" \
+	"CQ 127\.0\.0\.1:[0-9]+ -> \? TCP [0-9]+b svc\.corp\.example/IN/TXT" \
+	"CR 127\.0\.0\.1:[0-9]+ <- \? TCP [0-9]+b svc\.corp\.example/IN/TXT"
+expect "... and the forwarder's query and reply, once (the second answer was cached)" "$out" \
+	"FQ \? -> $FAKE:$UPORT UDP [0-9]+b dt1\.up\.example/IN/A" \
+	"FR \? <- $FAKE:$UPORT UDP [0-9]+b dt1\.up\.example/IN/A"
+same "... 5 client queries, 5 replies, 1 forwarded" \
+	"$(grep -c ' CQ ' <<<"$out") $(grep -c ' CR ' <<<"$out") $(grep -c ' FQ ' <<<"$out")" "5 5 1"
+expect "... with the identity and version" "$(dnstap-read -y "$WORK/out.dnstap" | head -3)" \
+	"^identity: dns-7\.example$" "^version: rootwalk [0-9.]+$"
+# A collector that is not there yet: found once it is.
+start_daemon "$WORK/dt2.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
+	--zones-dir "$WORK/zones" --dnstap "unix:$WORK/dnstap.sock" ||
+	{ bad "daemon with --dnstap unix: starts" "$(cat "$WORK/dt2.log")"; return; }
+D svc.corp.example A >/dev/null
+timeout 20 fstrm_capture -t protobuf:dnstap.Dnstap -u "$WORK/dnstap.sock" -w "$WORK/cap.dnstap" \
+	>"$WORK/cap.log" 2>&1 &
+local cp=$!
+PIDS+=("$cp")
+sleep 2.5 # the writer tries again every second
+D late.corp.example A >/dev/null
+sleep 0.5
+stop_daemon || bad "it stops"
+kill -INT "$cp"; wait "$cp" 2>/dev/null
+expect "--dnstap unix:: a collector started later gets what comes after it" \
+	"$(dnstap-read "$WORK/cap.dnstap" 2>&1)" "CQ .* late\.corp\.example/IN/A" "CR .* late\.corp\.example/IN/A"
+out=$("$RW" --dnstap tcp:1.2.3.4 --check-config 2>&1)
+expect "--dnstap: a bad value names the setting and the forms" "$out" \
+	"dnstap: expected unix:PATH or file:PATH, got 'tcp:1\.2\.3\.4'"
+}
+
 # --- reloads ----------------------------------------------------------------------
 group_reloads() {
 expect "before reload" "$(D svc.corp.example A +short)" "^10\.0\.0\.1$"

@@ -491,6 +491,31 @@ else
 fi
 }
 
+# --- dnstap of a resolution (issue 14) ---------------------------------------------
+# Every query to an authoritative server and its reply, as RESOLVER_QUERY
+# and RESOLVER_RESPONSE, beside the client's own, read back with BIND's
+# dnstap-read.
+group_dnstap_resolution() {
+command -v dnstap-read >/dev/null || { skip_group "dnstap-read is not installed"; return; }
+stop_main || bad "main daemon stops"
+if ! start_daemon "$WORK/dt.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" \
+	--query-loopback --threads 1 --dnstap "file:$WORK/res.dnstap"; then
+	bad "daemon with --dnstap starts" "$(cat "$WORK/dt.log")"
+	return
+fi
+expect "the walk answers" "$(D www.shop.alpha A +short)" "192\.0\.2\.8[01]"
+stop_daemon || bad "it stops"
+local out
+out=$(dnstap-read "$WORK/res.dnstap" 2>&1)
+expect "dnstap-read: the client's query and reply, and each step of the walk" "$out" \
+	"CQ 127\.0\.0\.1:[0-9]+ -> .* UDP [0-9]+b www\.shop\.alpha/IN/A" \
+	"RQ .* -> 127\.53\.0\.[12]:53 UDP [0-9]+b \./IN/NS" \
+	"RR .* <- 127\.53\.0\.[12]:53 UDP [0-9]+b \./IN/NS" \
+	"RQ .* -> 127\.53\.10\.[12]:53 UDP [0-9]+b www\.shop\.alpha/IN/A" \
+	"RR .* <- 127\.53\.10\.[12]:53 UDP [0-9]+b www\.shop\.alpha/IN/A" \
+	"CR 127\.0\.0\.1:[0-9]+ <- .* UDP [0-9]+b www\.shop\.alpha/IN/A"
+}
+
 # --- local aliases of outside names, resolved from the root (issue 13) -------------
 group_local_alias_recursion() {
 stop_main || bad "main daemon stops"

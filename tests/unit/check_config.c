@@ -558,7 +558,7 @@ START_TEST(diff_for_reload)
 		applied += a;
 		rw_config_fini(&c);
 	}
-	ck_assert_uint_eq(restart, 12); /* config.h names them */
+	ck_assert_uint_eq(restart, 13); /* config.h names them */
 	ck_assert_uint_gt(applied, 40);
 	/* several at once, in table order; a full buffer is cut short */
 	const char *two = "threads: 3\nlisten: 127.0.0.1:5353\nrate-limit: 5\n";

@@ -85,6 +85,7 @@ struct rw_config {
 	char *user;              /* --user NAME; NULL: keep the identity */
 	bool log_json;           /* --log-format json */
 	unsigned metrics_format; /* --metrics-format: RW_METRICS_* bits */
+	char *dnstap;            /* --dnstap unix:PATH or file:PATH; NULL: off */
 	bool log_queries;        /* --log-queries */
 	enum rw_log_level log_level;
 	uint16_t edns_size; /* our UDP payload size (RFC 6891), 512-4096 */
@@ -146,7 +147,7 @@ void rw_config_fini(struct rw_config *cfg);
  * comma-separated, into out (cut short when it is full); restart: only
  * those a running daemon cannot apply (listen, threads, user, http,
  * control, cache-size, root-hints, max-outstanding, failure-ttl,
- * failure-ttl-max, watch-zones, watch-interval-s), else only those it
+ * failure-ttl-max, watch-zones, watch-interval-s, dnstap), else only those it
  * can. Returns how many
  * differ. */
 size_t rw_config_diff(const struct rw_config *a, const struct rw_config *b, bool restart, char *out,
