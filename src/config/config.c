@@ -270,6 +270,7 @@ struct origin {
 	unsigned line;
 	bool list_reset[NSETTINGS];   /* lists replaced already by this source */
 	unsigned key_line[NSETTINGS]; /* the file: where each key came (0: not yet) */
+	bool flag;                    /* the command line: errors name the --flag */
 };
 
 static int fail(char *err, size_t len, const struct origin *o, const char *fmt, const char *a,
@@ -280,7 +281,7 @@ static int fail(char *err, size_t len, const struct origin *o, const char *fmt, 
 	if (o->file != NULL)
 		snprintf(err, len, "%s:%u: %s", o->file, o->line, msg);
 	else
-		snprintf(err, len, "%s", msg);
+		snprintf(err, len, "%s%s", o->flag && msg[0] != 0 ? "--" : "", msg);
 	return RW_EINVAL;
 }
 
@@ -858,7 +859,7 @@ int rw_config_load(struct rw_config *cfg, int argc, char **argv, char *err, size
 	struct option lo[NSETTINGS + 1];
 	char shortopts[2 * NSETTINGS + 2];
 	build_longopts(lo, shortopts);
-	struct origin cli = {NULL, 0, {false}};
+	struct origin cli = {NULL, 0, {false}, {0}, true};
 	/* Pass 1: only the config file, so the file is read before flags. */
 	opterr = 0;
 	optind = 0;

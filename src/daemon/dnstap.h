@@ -6,7 +6,7 @@
  *
  * libfstrm does the transport: its I/O thread writes, reconnects to a
  * socket that was not there or went away, and never blocks a worker --
- * each worker submits to its own single-producer queue, and a full queue
+ * each worker submits to its own queue, and a full queue
  * drops the message (counted). The protobuf encoding of the two messages
  * used is written here (rw_dnstap_encode): eight field kinds of one fixed
  * schema, where protobuf-c would add a code generator and a library for

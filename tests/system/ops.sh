@@ -353,6 +353,18 @@ if diff -u "$d/ref.md" <("$RW" --config-reference) >"$WORK/ref.diff"; then
 else
 	bad "README configuration reference is stale: regenerate it with rootwalk --config-reference" "$(head -20 "$WORK/ref.diff")"
 fi
+# --listen without a port: port 53, and it says so; a flag's error names the flag
+stop_main || bad "main daemon stops"
+if PORT=53 start_daemon "$WORK/p53.log" --listen "$ADDR" --threads 1 --root-hints "$WORK/hints"; then
+	expect "--listen ADDR without a port: it says it took 53, and answers there" \
+		"$(cat "$WORK/p53.log"; dig +time=2 +tries=1 -p 53 @"$ADDR" localhost A +short)" \
+		"listen $ADDR: no port given, so port 53" "^127\.0\.0\.1$"
+	stop_daemon || bad "it stops"
+else
+	bad "--listen $ADDR starts on port 53" "$(cat "$WORK/p53.log")"
+fi
+expect "a bad flag value: the error names the --flag" "$("$RW" --threads lots 2>&1)" \
+	"^rootwalk: --threads: expected a number 1-256, got 'lots'$"
 }
 
 # --- dnstap (issue 14) ----------------------------------------------------------------
