@@ -107,6 +107,8 @@ struct gprobe {
 /* The replies to one recvmmsg batch, sent with one sendmmsg when libuv
  * says the batch is over (UV_UDP_MMSG_FREE): one send syscall per batch
  * instead of one per reply. */
+#define BATCH_UNTIMED 0xFF
+
 struct udp_batch {
 	uv_udp_t *h; /* the socket the batch came in on */
 	unsigned n;
@@ -115,7 +117,9 @@ struct udp_batch {
 	struct sockaddr_storage addr[UDP_RECV_BATCH];
 	uint8_t buf[UDP_RECV_BATCH][UDP_REPLY_MAX];
 	/* Metrics: when the batch's first datagram was read (0: not yet, or
-	 * not measured), and each reply's source and type slot. */
+	 * not measured), and each reply's source and type slot (source
+	 * BATCH_UNTIMED: timed elsewhere, e.g. an answer that waited
+	 * upstream and was sent through the batch). */
 	uint64_t t0;
 	uint8_t src[UDP_RECV_BATCH], qidx[UDP_RECV_BATCH];
 };

@@ -57,6 +57,7 @@ struct job {
 	unsigned nold;
 	rw_iter_cb cb;
 	void *arg;
+	struct sockaddr_storage last; /* the server of the last reply taken (logs) */
 };
 
 struct rw_iter {
@@ -149,6 +150,19 @@ static void job_done(struct job *j)
 	struct rw_answer *ans = rw_res_state(j->res) == RW_ITER_FINISHED
 	                            ? rw_res_take_answer(j->res)
 	                            : rw_answer_servfail(RW_EDE_OTHER, "shutting down");
+	/* The query log's "upstream": the server whose reply ended it. */
+	if (ans != NULL && j->last.ss_family != 0 && ans->rcode != RW_RCODE_SERVFAIL) {
+		/* ADDR:PORT, [ADDR6]:PORT: as forwarders are named */
+		char h[INET6_ADDRSTRLEN] = "?";
+		bool v6 = j->last.ss_family == AF_INET6;
+		const struct sockaddr_in *s4 = (const void *)&j->last;
+		const struct sockaddr_in6 *s6 = (const void *)&j->last;
+		inet_ntop(j->last.ss_family,
+		          v6 ? (const void *)&s6->sin6_addr : (const void *)&s4->sin_addr, h,
+		          sizeof h);
+		snprintf(ans->from, sizeof ans->from, "%s%.*s%s:%u", v6 ? "[" : "", 46, h,
+		         v6 ? "]" : "", ntohs(v6 ? s6->sin6_port : s4->sin_port));
+	}
 	*j->pprev = j->next;
 	if (j->next != NULL)
 		j->next->pprev = j->pprev;
@@ -171,6 +185,8 @@ static void deliver(struct try *t, const uint8_t *pkt, size_t len)
 		                                (uint32_t)rtt, pkt, len)
 		            : rw_res_reply(j->res, pkt, len);
 	}
+	if (ok)
+		memcpy(&j->last, &t->addr, sizeof j->last);
 	if (ok && j->it->tap != NULL) {
 		struct rw_dnstap_event ev = {.type = RW_DNSTAP_RESOLVER_RESPONSE,
 		                             .tcp = t->tcp,

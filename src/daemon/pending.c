@@ -85,11 +85,20 @@ static void answer(struct worker *w, struct waiter *x, const struct rw_answer *a
 		const struct sockaddr *sa = x->req.transport == RW_TRANSPORT_UDP
 		                                ? (const struct sockaddr *)&x->addr
 		                                : (const struct sockaddr *)&x->c->peer;
+		bool sent = true;
 		if (x->req.transport == RW_TRANSPORT_UDP) {
 			if (w->rl == NULL || rw__reply_allowed(w, x->udp, sa, w->sbuf, len))
 				rw__udp_send(w, x->udp, sa, w->sbuf, len);
+			else
+				sent = false; /* rate-limited: dropped or slipped, counted there */
 		} else if (!x->c->closing) {
 			rw__conn_send(x->c, w->sbuf, len);
+		} else {
+			sent = false;
+		}
+		if (!sent) {
+			waiter_free(w, x);
+			return;
 		}
 		if (w->measure)
 			rw__metrics_reply(w, sa, x->req.transport, x->req_len, w->sbuf, len, x->t0);

@@ -61,6 +61,8 @@ void rw__metrics_batch(struct worker *w, const struct udp_batch *b)
 	/* Bound: the batch's replies. */
 	for (unsigned i = 0; i < b->n; i++) {
 		unsigned src = b->src[i], qidx = b->qidx[i];
+		if (src == BATCH_UNTIMED)
+			continue;
 		l->bucket[src][k]++;
 		l->count[src]++;
 		l->sum_ns[src] += ns;

@@ -64,6 +64,7 @@ void rw__udp_batch_add(struct worker *w, const struct sockaddr *addr, size_t len
 {
 	struct udp_batch *b = &w->batch;
 	unsigned i = b->n++;
+	b->src[i] = BATCH_UNTIMED; /* rw__metrics_reply marks the replies it times here */
 	size_t alen =
 	    addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	memcpy(&b->addr[i], addr, alen);

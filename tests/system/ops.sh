@@ -300,6 +300,23 @@ expect "JSON query log: time, level, client, transport, name, type, class, rcode
 	"^127\.0\.0\.1 tcp svc\.corp\.example\. A IN NOERROR qr aa rd ra local dur True -$"
 same "... every line has ts and level" "$(grep '"msg":"query"' "$WORK/mc.log" | grep -c '^{"ts":"[0-9T:.-]*Z","level":"info",')" \
 	"$(grep -c '"msg":"query"' "$WORK/mc.log")"
+# Under load, answers that waited upstream leave in the same sendmmsg
+# batches as local ones: each reply is still timed exactly once.
+for i in $(seq 200); do echo "slow-mc$i.up.example A"; for _ in 1 2 3 4; do echo "svc.corp.example A"; done; done \
+	>"$WORK/mix.txt"
+timeout 20 dnsperf -s "$ADDR" -p "$PORT" -d "$WORK/mix.txt" -n 1 -c 8 -q 64 -t 3 >"$WORK/mix.out" 2>&1
+sleep 0.6
+got=$("${pc[@]}" "http://$h2/metrics" rootwalk_query_duration_seconds_count rootwalk_answers_total \
+	coredns_dns_request_duration_seconds_count 'rootwalk_query_duration_seconds_count{source="upstream"}')
+local timed answered
+timed=$(awk '$1 == "rootwalk_query_duration_seconds_count" {print $3}' <<<"$got")
+answered=$(awk '$1 == "rootwalk_answers_total" {print $3}' <<<"$got")
+[ -n "$timed" ] && [ "$timed" = "$answered" ] &&
+	expect "under a dnsperf mix of local and upstream answers, every reply timed once ($timed)" \
+		"$got" "^coredns_dns_request_duration_seconds_count = $timed$" \
+		'^rootwalk_query_duration_seconds_count\{source="upstream"\} = (2[0-9][0-9]|1[0-9][0-9])$' ||
+	bad "replies timed ($timed) and replies counted ($answered) differ" "$got
+$(tail -5 "$WORK/mix.out")"
 stop_daemon || bad "it stops"
 start_daemon "$WORK/mc2.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
 	--http "$h2" --metrics-format coredns ||

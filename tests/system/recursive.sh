@@ -499,11 +499,13 @@ group_dnstap_resolution() {
 command -v dnstap-read >/dev/null || { skip_group "dnstap-read is not installed"; return; }
 stop_main || bad "main daemon stops"
 if ! start_daemon "$WORK/dt.log" --listen "$ADDR:$PORT" --root-hints "$NET/root.hints" \
-	--query-loopback --threads 1 --dnstap "file:$WORK/res.dnstap"; then
+	--query-loopback --threads 1 --dnstap "file:$WORK/res.dnstap" --log-queries; then
 	bad "daemon with --dnstap starts" "$(cat "$WORK/dt.log")"
 	return
 fi
 expect "the walk answers" "$(D www.shop.alpha A +short)" "192\.0\.2\.8[01]"
+expect "the query log names the server whose reply ended the walk" "$(cat "$WORK/dt.log")" \
+	"query 127\.0\.0\.1#[0-9]+ udp www\.shop\.alpha\. A NOERROR IN .*source=upstream .*upstream=127\.53\.10\.[12]:53$"
 stop_daemon || bad "it stops"
 local out
 out=$(dnstap-read "$WORK/res.dnstap" 2>&1)

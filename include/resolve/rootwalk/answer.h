@@ -48,7 +48,7 @@ struct rw_answer {
 	struct rw_answer_rr *rr[2];
 	/* The server it came from (address#port, for logs; empty: none
 	 * known). Set by whoever received it, before it is shared. */
-	char from[48];
+	char from[56];
 	/* the records and their bytes follow, in the same allocation */
 };
 
