@@ -46,6 +46,7 @@ struct shard {
 	pthread_mutex_t lock;
 	struct centry **buckets;
 	size_t nbuckets, n;
+	size_t nneg; /* of n: NXDOMAIN and NODATA entries */
 	struct centry *head, *tail, *hand;
 	size_t bytes, limit;
 	size_t first_buckets; /* the table's first size */
@@ -148,6 +149,7 @@ static void entry_remove(struct shard *s, struct centry *e)
 	queue_unlink(s, e);
 	RW_REQUIRE(s->n > 0 && s->bytes >= e->bytes);
 	s->n--;
+	s->nneg -= e->kind != RW_CACHE_POSITIVE;
 	s->bytes -= e->bytes;
 	free(e);
 }
@@ -217,6 +219,7 @@ static void insert_locked(struct shard *s, struct centry *e)
 	if (s->tail == NULL)
 		s->tail = e;
 	s->n++;
+	s->nneg += e->kind != RW_CACHE_POSITIVE;
 	s->bytes += e->bytes;
 }
 
@@ -727,6 +730,17 @@ size_t rw_cache_entries(struct rw_cache *c)
 	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
 		pthread_mutex_lock(&c->shards[i].lock);
 		n += c->shards[i].n;
+		pthread_mutex_unlock(&c->shards[i].lock);
+	}
+	return n;
+}
+
+size_t rw_cache_entries_negative(struct rw_cache *c)
+{
+	size_t n = 0;
+	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
+		pthread_mutex_lock(&c->shards[i].lock);
+		n += c->shards[i].nneg;
 		pthread_mutex_unlock(&c->shards[i].lock);
 	}
 	return n;

@@ -282,6 +282,9 @@ static void write_queries(struct rw_server *s, struct rw_buf *b, const struct sn
 	counter(b, "rootwalk_cache_evictions_total", "Entries evicted for space.", t.c.evictions);
 	counter(b, "rootwalk_cache_expired_total", "Entries found expired.", t.c.expired);
 	gauge(b, "rootwalk_cache_entries", "Entries in the cache.", rw_cache_entries(s->cache));
+	gauge(b, "rootwalk_cache_negative_entries",
+	      "Entries in the cache that are NXDOMAIN or NODATA answers.",
+	      rw_cache_entries_negative(s->cache));
 	gauge(b, "rootwalk_cache_bytes", "Memory the cache counts against --cache-size.",
 	      rw_cache_bytes(s->cache));
 }

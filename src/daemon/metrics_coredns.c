@@ -89,10 +89,11 @@ static void write_cache(struct rw_server *s, struct rw_buf *b, const char *sv,
 {
 	const struct latency *l = &t->lat;
 	head(b, "coredns_cache_entries", "gauge", "The number of elements in the cache.");
+	size_t all = rw_cache_entries(s->cache), neg = rw_cache_entries_negative(s->cache);
 	rw_buf_printf(b,
 	              "coredns_cache_entries{%s,type=\"success\"} %zu\n"
-	              "coredns_cache_entries{%s,type=\"denial\"} 0\n",
-	              sv, rw_cache_entries(s->cache), sv);
+	              "coredns_cache_entries{%s,type=\"denial\"} %zu\n",
+	              sv, all - (neg < all ? neg : all), sv, neg);
 	head(b, "coredns_cache_hits_total", "counter", "The count of cache hits.");
 	rw_buf_printf(b,
 	              "coredns_cache_hits_total{%s,type=\"success\"} %llu\n"

@@ -297,17 +297,23 @@ START_TEST(negative_entries)
 		ck_assert(rw_name_eq(e.soa.owner, (const uint8_t *)"\7example"));
 		ck_assert_uint_eq(rw_get32(e.soa.rdata[0] + e.soa.rdlen[0] - 4), 120);
 	}
-	/* NODATA is per type */
+	/* NODATA is per type; negative entries are counted apart */
+	size_t neg0 = rw_cache_entries_negative(cache), all0 = rw_cache_entries(cache);
+	ck_assert_uint_ge(neg0, 1);
 	tu_name("www.example.", n);
 	ck_assert_int_eq(rw_cache_put_negative(cache, RW_CACHE_NODATA, n, 28, 1, soa(600, 900),
 	                                       NULL, RW_RANK_AUTH_ANSWER, &st),
 	                 0);
+	ck_assert_uint_eq(rw_cache_entries_negative(cache), neg0 + 1);
+	ck_assert_uint_eq(rw_cache_entries(cache), all0 + 1);
 	ck_assert_int_eq(get(cache, "www.example.", 28, &e), 0);
 	ck_assert_int_eq(e.kind, RW_CACHE_NODATA);
 	ck_assert_uint_eq(e.soa.ttl_s, 600);
 	ck_assert_int_eq(get(cache, "www.example.", 1, &e), RW_ENOTFOUND);
 	/* positive data for a name removes its NXDOMAIN */
 	put_a(cache, "gone.example.", 60, 1, 1, RW_RANK_AUTH_ANSWER);
+	ck_assert_uint_eq(rw_cache_entries_negative(cache), neg0); /* the NXDOMAIN went */
+	ck_assert_uint_eq(rw_cache_entries(cache), all0 + 1);      /* and the A came */
 	ck_assert_int_eq(get(cache, "gone.example.", 1, &e), 0);
 	ck_assert_int_eq(e.kind, RW_CACHE_POSITIVE);
 	ck_assert_int_eq(get(cache, "gone.example.", 16, &e), RW_ENOTFOUND);

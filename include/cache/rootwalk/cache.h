@@ -205,6 +205,8 @@ size_t rw_cache_walk(struct rw_cache *c, struct rw_arena *arena, rw_cache_walk_c
 
 /* Totals read from the shards (under their locks). */
 size_t rw_cache_entries(struct rw_cache *c);
+/* Of those, the NXDOMAIN and NODATA entries (CoreDNS's "denial" cache). */
+size_t rw_cache_entries_negative(struct rw_cache *c);
 size_t rw_cache_bytes(struct rw_cache *c);
 /* Adds src into dst (summing per-worker counters). */
 void rw_cache_stats_add(struct rw_cache_stats *dst, const struct rw_cache_stats *src);
