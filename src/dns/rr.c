@@ -172,7 +172,7 @@ const char *rw_type_to_text(uint16_t type, char *buf, size_t cap)
 	return buf;
 }
 
-static int parse_uint(const char *p, size_t len, unsigned long max, unsigned long *out)
+int rw__parse_uint(const char *p, size_t len, unsigned long max, unsigned long *out)
 {
 	if (len == 0 || len > 10)
 		return RW_EMALFORMED;
@@ -199,7 +199,7 @@ int rw_type_from_text(const char *text, size_t len, uint16_t *out)
 	}
 	unsigned long v;
 	if (len > 4 && strncasecmp(text, "TYPE", 4) == 0 &&
-	    parse_uint(text + 4, len - 4, 65535, &v) == 0) {
+	    rw__parse_uint(text + 4, len - 4, 65535, &v) == 0) {
 		*out = (uint16_t)v;
 		return 0;
 	}
@@ -226,7 +226,7 @@ int rw_class_from_text(const char *text, size_t len, uint16_t *out)
 	}
 	unsigned long v;
 	if (len > 5 && strncasecmp(text, "CLASS", 5) == 0 &&
-	    parse_uint(text + 5, len - 5, 65535, &v) == 0) {
+	    rw__parse_uint(text + 5, len - 5, 65535, &v) == 0) {
 		*out = (uint16_t)v;
 		return 0;
 	}
@@ -430,7 +430,7 @@ static int generic_from_text(const struct rw_tok *toks, size_t ntoks, struct rw_
                              const char **why)
 {
 	unsigned long len;
-	if (ntoks < 2 || parse_uint(toks[1].p, toks[1].len, 65535, &len) != 0) {
+	if (ntoks < 2 || rw__parse_uint(toks[1].p, toks[1].len, 65535, &len) != 0) {
 		*why = "\\# needs a length (0-65535)";
 		return RW_EMALFORMED;
 	}
@@ -484,7 +484,7 @@ static int field_from_text(enum rw_rdf kind, const struct rw_tok *toks, size_t n
 		unsigned long max = kind == RW_RDF_U8    ? 255
 		                    : kind == RW_RDF_U16 ? 65535
 		                                         : 0xFFFFFFFFul;
-		if (parse_uint(k->p, k->len, max, &v) != 0) {
+		if (rw__parse_uint(k->p, k->len, max, &v) != 0) {
 			*why = kind == RW_RDF_U8    ? "expected a number 0-255"
 			       : kind == RW_RDF_U16 ? "expected a number 0-65535"
 			                            : "expected a 32-bit number";

@@ -19,6 +19,9 @@ void rw__tput(struct rw__tbuf *b, const char *fmt, ...) __attribute__((format(pr
 /* A character-string's bytes, escaped (RFC 1035 §5.1), quoted or not. */
 void rw__put_str(struct rw__tbuf *b, const uint8_t *s, size_t len, bool quote);
 
+/* A decimal number of 1-10 digits, at most max: 0 or RW_EMALFORMED. */
+int rw__parse_uint(const char *p, size_t len, unsigned long max, unsigned long *out);
+
 /* Parses one field of a presentation-only kind (RW_RDF_B64 ...) from
  * toks[*t...] (advancing *t past what it used; the to-the-end kinds take
  * every token left). 0, or RW_EMALFORMED with *why. */

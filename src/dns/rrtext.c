@@ -229,15 +229,8 @@ static int time_parse(const struct rw_tok *k, uint32_t *out)
 		*out = (uint32_t)v; /* serial arithmetic: modulo 2^32 */
 		return 0;
 	}
-	if (k->len == 0 || k->len > 10)
-		return RW_EMALFORMED;
-	unsigned long long v = 0;
-	for (size_t i = 0; i < k->len; i++) {
-		if (k->p[i] < '0' || k->p[i] > '9')
-			return RW_EMALFORMED;
-		v = v * 10 + (unsigned)(k->p[i] - '0');
-	}
-	if (v > 0xFFFFFFFFull)
+	unsigned long v;
+	if (rw__parse_uint(k->p, k->len, 0xFFFFFFFFul, &v) != 0)
 		return RW_EMALFORMED;
 	*out = (uint32_t)v;
 	return 0;
@@ -273,15 +266,9 @@ static int svc_key(const char *p, size_t len, uint16_t *key)
 			*key = (uint16_t)i;
 			return 0;
 		}
-	unsigned long v = 0;
-	if (len < 4 || len > 8 || strncasecmp(p, "key", 3) != 0)
-		return RW_EMALFORMED;
-	for (size_t i = 3; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return RW_EMALFORMED;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if (v > 65534)
+	unsigned long v;
+	if (len < 4 || strncasecmp(p, "key", 3) != 0 ||
+	    rw__parse_uint(p + 3, len - 3, 65534, &v) != 0)
 		return RW_EMALFORMED;
 	*key = (uint16_t)v;
 	return 0;
@@ -327,15 +314,11 @@ static int svc_value(uint16_t key, const uint8_t *v, size_t vl, struct rw_wbuf *
 	}
 	case 2: return vl == 0 ? 0 : RW_EMALFORMED; /* no-default-alpn: no value */
 	case 3: {                                   /* port */
-		unsigned long p = 0;
-		if (vl == 0 || vl > 5)
-			return RW_EMALFORMED;
-		for (size_t i = 0; i < vl; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return RW_EMALFORMED;
-			p = p * 10 + (unsigned long)(v[i] - '0');
-		}
-		return p > 65535 || rw_wbuf_u16(out, (uint16_t)p) != 0 ? RW_EMALFORMED : 0;
+		unsigned long p;
+		return rw__parse_uint((const char *)v, vl, 65535, &p) != 0 ||
+		               rw_wbuf_u16(out, (uint16_t)p) != 0
+		           ? RW_EMALFORMED
+		           : 0;
 	}
 	case 5: { /* ech: base64 */
 		struct rw_tok one = {(const char *)v, vl, false};
@@ -490,21 +473,28 @@ static int svcp_print(const uint8_t *d, size_t n, struct rw__tbuf *b)
 
 /* --- LOC (RFC 1876) --------------------------------------------------------- */
 
-/* A size or precision in metres (text, "m" allowed) as LOC's mantissa and
- * power of ten of centimetres. */
-static int loc_size(const struct rw_tok *k, uint8_t *out)
+/* A token as a decimal number; metres: a trailing "m" allowed. */
+static int decimal(const struct rw_tok *k, bool metres, double *out)
 {
 	char s[32];
 	size_t len = k->len;
-	if (len > 0 && (k->p[len - 1] == 'm' || k->p[len - 1] == 'M'))
+	if (metres && len > 0 && (k->p[len - 1] == 'm' || k->p[len - 1] == 'M'))
 		len--;
 	if (len == 0 || len >= sizeof s)
 		return RW_EMALFORMED;
 	memcpy(s, k->p, len);
 	s[len] = 0;
 	char *end;
-	double m = strtod(s, &end);
-	if (*end != 0 || m < 0 || m > 90000000.0)
+	*out = strtod(s, &end);
+	return *end == 0 ? 0 : RW_EMALFORMED;
+}
+
+/* A size or precision in metres as LOC's mantissa and power of ten of
+ * centimetres. */
+static int loc_size(const struct rw_tok *k, uint8_t *out)
+{
+	double m;
+	if (decimal(k, true, &m) != 0 || m < 0 || m > 90000000.0)
 		return RW_EMALFORMED;
 	unsigned long long cm = (unsigned long long)(m * 100.0 + 0.5);
 	unsigned exp = 0;
@@ -528,15 +518,9 @@ static int loc_angle(const struct rw_tok *toks, size_t ntoks, size_t *t, const c
 		const struct rw_tok *k = &toks[*t];
 		if (k->len == 1 && strchr(hemi, k->p[0] & ~0x20) != NULL)
 			break;
-		char s[32];
-		if (k->len == 0 || k->len >= sizeof s)
+		if (decimal(k, false, &parts[np]) != 0 || parts[np] < 0)
 			return RW_EMALFORMED;
-		memcpy(s, k->p, k->len);
-		s[k->len] = 0;
-		char *end;
-		parts[np++] = strtod(s, &end);
-		if (*end != 0 || parts[np - 1] < 0)
-			return RW_EMALFORMED;
+		np++;
 		(*t)++;
 	}
 	if (np == 0 || *t >= ntoks || toks[*t].len != 1)
@@ -560,18 +544,8 @@ static int loc_parse(const struct rw_tok *toks, size_t ntoks, size_t *t, struct 
 	if (loc_angle(toks, ntoks, t, "NS", 90, &lat) != 0 ||
 	    loc_angle(toks, ntoks, t, "EW", 180, &lon) != 0 || *t >= ntoks)
 		return RW_EMALFORMED;
-	char s[32];
-	const struct rw_tok *k = &toks[(*t)++];
-	size_t len = k->len;
-	if (len > 0 && (k->p[len - 1] == 'm' || k->p[len - 1] == 'M'))
-		len--;
-	if (len == 0 || len >= sizeof s)
-		return RW_EMALFORMED;
-	memcpy(s, k->p, len);
-	s[len] = 0;
-	char *end;
-	double alt = strtod(s, &end);
-	if (*end != 0 || alt < -100000.0 || alt > 42849672.95)
+	double alt;
+	if (decimal(&toks[(*t)++], true, &alt) != 0 || alt < -100000.0 || alt > 42849672.95)
 		return RW_EMALFORMED;
 	uint8_t *dst[3] = {&sz, &hp, &vp};
 	for (int i = 0; i < 3 && *t < ntoks; i++)
@@ -701,15 +675,9 @@ int rw__rdf_parse(enum rw_rdf kind, const struct rw_tok *toks, size_t ntoks, siz
 			if (strlen(cert_types[i].name) == k->len &&
 			    strncasecmp(cert_types[i].name, k->p, k->len) == 0)
 				return rw_wbuf_u16(out, cert_types[i].v);
-		unsigned long n = 0;
-		if (k->len == 0 || k->len > 5)
-			return RW_EMALFORMED;
-		for (size_t i = 0; i < k->len; i++) {
-			if (k->p[i] < '0' || k->p[i] > '9')
-				return RW_EMALFORMED;
-			n = n * 10 + (unsigned long)(k->p[i] - '0');
-		}
-		return n > 65535 ? RW_EMALFORMED : rw_wbuf_u16(out, (uint16_t)n);
+		unsigned long n;
+		return rw__parse_uint(k->p, k->len, 65535, &n) != 0 ? RW_EMALFORMED
+		                                                    : rw_wbuf_u16(out, (uint16_t)n);
 	}
 	default: *why = "bad rdata"; return RW_EMALFORMED;
 	}
