@@ -66,19 +66,14 @@ int rw_log_level_parse(const char *text, enum rw_log_level *out)
 	return RW_EINVAL;
 }
 
+static void emit(enum rw_log_level level, const char *msg, const struct rw_log_field *f, size_t n,
+                 size_t cap);
+
+/* A plain line is a structured one without fields. */
 void rw_log(enum rw_log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&log_level))
 		return;
-	char line[1024];
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(line, sizeof line,
-	                 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
-	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	                 ts.tv_nsec / 1000000, level_names[level]);
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
@@ -86,36 +81,7 @@ void rw_log(enum rw_log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (m < 0)
 		msg[0] = 0;
-	if (atomic_load(&log_json)) {
-		/* {"ts":"...","level":"info","msg":"..."}: RFC 8259 escaping */
-		n = snprintf(line, sizeof line,
-		             "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\","
-		             "\"msg\":\"",
-		             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		             tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
-		size_t len = (size_t)n;
-		for (const unsigned char *c = (const unsigned char *)msg;
-		     *c && len < sizeof line - 10; c++) {
-			if (*c == '"' || *c == '\\') {
-				line[len++] = '\\';
-				line[len++] = (char)*c;
-			} else if (*c < 0x20) {
-				len += (size_t)snprintf(line + len, 7, "\\u%04x", *c);
-			} else {
-				line[len++] = (char)*c;
-			}
-		}
-		memcpy(line + len, "\"}\n", 3);
-		fwrite(line, 1, len + 3, stderr);
-		return;
-	}
-	size_t ml = strlen(msg);
-	if (ml > sizeof line - (size_t)n - 2)
-		ml = sizeof line - (size_t)n - 2;
-	memcpy(line + n, msg, ml);
-	size_t len = (size_t)n + ml;
-	line[len++] = '\n';
-	fwrite(line, 1, len, stderr);
+	emit(level, msg, NULL, 0, 1024); /* a plain line is at most 1,024 bytes */
 }
 
 /* Appends text to line (JSON-escaped when json), keeping room for the end. */
@@ -134,17 +100,17 @@ static size_t put(char *line, size_t len, size_t cap, const char *text, bool jso
 	return len;
 }
 
-void rw_log_fields(enum rw_log_level level, const char *msg, const struct rw_log_field *f, size_t n)
+/* One line of at most cap (<= 2048) bytes. */
+static void emit(enum rw_log_level level, const char *msg, const struct rw_log_field *f, size_t n,
+                 size_t cap)
 {
-	if ((int)level > atomic_load(&log_level))
-		return;
 	char line[2048];
 	struct timespec ts;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	bool json = atomic_load(&log_json) != 0;
-	size_t cap = sizeof line, len;
+	size_t len;
 	if (json)
 		len = (size_t)snprintf(line, cap,
 		                       "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":"
@@ -184,6 +150,12 @@ void rw_log_fields(enum rw_log_level level, const char *msg, const struct rw_log
 		line[len++] = '}';
 	line[len++] = '\n';
 	fwrite(line, 1, len, stderr);
+}
+
+void rw_log_fields(enum rw_log_level level, const char *msg, const struct rw_log_field *f, size_t n)
+{
+	if ((int)level <= atomic_load(&log_level))
+		emit(level, msg, f, n, 2048);
 }
 
 const char *rw_strerror(int err)

@@ -8,6 +8,7 @@
 #include "daemon_int.h"
 #include "upstream.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,8 @@ static void head(struct rw_buf *b, const char *name, const char *type, const cha
 }
 
 /* A histogram's series for one label set (labels: `k="v",` pairs). */
-static void histogram(struct rw_buf *b, const char *name, const char *labels, const uint64_t *bk,
-                      unsigned first, uint64_t sum_ns)
+void rw__histogram(struct rw_buf *b, const char *name, const char *labels, const uint64_t *bk,
+                   unsigned first, uint64_t sum_ns)
 {
 	uint64_t cum = 0;
 	for (unsigned i = 0; i < first; i++)
@@ -81,20 +82,38 @@ static void histogram(struct rw_buf *b, const char *name, const char *labels, co
 	              (unsigned long long)cum);
 }
 
-void rw__histogram(struct rw_buf *b, const char *name, const char *labels, const uint64_t *bk,
-                   unsigned first, uint64_t sum_ns)
+/* A counter of a block, by its offset (offsetof(struct rw_upstream_stats, ...)). */
+static uint64_t at(const struct rw_upstream_stats *st, size_t off)
 {
-	histogram(b, name, labels, bk, first, sum_ns);
+	return ld((const _Atomic uint64_t *)(const void *)((const char *)st + off));
 }
+
+/* One counter family of rootwalk's, a series per forward zone and server. */
+static void per_server(struct rw_buf *b, const char *name, const char *help, size_t off)
+{
+	head(b, name, "counter", help);
+	for (unsigned i = 0; i < nall; i++)
+		rw_buf_printf(b, "%s{zone=\"%s\",to=\"%s\"} %llu\n", name, all[i]->zone, all[i]->to,
+		              (unsigned long long)at(all[i], off));
+}
+
+/* The counter at off summed over the blocks of all[i]'s address (CoreDNS
+ * labels by address only), from i on: i is that address's first block. */
+static uint64_t sum_to(unsigned i, size_t off)
+{
+	uint64_t v = 0;
+	for (unsigned j = i; j < nall; j++)
+		if (strcmp(all[j]->to, all[i]->to) == 0)
+			v += at(all[j], off);
+	return v;
+}
+
+#define OFF(field) offsetof(struct rw_upstream_stats, field)
 
 static void write_rootwalk(struct rw_buf *b)
 {
-	head(b, "rootwalk_forward_server_queries_total", "counter",
-	     "Queries sent to each forwarder (every try).");
-	for (unsigned i = 0; i < nall; i++)
-		rw_buf_printf(b,
-		              "rootwalk_forward_server_queries_total{zone=\"%s\",to=\"%s\"} %llu\n",
-		              all[i]->zone, all[i]->to, (unsigned long long)ld(&all[i]->queries));
+	per_server(b, "rootwalk_forward_server_queries_total",
+	           "Queries sent to each forwarder (every try).", OFF(queries));
 	head(b, "rootwalk_forward_server_responses_total", "counter",
 	     "Replies from each forwarder, by rcode.");
 	for (unsigned i = 0; i < nall; i++)
@@ -107,24 +126,15 @@ static void write_rootwalk(struct rw_buf *b)
 				    all[i]->zone, all[i]->to,
 				    k < RCODES - 1 ? rw__rcode_text((uint16_t)k) : "OTHER",
 				    (unsigned long long)ld(&all[i]->rcode[k]));
-	head(b, "rootwalk_forward_server_timeouts_total", "counter",
-	     "Tries of each forwarder that had no reply in --upstream-timeout-ms.");
-	for (unsigned i = 0; i < nall; i++)
-		rw_buf_printf(
-		    b, "rootwalk_forward_server_timeouts_total{zone=\"%s\",to=\"%s\"} %llu\n",
-		    all[i]->zone, all[i]->to, (unsigned long long)ld(&all[i]->timeouts));
-	head(b, "rootwalk_forward_server_errors_total", "counter",
-	     "Tries of each forwarder that failed otherwise (connection refused, bad reply).");
-	for (unsigned i = 0; i < nall; i++)
-		rw_buf_printf(b,
-		              "rootwalk_forward_server_errors_total{zone=\"%s\",to=\"%s\"} %llu\n",
-		              all[i]->zone, all[i]->to, (unsigned long long)ld(&all[i]->errors));
-	head(b, "rootwalk_forward_server_down_total", "counter",
-	     "Times a worker marked the forwarder down (3 timeouts in a row).");
-	for (unsigned i = 0; i < nall; i++)
-		rw_buf_printf(b, "rootwalk_forward_server_down_total{zone=\"%s\",to=\"%s\"} %llu\n",
-		              all[i]->zone, all[i]->to,
-		              (unsigned long long)ld(&all[i]->down_marks));
+	per_server(b, "rootwalk_forward_server_timeouts_total",
+	           "Tries of each forwarder that had no reply in --upstream-timeout-ms.",
+	           OFF(timeouts));
+	per_server(b, "rootwalk_forward_server_errors_total",
+	           "Tries of each forwarder that failed otherwise (connection refused, bad reply).",
+	           OFF(errors));
+	per_server(b, "rootwalk_forward_server_down_total",
+	           "Times a worker marked the forwarder down (3 timeouts in a row).",
+	           OFF(down_marks));
 	head(b, "rootwalk_forward_server_up", "gauge",
 	     "1: every worker takes the forwarder as answering; 0: some hold it down.");
 	for (unsigned i = 0; i < nall; i++)
@@ -142,7 +152,7 @@ static void write_rootwalk(struct rw_buf *b)
 		}
 		char labels[RW_NAME_TEXT_MAX + 96];
 		snprintf(labels, sizeof labels, "zone=\"%s\",to=\"%s\",", all[i]->zone, all[i]->to);
-		histogram(b, "rootwalk_forward_server_duration_seconds", labels, bk, 0, sum);
+		rw__histogram(b, "rootwalk_forward_server_duration_seconds", labels, bk, 0, sum);
 	}
 }
 
@@ -155,24 +165,17 @@ static void write_coredns(struct rw_buf *b)
 		for (unsigned j = 0; j < i && first[i]; j++)
 			first[i] = strcmp(all[j]->to, all[i]->to) != 0;
 	}
-#define SUM(field)                                                                                 \
-	uint64_t v = 0;                                                                            \
-	for (unsigned j = i; j < nall; j++)                                                        \
-		if (strcmp(all[j]->to, all[i]->to) == 0)                                           \
-			v += ld(&all[j]->field);
 	head(b, "coredns_forward_requests_total", "counter",
 	     "Counter of requests made per upstream.");
 	for (unsigned i = 0; i < nall; i++)
-		if (first[i]) {
-			SUM(queries)
+		if (first[i])
 			rw_buf_printf(b, "coredns_forward_requests_total{to=\"%s\"} %llu\n",
-			              all[i]->to, (unsigned long long)v);
-		}
+			              all[i]->to, (unsigned long long)sum_to(i, OFF(queries)));
 	head(b, "coredns_forward_responses_total", "counter",
 	     "Counter of responses received per upstream.");
 	for (unsigned i = 0; i < nall; i++)
 		for (unsigned k = 0; first[i] && k < RCODES; k++) {
-			SUM(rcode[k])
+			uint64_t v = sum_to(i, OFF(rcode) + k * sizeof all[i]->rcode[0]);
 			if (v > 0)
 				rw_buf_printf(b,
 				              "coredns_forward_responses_total{rcode=\"%s\",to=\"%"
@@ -184,12 +187,10 @@ static void write_coredns(struct rw_buf *b)
 	head(b, "coredns_forward_healthcheck_failures_total", "counter",
 	     "Counter of the number of failed healthchecks.");
 	for (unsigned i = 0; i < nall; i++)
-		if (first[i]) {
-			SUM(down_marks)
+		if (first[i])
 			rw_buf_printf(
 			    b, "coredns_forward_healthcheck_failures_total{to=\"%s\"} %llu\n",
-			    all[i]->to, (unsigned long long)v);
-		}
+			    all[i]->to, (unsigned long long)sum_to(i, OFF(down_marks)));
 	static const char *const dur[2] = {"coredns_forward_request_duration_seconds",
 	                                   "coredns_proxy_request_duration_seconds"};
 	for (int d = 0; d < 2; d++) {
@@ -212,10 +213,9 @@ static void write_coredns(struct rw_buf *b)
 				snprintf(labels, sizeof labels, "%sto=\"%s\",rcode=\"%s\",",
 				         d == 1 ? "proxy_name=\"forward\"," : "", all[i]->to,
 				         r < RCODES - 1 ? rw__rcode_text((uint16_t)r) : "OTHER");
-				histogram(b, dur[d], labels, bk, 2, sum);
+				rw__histogram(b, dur[d], labels, bk, 2, sum);
 			}
 	}
-#undef SUM
 }
 
 void rw__upstats_write(struct rw_buf *b, unsigned families)
