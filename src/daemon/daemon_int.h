@@ -170,6 +170,7 @@ struct upstream_stats {
 	uint64_t prefetches;           /* background refreshes: hits near expiry */
 	uint64_t keep_warm;            /* background refreshes: the keep-warm list */
 	uint64_t groups_broken;        /* a forward group's every server failed (held) */
+	uint64_t recheck_hits;         /* a miss's answer landed before it joined: from the cache */
 };
 
 /* What /metrics says of client queries, counted for every reply sent

@@ -74,6 +74,7 @@ static void sum_snapshots(struct rw_server *s, struct snapshot *out)
 		t.up.overloaded += x.up.overloaded;
 		t.up.wait_refused += x.up.wait_refused;
 		t.up.discarded += x.up.discarded;
+		t.up.recheck_hits += x.up.recheck_hits;
 		t.rs.queries += x.rs.queries;
 		t.rs.timeouts += x.rs.timeouts;
 		t.rs.servfails += x.rs.servfails;
@@ -192,6 +193,11 @@ static void write_limits(struct rw_server *s, const struct snapshot *tp, struct 
 	counter(b, "rootwalk_waiting_refused_total",
 	        "Queries dropped: their client address had --max-waiting-per-client waiting.",
 	        t.up.wait_refused);
+	counter(b, "rootwalk_cache_recheck_hits_total",
+	        "Misses whose answer reached the cache (their question's previous flight "
+	        "landed) before they joined its next flight: answered from the cache, not "
+	        "asked again.",
+	        t.up.recheck_hits);
 	counter(b, "rootwalk_replies_discarded_total",
 	        "Replies not sent: later than --discard-timeout-ms after the query.",
 	        t.up.discarded);

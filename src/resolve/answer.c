@@ -113,6 +113,14 @@ struct rw_answer *rw_answer_servfail(uint16_t ede_code, const char *ede_text)
 	return a;
 }
 
+struct rw_answer *rw_answer_in_cache(void)
+{
+	struct rw_answer *a = rw_answer_servfail(RW_EDE_OTHER, "answer gone from the cache");
+	if (a != NULL)
+		a->in_cache = true;
+	return a;
+}
+
 struct rw_answer *rw_answer_ref(struct rw_answer *a)
 {
 	if (a != NULL)

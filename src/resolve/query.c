@@ -49,10 +49,7 @@ struct reply {
 	const uint8_t *chase;
 	struct rw_builder_mark after_q; /* the reply with its question only */
 	bool nsid;                      /* the client asked for the NSID (RFC 5001) */
-	/* A TSIG record to end the reply with (a BADKEY error), or none. */
-	const uint8_t *tsig_owner;
-	uint16_t tsig_len;
-	uint8_t tsig_rd[RW_NAME_MAX + 16];
+	struct rw__tsig_error tsig;     /* a TSIG record to end the reply with, or none */
 };
 
 /* TTL of autopath's CNAME: short, as a pod's namespace (what the CNAME
@@ -67,51 +64,6 @@ static void question_of(struct rw_msg *m, const uint8_t *name, size_t len, uint1
 	*m = (struct rw_msg){.qdcount = 1, .qtype = qtype, .qclass = qclass};
 	memcpy(m->qname, name, len);
 	m->qname_len = len;
-}
-
-#define TYPE_SIG 24
-#define TYPE_TSIG 250
-#define TSIG_BADKEY 17
-
-/* A signed query (RFC 8945 TSIG, RFC 2931 SIG(0)): we hold no keys, so it
- * cannot be authenticated. TSIG: NOTAUTH and an unsigned TSIG record with
- * error BADKEY (RFC 8945 §5.2.2, §5.3.2); SIG(0): NOTAUTH. A TSIG that is
- * not the last record, or is malformed: FORMERR. Returns false for an
- * unsigned query. */
-static bool signed_query(struct reply *r, const struct rw_msg *q)
-{
-	uint16_t n = q->nrr[RW_SEC_AR];
-	for (uint16_t i = 0; i < n; i++) {
-		const struct rw_rr *rr = &q->rr[RW_SEC_AR][i];
-		if (rr->type == TYPE_SIG) {
-			r->rcode = RW_RCODE_NOTAUTH;
-			return true;
-		}
-		if (rr->type != TYPE_TSIG)
-			continue;
-		r->rcode = RW_RCODE_FORMERR;
-		/* algorithm name, time (6), fudge (2), MAC size (2), MAC,
-		 * original ID (2), error (2), other length (2), other */
-		size_t al = 0;
-		while (al < rr->rdlen && rr->rdata[al] != 0)
-			al += (size_t)rr->rdata[al] + 1;
-		al++;
-		if (i != n - 1 || rr->rclass != 255 || al > RW_NAME_MAX || al + 10 > rr->rdlen)
-			return true;
-		size_t mac = rw_get16(rr->rdata + al + 8);
-		if (al + 10 + mac + 6 > rr->rdlen)
-			return true;
-		memcpy(r->tsig_rd, rr->rdata, al + 8); /* algorithm, time, fudge */
-		rw_put16(r->tsig_rd + al + 8, 0);      /* no MAC */
-		memcpy(r->tsig_rd + al + 10, rr->rdata + al + 10 + mac, 2); /* original ID */
-		rw_put16(r->tsig_rd + al + 12, TSIG_BADKEY);
-		rw_put16(r->tsig_rd + al + 14, 0); /* no other data */
-		r->tsig_len = (uint16_t)(al + 16);
-		r->tsig_owner = rr->owner;
-		r->rcode = RW_RCODE_NOTAUTH;
-		return true;
-	}
-	return false;
 }
 
 /* Adds a whole RRset or nothing (RFC 2181 §9). For required sections a
@@ -617,9 +569,9 @@ static enum rw_query_result end(struct rw_query_env *env, struct reply *r, size_
 	}
 	/* TSIG is the last record of a message (RFC 8945 §5.1); the reply
 	 * holds the question only, so it fits. */
-	if (r->tsig_owner != NULL)
-		rw_builder_rr(&r->b, RW_SEC_AR, r->tsig_owner, TYPE_TSIG, 255, 0, r->tsig_rd,
-		              r->tsig_len);
+	if (r->tsig.owner != NULL)
+		rw_builder_rr(&r->b, RW_SEC_AR, r->tsig.owner, RW__TYPE_TSIG, 255, 0, r->tsig.rd,
+		              r->tsig.len);
 	env->stats.rcode[rcode_index(r->rcode & 0xF)]++;
 	env->last.rcode = r->rcode;
 	*out_len = rw_builder_finish(&r->b);
@@ -760,7 +712,7 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
 	if (r.edns && q.edns.version != 0) {
 		r.rcode = RW_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
 		env->stats.badvers++;
-	} else if (q.nrr[RW_SEC_AR] > 0 && signed_query(&r, &q)) {
+	} else if (q.nrr[RW_SEC_AR] > 0 && (r.rcode = rw__signed_query(&q, &r.tsig)) != 0) {
 		env->stats.signed_refused++;
 	} else if (q.qclass == RW_CLASS_CH && rw__answer_chaos(&r.b, env, &q, lname)) {
 		env->stats.chaos++;
@@ -874,8 +826,10 @@ static void add_answer_section(struct reply *r, const struct rw_query_env *env,
 	}
 }
 
-/* answer_stale for a waiting request: its question as a parsed one. */
-static bool finish_stale(struct rw_query_env *env, const struct rw_request *req, struct reply *r)
+/* The cache's answer for a waiting request, its question as a parsed
+ * one: fresh data (flags 0) or stale (RW_CACHE_STALE, RFC 8767). */
+static bool finish_cached(struct rw_query_env *env, const struct rw_request *req, struct reply *r,
+                          unsigned flags)
 {
 	struct rw_msg q;
 	question_of(&q, req->qname, req->qname_len, req->qtype, req->qclass);
@@ -883,10 +837,27 @@ static bool finish_stale(struct rw_query_env *env, const struct rw_request *req,
 	rw_name_lower(lname, req->qname, req->qname_len);
 	rw_arena_reset(&env->arena);
 	r->rcode = RW_RCODE_NOERROR;
-	if (answer_stale(r, env, &q, lname))
+	if ((flags & RW_CACHE_STALE) ? answer_stale(r, env, &q, lname)
+	                             : answer_cached(r, env, &q, lname, flags))
 		return true;
 	r->rcode = RW_RCODE_SERVFAIL;
 	return false;
+}
+
+bool rw_query_cached(struct rw_query_env *env, const struct rw_question *q)
+{
+	uint8_t buf[512];
+	struct reply r = {.rcode = RW_RCODE_NOERROR};
+	rw_builder_init(&r.b, buf, sizeof buf, 0, 0);
+	struct rw_msg m;
+	question_of(&m, q->qname, q->qname_len, q->qtype, q->qclass);
+	struct rw_cache_stats counted = env->cache_stats;
+	enum rw_source source = env->last.source;
+	rw_arena_reset(&env->arena);
+	bool hit = answer_cached(&r, env, &m, q->qname, 0);
+	env->cache_stats = counted; /* a probe, not a client's lookup */
+	env->last.source = source;
+	return hit;
 }
 
 /* A request whose local CNAME chain left local data: the chain again
@@ -926,6 +897,8 @@ static enum rw_query_result finish_chased(struct rw_query_env *env, const struct
 		}
 		struct rw_msg tq;
 		question_of(&tq, r->chase, rw_name_len(r->chase), req->qtype, req->qclass);
+		if (ans != NULL && ans->in_cache && answer_cached(r, env, &tq, req->target, 0))
+			return end(env, r, out_len, NULL);
 		if (req->stale && answer_stale(r, env, &tq, req->target))
 			return end(env, r, out_len, stale_ede(r));
 	}
@@ -972,7 +945,9 @@ enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_r
 	if (ans == NULL || ans->rcode == RW_RCODE_SERVFAIL) {
 		/* The refresh failed or is late: stale data if there is some
 		 * (RFC 8767 §4), else SERVFAIL. */
-		if (req->stale && finish_stale(env, req, &r))
+		if (ans != NULL && ans->in_cache && finish_cached(env, req, &r, 0))
+			return end(env, &r, out_len, NULL);
+		if (req->stale && finish_cached(env, req, &r, RW_CACHE_STALE))
 			return end(env, &r, out_len, stale_ede(&r));
 		return end(env, &r, out_len, ans != NULL ? &ans->ede : NULL);
 	}

@@ -28,4 +28,20 @@ struct rw_builder;
 bool rw__answer_chaos(struct rw_builder *b, const struct rw_query_env *env, const struct rw_msg *q,
                       const uint8_t *lname);
 
+#define RW__TYPE_TSIG 250
+
+/* The TSIG record a reply to a TSIG-signed query ends with: the query's
+ * algorithm, time and fudge, no MAC, error BADKEY (RFC 8945 §5.2.2). */
+struct rw__tsig_error {
+	const uint8_t *owner; /* the query's TSIG owner; NULL: none */
+	uint16_t len;
+	uint8_t rd[RW_NAME_MAX + 16];
+};
+
+/* A signed query (RFC 8945 TSIG, RFC 2931 SIG(0)), which we cannot
+ * authenticate: NOTAUTH (with *t set for TSIG, RFC 8945 §5.3.2), or
+ * FORMERR when a TSIG is not the last record or is malformed. 0
+ * (NOERROR) for an unsigned query. tsig.c. */
+uint16_t rw__signed_query(const struct rw_msg *q, struct rw__tsig_error *t);
+
 #endif

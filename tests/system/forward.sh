@@ -155,6 +155,16 @@ out=$($RAW burst "$ADDR" "$PORT" 50 burst.up.example)
 expect "50-client burst: every client answered with its ID and case" "$out" \
 	"answered 50 of 50 rcodes=\[0\] ok"
 same "50-client burst: one upstream query" "$(upstream_count burst.up.example A)" 1
+# Five more bursts (NXDOMAIN, cached too): a client on the other worker
+# that missed the cache just before the answer landed must not ask again
+# (the flight's leader looks in the cache once more before going upstream).
+asked=""
+for i in 1 2 3 4 5; do
+	out=$($RAW burst "$ADDR" "$PORT" 50 "burst-nx$i.up.example")
+	expect "50-client NXDOMAIN burst $i: all answered" "$out" "answered 50 of 50 rcodes=\[3\] ok"
+	asked="$asked $(upstream_count "burst-nx$i.up.example" A)"
+done
+same "five NXDOMAIN bursts: one upstream query each" "$asked" " 1 1 1 1 1"
 # With a slow upstream (200 ms, under the 300 ms try timeout) all 50 wait
 # on the one query, across both workers.
 out=$($RAW burst "$ADDR" "$PORT" 50 slow-join.fault.example)

@@ -1460,6 +1460,71 @@ START_TEST(serve_stale_answers)
 }
 END_TEST
 
+/* A miss whose answer reaches the cache before the client joins the
+ * question's flight (the previous flight stored it meanwhile):
+ * rw_query_cached sees it without counting a lookup, and
+ * rw_answer_in_cache() is answered from the cache -- positive, negative,
+ * a local alias's target -- or SERVFAIL when the data is gone again. */
+START_TEST(answer_landed_in_cache)
+{
+	uint8_t req[512];
+	size_t l = tu_query(req, 9, RW_FLAG_RD, "Late.Far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	struct rw_request rq = env.request;
+	ck_assert(!rw_query_cached(&env, &fwd_q));
+	cache_rr("late.far.", RW_TYPE_A, "192.0.2.9", 300);
+	struct rw_cache_stats before = env.cache_stats;
+	ck_assert(rw_query_cached(&env, &fwd_q));
+	ck_assert_mem_eq(&before, &env.cache_stats, sizeof before);
+	struct rw_answer *in = rw_answer_in_cache();
+	ck_assert(in->in_cache);
+	struct rw_msg m = finish_req(&rq, in);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 1);
+	ck_assert_mem_eq(m.rr[RW_SEC_AN][0].owner, "\4Late\3Far", 10);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].rdata[3], 9);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].ttl, 300);
+	ck_assert_int_eq(env.last.source, RW_SOURCE_CACHE);
+	/* negative */
+	l = tu_query(req, 9, RW_FLAG_RD, "nx.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	rq = env.request;
+	ck_assert(!rw_query_cached(&env, &fwd_q));
+	cache_negative("nx.far.", RW_CACHE_NXDOMAIN, 0);
+	ck_assert(rw_query_cached(&env, &fwd_q));
+	m = finish_req(&rq, in);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	ck_assert_uint_eq(m.nrr[RW_SEC_NS], 1);
+	ck_assert_uint_eq(m.rr[RW_SEC_NS][0].type, RW_TYPE_SOA);
+	/* a local alias: its chain, then the target's cached data */
+	size_t ol;
+	l = tu_query(req, 9, RW_FLAG_RD, "Out.Example.", RW_TYPE_A, RW_CLASS_IN);
+	ck_assert_int_eq(rw_query_process(&penv, req, l, RW_TRANSPORT_UDP, out, sizeof out, &ol),
+	                 RW_QUERY_UPSTREAM);
+	rq = penv.request;
+	struct rw_question q;
+	rw_request_question(&rq, &q);
+	ck_assert(!rw_query_cached(&env, &q));
+	cache_rr("www.elsewhere.", RW_TYPE_A, "192.0.2.10", 300);
+	ck_assert(rw_query_cached(&env, &q));
+	m = finish_req(&rq, in);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_NOERROR);
+	ck_assert_mem_eq(m.qname, "\3Out\7Example", 13);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 2);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][0].type, RW_TYPE_CNAME);
+	ck_assert_uint_eq(m.rr[RW_SEC_AN][1].rdata[3], 10);
+	/* gone again (evicted, flushed): SERVFAIL, not an empty answer */
+	l = tu_query(req, 9, RW_FLAG_RD, "gone.far.", RW_TYPE_A, RW_CLASS_IN);
+	expect_forward(req, l, 0);
+	rq = env.request;
+	m = finish_req(&rq, in);
+	ck_assert_uint_eq(RW_RCODE(m.flags), RW_RCODE_SERVFAIL);
+	ck_assert_uint_eq(m.nrr[RW_SEC_AN], 0);
+	rw_answer_unref(in);
+}
+END_TEST
+
 /* Prefetch: a hit in the last 10% of its TTL is answered as usual and
  * hands the daemon a request to refresh it in the background; not
  * earlier, not for CD=1 or RD=0, not without a route; the keep-warm list
@@ -1605,6 +1670,7 @@ int main(void)
 	tcase_add_test(tcf, forward_reply_sizes);
 	tcase_add_test(tcf, servfail_carries_ede);
 	tcase_add_test(tcf, local_alias_chased_upstream);
+	tcase_add_test(tcf, answer_landed_in_cache);
 	tcase_add_test(tcf, forward_zone_ttl_caps);
 	tcase_add_test(tcf, autopath_and_filter_aaaa);
 	tcase_add_test(tcf, held_failures_answer_at_once);

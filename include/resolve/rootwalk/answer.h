@@ -49,6 +49,8 @@ struct rw_answer {
 	/* The server it came from (address#port, for logs; empty: none
 	 * known). Set by whoever received it, before it is shared. */
 	char from[56];
+	/* No records here: the cache holds the answer (rw_answer_in_cache). */
+	bool in_cache;
 	/* the records and their bytes follow, in the same allocation */
 };
 
@@ -75,6 +77,13 @@ void rw_answer_builder_reset(struct rw_answer_builder *b);
 struct rw_answer *rw_answer_build(const struct rw_answer_builder *b, uint16_t rcode);
 /* A SERVFAIL answer with an EDE (text static). NULL when out of memory. */
 struct rw_answer *rw_answer_servfail(uint16_t ede_code, const char *ede_text);
+
+/* "Look in the cache": the answer a question's new flight gets when the
+ * cache turned out to hold it after all -- its previous flight stored it
+ * between a client's miss and the client's join (rw_query_cached). Each
+ * waiter's reply is built from the cache; whoever does not know the flag
+ * reads a SERVFAIL. NULL when out of memory. */
+struct rw_answer *rw_answer_in_cache(void);
 
 /* Adds a reference; returns a. NULL is passed through. */
 struct rw_answer *rw_answer_ref(struct rw_answer *a);

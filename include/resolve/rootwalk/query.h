@@ -253,12 +253,21 @@ enum rw_query_result rw_query_process(struct rw_query_env *env, const uint8_t *r
  * and in owner names equal to it), RA=1, the answer and authority
  * sections, the EDE of a SERVFAIL when the client speaks EDNS; sized to the
  * client's limit like rw_query_process (TC when the answer does not fit
- * over UDP). Parses nothing. A failure (NULL, SERVFAIL, or
- * rw_answer_late()) is answered from stale data when the cache has it
+ * over UDP). Parses nothing; rw_answer_in_cache() is answered from
+ * the cache's fresh data. A failure (NULL or SERVFAIL, which is also
+ * what a late refresh gives) is answered from stale data when the cache has it
  * (RFC 8767: EDE 3, or 19 for NXDOMAIN, TTL env->stale_ttl). */
 enum rw_query_result rw_query_finish(struct rw_query_env *env, const struct rw_request *req,
                                      const struct rw_answer *ans, uint8_t *out, size_t out_cap,
                                      size_t *out_len);
+
+/* Whether the cache holds a fresh answer to q now: its data, positive or
+ * negative, or a CNAME chain to it. A question's new flight asks before
+ * going upstream, as the previous flight may have stored the answer
+ * between a client's miss and its join; the waiters then get
+ * rw_answer_in_cache(), which rw_query_finish answers from the cache.
+ * Counts no lookup. */
+bool rw_query_cached(struct rw_query_env *env, const struct rw_question *q);
 
 /* Fills req for a background refresh of (qname, qtype) -- the keep-warm
  * list: routed as a client's miss would be, RD=1. False when it has no
