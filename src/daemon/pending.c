@@ -501,15 +501,18 @@ void rw__pending_forward(struct worker *w, uv_udp_t *udp, const struct sockaddr 
 		w->up.stale_late++;
 		answer(w, x, ans);
 		rw_answer_unref(ans);
-	} else if (role == RW_FLIGHT_LEAD && rw_query_cached(&w->env, &q)) {
-		/* The question's previous flight stored its answer between this
-		 * client's miss and its join: no second query upstream. */
-		struct rw_answer *ans = rw_answer_in_cache();
+	} else if (role == RW_FLIGHT_LEAD) {
+		/* The question's previous flight may have stored its answer
+		 * between this client's miss and its join: then no second query
+		 * upstream (src/DESIGN.md, "Forwarding: who owns what"). */
+		struct rw_answer *ans = rw_query_cached(&w->env, &q) ? rw_answer_in_cache() : NULL;
+		if (ans == NULL) {
+			upq_start(w, &q, req->stale);
+			return;
+		}
 		w->up.recheck_hits++;
 		deliver(w, rw_flight_take(w->srv->flight, &q), ans);
 		rw_answer_unref(ans);
-	} else if (role == RW_FLIGHT_LEAD) {
-		upq_start(w, &q, req->stale);
 	}
 }
 
