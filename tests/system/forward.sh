@@ -222,10 +222,10 @@ if start_daemon "$WORK/dead.log" --listen "$ADDR:$PORT" --threads 1 --forward "1
 	t0=$(ms); out=$(D a.dead.example A); t=$(( $(ms) - t0 ))
 	expect "nothing answers upstream: SERVFAIL" "$out" "status: SERVFAIL"
 	within "the first one within the upstream budget" "$t" 1500
-	t0=$(ms); out=$(D b.dead.example A); t=$(( $(ms) - t0 ))
+	out=$(D b.dead.example A)
 	expect "the group is held failed: another name gets SERVFAIL, EDE 13" "$out" \
 		"status: SERVFAIL" "EDE: 13"
-	within "... at once" "$t" 200
+	within "... at once (dig's query time)" "$(qtime "$out")" 200
 	sleep 1.5
 	expect "the transition is logged at info, and the probes go on" "$(cat "$WORK/dead.log")" \
 		"no upstream answers; SERVFAIL at once, probing every 1000 ms"
@@ -567,9 +567,9 @@ expect "forwarder killed: the expired A is answered stale, TTL 30, EDE 3" "$out"
 within "... at once: the killed forwarder refuses, the refresh fails fast" "$t" 1000
 out=$(D gone.st.example A)
 expect "an expired NXDOMAIN is answered stale too, EDE 19" "$out" "status: NXDOMAIN" "EDE: 19"
-t0=$(ms); out=$(D old.st.example A); t=$(( $(ms) - t0 ))
+out=$(D old.st.example A)
 expect "the failed refresh is held: stale again" "$out" "192\.0\.2\.70" "EDE: 3"
-within "... at once, nothing sent upstream" "$t" 300
+within "... at once, nothing sent upstream (dig's query time)" "$(qtime "$out")" 300
 # A server that goes silent: the refresh is late, the client is not.
 touch "$WORK/fake.log.down"
 before=$(fake_count stale-1.hole.example 1)
@@ -614,27 +614,27 @@ fi
 expect "warm: ttl10-p.hole.example" "$(D ttl10-p.hole.example A)" "192\.0\.2\.95"
 n0=$(fake_count ttl10-p.hole.example 1)
 sleep 9.3
-t0=$(ms); out=$(D ttl10-p.hole.example A); t=$(( $(ms) - t0 ))
+out=$(D ttl10-p.hole.example A)
 expect "asked in its last 10%: answered from the cache (TTL 0)" "$out" \
 	"ttl10-p\.hole\.example\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A"
-within "... at once" "$t" 150
+within "... at once (dig's query time)" "$(qtime "$out")" 150
 sleep 0.2
 n1=$(fake_count ttl10-p.hole.example 1)
 same "... and refreshed upstream in the background, before it expired" "$((n1 - n0))" 1
 sleep 0.8 # past the first answer's expiry
-t0=$(ms); out=$(D ttl10-p.hole.example A); t=$(( $(ms) - t0 ))
+out=$(D ttl10-p.hole.example A)
 expect "after the old expiry: a hit on the refreshed answer" "$out" \
 	"ttl10-p\.hole\.example\.[[:space:]]+[89][[:space:]]+IN[[:space:]]+A"
-within "... no client waited" "$t" 150
+within "... no client waited (dig's query time)" "$(qtime "$out")" 150
 same "... and nothing more went upstream" "$(( $(fake_count ttl10-p.hole.example 1) - n1 ))" 0
 # The keep-warm list: refreshed with no client asking (TTL 2).
 sleep 4
 k=$(fake_count stale-kw.hole.example 1)
 [ "$k" -ge 3 ] && ok "keep-warm: stale-kw.hole.example refreshed $k times in ~15 s, nobody asking" ||
 	bad "keep-warm: stale-kw.hole.example refreshed $k times in ~15 s (want >= 3)"
-t0=$(ms); out=$(D stale-kw.hole.example A); t=$(( $(ms) - t0 ))
+out=$(D stale-kw.hole.example A)
 expect "... and a client gets it from the cache" "$out" "192\.0\.2\.96"
-within "... at once" "$t" 150
+within "... at once (dig's query time)" "$(qtime "$out")" 150
 expect "counted in /metrics" "$(curl -s "http://$ADDR:$hport/metrics")" \
 	'rootwalk_refreshes_total\{reason="prefetch"\} [1-9]' \
 	'rootwalk_refreshes_total\{reason="keep_warm"\} [1-9]'

@@ -40,6 +40,10 @@ same() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$2', want '$3')"; 
 # within NAME MS LIMIT: a duration under a bound
 within() { if [ "$2" -le "$3" ]; then ok "$1 (${2} ms)"; else bad "$1 (${2} ms > $3 ms)"; fi; }
 ms() { date +%s%3N; }
+# qtime DIG_OUTPUT: dig's "Query time" (ms from its query to the reply,
+# without dig's own start-up, which a loaded machine can make long); 99999
+# when dig printed none.
+qtime() { local t; t=$(sed -n 's/^;; Query time: \([0-9]*\) msec$/\1/p' <<<"$1"); echo "${t:-99999}"; }
 
 # start_daemon LOG ARGS...: starts rootwalk, waits until it answers (<= 5 s)
 start_daemon() {

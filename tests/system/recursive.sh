@@ -110,12 +110,10 @@ within "half-dead delegation answered within one timeout" "$t" 1500
 t0=$(ms); out=$(D www.dead.alpha A); t=$(( $(ms) - t0 ))
 expect "fully dead delegation: SERVFAIL + EDE 22" "$out" "status: SERVFAIL" "EDE: 22"
 within "... within 3 s" "$t" 3000
-t0=$(ms); out=$(D other.dead.alpha A); t2=$(( $(ms) - t0 ))
+out=$(D other.dead.alpha A)
 expect "another name under it: SERVFAIL from the failure cache (RFC 9520, EDE 13)" "$out" \
 	"status: SERVFAIL" "EDE: 13"
-within "... at once, never longer than the first (dig's wall time)" "$t2" 100
-qt=$(sed -n 's/^;; Query time: \([0-9]*\) msec$/\1/p' <<<"$out")
-within "... the issue's bound: under 50 ms (dig's query time)" "${qt:-99999}" 49
+within "... at once, the issue's bound: under 50 ms (dig's query time)" "$(qtime "$out")" 49
 same "... without an upstream packet" "$(upstream_count other.dead.alpha. A)" 0
 expect "a deep chain of zone cuts (4 below alpha.)" "$(D www.a.b.c.deep.alpha A)" "192\.0\.2\.77"
 }
