@@ -382,11 +382,25 @@ static struct server *pick(struct rw_res *r, struct frame *f)
 	return cand[(rnd >> 3) % near];
 }
 
+/* A name below the frame's cut that an earlier minimised query found to
+ * exist without a cut: its A data or NODATA is in the cache
+ * (iterreply.c's minimised_exists), as Unbound skips a minimised name
+ * cached as NOERROR. */
+static bool known_no_cut(struct rw_res *r, const uint8_t *name)
+{
+	struct rw_cache_entry e;
+	return rw_cache_get(r->env->cache, name, RW_TYPE_A, r->qclass, &r->arena, &e,
+	                    r->env->cache_stats) == 0 &&
+	       (e.kind == RW_CACHE_NODATA ||
+	        (e.kind == RW_CACHE_POSITIVE && e.rank >= RW_RANK_ANSWER));
+}
+
 /* The name to ask the frame's servers: with QNAME minimisation, the
  * frame's name cut to one label (or, after MINIMISE_ONE_LAB steps, a few)
  * below what is known to exist, asked for A (RFC 9156 §3); else, or once
- * that reaches the name, the full question. */
-static const uint8_t *ask_name(const struct rw_res *r, const struct frame *f, uint16_t *qtype)
+ * that reaches the name, the full question. Names the cache knows to
+ * exist below the cut are stepped over without a query. */
+static const uint8_t *ask_name(struct rw_res *r, struct frame *f, uint16_t *qtype)
 {
 	*qtype = f->qtype;
 	if (!r->env->qmin || f->qmin_off || f->kind == F_PRIME)
@@ -398,6 +412,17 @@ static const uint8_t *ask_name(const struct rw_res *r, const struct frame *f, ui
 	const uint8_t *p = f->qname;
 	for (unsigned skip = n - want; skip > 0; skip--)
 		p += *p + 1;
+	/* Bound: the name's labels. */
+	while (want < n && r->env->cache != NULL && known_no_cut(r, p)) {
+		want++;
+		const uint8_t *q = f->qname;
+		for (unsigned skip = n - want; skip > 0; skip--)
+			q += *q + 1;
+		p = q;
+	}
+	f->qmin_labels = (uint8_t)want;
+	if (want >= n)
+		return f->qname;
 	*qtype = RW_TYPE_A;
 	return p;
 }
