@@ -53,7 +53,11 @@ zone:
   zonefile: "$WORK/expanded.zone"
 CONF
 timeout 120 nsd -d -c "$WORK/nsd.conf" >"$WORK/nsd.out" 2>&1 &
-PIDS+=("$!")
+NSD_TIMEOUT=$!
+# Not in PIDS: cleanup's kill -9 of timeout would leave NSD running (it
+# did, past the end of every run). A TERM to timeout is passed on to NSD,
+# which stops its server processes with it.
+cleanup_hook() { kill -TERM "$NSD_TIMEOUT" 2>/dev/null; wait "$NSD_TIMEOUT" 2>/dev/null; }
 if ! start_daemon "$WORK/rw.log" --listen "$ADDR:$PORT" --threads 1 --root-hints "$WORK/hints" \
 	--zone "modern.example=$WORK/zones/modern.example.zone"; then
 	bad "rootwalk loads the zone" "$(cat "$WORK/rw.log")"
