@@ -724,26 +724,27 @@ size_t rw_cache_walk(struct rw_cache *c, struct rw_arena *arena, rw_cache_walk_c
 	return n;
 }
 
-size_t rw_cache_entries(struct rw_cache *c)
+/* The entries, or the negative ones only, summed over the shards (one
+ * lock at a time). */
+static size_t count_entries(struct rw_cache *c, bool negative)
 {
 	size_t n = 0;
 	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
 		pthread_mutex_lock(&c->shards[i].lock);
-		n += c->shards[i].n;
+		n += negative ? c->shards[i].nneg : c->shards[i].n;
 		pthread_mutex_unlock(&c->shards[i].lock);
 	}
 	return n;
 }
 
+size_t rw_cache_entries(struct rw_cache *c)
+{
+	return count_entries(c, false);
+}
+
 size_t rw_cache_entries_negative(struct rw_cache *c)
 {
-	size_t n = 0;
-	for (int i = 0; i < RW_CACHE_SHARDS; i++) {
-		pthread_mutex_lock(&c->shards[i].lock);
-		n += c->shards[i].nneg;
-		pthread_mutex_unlock(&c->shards[i].lock);
-	}
-	return n;
+	return count_entries(c, true);
 }
 
 size_t rw_cache_bytes(struct rw_cache *c)
